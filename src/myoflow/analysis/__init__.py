@@ -1,0 +1,1 @@
+"""Exercise analytics: reps and phases, activation, relaxation, handover."""

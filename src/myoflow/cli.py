@@ -1,0 +1,49 @@
+"""The ``myoflow`` command: parses arguments and hands each subcommand to its module.
+
+Each subcommand lives in ``myoflow.commands.<name>`` and provides ``add_arguments(parser)`` and
+``run(args) -> int``. Command modules import heavy dependencies (Qt, bleak, h5py) inside ``run``,
+so building the parser for ``myoflow --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from myoflow import __version__
+
+#: subcommand -> one-line help
+COMMANDS: dict[str, str] = {
+    "demo": "synthesise a glute-bridge session, stream it through the signal core, print each rep",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="myoflow",
+        description="Wearable EMG and IMU straps: streaming, analytics, biofeedback, recordings.",
+    )
+    parser.add_argument("--version", action="version", version=f"myoflow {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, help_text in COMMANDS.items():
+        module = importlib.import_module(f"myoflow.commands.{name}")
+        sub_parser = sub.add_parser(name, help=help_text, description=module.__doc__)
+        module.add_arguments(sub_parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``myoflow`` console command; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    module = importlib.import_module(f"myoflow.commands.{args.command}")
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""BLE ingest layer: device profiles, pure protocol codecs, bleak transport, timebase, virtual straps."""

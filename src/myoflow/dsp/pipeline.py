@@ -1,0 +1,190 @@
+"""EMG processing profiles and the pipeline that applies them, live (chunk by chunk) or offline.
+
+A profile says how raw EMG becomes an activation envelope at a given sample rate:
+
+``standard`` (straps at >= 1 kHz)
+    Butterworth band-pass 20-450 Hz (order 4), mains notches at the harmonics inside the band,
+    full-wave rectification, 6 Hz low-pass (order 2 live: ~38 ms delay; order 4 zero-phase
+    offline).
+``low_rate`` (200 Hz straps: Myo, Ganglion)
+    A 20-450 Hz band does not exist below 900 Hz. High-pass 20 Hz (order 4), mains notches only
+    where a harmonic lands inside 20 Hz..Nyquist after aliasing, and a 100 ms moving-RMS envelope
+    (50 ms delay), which needs no low-pass at a rate this close to the EMG band.
+
+:func:`profile_for_rate` picks one of them from the rate, and says which; an explicit profile
+whose band is impossible at the rate is an error, never silently clamped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+import numpy as np
+
+from myoflow.dsp._checks import as_signal, check_option, check_rate
+from myoflow.dsp.design import bandpass, highpass, mains_notch
+from myoflow.dsp.envelope import MovingMav, MovingRms, RectifiedEnvelope
+from myoflow.dsp.filters import SosFilter, cascade
+from myoflow.dsp.offline import envelope_zero_phase, zero_phase_fft
+
+ENVELOPES = ("lowpass", "rms", "mav")
+
+
+@dataclass(frozen=True)
+class EmgProfile:
+    """How raw EMG becomes an envelope.
+
+    Parameters
+    ----------
+    name
+        Shown in outputs and stored in recordings.
+    highpass_hz, lowpass_hz
+        Band edges in Hz; ``lowpass_hz=None`` means high-pass only.
+    order
+        Butterworth order of the band filter.
+    mains_hz
+        50 or 60 to notch mains hum (and harmonics landing in the band), ``None`` for no notch.
+    envelope
+        ``"lowpass"`` (rectify + Butterworth low-pass), ``"rms"`` or ``"mav"`` (moving window).
+    envelope_hz
+        Low-pass cut-off for ``"lowpass"`` envelopes.
+    window_s
+        Window length for ``"rms"``/``"mav"`` envelopes, in seconds.
+    """
+
+    name: str
+    highpass_hz: float = 20.0
+    lowpass_hz: float | None = 450.0
+    order: int = 4
+    mains_hz: float | None = 50.0
+    envelope: str = "lowpass"
+    envelope_hz: float = 6.0
+    window_s: float = 0.1
+
+    def __post_init__(self) -> None:
+        check_option(self.envelope, "envelope", ENVELOPES)
+        if self.mains_hz is not None:
+            check_option(self.mains_hz, "mains_hz", (50, 60, 50.0, 60.0, None))
+
+    def with_mains(self, mains_hz: float | None) -> EmgProfile:
+        """The same profile for a country with ``mains_hz`` (50 or 60) mains, or without notch."""
+        return replace(self, mains_hz=mains_hz)
+
+    def band_sos(self, fs: float) -> np.ndarray:
+        """Band filter and notches as one SOS cascade for ``fs`` (Hz). Raises if impossible."""
+        fs = check_rate(fs)
+        if self.lowpass_hz is None:
+            band = highpass(fs, self.highpass_hz, order=self.order)
+            top = fs / 2
+        else:
+            band = bandpass(fs, self.highpass_hz, self.lowpass_hz, order=self.order)
+            top = self.lowpass_hz
+        if self.mains_hz is None:
+            return band
+        notch = mains_notch(fs, mains=self.mains_hz, band=(self.highpass_hz, top))
+        return cascade(band, notch.sos) if len(notch.sos) else band
+
+    def notch_freqs(self, fs: float) -> tuple[float, ...]:
+        """Notch centres (Hz) this profile uses at ``fs``."""
+        if self.mains_hz is None:
+            return ()
+        top = fs / 2 if self.lowpass_hz is None else self.lowpass_hz
+        return tuple(mains_notch(fs, mains=self.mains_hz, band=(self.highpass_hz, top)).freqs_hz)
+
+
+STANDARD = EmgProfile("standard")
+LOW_RATE = EmgProfile("low_rate", highpass_hz=20.0, lowpass_hz=None, envelope="rms", window_s=0.1)
+PROFILES: dict[str, EmgProfile] = {p.name: p for p in (STANDARD, LOW_RATE)}
+
+
+def profile_for_rate(fs: float, mains_hz: float | None = 50.0) -> EmgProfile:
+    """The default profile for a strap sampling at ``fs`` Hz: ``standard`` from 1 kHz up,
+    ``low_rate`` below."""
+    fs = check_rate(fs)
+    base = STANDARD if fs >= 1000.0 else LOW_RATE
+    return base.with_mains(mains_hz)
+
+
+class PipelineOutput(NamedTuple):
+    """One chunk's results, both ``(n_samples, n_channels)`` float32."""
+
+    filtered: np.ndarray
+    envelope: np.ndarray
+
+
+class EmgPipeline:
+    """Live EMG processing: band filter + notches -> rectify -> envelope, state kept per channel.
+
+    Feeding a recording in chunks of any sizes gives the same output as one call on the
+    whole recording (causal filters, state carried between calls).
+
+    Parameters
+    ----------
+    fs
+        Sample rate in Hz.
+    profile
+        An :class:`EmgProfile`; default :func:`profile_for_rate`.
+    """
+
+    def __init__(self, fs: float, profile: EmgProfile | None = None) -> None:
+        self.fs = check_rate(fs)
+        self.profile = profile or profile_for_rate(self.fs)
+        sos = self.profile.band_sos(self.fs)
+        top = self.profile.lowpass_hz or self.fs / 2
+        self._band = SosFilter(sos, self.fs, passband=(self.profile.highpass_hz, top))
+        if self.profile.envelope == "lowpass":
+            self._envelope = RectifiedEnvelope(self.fs, cutoff_hz=self.profile.envelope_hz, order=2)
+        elif self.profile.envelope == "rms":
+            self._envelope = MovingRms(self.fs, self.profile.window_s)
+        else:
+            self._envelope = MovingMav(self.fs, self.profile.window_s)
+
+    @property
+    def delay_ms(self) -> float:
+        """Delay of the envelope behind the muscle's activity, in ms (band filter + envelope)."""
+        return float(self._band.delay_ms + self._envelope.delay_ms)
+
+    def process(self, chunk: np.ndarray) -> PipelineOutput:
+        """Filter the next chunk ``(n_samples, n_channels)`` of raw EMG (any units)."""
+        filtered = self._band.process(chunk)
+        return PipelineOutput(filtered, self._envelope.process(filtered))
+
+    def reset(self) -> None:
+        """Forget all state (e.g. after a gap in the data)."""
+        self._band.reset()
+        self._envelope.reset()
+
+
+def envelope_offline(x: np.ndarray, fs: float, profile: EmgProfile | None = None) -> np.ndarray:
+    """Zero-phase envelope of a whole recording ``(n_samples, n_channels)`` for offline analysis.
+
+    Same profile as live, without the delay: the band filter is applied forward and backward
+    (frequency domain), and the envelope is a zero-phase low-pass or a centred moving window.
+    Returns float32 of the same shape.
+    """
+    fs = check_rate(fs)
+    profile = profile or profile_for_rate(fs)
+    x = as_signal(x)
+    sos = profile.band_sos(fs)
+    if profile.envelope == "lowpass":
+        return envelope_zero_phase(x, fs, sos, cutoff_hz=profile.envelope_hz, order=4)
+    filtered = zero_phase_fft(x, fs, sos)
+    stage = MovingRms(fs, profile.window_s) if profile.envelope == "rms" else MovingMav(fs, profile.window_s)
+    causal = stage.process(filtered)
+    shift = int(round(stage.delay_ms * fs / 1000.0))  # centre the window: undo its delay
+    if shift == 0:
+        return causal
+    return np.concatenate([causal[shift:], np.repeat(causal[-1:], shift, axis=0)])
+
+
+__all__ = [
+    "EmgProfile",
+    "EmgPipeline",
+    "PipelineOutput",
+    "STANDARD",
+    "LOW_RATE",
+    "PROFILES",
+    "profile_for_rate",
+    "envelope_offline",
+]

@@ -1,0 +1,1 @@
+"""Recordings: HDF5 writer and reader, recovery, importers and exporters."""

@@ -1,0 +1,48 @@
+"""Layering: importing the signal core must not drag in Bluetooth, HDF5 or Qt.
+
+Each check runs in a fresh interpreter, so modules imported by other tests don't hide a leak.
+If this fails, move the heavy import inside the function that needs it, or move the code to the
+layer that owns that dependency (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("bleak", "h5py", "PySide6", "pyqtgraph", "bumble")
+
+
+def _loaded_after_import(module: str) -> set[str]:
+    code = (
+        f"import sys, {module}\n"
+        f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["myoflow", "myoflow.stream", "myoflow.dsp.pipeline", "myoflow.synth.session", "myoflow.cli"],
+)
+def test_core_imports_load_no_heavy_dependency(module: str) -> None:
+    leaked = _loaded_after_import(module)
+    assert not leaked, (
+        f"importing {module} loaded {sorted(leaked)}; the core must stay free of Bluetooth, "
+        "HDF5 and Qt - import them inside the functions or layers that need them"
+    )
+
+
+def test_dsp_does_not_import_upper_layers() -> None:
+    code = (
+        "import sys, pkgutil, importlib, myoflow.dsp as d\n"
+        "for m in pkgutil.iter_modules(d.__path__): importlib.import_module('myoflow.dsp.' + m.name)\n"
+        "bad = [m for m in sys.modules if m.startswith(('myoflow.devices', 'myoflow.analysis', "
+        "'myoflow.storage', 'myoflow.dashboard', 'myoflow.session', 'myoflow.synth'))]\n"
+        "print(' '.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [], f"myoflow.dsp imports upper layers: {out.stdout}"
