@@ -2,8 +2,10 @@
 
 In glute bridges, hip thrusts and deadlifts the concentric phase is hip *extension*: the flexion
 angle falls from the bottom position to lockout. A rep is found by hysteresis on the angle's
-range (robust percentiles), then its phase boundaries are placed where the angle leaves or
-reaches a plateau (within ``plateau_frac`` of the range from that rep's own extreme):
+range (robust percentiles). Its phase boundaries are where the angular speed drops below
+``still_frac`` of that phase's peak speed, searched only inside the bottom or top zone (the
+``hysteresis`` fraction of the range nearest the bottom or top), so a stall halfway up does not
+end the concentric phase:
 
 ``start``      movement onset: the angle leaves the bottom plateau (concentric begins)
 ``top``        lockout reached (concentric ends, top hold begins)
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from myoflow.dsp._checks import check_positive, check_rate
+from myoflow._checks import check_positive, check_rate
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ def segment_reps(
     fs: float,
     min_range_deg: float = 15.0,
     hysteresis: float = 0.35,
-    plateau_frac: float = 0.04,
+    still_frac: float = 0.05,
 ) -> list[Rep]:
     """Find complete reps in a flexion angle trace.
 
@@ -55,9 +57,9 @@ def segment_reps(
         Movements smaller than this (between the 5th and 95th percentiles) are not reps.
     hysteresis
         A rep must come within this fraction of the range of the top, then of the bottom.
-    plateau_frac
-        Phase boundaries are where the angle is within this fraction of the range of the rep's
-        own bottom or top.
+    still_frac
+        Phase boundaries are where the angular speed is below this fraction of the phase's
+        peak speed.
 
     Returns
     -------
@@ -84,7 +86,9 @@ def segment_reps(
     downs = change[state[change] == -1]
     if state[0] == -1:  # the data starts at the bottom: that counts as arriving there
         downs = np.concatenate([[0], downs])
-    tol = plateau_frac * span
+    velocity = np.gradient(a) * fs  # deg/s; negative while extending (concentric)
+    near_bottom = a > hi - hysteresis * span
+    near_top = a < lo + hysteresis * span
     reps: list[Rep] = []
     for k, up in enumerate(ups):
         prev_down = downs[downs < up]
@@ -93,22 +97,35 @@ def segment_reps(
         next_down = downs[downs > up]
         if next_down.size == 0:
             break
-        p, q = prev_down[-1], next_down[0]
-        nxt_up = ups[k + 1] if k + 1 < ups.size else a.size
-        bottom_level = a[p:up].max()
-        start = p + int(np.flatnonzero(a[p:up] >= bottom_level - tol)[-1])
-        top_level = a[up:q].min()
-        near_top = np.flatnonzero(a[up:q] <= top_level + tol)
-        next_bottom_level = a[q:nxt_up].max()
-        reached = np.flatnonzero(a[q:nxt_up] >= next_bottom_level - tol)
-        rep = Rep(start=start, top=up + int(near_top[0]), eccentric=up + int(near_top[-1]),
-                  bottom=q + int(reached[0]), end=int(nxt_up))
-        reps.append(rep)
+        p, q = int(prev_down[-1]), int(next_down[0])
+        nxt_up = int(ups[k + 1]) if k + 1 < ups.size else a.size
+        # concentric: fastest extension between leaving the bottom zone and reaching the top zone
+        conc = p + int(np.argmin(velocity[p:up]))
+        still = np.abs(velocity) <= still_frac * -velocity[conc]
+        start = _last(still[p:conc] & near_bottom[p:conc], p)
+        top = _first(still[conc:q] & near_top[conc:q], conc)
+        ecc_peak = up + int(np.argmax(velocity[up:nxt_up]))
+        still = np.abs(velocity) <= still_frac * velocity[ecc_peak]
+        eccentric = _last(still[top:ecc_peak] & near_top[top:ecc_peak], top)
+        bottom = _first(still[ecc_peak:nxt_up] & near_bottom[ecc_peak:nxt_up], ecc_peak)
+        reps.append(Rep(start=start, top=top, eccentric=eccentric, bottom=bottom, end=nxt_up))
     # each rep ends where the next one starts
     return [
         Rep(r.start, r.top, r.eccentric, r.bottom, reps[i + 1].start if i + 1 < len(reps) else a.size)
         for i, r in enumerate(reps)
     ]
+
+
+def _first(mask: np.ndarray, offset: int) -> int:
+    """Index (plus ``offset``) of the first True in ``mask``; its end when there is none."""
+    hits = np.flatnonzero(mask)
+    return offset + int(hits[0] if hits.size else mask.size)
+
+
+def _last(mask: np.ndarray, offset: int) -> int:
+    """Index (plus ``offset``) of the last True in ``mask``; 0 when there is none."""
+    hits = np.flatnonzero(mask)
+    return offset + int(hits[-1] if hits.size else 0)
 
 
 def _forward_fill(marks: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.fft as sfft
 from scipy import signal
 
-from myoflow.dsp._checks import as_signal, check_positive, check_rate
+from myoflow._checks import as_signal, check_positive, check_rate
 
 #: The zero-phase kernel is truncated where it has decayed below this fraction of its peak.
 KERNEL_TOLERANCE = 1e-6
@@ -108,7 +108,7 @@ def envelope_zero_phase(
     if n < 4 * factor:
         rectified = np.abs(zero_phase_fft(x, fs, band_sos, workers))
         sos = signal.butter(order, cutoff_hz, "lowpass", fs=fs, output="sos")
-        return signal.sosfiltfilt(sos, rectified, axis=0).astype(np.float32)
+        return _filtfilt(sos, rectified)
     sub = factor // shrink  # block length at the reduced inverse-FFT rate
     means = np.empty((-(-n // factor), ch), dtype=np.float32)
     for start, block in _filtered_blocks(x, fs, band_sos, shrink, factor, workers):
@@ -119,8 +119,14 @@ def envelope_zero_phase(
         if rect.shape[0] % sub:
             means[k + full] = rect[full * sub :].mean(axis=0)
     low = signal.butter(order, cutoff_hz, "lowpass", fs=fs / factor, output="sos")
-    smooth = signal.sosfiltfilt(low, means, axis=0).astype(np.float32)
+    smooth = _filtfilt(low, means)
     return _upsample_linear(smooth, factor, n)
+
+
+def _filtfilt(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``sosfiltfilt`` along axis 0, with its edge padding shortened for very short inputs."""
+    padlen = min(x.shape[0] - 1, 3 * (2 * len(sos) + 1))
+    return signal.sosfiltfilt(sos, x, axis=0, padlen=padlen).astype(np.float32)
 
 
 def _filtered_blocks(x, fs, sos, shrink, align, workers):
@@ -182,7 +188,7 @@ def _odd_extend(x: np.ndarray, width: int) -> np.ndarray:
     w = min(width, n - 1)
     left = 2 * x[0] - x[w:0:-1]
     right = 2 * x[-1] - x[-2 : -w - 2 : -1]
-    parts = [left, x, right]
-    if w < width:
-        parts = [np.repeat(left[:1], width - w, axis=0), *parts, np.repeat(right[-1:], width - w, axis=0)]
+    first = left[:1] if w else x[:1]
+    last = right[-1:] if w else x[-1:]
+    parts = [np.repeat(first, width - w, axis=0), left, x, right, np.repeat(last, width - w, axis=0)]
     return np.concatenate(parts, axis=0)

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from myoflow.dsp._checks import as_signal, check_option, check_rate
+from myoflow._checks import as_signal, check_option, check_rate
 from myoflow.dsp.design import bandpass, highpass, mains_notch
 from myoflow.dsp.envelope import MovingMav, MovingRms, RectifiedEnvelope
 from myoflow.dsp.filters import SosFilter, cascade

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from myoflow.dsp._checks import as_signal, check_rate
+from myoflow._checks import as_signal, check_rate
 
 
 def shwedyk_psd(freqs: np.ndarray, f_low: float = 60.0, f_high: float = 120.0) -> np.ndarray:

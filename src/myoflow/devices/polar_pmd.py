@@ -1,0 +1,446 @@
+"""Polar Measurement Data (PMD) codec: H10 and Verity Sense ACC, GYRO and ECG.
+
+Facts (see ``PROTOCOLS.md``; source: polarofficial/polar-ble-sdk Android ``pmd`` package):
+
+* Control point ``FB005C81``: commands ``[op, measurement, settings TLV...]`` (op 1 get
+  settings, 2 start, 3 stop); responses ``F0 <op> <type> <status> <more> <params>``;
+  unsolicited ``01 <types...>`` = the device stopped those streams by itself.
+* Settings TLV ``[setting, count, count x value LE]``: 0 sample rate u16, 1 resolution u16,
+  2 range u16, 3 range (milli-units) u32, 4 channels u8, 5 factor float32 (responses only).
+* Data ``FB005C82``: byte 0 measurement type (low 6 bits), bytes 1-8 u64 LE device time of the
+  **last** sample in ns since 2000-01-01T00:00:00Z, byte 9 frame type (bit 7 = compressed).
+  Raw ACC frame types 0/1/2: int8/int16/int24 LE x, y, z in milli-g; raw ECG type 0: int24 uV.
+  Compressed frames: one reference sample (``channels x ceil(resolution / 8)`` bytes, signed
+  LE), then blocks ``[bit width u8][count u8][deltas]``; deltas are read LSB-first from a
+  little-endian bit stream, sign-extended and summed cumulatively.
+* No sequence counter: :class:`PolarTimeTracker` finds loss from the frame times.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+from myoflow.devices.codec import (
+    DecodeError,
+    Loss,
+    Packet,
+    as_buffer,
+    int24_le,
+    pack_bits,
+    sign_extend,
+    to_int24_le,
+    unpack_bits,
+)
+from myoflow._checks import check_rate
+
+PROTOCOL = "polar_pmd"
+
+SERVICE = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
+CONTROL_POINT = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
+DATA = "fb005c82-02e7-f387-1cad-8acd2d8df0c8"
+PREFERRED_MTU = 512
+
+#: Device time epoch: ns since this instant are in every data frame.
+EPOCH_UTC = "2000-01-01T00:00:00Z"
+HEADER_BYTES = 10
+
+
+class Measurement(IntEnum):
+    ECG = 0
+    PPG = 1
+    ACC = 2
+    PPI = 3
+    GYRO = 5
+    MAG = 6
+
+
+class Op(IntEnum):
+    GET_SETTINGS = 1
+    START = 2
+    STOP = 3
+
+
+class Setting(IntEnum):
+    SAMPLE_RATE = 0
+    RESOLUTION = 1
+    RANGE = 2
+    RANGE_MILLIUNIT = 3
+    CHANNELS = 4
+    FACTOR = 5
+
+
+_SETTING_DTYPE = {0: "<u2", 1: "<u2", 2: "<u2", 3: "<u4", 4: "u1", 5: "<f4"}
+
+#: Control point status codes (PmdControlPointResponseCode in the Polar SDK).
+_STATUS_WORDS = """
+    SUCCESS INVALID_OP_CODE INVALID_MEASUREMENT_TYPE NOT_SUPPORTED INVALID_LENGTH
+    INVALID_PARAMETER ALREADY_IN_STATE INVALID_RESOLUTION INVALID_SAMPLE_RATE INVALID_RANGE
+    INVALID_MTU INVALID_NUMBER_OF_CHANNELS INVALID_STATE DEVICE_IN_CHARGER DISK_FULL
+"""
+STATUS_NAMES: dict[int, str] = dict(enumerate(_STATUS_WORDS.split()))
+
+_KIND = {0: "ecg", 1: "ppg", 2: "acc", 3: "ppi", 5: "gyro", 6: "mag"}
+#: Raw frames: (measurement, frame type) -> (channels, bytes per value).
+RAW_LAYOUT = {(2, 0): (3, 1), (2, 1): (3, 2), (2, 2): (3, 3), (0, 0): (1, 3)}
+#: Compressed frames: (measurement, frame type) -> (channels, resolution in bits).
+COMPRESSED_LAYOUT = {(m, t): (3, 16) for m in (2, 5, 6) for t in (0, 1)}  # ACC, GYRO, MAG
+_MAX_DELTA_BITS = 32
+_I32 = (-(1 << 31), (1 << 31) - 1)
+
+
+# ----------------------------------------------------------------------------- control point
+def encode_settings(settings: Mapping[int, int | float]) -> bytes:
+    """Settings TLV for a start command, one value per setting: ``[setting, 1, value LE]``."""
+    out = bytearray()
+    for key, value in settings.items():
+        key = int(key)
+        if key not in _SETTING_DTYPE:
+            raise ValueError(f"settings key must be one of {sorted(_SETTING_DTYPE)}, got {key!r}")
+        dt = np.dtype(_SETTING_DTYPE[key])
+        if dt.kind == "u" and not 0 <= int(value) <= np.iinfo(dt).max:
+            raise ValueError(
+                f"setting {Setting(key).name} must fit {dt.itemsize} unsigned "
+                f"byte(s), got {value!r}"
+            )
+        out += bytes([key, 1]) + np.array([value], dtype=dt).tobytes()
+    return bytes(out)
+
+
+def parse_settings(params: bytes | bytearray | memoryview) -> dict[Setting, tuple[float, ...]]:
+    """Parse a settings TLV (get-settings or start response) into ``{Setting: values}``.
+
+    Integers come back as ``int``; the FACTOR as ``float``. Unknown setting ids raise
+    :class:`DecodeError` (their field size is unknown, so nothing after them can be read).
+    """
+    buf = as_buffer(params)
+    out: dict[Setting, tuple[float, ...]] = {}
+    pos = 0
+    while pos < buf.size:
+        if pos + 2 > buf.size:
+            raise DecodeError(
+                PROTOCOL, "[setting, count] pair", f"1 trailing settings byte at {pos}"
+            )
+        key, count = int(buf[pos]), int(buf[pos + 1])
+        if key not in _SETTING_DTYPE:
+            raise DecodeError(
+                PROTOCOL, f"setting id in {sorted(_SETTING_DTYPE)}", f"setting id {key}"
+            )
+        dt = np.dtype(_SETTING_DTYPE[key])
+        end = pos + 2 + count * dt.itemsize
+        if end > buf.size:
+            raise DecodeError(
+                PROTOCOL,
+                f"{end - pos} bytes for {count} x {Setting(key).name}",
+                f"{buf.size - pos} bytes",
+            )
+        values = buf[pos + 2 : end].view(dt)
+        out[Setting(key)] = tuple(float(v) if dt.kind == "f" else int(v) for v in values)
+        pos = end
+    return out
+
+
+def settings_command(measurement: int) -> bytes:
+    """Get-settings command ``01 <measurement>``."""
+    return bytes([Op.GET_SETTINGS, Measurement(measurement)])
+
+
+def start_command(measurement: int, settings: Mapping[int, int | float]) -> bytes:
+    """Start command ``02 <measurement> <settings TLV>``.
+
+    ``start_command(Measurement.ACC, {Setting.SAMPLE_RATE: 200, Setting.RESOLUTION: 16,
+    Setting.RANGE: 8})`` is the H10's ``02 02 00 01 C8 00 01 01 10 00 02 01 08 00``.
+    """
+    return bytes([Op.START, Measurement(measurement)]) + encode_settings(settings)
+
+
+def stop_command(measurement: int) -> bytes:
+    """Stop command ``03 <measurement>``."""
+    return bytes([Op.STOP, Measurement(measurement)])
+
+
+@dataclass(frozen=True)
+class ControlPointResponse:
+    """A control point response ``F0 <op> <measurement> <status> <more> <params>``."""
+
+    op: int
+    measurement: int
+    status: int
+    more: bool
+    params: bytes
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 0
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES.get(self.status, f"UNKNOWN_STATUS_{self.status}")
+
+    def settings(self) -> dict[Setting, tuple[float, ...]]:
+        """Parsed settings TLV of a successful get-settings or start response."""
+        return parse_settings(self.params)
+
+
+@dataclass(frozen=True)
+class StreamsStopped:
+    """Unsolicited ``01 <types...>``: the device stopped these measurements by itself."""
+
+    measurements: tuple[int, ...]
+
+
+def parse_control_point(
+    data: bytes | bytearray | memoryview,
+) -> ControlPointResponse | StreamsStopped:
+    """Parse a control point notification (a response, or the device stopping streams)."""
+    buf = as_buffer(data)
+    if buf.size >= 1 and buf[0] == 0x01:
+        return StreamsStopped(tuple(int(b) & 0x3F for b in buf[1:]))
+    if buf.size < 4 or buf[0] != 0xF0:
+        raise DecodeError(
+            PROTOCOL,
+            "response F0 <op> <type> <status>... or 01 <types>",
+            f"control point bytes {bytes(buf[:8]).hex(' ')} ({buf.size} bytes)",
+        )
+    status = int(buf[3])
+    more = bool(status == 0 and buf.size > 4 and buf[4] != 0)
+    params = buf[5:].tobytes() if status == 0 else b""
+    return ControlPointResponse(int(buf[1]), int(buf[2]) & 0x3F, status, more, params)
+
+
+# ------------------------------------------------------------------------------ data frames
+def decode(data: bytes | bytearray | memoryview) -> Packet:
+    """Decode one PMD data notification (raw or delta-compressed frame).
+
+    Returns
+    -------
+    Packet
+        ``kind`` from the measurement (``"acc"``, ``"gyro"``, ``"ecg"``, ...), samples
+        ``(n, channels)`` int32 counts before any FACTOR (raw ACC: milli-g; raw ECG: uV),
+        ``device_time_ns`` of the last sample since 2000-01-01 UTC, no counter. ``meta`` holds
+        ``"measurement"``, ``"frame_type"`` and ``"compressed"``.
+    """
+    buf = as_buffer(data)
+    if buf.size < HEADER_BYTES + 1:
+        raise DecodeError(
+            PROTOCOL,
+            f"at least {HEADER_BYTES + 1} bytes (header + data)",
+            f"frame of {buf.size} bytes",
+        )
+    meas = int(buf[0]) & 0x3F
+    time_ns = int(buf[1:9].view("<u8")[0])
+    compressed = bool(buf[9] & 0x80)
+    ftype = int(buf[9]) & 0x7F
+    body = buf[HEADER_BYTES:]
+    key = (meas, ftype)
+    if compressed and key in COMPRESSED_LAYOUT:
+        samples = _decode_compressed(body, *COMPRESSED_LAYOUT[key])
+    elif not compressed and key in RAW_LAYOUT:
+        samples = _decode_raw(body, *RAW_LAYOUT[key])
+    else:
+        what = "compressed" if compressed else "raw"
+        known = sorted(COMPRESSED_LAYOUT if compressed else RAW_LAYOUT)
+        raise DecodeError(
+            PROTOCOL,
+            f"(measurement, frame type) in {known}",
+            f"{what} frame type {ftype} for measurement {meas}",
+        )
+    return Packet(
+        _KIND.get(meas, str(meas)),
+        samples,
+        device_time_ns=time_ns,
+        meta={"measurement": meas, "frame_type": ftype, "compressed": compressed},
+    )
+
+
+def _decode_raw(body: np.ndarray, channels: int, nbytes: int) -> np.ndarray:
+    step = channels * nbytes
+    if body.size % step:
+        raise DecodeError(
+            PROTOCOL,
+            f"a multiple of {step} data bytes ({channels} x int{8 * nbytes})",
+            f"{body.size} data bytes",
+        )
+    if nbytes == 3:
+        vals = int24_le(body)
+    else:
+        vals = body.view("i1" if nbytes == 1 else "<i2").astype(np.int32)
+    return vals.reshape(-1, channels)
+
+
+def _decode_compressed(body: np.ndarray, channels: int, resolution: int) -> np.ndarray:
+    ref_bytes = math.ceil(resolution / 8)
+    if body.size < channels * ref_bytes:
+        raise DecodeError(
+            PROTOCOL, f"{channels * ref_bytes} reference bytes", f"{body.size} data bytes"
+        )
+    ref = sign_extend(unpack_bits(body, 8 * ref_bytes, channels, msb_first=False), 8 * ref_bytes)
+    blocks = [ref[None, :]]
+    pos = channels * ref_bytes
+    while pos < body.size:
+        if pos + 2 > body.size:
+            raise DecodeError(
+                PROTOCOL, "[bit width, count] block header", f"1 trailing byte at {pos}"
+            )
+        width, count = int(body[pos]), int(body[pos + 1])
+        if not 1 <= width <= _MAX_DELTA_BITS:
+            raise DecodeError(
+                PROTOCOL, f"delta bit width 1..{_MAX_DELTA_BITS}", f"bit width {width}"
+            )
+        nbytes = (width * count * channels + 7) // 8
+        if pos + 2 + nbytes > body.size:
+            raise DecodeError(
+                PROTOCOL,
+                f"{nbytes} bytes for {count} x {channels} deltas of {width} bits",
+                f"{body.size - pos - 2} bytes",
+            )
+        chunk = body[pos + 2 : pos + 2 + nbytes]
+        deltas = sign_extend(unpack_bits(chunk, width, count * channels, msb_first=False), width)
+        blocks.append(deltas.reshape(count, channels))
+        pos += 2 + nbytes
+    samples = np.cumsum(np.concatenate(blocks), axis=0)
+    if samples.min() < _I32[0] or samples.max() > _I32[1]:
+        raise DecodeError(PROTOCOL, "samples within int32", "deltas summing past 32 bits")
+    return samples.astype(np.int32)
+
+
+def _header(measurement: int, time_ns: int, frame_type: int, compressed: bool) -> bytes:
+    if not 0 <= time_ns < 1 << 64:
+        raise ValueError(f"time_ns must be an unsigned 64-bit ns count, got {time_ns!r}")
+    if not 0 <= frame_type <= 0x7F:
+        raise ValueError(f"frame_type must be 0..127, got {frame_type!r}")
+    return (
+        bytes([int(measurement) & 0x3F])
+        + int(time_ns).to_bytes(8, "little")
+        + bytes([frame_type | (0x80 if compressed else 0)])
+    )
+
+
+def _as_samples(samples: np.ndarray, channels: int) -> np.ndarray:
+    s = np.asarray(samples)
+    if (
+        s.ndim != 2
+        or s.shape[1] != channels
+        or s.shape[0] < 1
+        or not np.issubdtype(s.dtype, np.integer)
+    ):
+        raise ValueError(
+            f"samples must be integers of shape (n >= 1, {channels}), "
+            f"got shape {s.shape} dtype {s.dtype}"
+        )
+    return s.astype(np.int64)
+
+
+def encode_raw(measurement: int, samples: np.ndarray, time_ns: int, frame_type: int) -> bytes:
+    """Raw data frame for a simulator; ``time_ns`` is the device time of the last sample."""
+    key = (int(measurement), frame_type)
+    if key not in RAW_LAYOUT:
+        raise ValueError(
+            f"(measurement, frame_type) must be one of {sorted(RAW_LAYOUT)}, got {key}"
+        )
+    channels, nbytes = RAW_LAYOUT[key]
+    s = _as_samples(samples, channels)
+    lo, hi = -(1 << (8 * nbytes - 1)), (1 << (8 * nbytes - 1)) - 1
+    if s.min() < lo or s.max() > hi:
+        raise ValueError(
+            f"samples must fit int{8 * nbytes} [{lo}, {hi}], got [{s.min()}, {s.max()}]"
+        )
+    body = to_int24_le(s) if nbytes == 3 else s.astype("i1" if nbytes == 1 else "<i2").tobytes()
+    return _header(measurement, time_ns, frame_type, False) + body
+
+
+def encode_compressed(
+    measurement: int,
+    samples: np.ndarray,
+    time_ns: int,
+    frame_type: int = 0,
+    width: int | None = None,
+) -> bytes:
+    """Delta-compressed data frame: reference sample, then blocks of at most 255 deltas.
+
+    Each block uses the smallest bit width that holds its deltas, or ``width`` bits when given
+    (a ``ValueError`` if some delta does not fit).
+    """
+    key = (int(measurement), frame_type)
+    if key not in COMPRESSED_LAYOUT:
+        raise ValueError(
+            f"(measurement, frame_type) must be one of {sorted(COMPRESSED_LAYOUT)}, got {key}"
+        )
+    channels, resolution = COMPRESSED_LAYOUT[key]
+    s = _as_samples(samples, channels)
+    ref_bits = 8 * math.ceil(resolution / 8)
+    if s[0].min() < -(1 << (ref_bits - 1)) or s[0].max() >= 1 << (ref_bits - 1):
+        raise ValueError(f"the first sample must fit {ref_bits}-bit signed, got {s[0].tolist()}")
+    out = bytearray(_header(measurement, time_ns, frame_type, True))
+    out += pack_bits(s[0], ref_bits, msb_first=False)
+    deltas = np.diff(s, axis=0)
+    for start in range(0, deltas.shape[0], 255):
+        block = deltas[start : start + 255]
+        need = int(np.where(block < 0, ~block, block).max()).bit_length() + 1
+        bits = need if width is None else width
+        if need > bits or not 1 <= bits <= _MAX_DELTA_BITS:
+            raise ValueError(
+                f"deltas need {need} bits; width must be {need}..{_MAX_DELTA_BITS}, got {bits}"
+            )
+        out += bytes([bits, block.shape[0]]) + pack_bits(block, bits, msb_first=False)
+    return bytes(out)
+
+
+def to_physical(packet: Packet, factor: float = 1.0) -> np.ndarray:
+    """Scale a decoded frame to physical units, float32 ``(n, channels)``.
+
+    ACC -> g (raw frames are milli-g; compressed type 0 times FACTOR is g, compressed type 1
+    times FACTOR is milli-g, as in the Polar SDK); GYRO -> deg/s (times FACTOR); ECG -> uV.
+    ``factor`` is the FACTOR setting from the start response (1.0 when none was given).
+    """
+    kind, comp, ftype = packet.kind, packet.meta.get("compressed"), packet.meta.get("frame_type")
+    s = packet.samples.astype(np.float64)
+    if kind == "acc":
+        scale = (factor if ftype == 0 else factor / 1000.0) if comp else 1e-3
+    elif kind in ("gyro", "mag"):
+        scale = factor
+    elif kind == "ecg":
+        scale = 1.0
+    else:
+        raise ValueError(f"no physical scale known for PMD kind {kind!r}")
+    return (s * scale).astype(np.float32)
+
+
+@dataclass
+class PolarTimeTracker:
+    """Per-sample device times and sample loss from consecutive frame times.
+
+    With the previous frame's time ``t_prev``, a frame of ``n`` samples ending at ``t`` is spread
+    evenly: step ``(t - t_prev) / n``. When ``t - t_prev`` exceeds ``n + 0.5`` nominal periods
+    (``1 / fs``), ``round((t - t_prev) * fs) - n`` samples were lost and the frame is laid out
+    with the nominal period ending at ``t``; the same holds for the first frame.
+    """
+
+    fs: float
+    prev_ns: int | None = None
+
+    def __post_init__(self) -> None:
+        self.fs = check_rate(self.fs)
+
+    def update(self, time_ns: int, n: int) -> tuple[np.ndarray, Loss]:
+        """Device times (int64 ns) of a frame's ``n`` samples, and the samples lost before it."""
+        if n < 1:
+            raise ValueError(f"n (samples in the frame) must be >= 1, got {n!r}")
+        period = 1e9 / self.fs
+        lost = 0
+        if self.prev_ns is not None and time_ns > self.prev_ns:
+            span = time_ns - self.prev_ns
+            if span > (n + 0.5) * period:
+                lost = round(span / period) - n
+            else:
+                step = span / n
+                times = self.prev_ns + np.rint(step * np.arange(1, n + 1)).astype(np.int64)
+                self.prev_ns = time_ns
+                return times, Loss(None, 0)
+        times = time_ns - np.rint(period * np.arange(n - 1, -1, -1)).astype(np.int64)
+        self.prev_ns = time_ns
+        return times, Loss(None, lost)

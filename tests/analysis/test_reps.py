@@ -1,0 +1,48 @@
+"""Rep segmentation against the generator's truth (hip angle from the true segment angles and
+from the fused IMU angle)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from myoflow.analysis.rep_summary import longest_run
+from myoflow.analysis.reps import segment_reps
+from myoflow.synth.session import glute_bridge_session, rdl_session
+
+
+@pytest.mark.parametrize("make", [glute_bridge_session, rdl_session])
+def test_rep_count_and_phase_order_match_truth(make) -> None:
+    session = make(n_reps=6, emg_rate=200.0, seed=3)
+    fs = session.config.imu_rate
+    reps = segment_reps(session.hip_angle, fs)
+    assert len(reps) == len(session.truth) == 6
+    for rep, truth in zip(reps, session.truth, strict=True):
+        t = rep.times(fs)
+        assert t["start"] < t["top"] <= t["eccentric"] < t["bottom"] <= t["end"]
+        # phase boundaries within 0.15 s of the truth (speed below 5 % of peak on a min-jerk movement)
+        assert abs(t["start"] - truth.onset_s) < 0.15
+        assert abs(t["top"] - truth.top_s) < 0.15
+        assert abs(t["eccentric"] - truth.eccentric_start_s) < 0.15
+        assert abs(t["bottom"] - truth.bottom_s) < 0.15
+
+
+def test_no_reps_in_small_movements_or_noise() -> None:
+    rng = np.random.default_rng(0)
+    assert segment_reps(40 + rng.normal(0, 2, 3000), 100.0) == []
+    assert segment_reps(np.full(10, np.nan), 100.0) == []
+    with pytest.raises(ValueError, match="shape"):
+        segment_reps(np.zeros((10, 2)), 100.0)
+
+
+def test_a_lowering_that_has_not_finished_is_not_a_rep() -> None:
+    fs = 100.0
+    t = np.arange(0, 9, 1 / fs)
+    angle = np.interp(t, [0, 1, 2, 3, 5, 6, 7, 8, 9], [45, 45, 2, 2, 45, 45, 2, 2, 20])
+    assert len(segment_reps(angle, fs)) == 1
+
+
+def test_longest_run() -> None:
+    assert longest_run(np.array([0, 1, 1, 0, 1, 1, 1, 0], bool)) == 3
+    assert longest_run(np.zeros(5, bool)) == 0
+    assert longest_run(np.ones(4, bool)) == 4
