@@ -45,6 +45,17 @@ def check_positive(value: float, name: str, unit: str = "") -> float:
     return v
 
 
+def check_range(value: float, name: str, lo: float, hi: float, unit: str = "") -> float:
+    """Return ``value`` as a float, or raise naming ``name`` unless ``lo <= value <= hi``."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number{_unit(unit)}, got {value!r}") from None
+    if not (math.isfinite(v) and lo <= v <= hi):
+        raise ValueError(f"{name} must be in [{lo}, {hi}]{_unit(unit)}, got {value!r}")
+    return v
+
+
 def check_option(value: object, name: str, allowed: Iterable[object]) -> object:
     """Return ``value`` if it is one of ``allowed``, else a ``ValueError`` listing the choices."""
     allowed = list(allowed)

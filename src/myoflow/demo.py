@@ -16,7 +16,9 @@ from myoflow.analysis.rep_summary import RepSummary, summarise_reps
 from myoflow.analysis.reps import segment_reps
 from myoflow.dsp.pipeline import profile_for_rate
 from myoflow.live import LiveProcessor, calibrate_mvc
-from myoflow.synth.session import SessionConfig, SyntheticSession, generate_session, mvc_trial
+from myoflow.synth.calibration import mvc_trial
+from myoflow.synth.config import SessionConfig
+from myoflow.synth.session import SyntheticSession, generate_session
 
 #: Approximate duration of one rep (concentric + top hold + eccentric + bottom rest), seconds.
 _REP_S = 5.0

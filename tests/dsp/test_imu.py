@@ -1,4 +1,4 @@
-"""Tests for myoflow.dsp.imu against closed-form segment motions built here.
+"""Tests for myoflow.dsp.imu and myoflow.dsp.imu3d against closed-form segment motions built here.
 
 World frame W used to build the signals: the segment frame of a person standing upright
 (x down, y left, z anterior). A segment at sagittal angle phi with a roll r about its own long
@@ -18,13 +18,13 @@ from scipy.spatial.transform import Rotation
 
 from myoflow.dsp.imu import (
     SagittalTiltFilter,
-    TiltFilter3D,
     align,
     hip_flexion,
     sagittal_angle_from_acc,
     sagittal_angle_from_quaternion,
     sagittal_quaternion,
 )
+from myoflow.dsp.imu3d import TiltFilter3D
 
 G = 9.81
 RATES = (50.0, 100.0, 200.0)
@@ -326,9 +326,9 @@ def test_quaternion_angle_ignores_roll_sign_convention_and_scale():
     np.testing.assert_allclose(sagittal_angle_from_quaternion(-3.0 * q), phi, atol=1e-9)
     to_ned = Rotation.from_euler("x", 180.0, degrees=True).as_quat()  # (x, y, z, w)
     flip = np.broadcast_to([to_ned[3], *to_ned[:3]], q.shape)
-    from myoflow.dsp.imu import _quat_mul
+    from myoflow.dsp._quaternion import quat_mul
 
-    q_ned = _quat_mul(np.ascontiguousarray(flip), q)
+    q_ned = quat_mul(np.ascontiguousarray(flip), q)
     np.testing.assert_allclose(
         sagittal_angle_from_quaternion(q_ned, world_up=(0, 0, -1)), phi, atol=1e-9
     )

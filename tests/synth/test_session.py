@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from scipy.signal import welch
 
 from myoflow.synth.activation import ONSET_MARGIN_PCT, REST_PCT
-from myoflow.synth.session import (
-    SessionConfig, generate_session, glute_bridge_session, mvc_trial, rdl_session,
-)
+from myoflow.synth.calibration import mvc_trial
+from myoflow.synth.config import SessionConfig
+from myoflow.synth.session import generate_session, glute_bridge_session, rdl_session
 
 CLEAN = {"noise_preset": "clean"}
 REST_THR = REST_PCT + ONSET_MARGIN_PCT
@@ -337,7 +337,8 @@ def test_sixty_second_session_is_fast():
 
 def test_generator_does_not_import_the_detectors():
     code = (
-        "import sys, myoflow.synth.session, myoflow.synth.activation, myoflow.synth.imu;"
+        "import sys, myoflow.synth.session, myoflow.synth.activation, myoflow.synth.imu,"
+        " myoflow.synth.config, myoflow.synth.calibration, myoflow.synth.artefacts;"
         "bad = [m for m in sys.modules if m.startswith(('myoflow.dsp', 'myoflow.analysis'))];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

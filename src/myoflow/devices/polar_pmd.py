@@ -1,12 +1,7 @@
-"""Polar Measurement Data (PMD) codec: H10 and Verity Sense ACC, GYRO and ECG.
+"""Polar Measurement Data (PMD) codec: H10 and Verity Sense ACC, GYRO and ECG data frames.
 
 Facts (see ``PROTOCOLS.md``; source: polarofficial/polar-ble-sdk Android ``pmd`` package):
 
-* Control point ``FB005C81``: commands ``[op, measurement, settings TLV...]`` (op 1 get
-  settings, 2 start, 3 stop); responses ``F0 <op> <type> <status> <more> <params>``;
-  unsolicited ``01 <types...>`` = the device stopped those streams by itself.
-* Settings TLV ``[setting, count, count x value LE]``: 0 sample rate u16, 1 resolution u16,
-  2 range u16, 3 range (milli-units) u32, 4 channels u8, 5 factor float32 (responses only).
 * Data ``FB005C82``: byte 0 measurement type (low 6 bits), bytes 1-8 u64 LE device time of the
   **last** sample in ns since 2000-01-01T00:00:00Z, byte 9 frame type (bit 7 = compressed).
   Raw ACC frame types 0/1/2: int8/int16/int24 LE x, y, z in milli-g; raw ECG type 0: int24 uV.
@@ -14,17 +9,22 @@ Facts (see ``PROTOCOLS.md``; source: polarofficial/polar-ble-sdk Android ``pmd``
   LE), then blocks ``[bit width u8][count u8][deltas]``; deltas are read LSB-first from a
   little-endian bit stream, sign-extended and summed cumulatively.
 * No sequence counter: :class:`PolarTimeTracker` finds loss from the frame times.
+
+This module holds the GATT layout and the data frames (decode, encode for simulators,
+physical units, per-sample times). The control point (``FB005C81``: commands, settings TLV,
+responses, status names) is :mod:`myoflow.devices.polar_control`; its names are re-exported
+here, so ``polar_pmd`` is the one module per protocol that the other codecs (``myo``,
+``ganglion``, ``diy``) also are.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import IntEnum
 
 import numpy as np
 
+from myoflow._checks import check_rate
 from myoflow.devices.codec import (
     DecodeError,
     Loss,
@@ -36,9 +36,53 @@ from myoflow.devices.codec import (
     to_int24_le,
     unpack_bits,
 )
-from myoflow._checks import check_rate
+from myoflow.devices.polar_control import (
+    PROTOCOL,
+    STATUS_NAMES,
+    ControlPointResponse,
+    Measurement,
+    Op,
+    Setting,
+    StreamsStopped,
+    encode_settings,
+    parse_control_point,
+    parse_settings,
+    settings_command,
+    start_command,
+    stop_command,
+)
 
-PROTOCOL = "polar_pmd"
+__all__ = [
+    # GATT layout and frame constants
+    "COMPRESSED_LAYOUT",
+    "CONTROL_POINT",
+    "DATA",
+    "EPOCH_UTC",
+    "HEADER_BYTES",
+    "PREFERRED_MTU",
+    "PROTOCOL",
+    "RAW_LAYOUT",
+    "SERVICE",
+    # data frames
+    "PolarTimeTracker",
+    "decode",
+    "encode_compressed",
+    "encode_raw",
+    "to_physical",
+    # control point, from myoflow.devices.polar_control
+    "STATUS_NAMES",
+    "ControlPointResponse",
+    "Measurement",
+    "Op",
+    "Setting",
+    "StreamsStopped",
+    "encode_settings",
+    "parse_control_point",
+    "parse_settings",
+    "settings_command",
+    "start_command",
+    "stop_command",
+]
 
 SERVICE = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
 CONTROL_POINT = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
@@ -49,41 +93,6 @@ PREFERRED_MTU = 512
 EPOCH_UTC = "2000-01-01T00:00:00Z"
 HEADER_BYTES = 10
 
-
-class Measurement(IntEnum):
-    ECG = 0
-    PPG = 1
-    ACC = 2
-    PPI = 3
-    GYRO = 5
-    MAG = 6
-
-
-class Op(IntEnum):
-    GET_SETTINGS = 1
-    START = 2
-    STOP = 3
-
-
-class Setting(IntEnum):
-    SAMPLE_RATE = 0
-    RESOLUTION = 1
-    RANGE = 2
-    RANGE_MILLIUNIT = 3
-    CHANNELS = 4
-    FACTOR = 5
-
-
-_SETTING_DTYPE = {0: "<u2", 1: "<u2", 2: "<u2", 3: "<u4", 4: "u1", 5: "<f4"}
-
-#: Control point status codes (PmdControlPointResponseCode in the Polar SDK).
-_STATUS_WORDS = """
-    SUCCESS INVALID_OP_CODE INVALID_MEASUREMENT_TYPE NOT_SUPPORTED INVALID_LENGTH
-    INVALID_PARAMETER ALREADY_IN_STATE INVALID_RESOLUTION INVALID_SAMPLE_RATE INVALID_RANGE
-    INVALID_MTU INVALID_NUMBER_OF_CHANNELS INVALID_STATE DEVICE_IN_CHARGER DISK_FULL
-"""
-STATUS_NAMES: dict[int, str] = dict(enumerate(_STATUS_WORDS.split()))
-
 _KIND = {0: "ecg", 1: "ppg", 2: "acc", 3: "ppi", 5: "gyro", 6: "mag"}
 #: Raw frames: (measurement, frame type) -> (channels, bytes per value).
 RAW_LAYOUT = {(2, 0): (3, 1), (2, 1): (3, 2), (2, 2): (3, 3), (0, 0): (1, 3)}
@@ -93,126 +102,6 @@ _MAX_DELTA_BITS = 32
 _I32 = (-(1 << 31), (1 << 31) - 1)
 
 
-# ----------------------------------------------------------------------------- control point
-def encode_settings(settings: Mapping[int, int | float]) -> bytes:
-    """Settings TLV for a start command, one value per setting: ``[setting, 1, value LE]``."""
-    out = bytearray()
-    for key, value in settings.items():
-        key = int(key)
-        if key not in _SETTING_DTYPE:
-            raise ValueError(f"settings key must be one of {sorted(_SETTING_DTYPE)}, got {key!r}")
-        dt = np.dtype(_SETTING_DTYPE[key])
-        if dt.kind == "u" and not 0 <= int(value) <= np.iinfo(dt).max:
-            raise ValueError(
-                f"setting {Setting(key).name} must fit {dt.itemsize} unsigned "
-                f"byte(s), got {value!r}"
-            )
-        out += bytes([key, 1]) + np.array([value], dtype=dt).tobytes()
-    return bytes(out)
-
-
-def parse_settings(params: bytes | bytearray | memoryview) -> dict[Setting, tuple[float, ...]]:
-    """Parse a settings TLV (get-settings or start response) into ``{Setting: values}``.
-
-    Integers come back as ``int``; the FACTOR as ``float``. Unknown setting ids raise
-    :class:`DecodeError` (their field size is unknown, so nothing after them can be read).
-    """
-    buf = as_buffer(params)
-    out: dict[Setting, tuple[float, ...]] = {}
-    pos = 0
-    while pos < buf.size:
-        if pos + 2 > buf.size:
-            raise DecodeError(
-                PROTOCOL, "[setting, count] pair", f"1 trailing settings byte at {pos}"
-            )
-        key, count = int(buf[pos]), int(buf[pos + 1])
-        if key not in _SETTING_DTYPE:
-            raise DecodeError(
-                PROTOCOL, f"setting id in {sorted(_SETTING_DTYPE)}", f"setting id {key}"
-            )
-        dt = np.dtype(_SETTING_DTYPE[key])
-        end = pos + 2 + count * dt.itemsize
-        if end > buf.size:
-            raise DecodeError(
-                PROTOCOL,
-                f"{end - pos} bytes for {count} x {Setting(key).name}",
-                f"{buf.size - pos} bytes",
-            )
-        values = buf[pos + 2 : end].view(dt)
-        out[Setting(key)] = tuple(float(v) if dt.kind == "f" else int(v) for v in values)
-        pos = end
-    return out
-
-
-def settings_command(measurement: int) -> bytes:
-    """Get-settings command ``01 <measurement>``."""
-    return bytes([Op.GET_SETTINGS, Measurement(measurement)])
-
-
-def start_command(measurement: int, settings: Mapping[int, int | float]) -> bytes:
-    """Start command ``02 <measurement> <settings TLV>``.
-
-    ``start_command(Measurement.ACC, {Setting.SAMPLE_RATE: 200, Setting.RESOLUTION: 16,
-    Setting.RANGE: 8})`` is the H10's ``02 02 00 01 C8 00 01 01 10 00 02 01 08 00``.
-    """
-    return bytes([Op.START, Measurement(measurement)]) + encode_settings(settings)
-
-
-def stop_command(measurement: int) -> bytes:
-    """Stop command ``03 <measurement>``."""
-    return bytes([Op.STOP, Measurement(measurement)])
-
-
-@dataclass(frozen=True)
-class ControlPointResponse:
-    """A control point response ``F0 <op> <measurement> <status> <more> <params>``."""
-
-    op: int
-    measurement: int
-    status: int
-    more: bool
-    params: bytes
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 0
-
-    @property
-    def status_name(self) -> str:
-        return STATUS_NAMES.get(self.status, f"UNKNOWN_STATUS_{self.status}")
-
-    def settings(self) -> dict[Setting, tuple[float, ...]]:
-        """Parsed settings TLV of a successful get-settings or start response."""
-        return parse_settings(self.params)
-
-
-@dataclass(frozen=True)
-class StreamsStopped:
-    """Unsolicited ``01 <types...>``: the device stopped these measurements by itself."""
-
-    measurements: tuple[int, ...]
-
-
-def parse_control_point(
-    data: bytes | bytearray | memoryview,
-) -> ControlPointResponse | StreamsStopped:
-    """Parse a control point notification (a response, or the device stopping streams)."""
-    buf = as_buffer(data)
-    if buf.size >= 1 and buf[0] == 0x01:
-        return StreamsStopped(tuple(int(b) & 0x3F for b in buf[1:]))
-    if buf.size < 4 or buf[0] != 0xF0:
-        raise DecodeError(
-            PROTOCOL,
-            "response F0 <op> <type> <status>... or 01 <types>",
-            f"control point bytes {bytes(buf[:8]).hex(' ')} ({buf.size} bytes)",
-        )
-    status = int(buf[3])
-    more = bool(status == 0 and buf.size > 4 and buf[4] != 0)
-    params = buf[5:].tobytes() if status == 0 else b""
-    return ControlPointResponse(int(buf[1]), int(buf[2]) & 0x3F, status, more, params)
-
-
-# ------------------------------------------------------------------------------ data frames
 def decode(data: bytes | bytearray | memoryview) -> Packet:
     """Decode one PMD data notification (raw or delta-compressed frame).
 

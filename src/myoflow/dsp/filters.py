@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import numpy as np
+import scipy.fft as sfft
 from scipy import signal
 
 from myoflow._checks import as_signal, check_channels, check_rate
@@ -29,6 +30,8 @@ except ImportError:  # pragma: no cover - depends on the scipy build
 _T = TypeVar("_T")
 #: Below this many samples x channels, offline functions stay on the calling thread.
 _THREAD_MIN_SIZE = 200_000
+#: FFT filtering truncates the zero-phase kernel where it stays below this fraction of its peak.
+FFT_KERNEL_TOL = 1e-7
 
 
 def sosfilt_inplace(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> None:
@@ -178,29 +181,124 @@ def zero_phase(
     return out
 
 
-def filtfilt_1d(
-    sos: np.ndarray, xc: np.ndarray, pad: int, zi_unit: np.ndarray | None
+def filtfilt_rows(
+    sos: np.ndarray, rows: np.ndarray, pad: int, zi_unit: np.ndarray | None
 ) -> np.ndarray:
-    """Forward-backward filter one channel ``xc`` (n,) with odd padding; float64 (n,) view.
+    """Forward-backward filter each row of ``rows`` (m, n) with odd padding; float64 (m, n) view.
 
-    ``sos`` must come from :func:`~myoflow.dsp.design.as_sos`, ``zi_unit`` from ``sosfilt_zi``
-    (``None`` for an empty cascade), ``0 <= pad < n``.
+    The rows are independent signals (channel-major). ``sos`` must come from
+    :func:`~myoflow.dsp.design.as_sos`, ``zi_unit`` from ``sosfilt_zi`` (``None`` for an empty
+    cascade), ``0 <= pad < n``.
     """
-    n = xc.shape[0]
-    ext = np.empty((1, n + 2 * pad), dtype=np.float64)
-    ext[0, pad : pad + n] = xc
+    m, n = rows.shape
+    ext = np.empty((m, n + 2 * pad), dtype=np.float64)
+    ext[:, pad : pad + n] = rows
     if pad:
-        ext[0, :pad] = 2.0 * xc[0] - xc[pad:0:-1]
-        ext[0, pad + n :] = 2.0 * xc[-1] - xc[-2 : -pad - 2 : -1]
+        ext[:, :pad] = 2.0 * rows[:, :1] - rows[:, pad:0:-1]
+        ext[:, pad + n :] = 2.0 * rows[:, -1:] - rows[:, -2 : -pad - 2 : -1]
     if zi_unit is None:
-        return np.ascontiguousarray(ext[0, pad : pad + n])
-    zi = zi_unit[np.newaxis] * ext[0, 0]
+        return ext[:, pad : pad + n]
+    zi = zi_unit[np.newaxis] * ext[:, 0, np.newaxis, np.newaxis]
     sosfilt_inplace(sos, ext, zi)
     rev = np.ascontiguousarray(ext[:, ::-1])
     del ext
-    zi = zi_unit[np.newaxis] * rev[0, 0]
+    zi = zi_unit[np.newaxis] * rev[:, 0, np.newaxis, np.newaxis]
     sosfilt_inplace(sos, rev, zi)
-    return rev[0, pad : pad + n][::-1]
+    return rev[:, pad : pad + n][:, ::-1]
+
+
+def filtfilt_1d(
+    sos: np.ndarray, xc: np.ndarray, pad: int, zi_unit: np.ndarray | None
+) -> np.ndarray:
+    """:func:`filtfilt_rows` for one channel ``xc`` (n,); float64 (n,) view."""
+    return filtfilt_rows(sos, xc[np.newaxis], pad, zi_unit)[0]
+
+
+def zero_phase_halfwidth(sos: np.ndarray, fs: float) -> int:
+    """Samples beyond which the zero-phase kernel of ``sos`` (the impulse response of
+    ``|H(f)|^2``) stays below :data:`FFT_KERNEL_TOL` of its peak."""
+    sos, fs = as_sos(sos), check_rate(fs)
+    nfft = 1 << 16
+    while True:
+        _, h = signal.sosfreqz(sos, worN=np.fft.rfftfreq(nfft, 1.0 / fs), fs=fs)
+        kernel = np.abs(sfft.irfft(np.abs(h) ** 2, n=nfft)[: nfft // 2])
+        above = np.flatnonzero(kernel > FFT_KERNEL_TOL * kernel.max())
+        if above[-1] < nfft // 4 or nfft >= 1 << 24:
+            return int(above[-1]) + 1
+        nfft *= 2
+
+
+def zero_phase_fft(
+    x: np.ndarray,
+    sos: np.ndarray,
+    fs: float,
+    sink: Callable[[int, np.ndarray], None],
+    *,
+    align: int = 1,
+    workers: int | None = None,
+) -> None:
+    """Zero-phase filtering by FFT overlap-save, block by block, for long recordings.
+
+    Applies the gain ``|H(f)|^2`` of ``sos`` with zero phase (what forward-backward filtering
+    converges to away from the edges), truncating its kernel at :data:`FFT_KERNEL_TOL`. Each
+    filtered block is handed to ``sink(start, block)``: ``block`` is float32
+    ``(m, n_channels)``, rows ``start .. start + m`` of the output, ``m`` a multiple of
+    ``align`` except for the last block. Blocks reach ``sink`` from up to ``workers`` threads,
+    in no particular order, so ``sink`` must only write its own rows. Within one kernel
+    half-width of either end the result depends on the padding (odd reflection here) and
+    differs from ``sosfiltfilt``'s; callers that need ``sosfiltfilt`` edges recompute them.
+
+    Parameters
+    ----------
+    x
+        ``(n_samples, n_channels)`` float32, C-contiguous, longer than the kernel half-width.
+    sos, fs
+        The filter and the sample rate (Hz).
+    """
+    n = x.shape[0]
+    half = zero_phase_halfwidth(sos, fs)
+    if n <= half:
+        raise ValueError(f"{n} samples is too short for FFT filtering (kernel half-width {half})")
+    nfft = sfft.next_fast_len(max(1 << 15, 8 * half), real=True)
+    valid = (nfft - 2 * half) // align * align
+    _, h = signal.sosfreqz(sos, worN=np.fft.rfftfreq(nfft, 1.0 / fs), fs=fs)
+    gain = (np.abs(h) ** 2).astype(np.float32)[:, np.newaxis]
+    starts = list(range(0, n, valid))
+    # A constant offset (raw ADC counts) is taken out for float32 precision and put back,
+    # scaled by the 0 Hz gain, after filtering: exact, since the filter is linear.
+    offset = np.array(x[0], dtype=np.float32)
+
+    def run(group: int) -> None:
+        for start in starts[group::n_groups]:
+            stop = min(start + valid, n)
+            lo, hi = start - half, stop + half
+            if lo >= 0 and hi <= n:
+                seg = np.subtract(x[lo:hi], offset, dtype=np.float32)
+            else:
+                seg = _odd_padded_rows(x, lo, hi) - offset
+            spec = sfft.rfft(seg, n=nfft, axis=0)
+            spec *= gain
+            block = sfft.irfft(spec, n=nfft, axis=0)[half : half + stop - start]
+            if gain[0, 0] != 0.0:
+                block += gain[0] * offset
+            sink(start, block)
+
+    n_groups = min(len(starts), (os.cpu_count() or 1) if workers is None else max(int(workers), 1))
+    map_threads(run, range(n_groups), n_groups, n * x.shape[1])
+
+
+def _odd_padded_rows(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Rows ``lo .. hi`` of ``x`` as a new float32 array, odd-reflected about the end rows."""
+    n = x.shape[0]
+    if lo >= 0 and hi <= n:
+        return np.array(x[lo:hi], dtype=np.float32)
+    idx = np.arange(lo, hi)
+    inside = np.clip(idx, 0, n - 1)
+    seg = x[inside].astype(np.float32)
+    before, after = idx < 0, idx >= n
+    seg[before] = 2.0 * x[0] - x[np.minimum(-idx[before], n - 1)]
+    seg[after] = 2.0 * x[n - 1] - x[np.maximum(2 * (n - 1) - idx[after], 0)]
+    return seg
 
 
 def map_threads(

@@ -1,14 +1,17 @@
 """Fast offline (zero-phase) EMG processing for whole recordings.
 
-Forward-backward IIR filtering (``sosfiltfilt``) applies the magnitude response ``|H(f)|^2``
-with zero phase. :func:`zero_phase_fft` applies that same response in the frequency domain,
-block by block (overlap-save), so a band-pass with a dozen mains notches costs one FFT pair per
-block instead of two passes through every section, and memory stays bounded for hour-long files.
+:func:`zero_phase_fft` applies a filter's magnitude response with zero phase in the frequency
+domain, block by block (overlap-save): a band-pass with a dozen mains notches costs one FFT pair
+per block instead of a pass through every section, and memory stays bounded for hour-long files.
 
-:func:`envelope_zero_phase` then rectifies and low-passes at a reduced rate: a ~6 Hz envelope does
-not need 2 kHz samples. The result matches ``sosfiltfilt(band) -> abs -> sosfiltfilt(low-pass)``
-to well under 1 % of the envelope peak away from the first and last second (edges are padded
-differently); ``benchmarks/bench_dsp.py`` measures both the speed and the error.
+``passes`` says which magnitude: ``passes=1`` is ``|H(f)|``, the magnitude of the *live* causal
+filter, so an offline envelope equals the live one without its delay (the pipeline's default);
+``passes=2`` is ``|H(f)|^2``, what forward-backward filtering (``sosfiltfilt``) applies.
+
+:func:`envelope_zero_phase` rectifies and low-passes at a reduced rate: a ~6 Hz envelope does
+not need 2 kHz samples. With ``passes=2`` it matches ``sosfiltfilt(band) -> abs ->
+sosfiltfilt(low-pass)`` to well under 1 % of the envelope peak away from the first and last
+second (edges are padded differently); ``benchmarks/bench_dsp.py`` measures speed and error.
 """
 
 from __future__ import annotations
@@ -24,14 +27,30 @@ KERNEL_TOLERANCE = 1e-6
 _BLOCK = 1 << 17
 
 
-def zero_phase_kernel_halfwidth(sos: np.ndarray, fs: float, max_s: float = 10.0) -> int:
-    """Samples after which the zero-phase kernel of ``sos`` (impulse response of ``|H|^2``)
-    stays below :data:`KERNEL_TOLERANCE` of its peak; the overlap each block needs on each side.
+Stages = list[tuple[np.ndarray, int]]
+
+
+def zero_phase_kernel_halfwidth(sos: np.ndarray, fs: float, passes: int = 2, max_s: float = 10.0) -> int:
+    """Samples after which the zero-phase kernel of ``sos`` (impulse response of
+    ``|H|^passes``) stays below :data:`KERNEL_TOLERANCE` of its peak; the overlap each block
+    needs on each side.
     """
-    fs = check_rate(fs)
+    return _halfwidth([(sos, passes)], check_rate(fs), max_s)
+
+
+def _gain(stages: Stages, fs: float, freqs: np.ndarray) -> np.ndarray:
+    """Product of ``|H_i(f)|^p_i`` over the stages at ``freqs`` (Hz)."""
+    gain = np.ones(freqs.size)
+    for sos, power in stages:
+        if len(sos):
+            _, h = signal.sosfreqz(sos, worN=freqs, fs=fs)
+            gain *= np.abs(h) ** power
+    return gain
+
+
+def _halfwidth(stages: Stages, fs: float, max_s: float = 10.0) -> int:
     n = sfft.next_fast_len(int(2 * max_s * fs), real=True)
-    _, h = signal.sosfreqz(sos, worN=np.fft.rfftfreq(n, 1.0 / fs), fs=fs)
-    kernel = np.abs(sfft.irfft(np.abs(h) ** 2, n=n))[: n // 2]
+    kernel = np.abs(sfft.irfft(_gain(stages, fs, np.fft.rfftfreq(n, 1.0 / fs)), n=n))[: n // 2]
     above = np.flatnonzero(kernel > KERNEL_TOLERANCE * kernel.max())
     halfwidth = int(above[-1]) + 1 if above.size else 1
     if halfwidth >= n // 2 - 1:
@@ -42,8 +61,15 @@ def zero_phase_kernel_halfwidth(sos: np.ndarray, fs: float, max_s: float = 10.0)
     return halfwidth
 
 
-def zero_phase_fft(x: np.ndarray, fs: float, sos: np.ndarray, workers: int = -1) -> np.ndarray:
-    """Apply the zero-phase response ``|H(f)|^2`` of ``sos`` along axis 0.
+def zero_phase_fft(
+    x: np.ndarray,
+    fs: float,
+    sos: np.ndarray,
+    passes: int = 2,
+    notch_sos: np.ndarray | None = None,
+    workers: int = -1,
+) -> np.ndarray:
+    """Apply the magnitude response ``|H(f)|^passes`` of ``sos`` with zero phase along axis 0.
 
     Parameters
     ----------
@@ -53,6 +79,11 @@ def zero_phase_fft(x: np.ndarray, fs: float, sos: np.ndarray, workers: int = -1)
         Sample rate in Hz.
     sos
         Second-order sections designed for ``fs`` (e.g. a band-pass cascaded with notches).
+    passes
+        1: the magnitude of one causal pass (as live); 2: forward-backward (as ``sosfiltfilt``).
+    notch_sos
+        Mains notches, always applied forward-backward (``|H|^2``): one pass's magnitude has a
+        kink at the notch frequency, whose kernel decays too slowly to truncate.
     workers
         Threads for the FFTs (``-1``: all cores).
 
@@ -63,7 +94,8 @@ def zero_phase_fft(x: np.ndarray, fs: float, sos: np.ndarray, workers: int = -1)
     """
     x = as_signal(x)
     out = np.empty_like(x)
-    for start, block in _filtered_blocks(x, check_rate(fs), sos, 1, 1, workers):
+    stages = _stages(sos, passes, notch_sos)
+    for start, block in _filtered_blocks(x, check_rate(fs), stages, 1, 1, workers):
         out[start : start + block.shape[0]] = block
     return out
 
@@ -73,10 +105,17 @@ def envelope_zero_phase(
     fs: float,
     band_sos: np.ndarray,
     cutoff_hz: float = 6.0,
-    order: int = 4,
+    order: int = 2,
+    passes: int = 1,
+    notch_sos: np.ndarray | None = None,
     workers: int = -1,
 ) -> np.ndarray:
-    """Zero-phase EMG envelope: ``|zero_phase(band_sos)(x)|`` low-passed at ``cutoff_hz``.
+    """Zero-phase EMG envelope: ``x`` band-filtered, rectified, low-passed at ``cutoff_hz``.
+
+    Both filters apply ``|H|^passes`` with zero phase: with ``passes=1`` and the live designs
+    (band ``band_sos``, Butterworth low-pass of ``order``) the result is the live envelope
+    without its delay; ``passes=2`` reproduces ``sosfiltfilt`` of both. ``notch_sos`` as in
+    :func:`zero_phase_fft`.
 
     How it saves work, and what that costs in accuracy (measured in ``benchmarks/``):
 
@@ -84,9 +123,9 @@ def envelope_zero_phase(
       ``D``-sample blocks at once, never stored at the full rate;
     * when the band's upper edge (where ``|H|^2`` has fallen below 1e-3) is below ``fs / 4``,
       the inverse FFT is taken at half the rate (the spectrum above ``fs / 4`` is ~zero);
-    * the Butterworth low-pass of ``order`` (forward and backward) runs on the block means at
-      ``fs / D``, with ``fs / D`` near 40 x ``cutoff_hz``, and is interpolated linearly back
-      to ``fs`` between block centres (no delay is added).
+    * the Butterworth low-pass runs on the block means at ``fs / D``, with ``fs / D`` near
+      40 x ``cutoff_hz``, and is interpolated linearly back to ``fs`` between block centres
+      (no delay is added).
 
     Returns
     -------
@@ -99,19 +138,20 @@ def envelope_zero_phase(
             f"envelope cut-off {cutoff_hz} Hz is impossible at fs={fs} Hz: it must be below "
             f"the Nyquist frequency ({fs / 2} Hz)"
         )
+    stages = _stages(band_sos, passes, notch_sos)
     x = as_signal(x)
     n, ch = x.shape
     if n == 0:
         return x.copy()
-    shrink = 2 if _band_top(band_sos, fs) < fs / 4 else 1
+    shrink = 2 if _band_top(stages, fs) < fs / 4 else 1
     factor = max(1, int(fs // (40.0 * cutoff_hz)) // shrink) * shrink
     if n < 4 * factor:
-        rectified = np.abs(zero_phase_fft(x, fs, band_sos, workers))
-        sos = signal.butter(order, cutoff_hz, "lowpass", fs=fs, output="sos")
-        return _filtfilt(sos, rectified)
+        rectified = np.abs(zero_phase_fft(x, fs, band_sos, passes, notch_sos, workers))
+        low = signal.butter(order, cutoff_hz, "lowpass", fs=fs, output="sos")
+        return zero_phase_fft(rectified, fs, low, passes, workers=workers)
     sub = factor // shrink  # block length at the reduced inverse-FFT rate
     means = np.empty((-(-n // factor), ch), dtype=np.float32)
-    for start, block in _filtered_blocks(x, fs, band_sos, shrink, factor, workers):
+    for start, block in _filtered_blocks(x, fs, stages, shrink, factor, workers):
         rect = np.abs(block)
         full = rect.shape[0] // sub
         k = start // factor
@@ -119,22 +159,22 @@ def envelope_zero_phase(
         if rect.shape[0] % sub:
             means[k + full] = rect[full * sub :].mean(axis=0)
     low = signal.butter(order, cutoff_hz, "lowpass", fs=fs / factor, output="sos")
-    smooth = _filtfilt(low, means)
+    smooth = zero_phase_fft(means, fs / factor, low, passes, workers=workers)
     return _upsample_linear(smooth, factor, n)
 
 
-def _filtfilt(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``sosfiltfilt`` along axis 0, with its edge padding shortened for very short inputs."""
-    padlen = min(x.shape[0] - 1, 3 * (2 * len(sos) + 1))
-    return signal.sosfiltfilt(sos, x, axis=0, padlen=padlen).astype(np.float32)
+def _stages(sos: np.ndarray, passes: int, notch_sos: np.ndarray | None) -> Stages:
+    if passes not in (1, 2):
+        raise ValueError(f"passes must be 1 (live magnitude) or 2 (forward-backward), got {passes!r}")
+    return [(sos, passes)] if notch_sos is None else [(sos, passes), (notch_sos, 2)]
 
 
-def _filtered_blocks(x, fs, sos, shrink, align, workers):
-    """Yield ``(start, block)``: consecutive pieces of ``x`` filtered with ``|H|^2``, by
-    overlap-save FFTs. ``block`` holds samples ``start ..`` at rate ``fs / shrink``; every
-    ``start`` is a multiple of ``align``."""
+def _filtered_blocks(x, fs, stages, shrink, align, workers):
+    """Yield ``(start, block)``: consecutive pieces of ``x`` filtered with the stages' zero-phase
+    response by overlap-save FFTs. ``block`` holds samples ``start ..`` at rate ``fs / shrink``;
+    every ``start`` is a multiple of ``align``."""
     n = x.shape[0]
-    margin = zero_phase_kernel_halfwidth(sos, fs)
+    margin = _halfwidth(stages, fs)
     margin += (-margin) % shrink
     padded = _odd_extend(x, margin)
     nfft = sfft.next_fast_len(max(_BLOCK, 4 * margin) + 2 * margin, real=True)
@@ -142,8 +182,7 @@ def _filtered_blocks(x, fs, sos, shrink, align, workers):
     step = nfft - 2 * margin
     step -= step % (align * shrink)
     freqs = np.fft.rfftfreq(nfft, 1.0 / fs)[: nfft // (2 * shrink) + 1]
-    _, h = signal.sosfreqz(sos, worN=freqs, fs=fs)
-    gain = (np.abs(h) ** 2 / shrink).astype(np.float32)[:, np.newaxis]
+    gain = (_gain(stages, fs, freqs) / shrink).astype(np.float32)[:, np.newaxis]
     if shrink > 1:
         gain[-1] = 0.0  # the new Nyquist bin: drop it rather than fold it
     for start in range(0, n, step):
@@ -156,11 +195,10 @@ def _filtered_blocks(x, fs, sos, shrink, align, workers):
         yield start, out[lo : lo + -(-(stop - start) // shrink)]
 
 
-def _band_top(sos: np.ndarray, fs: float) -> float:
-    """Highest frequency (Hz) where ``|H|^2`` of ``sos`` is still above 1e-3."""
+def _band_top(stages: Stages, fs: float) -> float:
+    """Highest frequency (Hz) where the stages' zero-phase gain is still above 1e-3."""
     freqs = np.linspace(0.0, fs / 2, 2049)
-    _, h = signal.sosfreqz(sos, worN=freqs, fs=fs)
-    above = np.flatnonzero(np.abs(h) ** 2 > 1e-3)
+    above = np.flatnonzero(_gain(stages, fs, freqs) > 1e-3)
     return float(freqs[above[-1]]) if above.size else 0.0
 
 

@@ -25,29 +25,34 @@ average before thresholding is the envelope's low-pass here, so this module adds
 of its own. The delay of a causal envelope filter adds to every onset and offset (a 2nd-order
 6 Hz Butterworth low-pass delays slowly varying content by ``sqrt(2) / (2 pi 6 Hz) = 37.5 ms``).
 
-Implementation: both detectors share one vectorised scan. Runs of above-threshold and
-below-threshold samples are found with ``numpy.diff`` over all channels at once; runs long
-enough to count are merged by start sample, and the state machine's transitions are exactly
-the places where the kind of run changes (an above-run while "on", or a below-run while "off",
-changes nothing). Qualifying above- and below-runs are disjoint, so sorting them by start also
-sorts them by the sample at which they were confirmed. The streaming detector carries the
-state and the lengths of the runs still open at the end of a chunk, so any chunking gives
-exactly the batch result.
+The state machine runs as one vectorised scan over each chunk (:mod:`myoflow.dsp._onset_scan`,
+which also holds the carried :class:`OnsetState`). The streaming detector carries that state
+between chunks, so any chunking gives exactly the batch result.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from myoflow._checks import as_signal, check_channels, check_option, check_rate
+from myoflow.dsp._onset_scan import OnsetState, scan
+
+__all__ = [
+    "MIN_BASELINE_SAMPLES",
+    "Baseline",
+    "OnsetEvent",
+    "OnsetParams",
+    "OnsetState",
+    "StreamingOnsetDetector",
+    "baseline_from",
+    "detect_onsets",
+]
 
 #: Fewest samples per channel :func:`baseline_from` accepts.
 MIN_BASELINE_SAMPLES = 20
-
-_NEVER = np.iinfo(np.int64).min // 4  # start of the virtual run that carries the state
 
 
 @dataclass(frozen=True)
@@ -215,112 +220,6 @@ class OnsetEvent:
     truncated: bool = False
 
 
-@dataclass
-class OnsetState:
-    """Everything the streaming detector carries between chunks.
-
-    Attributes
-    ----------
-    n_seen
-        Samples processed so far (the stream index of the next chunk's first sample).
-    on
-        Shape ``(n_channels,)`` bool: the state machine's state per channel.
-    run_above, run_below
-        Shape ``(n_channels,)`` int64: length of the run of above-on-threshold
-        (below-off-threshold) samples that ends the data seen so far, 0 if none.
-    """
-
-    n_channels: int
-    n_seen: int = 0
-    on: np.ndarray = field(init=False)
-    run_above: np.ndarray = field(init=False)
-    run_below: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.on = np.zeros(self.n_channels, dtype=bool)
-        self.run_above = np.zeros(self.n_channels, dtype=np.int64)
-        self.run_below = np.zeros(self.n_channels, dtype=np.int64)
-
-
-_Arrays4 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-
-
-def _runs(mask: np.ndarray, carry: np.ndarray) -> _Arrays4:
-    """Runs of ``True`` in each column of ``mask`` ``(n, ch)``.
-
-    A run touching row 0 is extended back by ``carry[ch]`` samples (a run left open by the
-    previous chunk). Returns ``(channel, start, length, trailing)``: the first three per run,
-    sorted by channel then start; ``trailing`` ``(ch,)`` is the length of each column's run
-    that reaches the last row (0 if none).
-    """
-    n, n_ch = mask.shape
-    # Flat positions (in the (n - 1, ch) layout) where a column changes between rows r, r + 1.
-    flip = np.flatnonzero(mask[1:] != mask[:-1])
-    row = flip // n_ch + 1
-    col = flip % n_ch
-    rises = mask[row, col]
-    first = np.flatnonzero(mask[0])
-    last = np.flatnonzero(mask[-1])
-    s_ch = np.concatenate([first, col[rises]])
-    s_row = np.concatenate([np.zeros(first.size, np.int64), row[rises]])
-    e_ch = np.concatenate([col[~rises], last])
-    e_row = np.concatenate([row[~rises], np.full(last.size, n, np.int64)])
-    # Re-sort by channel (stably: rows stay in order) so the k-th start pairs with the k-th end.
-    s_order = np.argsort(s_ch, kind="stable")
-    e_order = np.argsort(e_ch, kind="stable")
-    ch = s_ch[s_order]
-    start = s_row[s_order]
-    end = e_row[e_order]
-    head = start == 0
-    start[head] -= carry[ch[head]]
-    length = end - start
-    trailing = np.zeros(n_ch, dtype=np.int64)
-    tail = end == n
-    trailing[ch[tail]] = length[tail]
-    return ch, start, length, trailing
-
-
-def _scan(
-    x: np.ndarray,
-    thr_on: np.ndarray,
-    thr_off: np.ndarray,
-    min_on: int,
-    min_off: int,
-    state: OnsetState,
-) -> _Arrays4:
-    """Run the state machine over chunk ``x`` ``(n, ch)``, updating ``state`` in place.
-
-    Returns ``(channel, is_onset, sample, confirmed_at)`` of the events confirmed in this
-    chunk, ordered by channel then sample; samples are stream indices.
-    """
-    n, n_ch = x.shape
-    if n == 0:
-        none = np.empty(0, np.int64)
-        return none, np.empty(0, bool), none, none
-    a_ch, a_start, a_len, a_tail = _runs(x > thr_on, state.run_above)
-    b_ch, b_start, b_len, b_tail = _runs(x < thr_off, state.run_below)
-    a_ok = a_len >= min_on
-    b_ok = b_len >= min_off
-    # One virtual run per channel, before everything, stands for the current state.
-    ch = np.concatenate([np.arange(n_ch), a_ch[a_ok], b_ch[b_ok]])
-    start = np.concatenate([np.full(n_ch, _NEVER), a_start[a_ok], b_start[b_ok]])
-    is_on = np.concatenate([state.on, np.ones(a_ok.sum(), bool), np.zeros(b_ok.sum(), bool)])
-    order = np.lexsort((start, ch))
-    ch, start, is_on = ch[order], start[order], is_on[order]
-    # A transition is a run whose kind differs from the previous run of the same channel;
-    # each channel's virtual run comes first, so it is never one itself.
-    change = np.flatnonzero((is_on[1:] != is_on[:-1]) & (ch[1:] == ch[:-1])) + 1
-    ev_ch, ev_on, ev_start = ch[change], is_on[change], start[change]
-    ev_conf = ev_start + np.where(ev_on, min_on - 1, min_off - 1)
-    last = np.r_[np.flatnonzero(ch[1:] != ch[:-1]), ch.size - 1]
-    state.on = is_on[last].copy()
-    state.run_above = a_tail
-    state.run_below = b_tail
-    offset = state.n_seen
-    state.n_seen += n
-    return ev_ch, ev_on, ev_start + offset, ev_conf + offset
-
-
 def _thresholds(
     baseline: Baseline, params: OnsetParams, n_channels: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -386,7 +285,7 @@ def detect_onsets(
     thr_on, thr_off = _thresholds(baseline, params, n_ch)
     min_on, min_off = params.min_samples(fs)
     state = OnsetState(n_ch)
-    ev_ch, ev_on, ev_sample, _ = _scan(x, thr_on, thr_off, min_on, min_off, state)
+    ev_ch, ev_on, ev_sample, _ = scan(x, thr_on, thr_off, min_on, min_off, state)
     out = []
     bounds = np.searchsorted(ev_ch, np.arange(n_ch + 1))
     for c in range(n_ch):
@@ -450,7 +349,7 @@ class StreamingOnsetDetector:
         """
         x = as_signal(chunk, "chunk")
         check_channels(x, self.n_channels, "StreamingOnsetDetector")
-        ev_ch, ev_on, ev_sample, ev_conf = _scan(
+        ev_ch, ev_on, ev_sample, ev_conf = scan(
             x, self._thr_on, self._thr_off, self.min_on, self.min_off, self.state
         )
         order = np.lexsort((ev_ch, ev_conf))

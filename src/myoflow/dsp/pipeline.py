@@ -4,12 +4,14 @@ A profile says how raw EMG becomes an activation envelope at a given sample rate
 
 ``standard`` (straps at >= 1 kHz)
     Butterworth band-pass 20-450 Hz (order 4), mains notches at the harmonics inside the band,
-    full-wave rectification, 6 Hz low-pass (order 2 live: ~38 ms delay; order 4 zero-phase
-    offline).
+    full-wave rectification, 6 Hz Butterworth low-pass of order 2 (live: ~38 ms delay).
 ``low_rate`` (200 Hz straps: Myo, Ganglion)
-    A 20-450 Hz band does not exist below 900 Hz. High-pass 20 Hz (order 4), mains notches only
-    where a harmonic lands inside 20 Hz..Nyquist after aliasing, and a 100 ms moving-RMS envelope
-    (50 ms delay), which needs no low-pass at a rate this close to the EMG band.
+    A 20-450 Hz band does not exist below 900 Hz. High-pass 20 Hz (order 4); notches only at mains
+    harmonics below the sample rate, folded into 20 Hz..Nyquist (higher harmonics are removed by
+    the strap's own anti-aliasing filter): at 200 Hz, 50 Hz mains gives one notch (50 Hz; 150 Hz
+    folds onto it), 60 Hz mains gives 20, 60 and 80 Hz (180 and 120 Hz folded). Envelope: a
+    70 ms moving RMS (35 ms delay; 14 samples at 200 Hz), which needs no low-pass at a rate this
+    close to the EMG band. Total live delay 45-55 ms, inside the 60 ms biofeedback budget.
 
 :func:`profile_for_rate` picks one of them from the rate, and says which; an explicit profile
 whose band is impossible at the rate is an error, never silently clamped.
@@ -23,12 +25,18 @@ from typing import NamedTuple
 import numpy as np
 
 from myoflow._checks import as_signal, check_option, check_rate
-from myoflow.dsp.design import bandpass, highpass, mains_notch
+from myoflow.dsp.design import NotchDesign, bandpass, highpass, mains_notch
 from myoflow.dsp.envelope import MovingMav, MovingRms, RectifiedEnvelope
 from myoflow.dsp.filters import SosFilter, cascade
 from myoflow.dsp.offline import envelope_zero_phase, zero_phase_fft
 
 ENVELOPES = ("lowpass", "rms", "mav")
+#: Butterworth order of the envelope low-pass (live and, with zero phase, offline).
+LIVE_ENVELOPE_ORDER = 2
+#: A notch's ``|H|^2`` has the -3 dB width of ``|H|`` when its Q is this much higher:
+#: ``|f^2 - f0^2| = f f0 / Q`` at ``|H| = 2^-1/2`` and ``= f f0 / (Q' sqrt(sqrt(2) - 1))`` at
+#: ``|H'|^2 = 2^-1/2``, so ``Q' = Q / sqrt(sqrt(2) - 1)``.
+OFFLINE_NOTCH_Q = 1.0 / np.sqrt(np.sqrt(2.0) - 1.0)
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,11 @@ class EmgProfile:
         Low-pass cut-off for ``"lowpass"`` envelopes.
     window_s
         Window length for ``"rms"``/``"mav"`` envelopes, in seconds.
+    notch_harmonics_hz
+        Mains harmonics up to this frequency (before folding) are notched; ``None``: up to the
+        sample rate.
+    notch_q
+        Quality factor of each notch (centre / -3 dB width).
     """
 
     name: str
@@ -61,6 +74,8 @@ class EmgProfile:
     envelope: str = "lowpass"
     envelope_hz: float = 6.0
     window_s: float = 0.1
+    notch_harmonics_hz: float | None = 1000.0
+    notch_q: float = 30.0
 
     def __post_init__(self) -> None:
         check_option(self.envelope, "envelope", ENVELOPES)
@@ -71,30 +86,47 @@ class EmgProfile:
         """The same profile for a country with ``mains_hz`` (50 or 60) mains, or without notch."""
         return replace(self, mains_hz=mains_hz)
 
-    def band_sos(self, fs: float) -> np.ndarray:
-        """Band filter and notches as one SOS cascade for ``fs`` (Hz). Raises if impossible."""
+    def filters(self, fs: float, offline: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """``(band, notches)`` SOS arrays for ``fs`` (Hz); ``notches`` may have no sections.
+
+        ``offline=True`` gives the notches to apply forward-backward (``|H|^2``) so that they
+        match the live notches' ``|H|``: the same centres with ``Q`` x :data:`OFFLINE_NOTCH_Q`,
+        which gives ``|H|^2`` the live notch's -3 dB width. Raises ``ValueError`` naming the
+        rate and band if the band is impossible at ``fs``."""
         fs = check_rate(fs)
         if self.lowpass_hz is None:
             band = highpass(fs, self.highpass_hz, order=self.order)
-            top = fs / 2
         else:
             band = bandpass(fs, self.highpass_hz, self.lowpass_hz, order=self.order)
-            top = self.lowpass_hz
         if self.mains_hz is None:
-            return band
-        notch = mains_notch(fs, mains=self.mains_hz, band=(self.highpass_hz, top))
-        return cascade(band, notch.sos) if len(notch.sos) else band
+            return band, np.zeros((0, 6))
+        return band, self._notch(fs, self.notch_q * (OFFLINE_NOTCH_Q if offline else 1.0)).sos
+
+    def band_sos(self, fs: float) -> np.ndarray:
+        """Band filter and notches as one SOS cascade for ``fs`` (Hz), as run live."""
+        band, notches = self.filters(fs)
+        return cascade(band, notches) if len(notches) else band
+
+    def _top(self, fs: float) -> float:
+        return fs / 2 if self.lowpass_hz is None else self.lowpass_hz
 
     def notch_freqs(self, fs: float) -> tuple[float, ...]:
         """Notch centres (Hz) this profile uses at ``fs``."""
         if self.mains_hz is None:
             return ()
-        top = fs / 2 if self.lowpass_hz is None else self.lowpass_hz
-        return tuple(mains_notch(fs, mains=self.mains_hz, band=(self.highpass_hz, top)).freqs_hz)
+        return tuple(self._notch(check_rate(fs), self.notch_q).freqs_hz)
+
+    def _notch(self, fs: float, q: float) -> NotchDesign:
+        return mains_notch(
+            fs, mains=self.mains_hz, band=(self.highpass_hz, self._top(fs)), q=q,
+            max_harmonic_hz=self.notch_harmonics_hz or fs,
+        )
 
 
 STANDARD = EmgProfile("standard")
-LOW_RATE = EmgProfile("low_rate", highpass_hz=20.0, lowpass_hz=None, envelope="rms", window_s=0.1)
+LOW_RATE = EmgProfile(
+    "low_rate", highpass_hz=20.0, lowpass_hz=None, envelope="rms", window_s=0.07, notch_harmonics_hz=None
+)
 PROFILES: dict[str, EmgProfile] = {p.name: p for p in (STANDARD, LOW_RATE)}
 
 
@@ -131,10 +163,9 @@ class EmgPipeline:
         self.fs = check_rate(fs)
         self.profile = profile or profile_for_rate(self.fs)
         sos = self.profile.band_sos(self.fs)
-        top = self.profile.lowpass_hz or self.fs / 2
-        self._band = SosFilter(sos, self.fs, passband=(self.profile.highpass_hz, top))
+        self._band = SosFilter(sos, self.fs, passband=(self.profile.highpass_hz, self.profile._top(self.fs)))
         if self.profile.envelope == "lowpass":
-            self._envelope = RectifiedEnvelope(self.fs, cutoff_hz=self.profile.envelope_hz, order=2)
+            self._envelope = RectifiedEnvelope(self.fs, cutoff_hz=self.profile.envelope_hz, order=LIVE_ENVELOPE_ORDER)
         elif self.profile.envelope == "rms":
             self._envelope = MovingRms(self.fs, self.profile.window_s)
         else:
@@ -159,17 +190,20 @@ class EmgPipeline:
 def envelope_offline(x: np.ndarray, fs: float, profile: EmgProfile | None = None) -> np.ndarray:
     """Zero-phase envelope of a whole recording ``(n_samples, n_channels)`` for offline analysis.
 
-    Same profile as live, without the delay: the band filter is applied forward and backward
-    (frequency domain), and the envelope is a zero-phase low-pass or a centred moving window.
+    The live envelope without its delay: the same filter designs, their magnitude responses
+    applied with zero phase (frequency domain), and for window envelopes a centred window.
     Returns float32 of the same shape.
     """
     fs = check_rate(fs)
     profile = profile or profile_for_rate(fs)
     x = as_signal(x)
-    sos = profile.band_sos(fs)
+    band, notches = profile.filters(fs, offline=True)
+    notches = notches if len(notches) else None
     if profile.envelope == "lowpass":
-        return envelope_zero_phase(x, fs, sos, cutoff_hz=profile.envelope_hz, order=4)
-    filtered = zero_phase_fft(x, fs, sos)
+        return envelope_zero_phase(
+            x, fs, band, cutoff_hz=profile.envelope_hz, order=LIVE_ENVELOPE_ORDER, passes=1, notch_sos=notches
+        )
+    filtered = zero_phase_fft(x, fs, band, passes=1, notch_sos=notches)
     stage = MovingRms(fs, profile.window_s) if profile.envelope == "rms" else MovingMav(fs, profile.window_s)
     causal = stage.process(filtered)
     shift = int(round(stage.delay_ms * fs / 1000.0))  # centre the window: undo its delay

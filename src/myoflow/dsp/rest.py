@@ -1,0 +1,49 @@
+"""Rest baselines when no rest segment is marked: each channel's quietest window.
+
+Onset detection (Hodges & Bui) compares the envelope with the mean and SD of the same envelope
+at rest. Live sessions start with a rest period; recordings made elsewhere often do not say when
+the muscle rested, so :func:`quietest_baseline` uses, per channel, the ``window_s`` window with
+the lowest mean envelope (ignoring ``skip_s`` at both ends, where filters settle).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from myoflow._checks import as_signal, check_positive, check_rate
+from myoflow.dsp.onsets import Baseline
+
+
+def quietest_baseline(envelope: np.ndarray, fs: float, window_s: float = 1.0, skip_s: float = 0.5) -> Baseline:
+    """Baseline from each channel's quietest ``window_s`` window.
+
+    Parameters
+    ----------
+    envelope
+        Shape ``(n_samples, n_channels)``, any units.
+    fs
+        Sample rate in Hz.
+    window_s
+        Length of the rest window in seconds.
+    skip_s
+        Seconds ignored at the start and end.
+
+    Returns
+    -------
+    Baseline with each channel's mean and SD over its quietest window.
+    """
+    fs = check_rate(fs)
+    env = as_signal(envelope, "envelope", dtype=np.float64)
+    win = int(round(check_positive(window_s, "window_s", "s") * fs))
+    skip = int(round(max(0.0, skip_s) * fs))
+    usable = env[skip : env.shape[0] - skip]
+    if usable.shape[0] < win:
+        raise ValueError(
+            f"envelope lasts {env.shape[0] / fs:.2f} s: too short for a {window_s} s rest window "
+            f"after skipping {skip_s} s at each end"
+        )
+    csum = np.cumsum(np.vstack([np.zeros((1, env.shape[1])), usable]), axis=0)
+    means = (csum[win:] - csum[:-win]) / win
+    starts = np.argmin(means, axis=0)
+    rest = np.stack([usable[s : s + win, c] for c, s in enumerate(starts)], axis=1)
+    return Baseline(mean=rest.mean(axis=0), sd=rest.std(axis=0))

@@ -1,0 +1,620 @@
+"""Record a session to HDF5 from its own thread: live-readable (SWMR), crash-safe, never blocking.
+
+Producers (BLE callbacks, the session loop, the UI) call :meth:`Recorder.write_block`,
+:meth:`~Recorder.write_gap` and :meth:`~Recorder.write_event`; those only check arguments and
+put an item on a bounded :class:`queue.Queue`. A writer thread buffers the items and appends
+them to the file every ``flush_interval`` seconds (0.25 s by default), flushing in SWMR mode so
+another process can read the file while it grows and a killed recorder loses at most the last
+flush interval. When the queue is full a sample block is dropped and becomes a gap of reason
+``"recorder overflow"`` (counted in :attr:`Recorder.dropped_samples` and logged as a warning);
+gaps, events and metadata are never dropped: they wait in order until the queue has room.
+
+SWMR allows no new datasets or attributes once it is on, so every stream is declared with
+:meth:`Recorder.add_stream` before :meth:`Recorder.start`; adding one later is an error.
+Metadata changed during the session (notes, MVC references) is recorded as an event of kind
+``"metadata"`` and merged into the session attributes when the file is finalised.
+
+At :meth:`Recorder.close` the live file is rewritten compressed next to itself, verified and
+renamed over the original (see :func:`myoflow.storage.recover.finalise`).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from myoflow.storage import schema
+from myoflow.storage.schema import (
+    ClockAnchor, DeviceInfo, RecordingError, SessionMetadata, StreamSpec,
+)
+from myoflow.stream import Event, Gap, StreamInfo
+
+__all__ = ["Recorder", "RecorderWriteError"]
+
+log = logging.getLogger(__name__)
+
+_STOP = ("stop",)
+#: Buffered bytes that force a flush before the interval is up (bounds the writer's memory).
+_MAX_BUFFERED_BYTES = 32 * 1024 * 1024
+
+
+class RecorderWriteError(RecordingError):
+    """Writing the recording failed (disk full, folder read-only, file removed...)."""
+
+
+class Recorder:
+    """Write one session to an HDF5 file from a background thread.
+
+    Parameters
+    ----------
+    path
+        The recording file. It is written live at this path and replaced by the finalised,
+        compressed file at :meth:`close`.
+    metadata
+        Session metadata (subject id, exercise, profile TOML, ...).
+    clock
+        The session's monotonic-to-UTC anchor; by default ``time.monotonic()`` and
+        ``time.time()`` read at :meth:`start`.
+    queue_size
+        Capacity of the queue between producers and the writer thread, in items (blocks,
+        gaps, events).
+    flush_interval
+        Seconds between SWMR flushes, at most 0.5.
+    overwrite
+        Replace an existing file at ``path`` instead of refusing to.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        metadata: SessionMetadata | None = None,
+        *,
+        clock: ClockAnchor | None = None,
+        queue_size: int = 2048,
+        flush_interval: float = 0.25,
+        overwrite: bool = False,
+    ) -> None:
+        from myoflow._checks import check_positive
+
+        self.path = Path(path)
+        if metadata is not None and not isinstance(metadata, SessionMetadata):
+            raise ValueError(f"metadata must be a SessionMetadata, got {type(metadata).__name__}")
+        self.metadata = metadata or SessionMetadata()
+        self.clock = clock
+        if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
+            raise ValueError(f"queue_size must be a positive number of items, got {queue_size!r}")
+        interval = check_positive(flush_interval, "flush_interval", "s")
+        if interval > 0.5:
+            raise ValueError(f"flush_interval must be at most 0.5 s, got {flush_interval!r}")
+        self.flush_interval = interval
+        self.overwrite = bool(overwrite)
+        self.dropped_blocks = 0
+        self.dropped_samples = 0
+        self._specs: dict[str, StreamSpec] = {}
+        self._next: dict[str, list[int]] = {}  # name -> [next sample index, next row]
+        self._queue: queue.Queue[tuple[Any, ...]] = queue.Queue(maxsize=queue_size)
+        self._pending: collections.deque[tuple[Any, ...]] = collections.deque()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._error: RecordingError | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------ set-up
+
+    def add_stream(
+        self,
+        info: StreamInfo,
+        raw_dtype: Any,
+        scale: float | np.ndarray = 1.0,
+        offset: float | np.ndarray = 0.0,
+        device: DeviceInfo | None = None,
+    ) -> None:
+        """Declare a stream before :meth:`start`; ``physical = raw * scale + offset`` per channel."""
+        if self._thread is not None:
+            raise RuntimeError(
+                f"{self.path}: stream {info.name!r} added after start(); SWMR recording cannot add "
+                "datasets to a live file, so declare every stream before start()"
+            )
+        spec = schema.make_stream_spec(info, raw_dtype, scale, offset, device)
+        keys = {schema.stream_key(n) for n in self._specs}
+        if info.name in self._specs or schema.stream_key(info.name) in keys:
+            raise ValueError(f"stream name {info.name!r} is already used (or maps to the same group)")
+        self._specs[info.name] = spec
+        self._next[info.name] = [0, 0]
+
+    def start(self) -> None:
+        """Create the file with every dataset, switch SWMR on and start the writer thread.
+
+        Raises :class:`RecorderWriteError` naming the path when the file cannot be created.
+        """
+        if self._thread is not None:
+            raise RuntimeError(f"{self.path}: recorder already started")
+        if not self._specs:
+            raise ValueError(f"{self.path}: add at least one stream before start()")
+        if self.clock is None:
+            self.clock = ClockAnchor(time.monotonic(), time.time())
+        sink = _Sink(self.path, list(self._specs.values()), self.clock, self.metadata,
+                     self.overwrite)
+        self._thread = threading.Thread(target=self._run, args=(sink,), name="myoflow-recorder",
+                                        daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread is not None and not self._closed:
+            self.close()
+
+    # ------------------------------------------------------------ producers
+
+    def write_block(
+        self,
+        stream: str,
+        raw: np.ndarray,
+        times: np.ndarray,
+        *,
+        start_index: int | None = None,
+        host_time: float | None = None,
+        counter: int | None = None,
+        device_time_ns: int | None = None,
+    ) -> bool:
+        """Queue consecutive samples of one stream, typically one device packet. Never blocks.
+
+        Parameters
+        ----------
+        stream
+            A declared stream name.
+        raw
+            Shape ``(n_samples, n_channels)``, the samples as the device sent them.
+        times
+            Shape ``(n_samples,)``, float64 host-clock seconds of each sample.
+        start_index
+            Sample index of ``raw[0]``; by default right after the previous block or gap.
+        host_time, counter, device_time_ns
+            The packet's host receive time (s), counter and device time (ns); a packet row is
+            recorded when ``host_time`` is given.
+
+        Returns
+        -------
+        bool
+            False when the queue was full and the block became a ``"recorder overflow"`` gap.
+        """
+        with self._lock:
+            spec, nxt = self._check_stream(stream)
+            arr = _as_raw(raw, spec)
+            t = np.array(times, dtype=np.float64, copy=True).reshape(-1)
+            if t.shape[0] != arr.shape[0]:
+                raise ValueError(
+                    f"stream {stream!r}: {arr.shape[0]} samples but times has {t.shape[0]} values"
+                )
+            index = self._check_index(stream, nxt, start_index)
+            n = arr.shape[0]
+            if n == 0:
+                return True
+            packet = None
+            if host_time is not None:
+                packet = (nxt[1], index, n, _or_unknown(counter), _or_unknown(device_time_ns),
+                          float(host_time))
+            item = ("block", stream, nxt[1], arr, t, packet)
+            ok = self._put(item, overflow=(stream, index, nxt[1], n, t[0], t[-1]))
+            nxt[0] += n
+            if ok:
+                nxt[1] += n
+            return ok
+
+    def write_gap(self, gap: Gap) -> None:
+        """Record lost samples; ``gap.start_index`` must be where the stream's data ended."""
+        with self._lock:
+            spec, nxt = self._check_stream(gap.stream.name)
+            self._check_index(gap.stream.name, nxt, gap.start_index)
+            if gap.n_missing is not None and (not isinstance(gap.n_missing, (int, np.integer))
+                                              or gap.n_missing < 0):
+                raise ValueError(f"gap.n_missing must be None or >= 0, got {gap.n_missing!r}")
+            reason = schema.encode_fixed(gap.reason, schema.REASON_BYTES, "gap reason")
+            missing = schema.UNKNOWN if gap.n_missing is None else int(gap.n_missing)
+            row = (nxt[0], nxt[1], missing, float(gap.t_start), float(gap.t_end), reason)
+            self._put(("gap", gap.stream.name, row), overflow=None)
+            nxt[0] += max(missing, 0)
+
+    def write_event(self, event: Event) -> None:
+        """Record an event (rep boundary, phase, cue, marker, calibration segment)."""
+        kind = schema.encode_fixed(event.kind, schema.KIND_BYTES, "event kind")
+        record = {"kind": event.kind, "label": event.label, "stream": event.stream,
+                  "data": event.data}
+        text = schema.to_json(record, f"event {event.kind!r}").encode("utf-8")
+        with self._lock:
+            self._check_running()
+            self._put(("event", float(event.time), kind, text), overflow=None)
+
+    def update_metadata(self, *, time_s: float | None = None, **changes: Any) -> None:
+        """Change session metadata during recording (recorded as a ``"metadata"`` event).
+
+        ``time_s`` is the host-clock time of the change (default: ``time.monotonic()``).
+        """
+        schema.check_metadata_changes(changes)
+        when = time.monotonic() if time_s is None else float(time_s)
+        self.write_event(Event(when, "metadata", "", None, dict(changes)))
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Block until everything queued so far is written and flushed to the file."""
+        done = threading.Event()
+        with self._lock:
+            self._check_running()
+            self._drain_pending(block=True)
+            self._queue.put(("flush", done), timeout=timeout)
+        if not done.wait(timeout):
+            raise RecorderWriteError(self.path, f"flush did not finish within {timeout} s")
+        if self._error is not None:
+            raise self._error
+
+    def close(self, finalise: bool = True, timeout: float | None = None) -> Path:
+        """Stop the writer, write what is queued, then (by default) finalise the file.
+
+        Finalising writes a compressed copy beside the file, verifies it and renames it over
+        the live file, so a crash at any point leaves a readable recording. Returns the path.
+        """
+        with self._lock:
+            if self._closed:
+                return self.path
+            self._closed = True
+            if self._thread is None:
+                return self.path
+            if self._error is None:
+                self._drain_pending(block=True)
+                self._queue.put(_STOP)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise RecorderWriteError(self.path, f"writer thread did not stop within {timeout} s")
+        if self._error is not None:
+            raise self._error
+        if finalise:
+            from myoflow.storage.recover import finalise as _finalise
+
+            _finalise(self.path, self.path, state="final")
+        return self.path
+
+    @property
+    def error(self) -> RecordingError | None:
+        """The error that stopped the writer thread, if any."""
+        return self._error
+
+    # ------------------------------------------------------------ internals
+
+    def _check_running(self) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._thread is None:
+            raise RuntimeError(f"{self.path}: call start() before writing")
+        if self._closed:
+            raise RuntimeError(f"{self.path}: recorder is closed")
+
+    def _check_stream(self, name: str) -> tuple[StreamSpec, list[int]]:
+        self._check_running()
+        try:
+            return self._specs[name], self._next[name]
+        except KeyError:
+            known = ", ".join(repr(n) for n in self._specs)
+            raise ValueError(f"unknown stream {name!r}; declared streams: {known}") from None
+
+    @staticmethod
+    def _check_index(name: str, nxt: list[int], start_index: int | None) -> int:
+        if start_index is None or int(start_index) == nxt[0]:
+            return nxt[0]
+        raise ValueError(
+            f"stream {name!r}: data starts at sample index {start_index} but the stream is at "
+            f"index {nxt[0]}; announce lost samples with write_gap() first"
+        )
+
+    def _put(self, item: tuple[Any, ...], overflow: tuple[Any, ...] | None) -> bool:
+        self._drain_pending(block=False)
+        if not self._pending:
+            try:
+                self._queue.put_nowait(item)
+                return True
+            except queue.Full:
+                pass
+        if overflow is None:
+            self._pending.append(item)
+            return True
+        self._drop(*overflow)
+        return False
+
+    def _drain_pending(self, block: bool) -> None:
+        while self._pending:
+            try:
+                self._queue.put(self._pending[0], block=block)
+            except queue.Full:
+                return
+            self._pending.popleft()
+
+    def _drop(self, name: str, index: int, row: int, n: int, t0: float, t1: float) -> None:
+        if self.dropped_blocks == 0 or not self._pending:
+            log.warning(
+                "%s: recorder queue full (%d items), dropping samples of %r from index %d; "
+                "they are recorded as a 'recorder overflow' gap", self.path,
+                self._queue.maxsize, name, index,
+            )
+        self.dropped_blocks += 1
+        self.dropped_samples += n
+        for i in range(len(self._pending) - 1, -1, -1):
+            item = self._pending[i]
+            if item[0] == "gap" and item[1] == name:
+                g = item[2]
+                if g[5] == b"recorder overflow" and g[0] + g[2] == index and g[1] == row:
+                    self._pending[i] = ("gap", name, (g[0], g[1], g[2] + n, g[3], float(t1), g[5]))
+                    return
+                break
+        self._pending.append(("gap", name, (index, row, n, float(t0), float(t1),
+                                            b"recorder overflow")))
+
+    def _run(self, sink: _Sink) -> None:
+        next_flush = time.monotonic() + self.flush_interval
+        try:
+            while True:
+                wait = max(0.0, next_flush - time.monotonic())
+                try:
+                    item = self._queue.get(timeout=wait)
+                except queue.Empty:
+                    item = None
+                if item is _STOP:
+                    break
+                if item is not None and item[0] == "flush":
+                    sink.flush()
+                    item[1].set()
+                    next_flush = time.monotonic() + self.flush_interval
+                    continue
+                if item is not None:
+                    sink.add(item)
+                if time.monotonic() >= next_flush or sink.buffered_bytes > _MAX_BUFFERED_BYTES:
+                    sink.flush()
+                    next_flush = time.monotonic() + self.flush_interval
+            sink.flush()
+            sink.close()
+        except Exception as exc:  # report any failure to the producers, with the path
+            self._error = RecorderWriteError(self.path, _describe_failure(exc))
+            log.error("%s", self._error)
+            sink.abandon()
+            _release_waiters(self._queue)
+
+
+def _release_waiters(q: queue.Queue[tuple[Any, ...]]) -> None:
+    """Empty the queue after a failure so that no producer waits on a dead writer."""
+    while True:
+        try:
+            item = q.get_nowait()
+        except queue.Empty:
+            return
+        if item[0] == "flush":
+            item[1].set()
+
+
+def _describe_failure(exc: BaseException) -> str:
+    text = str(exc)
+    if getattr(exc, "errno", None) == 28 or "No space left" in text or "errno = 28" in text:
+        what = "the disk is full (no space left on device)"
+    elif getattr(exc, "errno", None) == 27 or "File too large" in text or "errno = 27" in text:
+        what = "the file size limit was reached (file too large)"
+    else:
+        what = f"{type(exc).__name__}: {text}"
+    return (f"writing the recording failed: {what}; everything flushed before stays readable "
+            "(open it, or run 'myoflow recover' to finalise it)")
+
+
+def _or_unknown(value: int | None) -> int:
+    return schema.UNKNOWN if value is None else int(value)
+
+
+def _as_raw(raw: np.ndarray, spec: StreamSpec) -> np.ndarray:
+    arr = np.asarray(raw)
+    name = spec.info.name
+    if arr.ndim != 2 or arr.shape[1] != spec.info.n_channels:
+        raise ValueError(
+            f"stream {name!r}: raw must have shape (n_samples, {spec.info.n_channels}), "
+            f"got {arr.shape}"
+        )
+    dtype = spec.raw_dtype
+    if arr.dtype == dtype or np.can_cast(arr.dtype, dtype, "safe"):
+        return np.array(arr, dtype=dtype, order="C", copy=True)
+    if dtype.kind in "iu" and arr.dtype.kind in "iu" and arr.size:
+        info = np.iinfo(dtype)
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo < info.min or hi > info.max:
+            raise ValueError(
+                f"stream {name!r}: raw values span [{lo}, {hi}], outside the stream's raw dtype "
+                f"{dtype} [{info.min}, {info.max}]"
+            )
+        return np.array(arr, dtype=dtype, order="C", copy=True)
+    if dtype.kind == "f" and arr.dtype.kind in "iuf":
+        return np.array(arr, dtype=dtype, order="C", copy=True)
+    raise ValueError(f"stream {name!r}: raw dtype {arr.dtype} cannot be stored as {dtype}")
+
+
+# ------------------------------------------------------------------------ writer thread
+
+
+class _StreamBuffer:
+    """What the writer thread holds for one stream between flushes."""
+
+    def __init__(self, spec: StreamSpec, group: Any) -> None:
+        self.spec = spec
+        self.group = group
+        self.raw: list[np.ndarray] = []
+        # runs of contiguous rows: (first row, time arrays, starts right after a gap)
+        self.runs: list[tuple[int, list[np.ndarray], bool]] = []
+        self.after_gap = False
+        self.packets: list[tuple[Any, ...]] = []
+        self.gaps: list[tuple[Any, ...]] = []
+        self.timemap = _TimeMap()
+
+    def add_block(self, row: int, raw: np.ndarray, times: np.ndarray) -> None:
+        if not self.runs or self.after_gap:
+            self.runs.append((row, [], self.after_gap))
+            self.after_gap = False
+        self.raw.append(raw)
+        self.runs[-1][1].append(times)
+
+    def clear(self) -> None:
+        self.raw, self.runs, self.packets, self.gaps = [], [], [], []
+
+
+class _Sink:
+    """The open live file and the buffers of the writer thread."""
+
+    def __init__(self, path: Path, specs: list[StreamSpec], clock: ClockAnchor,
+                 metadata: SessionMetadata, overwrite: bool) -> None:
+        import h5py
+
+        self.path = path
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
+            os.close(os.open(path, flags, 0o644))
+        except OSError as exc:
+            raise RecorderWriteError(path, f"cannot create the recording file: {exc.strerror}") from exc
+        try:
+            self.file = h5py.File(path, "w", libver=("v110", "v110"))
+            schema.write_layout(self.file, state="live", clock=clock, metadata=metadata,
+                                specs=specs)
+            self.file.swmr_mode = True
+        except (OSError, ValueError) as exc:
+            raise RecorderWriteError(path, f"cannot create the recording file: {exc}") from exc
+        streams = self.file[schema.STREAMS]
+        self.buffers = {s.info.name: _StreamBuffer(s, streams[schema.stream_key(s.info.name)])
+                        for s in specs}
+        self.events: list[tuple[float, bytes, bytes]] = []
+        self.buffered_bytes = 0
+
+    def add(self, item: tuple[Any, ...]) -> None:
+        if item[0] == "block":
+            _, name, row, raw, times, packet = item
+            b = self.buffers[name]
+            b.add_block(row, raw, times)
+            if packet is not None:
+                b.packets.append(packet)
+            self.buffered_bytes += raw.nbytes + times.nbytes
+        elif item[0] == "gap":
+            b = self.buffers[item[1]]
+            b.gaps.append(item[2])
+            b.after_gap = True
+        elif item[0] == "event":
+            self.events.append(item[1:])
+
+    def flush(self) -> None:
+        for b in self.buffers.values():
+            if b.raw:
+                _append(b.group[schema.RAW], np.concatenate(b.raw))
+            if b.packets:
+                _append(b.group[schema.PACKETS], np.array(b.packets, dtype=schema.PACKET_DTYPE))
+            if b.gaps:
+                _append(b.group[schema.GAPS], np.array(b.gaps, dtype=schema.GAP_DTYPE))
+            ds = b.group[schema.TIME_MAP]
+            for row0, times, after_gap in b.runs:
+                if after_gap:
+                    b.timemap.seg = None
+                replace, anchors = b.timemap.add_run(row0, np.concatenate(times))
+                if replace is not None:
+                    ds[ds.shape[0] - 1] = replace
+                _append(ds, anchors)
+            b.clear()
+        if self.events:
+            table = self.file[schema.EVENTS][schema.EVENT_TABLE]
+            blob = self.file[schema.EVENTS][schema.EVENT_JSON]
+            offset = blob.shape[0]
+            rows = []
+            for t, kind, text in self.events:
+                rows.append((t, kind, offset, len(text)))
+                offset += len(text)
+            _append(blob, np.frombuffer(b"".join(e[2] for e in self.events), dtype=np.uint8))
+            _append(table, np.array(rows, dtype=schema.EVENT_DTYPE))
+            self.events = []
+        self.buffered_bytes = 0
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+    def abandon(self) -> None:
+        try:
+            self.file.close()
+        except Exception:  # the file is already damaged; what was flushed stays on disk
+            log.debug("closing %s after a failure also failed", self.path, exc_info=True)
+
+
+def _append(ds: Any, data: np.ndarray) -> None:
+    if len(data) == 0:
+        return
+    n = ds.shape[0]
+    ds.resize(n + len(data), axis=0)
+    ds[n:] = data
+
+
+class _TimeMap:
+    """Turn per-sample times into piecewise-linear (row, time) anchors, merged across flushes.
+
+    Every time given is reproduced by linear interpolation between anchors to within
+    ``TIME_TOLERANCE_S``: anchors are placed where the second difference of the times is not
+    zero, then wherever interpolation still misses. Between flushes the open last segment is
+    extended (its last anchor rewritten) when the new times lie on it, using an upper bound of
+    the error of the samples already written, so long drift-fitted runs stay a few anchors.
+    """
+
+    tol = schema.TIME_TOLERANCE_S / 2
+
+    def __init__(self) -> None:
+        # open last segment: row/time of its start and end (the last anchor written), max error
+        self.seg: tuple[int, float, int, float, float] | None = None
+
+    def add_run(self, row0: int, t: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """Anchors of ``t`` (times of rows ``row0...``); first item: a new value for the last
+        anchor already written (None: keep it)."""
+        idx = self._anchor_idx(t)
+        seg, replace, merged, skip = self.seg, None, None, 0
+        contiguous = seg is not None and seg[2] == row0 - 1
+        if contiguous and seg[0] < seg[2]:
+            ra, ta, rb, tb, err = seg
+            j = int(idx[1]) if len(idx) > 1 else 0
+            slope = (t[j] - ta) / (row0 + j - ra)
+            old = err + abs(ta + slope * (rb - ra) - tb)
+            new = np.abs(ta + slope * (row0 + np.arange(j + 1) - ra) - t[: j + 1]).max()
+            if max(old, new) <= self.tol:
+                replace = np.array((row0 + j, t[j]), dtype=schema.TIME_MAP_DTYPE)
+                merged = (ra, ta, row0 + j, float(t[j]), float(max(old, new)))
+                skip = min(2, len(idx))
+        emit = idx[skip:]
+        anchors = np.empty(len(emit), dtype=schema.TIME_MAP_DTYPE)
+        anchors["row"] = row0 + emit
+        anchors["time"] = t[emit]
+        if len(emit) == 0:
+            self.seg = merged
+        elif len(idx) >= 2:
+            i0, i1 = int(idx[-2]), int(idx[-1])
+            line = np.interp(np.arange(i0, i1 + 1), [i0, i1], [t[i0], t[i1]])
+            self.seg = (row0 + i0, float(t[i0]), row0 + i1, float(t[i1]),
+                        float(np.abs(line - t[i0 : i1 + 1]).max()))
+        elif contiguous:
+            self.seg = (seg[2], seg[3], row0, float(t[0]), 0.0)
+        else:
+            self.seg = (row0, float(t[0]), row0, float(t[0]), 0.0)
+        return replace, anchors
+
+    def _anchor_idx(self, t: np.ndarray) -> np.ndarray:
+        n = t.shape[0]
+        if n <= 2:
+            return np.arange(n)
+        bends = np.flatnonzero(np.abs(np.diff(t, 2)) > self.tol / 4) + 1
+        idx = np.unique(np.concatenate(([0], bends, [n - 1])))
+        x = np.arange(n)
+        for _ in range(4):
+            miss = np.flatnonzero(np.abs(np.interp(x, idx, t[idx]) - t) > self.tol)
+            if miss.size == 0:
+                return idx
+            idx = np.union1d(idx, miss)
+        return x
