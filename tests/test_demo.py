@@ -19,7 +19,10 @@ def test_demo_command_runs_headless_and_exits_zero() -> None:
     env.pop("DISPLAY", None)
     proc = subprocess.run(
         [sys.executable, "-m", "myoflow.cli", "demo", "--headless", "--seconds", "20"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert "reps found: 2 (truth 2)" in proc.stdout

@@ -16,10 +16,7 @@ HEAVY = ("bleak", "h5py", "PySide6", "pyqtgraph", "bumble")
 
 
 def _loaded_after_import(module: str) -> set[str]:
-    code = (
-        f"import sys, {module}\n"
-        f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
-    )
+    code = f"import sys, {module}\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return set(out.stdout.split())
 

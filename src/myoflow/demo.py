@@ -39,7 +39,9 @@ class DemoSettings:
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.seconds) and self.seconds >= 12.0):
-            raise ValueError(f"--seconds must be at least 12 (one rep with rest around it), got {self.seconds}")
+            raise ValueError(
+                f"--seconds must be at least 12 (one rep with rest around it), got {self.seconds}"
+            )
         if not 200.0 <= self.emg_rate <= 2000.0:
             raise ValueError(f"--rate must be between 200 and 2000 Hz, got {self.emg_rate}")
         if not 0.001 <= self.chunk_s <= 1.0:
@@ -49,8 +51,13 @@ class DemoSettings:
         n_reps = max(1, int((self.seconds - _LEAD_TAIL_S) // _REP_S))
         tense = tuple(i for i in range(n_reps) if i % 4 == 2)  # every 4th rep stays tense
         return SessionConfig(
-            exercise=self.exercise, n_reps=n_reps, emg_rate=self.emg_rate, imu_rate=100.0,
-            seed=self.seed, tense_reps=tense, hum_hz=self.mains_hz,
+            exercise=self.exercise,
+            n_reps=n_reps,
+            emg_rate=self.emg_rate,
+            imu_rate=100.0,
+            seed=self.seed,
+            tense_reps=tense,
+            hum_hz=self.mains_hz,
         )
 
 
@@ -69,17 +76,29 @@ def run_demo(settings: DemoSettings, out: TextIO) -> DemoReport:
     mvc = calibrate_mvc(mvc_trial(config).emg, config.emg_rate, profile)
     live = LiveProcessor(config.emg_rate, session.placements, mvc, config.imu_rate, profile)
     notches = ", ".join(f"{f:g}" for f in profile.notch_freqs(config.emg_rate)) or "none"
-    print(f"myoflow demo: {config.exercise.replace('_', ' ')}, {config.n_reps} reps, "
-          f"EMG {config.emg_rate:g} Hz x {len(session.placements)} ({', '.join(session.placements)}), "
-          f"IMU {config.imu_rate:g} Hz (pelvis, thigh)", file=out)
-    print(f"profile '{profile.name}': notches at {notches} Hz; live envelope delay "
-          f"{live.delay_ms:.0f} ms; chunks of {settings.chunk_s * 1000:g} ms", file=out)
+    print(
+        f"myoflow demo: {config.exercise.replace('_', ' ')}, {config.n_reps} reps, "
+        f"EMG {config.emg_rate:g} Hz x {len(session.placements)} ({', '.join(session.placements)}), "
+        f"IMU {config.imu_rate:g} Hz (pelvis, thigh)",
+        file=out,
+    )
+    print(
+        f"profile '{profile.name}': notches at {notches} Hz; live envelope delay "
+        f"{live.delay_ms:.0f} ms; chunks of {settings.chunk_s * 1000:g} ms",
+        file=out,
+    )
 
     _stream(session, live, settings)
     reps = segment_reps(live.hip_angle(), config.imu_rate)
     summary = summarise_reps(
-        reps, live.hip_angle(), config.imu_rate, live.envelope_pct(), config.emg_rate,
-        session.placements, live.onset_intervals(), live.rest_threshold_pct(),
+        reps,
+        live.hip_angle(),
+        config.imu_rate,
+        live.envelope_pct(),
+        config.emg_rate,
+        session.placements,
+        live.onset_intervals(),
+        live.rest_threshold_pct(),
         emg_delay_s=live.delay_ms / 1000.0,
     )
     _print_table(summary, session, out)
@@ -113,12 +132,18 @@ def _stream(session: SyntheticSession, live: LiveProcessor, settings: DemoSettin
 def _print_table(summary: list[RepSummary], session: SyntheticSession, out: TextIO) -> None:
     muscles = session.placements
     glute = next((m for m in muscles if m.startswith("glute_max")), muscles[0])
-    print(f"\n{'rep':>3} {'start':>6} {'conc':>5} {'ROM':>5}  "
-          + "  ".join(f"{_short(m):>11}" for m in muscles)
-          + f"  {'bottom ' + _short(glute):>14} {'relaxed':>8} {'truth':>6}", file=out)
-    print(f"{'':>3} {'s':>6} {'s':>5} {'deg':>5}  "
-          + "  ".join(f"{'peak%/onset':>11}" for _ in muscles)
-          + f"  {'min % MVC':>14}", file=out)
+    print(
+        f"\n{'rep':>3} {'start':>6} {'conc':>5} {'ROM':>5}  "
+        + "  ".join(f"{_short(m):>11}" for m in muscles)
+        + f"  {'bottom ' + _short(glute):>14} {'relaxed':>8} {'truth':>6}",
+        file=out,
+    )
+    print(
+        f"{'':>3} {'s':>6} {'s':>5} {'deg':>5}  "
+        + "  ".join(f"{'peak%/onset':>11}" for _ in muscles)
+        + f"  {'min % MVC':>14}",
+        file=out,
+    )
     truth = session.truth
     agree = 0
     for rep in summary:
@@ -131,17 +156,29 @@ def _print_table(summary: list[RepSummary], session: SyntheticSession, out: Text
         true_rep = _matching_truth(rep, truth)
         true_relaxed = "?" if true_rep is None else ("yes" if true_rep.muscles[glute].relaxed else "no")
         agree += true_rep is not None and true_rep.muscles[glute].relaxed == g.relaxed
-        print(f"{rep.index:>3} {rep.start_s:6.1f} {rep.concentric_s:5.2f} {rep.rom_deg:5.0f}  "
-              + "  ".join(f"{c:>11}" for c in cells)
-              + f"  {g.bottom_min_pct:14.1f} {'yes' if g.relaxed else 'NO':>8} {true_relaxed:>6}", file=out)
-    print(f"\nreps found: {len(summary)} (truth {len(truth)}); relaxed verdicts agreeing with truth: "
-          f"{agree}/{len(truth)}", file=out)
+        print(
+            f"{rep.index:>3} {rep.start_s:6.1f} {rep.concentric_s:5.2f} {rep.rom_deg:5.0f}  "
+            + "  ".join(f"{c:>11}" for c in cells)
+            + f"  {g.bottom_min_pct:14.1f} {'yes' if g.relaxed else 'NO':>8} {true_relaxed:>6}",
+            file=out,
+        )
+    print(
+        f"\nreps found: {len(summary)} (truth {len(truth)}); relaxed verdicts agreeing with truth: "
+        f"{agree}/{len(truth)}",
+        file=out,
+    )
     errors = onset_errors_ms(summary, truth)
     if errors.size:
-        print(f"muscle onsets vs truth: median error {np.median(np.abs(errors)):.0f} ms over "
-              f"{errors.size} onsets", file=out)
-    print("onset: ms from movement onset (negative = before the hip moved), where the live "
-          "envelope crosses the baseline + 3 SD threshold", file=out)
+        print(
+            f"muscle onsets vs truth: median error {np.median(np.abs(errors)):.0f} ms over "
+            f"{errors.size} onsets",
+            file=out,
+        )
+    print(
+        "onset: ms from movement onset (negative = before the hip moved), where the live "
+        "envelope crosses the baseline + 3 SD threshold",
+        file=out,
+    )
 
 
 def onset_errors_ms(summary: list[RepSummary], truth: list) -> np.ndarray:

@@ -21,7 +21,9 @@ from myoflow.dsp.onsets import Baseline, OnsetEvent, OnsetParams, StreamingOnset
 from myoflow.dsp.pipeline import EmgPipeline, EmgProfile
 
 
-def calibrate_mvc(emg: np.ndarray, fs: float, profile: EmgProfile | None = None, window_s: float = 0.5) -> np.ndarray:
+def calibrate_mvc(
+    emg: np.ndarray, fs: float, profile: EmgProfile | None = None, window_s: float = 0.5
+) -> np.ndarray:
     """MVC reference per channel (same envelope units as live) from a calibration recording
     ``(n_samples, n_channels)``: peak of the ``window_s`` moving average of the live envelope."""
     envelope = EmgPipeline(fs, profile).process(emg).envelope
@@ -106,7 +108,9 @@ class LiveProcessor:
             seen = self._pct.array()
             skip = self.baseline_samples // 4  # let the filters settle before measuring rest
             self.baseline = baseline_from(seen[skip : self.baseline_samples])
-            self.detector = StreamingOnsetDetector(self.emg_fs, pct.shape[1], self.baseline, self.onset_params)
+            self.detector = StreamingOnsetDetector(
+                self.emg_fs, pct.shape[1], self.baseline, self.onset_params
+            )
             new = self.detector.process(seen)
         else:
             new = []

@@ -57,9 +57,7 @@ class StreamInfo:
     def __post_init__(self) -> None:
         if self.kind not in KIND_UNITS:
             allowed = ", ".join(repr(k) for k in KIND_UNITS)
-            raise ValueError(
-                f"stream {self.name!r}: kind must be one of {allowed}, got {self.kind!r}"
-            )
+            raise ValueError(f"stream {self.name!r}: kind must be one of {allowed}, got {self.kind!r}")
         if not (isinstance(self.rate, (int, float)) and math.isfinite(self.rate) and self.rate > 0):
             raise ValueError(f"stream {self.name!r}: rate must be a positive number of Hz, got {self.rate!r}")
         object.__setattr__(self, "channels", tuple(self.channels))

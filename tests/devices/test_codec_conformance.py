@@ -64,9 +64,7 @@ MYO = Case(
 
 
 # ------------------------------------------------------------------------------ ganglion
-def _ganglion_packet(
-    rng: np.random.Generator, packet_id: int | None = None
-) -> tuple[bytes, np.ndarray]:
+def _ganglion_packet(rng: np.random.Generator, packet_id: int | None = None) -> tuple[bytes, np.ndarray]:
     pid = int(rng.integers(200)) if packet_id is None else packet_id
     v = rng.integers(-(1 << 23), 1 << 23, size=(2, 4))
     return ganglion.encode(v, pid, int(rng.integers(-128, 128))), v
@@ -165,9 +163,7 @@ def _diy_packet(rng: np.random.Generator, block: int | None = None) -> tuple[byt
 
 
 # The worked example of docs/diy-strap-protocol.md.
-DIY_EXAMPLE_HEX = (
-    "01 02 01 02 40 42 0f 00 00 00 00 3f e8 03 64 00 9c ff c8 00 38 ff ff ff 01 00 ff 7f 00 80"
-)
+DIY_EXAMPLE_HEX = "01 02 01 02 40 42 0f 00 00 00 00 3f e8 03 64 00 9c ff c8 00 38 ff ff ff 01 00 ff 7f 00 80"
 
 
 def _diy_with_block(block: int) -> bytes:
@@ -269,9 +265,7 @@ def test_loss_counting(case: Case) -> None:
     keep = rng.random(len(sent)) > 0.1
     keep[0] = True
     track = case.tracker()
-    losses = [
-        track(case.decode(case.with_counter(c))) for c, k in zip(sent, keep, strict=True) if k
-    ]
+    losses = [track(case.decode(case.with_counter(c))) for c, k in zip(sent, keep, strict=True) if k]
     assert sum(loss.packets for loss in losses) == int((~keep).sum()) > 0
 
 
@@ -287,9 +281,7 @@ def _check_fuzz(decode: Callable[[bytes], Packet], data: bytes) -> None:
 def test_fuzz_random_and_mutated(case: Case) -> None:
     rng = np.random.default_rng(4)
     for _ in range(400):  # random bytes of random length
-        _check_fuzz(
-            case.decode, rng.integers(0, 256, int(rng.integers(0, 300)), dtype=np.uint8).tobytes()
-        )
+        _check_fuzz(case.decode, rng.integers(0, 256, int(rng.integers(0, 300)), dtype=np.uint8).tobytes())
     seeds = [case.golden] + [case.random_packet(rng)[0] for _ in range(20)]
     for seed in seeds:  # mutations of valid packets
         for _ in range(40):

@@ -15,9 +15,7 @@ from myoflow.devices import diy
 from myoflow.devices.codec import DecodeError, Loss
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "diy-strap-protocol.md"
-EXAMPLE_HEX = (
-    "01 02 01 02 40 42 0f 00 00 00 00 3f e8 03 64 00 9c ff c8 00 38 ff ff ff 01 00 ff 7f 00 80"
-)
+EXAMPLE_HEX = "01 02 01 02 40 42 0f 00 00 00 00 3f e8 03 64 00 9c ff c8 00 38 ff ff ff 01 00 ff 7f 00 80"
 
 
 def test_documented_example() -> None:
@@ -45,9 +43,7 @@ def test_documented_capacity_table() -> None:
     rows = {
         ("247 (244 B)", "int16"): [diy.max_samples(c, False, 247) for c in range(1, 5)],
         ("247 (244 B)", "int24"): [diy.max_samples(c, True, 247) for c in range(1, 5)],
-        ("185 (182 B), common on phones", "int16"): [
-            diy.max_samples(c, False, 185) for c in range(1, 5)
-        ],
+        ("185 (182 B), common on phones", "int16"): [diy.max_samples(c, False, 185) for c in range(1, 5)],
     }
     for (mtu, fmt), counts in rows.items():
         assert f"| {mtu} | {fmt} | " + " | ".join(map(str, counts)) + " |" in text
@@ -91,10 +87,7 @@ def test_round_trip_is_lossless(kw: dict) -> None:
         "restart": kw["restart"],
     }
     assert (
-        diy.decode(
-            diy.encode(np.asarray(p.samples), **{k: v for k, v in kw.items() if k != "samples"})
-        )
-        == p
+        diy.decode(diy.encode(np.asarray(p.samples), **{k: v for k, v in kw.items() if k != "samples"})) == p
     )
 
 

@@ -69,9 +69,7 @@ def test_sign_convention_vs_brainflow(values: np.ndarray, packet_id: int) -> Non
 
 def test_accelerometer_axis_by_id_and_scale() -> None:
     zero = np.zeros((2, 4), int)
-    axes = {
-        pid: ganglion.decode(ganglion.encode(zero, pid, -5)).meta for pid in (20, 21, 22, 23, 120)
-    }
+    axes = {pid: ganglion.decode(ganglion.encode(zero, pid, -5)).meta for pid in (20, 21, 22, 23, 120)}
     assert [axes[p]["accel_axis"] for p in (20, 21, 22, 23)] == ["z", "y", "x", None]
     assert axes[20]["accel_raw"] == -5 and axes[23]["accel_raw"] is None
     assert axes[120]["accel_axis"] is None  # 19-bit packets carry no accelerometer

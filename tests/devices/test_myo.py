@@ -85,9 +85,7 @@ def test_uuids() -> None:
 
 
 def test_decode_error_names_the_three_lengths() -> None:
-    with pytest.raises(
-        DecodeError, match=r"^myo: notification of 18 bytes, expected 16 \(EMG\), 20"
-    ):
+    with pytest.raises(DecodeError, match=r"^myo: notification of 18 bytes, expected 16 \(EMG\), 20"):
         myo.decode(bytes(18))
 
 

@@ -114,19 +114,13 @@ def test_start_stop_and_settings_commands() -> None:
 def test_settings_parse_multi_values_and_factor() -> None:
     factor = np.float32(2.44e-4).tobytes()
     params = (
-        bytes.fromhex(
-            "00 04 19 00 32 00 64 00 C8 00  01 01 10 00  02 03 02 00 04 00 08 00 04 01 03"
-        )
+        bytes.fromhex("00 04 19 00 32 00 64 00 C8 00  01 01 10 00  02 03 02 00 04 00 08 00 04 01 03")
         + bytes([5, 1])
         + factor
     )
     parsed = pmd.parse_settings(params)
     assert parsed[S.SAMPLE_RATE] == (25, 50, 100, 200)
-    assert (
-        parsed[S.RESOLUTION] == (16,)
-        and parsed[S.RANGE] == (2, 4, 8)
-        and parsed[S.CHANNELS] == (3,)
-    )
+    assert parsed[S.RESOLUTION] == (16,) and parsed[S.RANGE] == (2, 4, 8) and parsed[S.CHANNELS] == (3,)
     assert parsed[S.FACTOR][0] == pytest.approx(2.44e-4, rel=1e-6)
     for bad in (bytes([0]), bytes([0, 2, 1, 0]), bytes([7, 1, 0])):
         with pytest.raises(DecodeError, match="polar_pmd"):
@@ -134,15 +128,12 @@ def test_settings_parse_multi_values_and_factor() -> None:
 
 
 def test_control_point_responses_and_status_names() -> None:
-    r = pmd.parse_control_point(
-        bytes.fromhex("F0 02 02 00 00") + bytes([5, 1]) + np.float32(0.5).tobytes()
-    )
+    r = pmd.parse_control_point(bytes.fromhex("F0 02 02 00 00") + bytes([5, 1]) + np.float32(0.5).tobytes())
     assert isinstance(r, pmd.ControlPointResponse)
     assert r.ok and r.op == 2 and r.measurement == 2 and not r.more
     assert r.settings()[S.FACTOR] == (0.5,)
     names = {
-        code: pmd.parse_control_point(bytes([0xF0, 2, 2, code, 1])).status_name
-        for code in (6, 10, 13, 99)
+        code: pmd.parse_control_point(bytes([0xF0, 2, 2, code, 1])).status_name for code in (6, 10, 13, 99)
     }
     assert names == {
         6: "ALREADY_IN_STATE",

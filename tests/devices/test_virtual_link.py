@@ -35,18 +35,25 @@ INFO_VALUE = bytes(range(1, 21))
 def strap(name: str = "Strap", *, extra: bool = False, **kwargs: object) -> VirtualPeripheral:
     """A small strap: control service (read info, write command), data service (notify)."""
     services = [
-        ServiceSpec(CONTROL, (
-            CharacteristicSpec(INFO, ("read",), INFO_VALUE),
-            CharacteristicSpec(COMMAND, ("write", "write-without-response")),
-        )),
+        ServiceSpec(
+            CONTROL,
+            (
+                CharacteristicSpec(INFO, ("read",), INFO_VALUE),
+                CharacteristicSpec(COMMAND, ("write", "write-without-response")),
+            ),
+        ),
         ServiceSpec(DATA_SVC, (CharacteristicSpec(DATA, ("notify",)),), advertised=False),
     ]
     if extra:
-        services.append(ServiceSpec("fe84", (
-            CharacteristicSpec("2a19", ("read", "notify"), b"\x64"),
-            CharacteristicSpec("2d30c083-f39f-4ce6-923f-3484ea480596",
-                               ("write-without-response",)),
-        )))
+        services.append(
+            ServiceSpec(
+                "fe84",
+                (
+                    CharacteristicSpec("2a19", ("read", "notify"), b"\x64"),
+                    CharacteristicSpec("2d30c083-f39f-4ce6-923f-3484ea480596", ("write-without-response",)),
+                ),
+            )
+        )
     return VirtualPeripheral(name, services, **kwargs)  # type: ignore[arg-type]
 
 
@@ -89,14 +96,13 @@ def test_scan_finds_peripheral_by_name_and_by_service_uuid() -> None:
     async def body(link: VirtualLink) -> None:
         a = await link.add_peripheral(strap("Alpha", manufacturer_data={0x0D5: b"\x01\x02"}))
         b = await link.add_peripheral(strap("Beta", extra=True))
-        found = await BleakScanner.find_device_by_name("Beta", timeout=5,
-                                                       backend=link.scanner_backend)
+        found = await BleakScanner.find_device_by_name("Beta", timeout=5, backend=link.scanner_backend)
         assert found is not None and found.address == b.address and found.name == "Beta"
 
         # Filtering on the 16-bit service only Beta advertises: Alpha must never come through.
         scanner = BleakScanner(service_uuids=["fe84"], backend=link.scanner_backend)
         async with scanner:
-            async for device, adv in scanner.advertisement_data():
+            async for device, adv in scanner.advertisement_data():  # noqa: B007 - both used after the loop
                 break
         assert device.address == b.address
         assert adv.local_name == "Beta"
@@ -159,15 +165,14 @@ def test_mtu_exchange_and_truncation_without_it() -> None:
         for peripheral, kwargs, mtu in cases:
             client = await _connect(link, peripheral.name, **kwargs)
             assert client.mtu_size == mtu and peripheral.mtu == mtu
-            assert client.services.get_characteristic(COMMAND).max_write_without_response_size \
-                == mtu - 3
+            assert client.services.get_characteristic(COMMAND).max_write_without_response_size == mtu - 3
             got = Collector(2)
             await client.start_notify(DATA, got)
             assert await peripheral.notify(DATA, payload[:40])
             assert await peripheral.notify(DATA, payload)
             await got.done.wait()
             # Anything longer than MTU-3 is cut, as a real GATT server does.
-            assert got.data == [payload[:min(40, mtu - 3)], payload[:mtu - 3]]
+            assert got.data == [payload[: min(40, mtu - 3)], payload[: mtu - 3]]
             await client.disconnect()
 
     _session(body)
@@ -205,8 +210,10 @@ def test_write_reaches_handler_byte_exact_and_read_returns_value() -> None:
 def test_2000_notifications_arrive_byte_exact_and_in_order() -> None:
     rng = random.Random(7)
     n = 2000
-    sent = [i.to_bytes(2, "little") + bytes(rng.randrange(256) for _ in range(rng.randrange(0, 60)))
-            for i in range(n)]
+    sent = [
+        i.to_bytes(2, "little") + bytes(rng.randrange(256) for _ in range(rng.randrange(0, 60)))
+        for i in range(n)
+    ]
 
     async def body(link: VirtualLink) -> None:
         peripheral = await link.add_peripheral(strap())
@@ -239,7 +246,7 @@ def test_several_peripherals_each_with_its_own_client() -> None:
         assert [c.address for c in clients] == [p.address for p in peripherals]
         assert all(c.is_connected for c in clients)
         collectors = [Collector(50) for _ in names]
-        for client, col in zip(clients, collectors):
+        for client, col in zip(clients, collectors, strict=True):
             await client.start_notify(DATA, col)
         for k in range(50):  # interleave the three streams
             for j, p in enumerate(peripherals):
@@ -250,8 +257,7 @@ def test_several_peripherals_each_with_its_own_client() -> None:
         # A connected strap stops advertising: a second central times out, and the central's
         # cancelled connection attempt does not block the next one.
         with pytest.raises(TimeoutError, match="no connectable advertisement"):
-            await BleakClient(peripherals[0].address, backend=link.client_backend,
-                              timeout=0.1).connect()
+            await BleakClient(peripherals[0].address, backend=link.client_backend, timeout=0.1).connect()
         await clients[0].disconnect()
         again = BleakClient(peripherals[0].address, backend=link.client_backend)
         await again.connect()
@@ -267,7 +273,8 @@ def test_force_disconnect_triggers_callback_and_reconnect_works() -> None:
         peripheral = await link.add_peripheral(strap())
         streams: list[asyncio.Task[None]] = []
         peripheral.on_connect = lambda: streams.append(  # type: ignore[method-assign]
-            peripheral.spawn(asyncio.Event().wait()))
+            peripheral.spawn(asyncio.Event().wait())
+        )
         dropped: list[BleakClient] = []
         dropped_event = asyncio.Event()
 
@@ -358,8 +365,13 @@ def test_invalid_arguments_name_the_parameter() -> None:
     with pytest.raises(ValueError, match="CharacteristicSpec.properties"):
         CharacteristicSpec("2a19", ("notifi",))
     with pytest.raises(ValueError, match="declared twice"):
-        VirtualPeripheral("X", [ServiceSpec("180f", (CharacteristicSpec("2a19", ("read",)),)),
-                                ServiceSpec("180a", (CharacteristicSpec("2a19", ("read",)),))])
+        VirtualPeripheral(
+            "X",
+            [
+                ServiceSpec("180f", (CharacteristicSpec("2a19", ("read",)),)),
+                ServiceSpec("180a", (CharacteristicSpec("2a19", ("read",)),)),
+            ],
+        )
     with pytest.raises(ValueError, match="max_mtu"):
         strap(max_mtu=10)
     with pytest.raises(ValueError, match="advertising_interval"):

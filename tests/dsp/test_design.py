@@ -90,7 +90,13 @@ def test_notch_drops_centres_near_zero_and_nyquist_and_out_of_band() -> None:
 
 
 def test_impossible_bands_name_rate_and_band() -> None:
-    with pytest.raises(ValueError, match=r"band-pass 20-450 Hz is impossible at fs=200 Hz.*Nyquist frequency \(100 Hz\).*low-rate profile"):
+    with pytest.raises(
+        ValueError,
+        match=(
+            r"band-pass 20-450 Hz is impossible at fs=200 Hz"
+            r".*Nyquist frequency \(100 Hz\).*low-rate profile"
+        ),
+    ):
         bandpass(200, 20, 450)
     with pytest.raises(ValueError, match=r"band-pass 100-50 Hz at fs=1000 Hz: the lower edge"):
         bandpass(1000, 100, 50)

@@ -33,7 +33,9 @@ def noise(n: int, ch: int, seed: int = 0) -> np.ndarray:
     return (np.random.default_rng(seed).standard_normal((n, ch)) * 40.0).astype(np.float32)
 
 
-def gaussian_burst(n: int, fs: float, centre_s: float, width_s: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def gaussian_burst(
+    n: int, fs: float, centre_s: float, width_s: float, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Noise (one channel) whose amplitude is a Gaussian; returns (signal, amplitude)."""
     t = np.arange(n) / fs
     amp = np.exp(-0.5 * ((t - centre_s) / width_s) ** 2) * 100.0
@@ -47,7 +49,12 @@ def centroid_ms(y: np.ndarray, fs: float) -> float:
 
 @pytest.mark.parametrize(
     "make",
-    [lambda: RectifiedEnvelope(FS), lambda: MovingRms(FS, 0.05), lambda: MovingMav(FS, 0.0125), lambda: Tkeo(FS)],
+    [
+        lambda: RectifiedEnvelope(FS),
+        lambda: MovingRms(FS, 0.05),
+        lambda: MovingMav(FS, 0.0125),
+        lambda: Tkeo(FS),
+    ],
     ids=["rectified", "rms", "mav", "tkeo"],
 )
 @given(cuts=CUTS)

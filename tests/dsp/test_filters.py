@@ -133,3 +133,27 @@ def test_zero_phase_short_and_threaded() -> None:
     assert zero_phase(sos, np.empty((0, 3))).shape == (0, 3)
     big = emg_like(120_000, 2, seed=8)
     np.testing.assert_array_equal(zero_phase(sos, big, workers=2), zero_phase(sos, big, workers=1))
+
+
+def test_fft_blocks_match_sosfiltfilt_away_from_edges() -> None:
+    fs = 2000.0
+    x = emg_like(150_001, 3, seed=9, offset=2053.0)  # several FFT blocks, raw ADC offset
+    sos = band_and_notch(fs)
+    out = np.full(x.shape, np.nan, dtype=np.float32)
+    seen: list[tuple[int, int]] = []
+
+    def sink(start: int, block: np.ndarray) -> None:
+        assert block.dtype == np.float32 and block.shape[1] == 3
+        out[start : start + len(block)] = block
+        seen.append((start, len(block)))
+
+    filters.zero_phase_fft_blocks(x, sos, fs, sink, align=5, workers=2)
+    assert len(seen) > 2 and all(length % 5 == 0 for _, length in sorted(seen)[:-1])
+    assert sum(length for _, length in seen) == len(x) and not np.isnan(out).any()
+    reference = signal.sosfiltfilt(sos, x.astype(np.float64), axis=0)
+    edge = filters.zero_phase_halfwidth(sos, fs) + 2 * int(fs)
+    inner = slice(edge, len(x) - edge)
+    assert np.max(np.abs(out[inner] - reference[inner])) < 1e-3 * np.std(reference)
+    lowpass_only = lowpass(fs, 30.0)  # gain 1 at 0 Hz: the offset must come back
+    filters.zero_phase_fft_blocks(x, lowpass_only, fs, sink)
+    assert np.mean(out[inner]) == pytest.approx(2053.0, abs=1.0)

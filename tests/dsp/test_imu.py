@@ -32,16 +32,12 @@ RATES = (50.0, 100.0, 200.0)
 
 def _rx(r: np.ndarray) -> np.ndarray:
     c, s, o, z = np.cos(r), np.sin(r), np.ones_like(r), np.zeros_like(r)
-    return np.stack(
-        [np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2
-    )
+    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2)
 
 
 def _ry(a: np.ndarray) -> np.ndarray:
     c, s, o, z = np.cos(a), np.sin(a), np.ones_like(a), np.zeros_like(a)
-    return np.stack(
-        [np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2
-    )
+    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
 
 
 def _sine(fs, dur, mean=90.0, amp=30.0, freq=0.3):
@@ -127,9 +123,7 @@ def test_accelerometer_angle_is_exact_at_rest_for_any_pose():
 @pytest.mark.parametrize("fs", RATES)
 def test_no_lag_and_no_start_transient_with_consistent_inputs(fs):
     t, phi, dphi, ddphi = _sine(fs, 4.0, mean=20.0, amp=40.0, freq=1.5)
-    acc, gyro = _imu(
-        phi, dphi, ddphi, fs, np.random.default_rng(3), dist=0.0, acc_noise=0.0, gyro_noise=0.0
-    )
+    acc, gyro = _imu(phi, dphi, ddphi, fs, np.random.default_rng(3), dist=0.0, acc_noise=0.0, gyro_noise=0.0)
     for filt in (SagittalTiltFilter(fs), TiltFilter3D(fs)):
         est = filt.process(acc, gyro)
         assert filt.delay_ms == 0.0
@@ -223,9 +217,7 @@ def test_full_turns_stay_continuous(fs):
     acc, gyro = _imu(phi, np.full_like(t, rate), 0 * t, fs, np.random.default_rng(6), dist=0.0)
     np.testing.assert_allclose(sagittal_angle_from_acc(acc), phi, atol=3.0)
     for filt in (SagittalTiltFilter(fs), TiltFilter3D(fs)):
-        est = np.concatenate(
-            [filt.process(acc[i : i + 7], gyro[i : i + 7]) for i in range(0, t.size, 7)]
-        )
+        est = np.concatenate([filt.process(acc[i : i + 7], gyro[i : i + 7]) for i in range(0, t.size, 7)])
         assert np.max(np.abs(est - phi)) < 1.5
 
 
@@ -329,17 +321,13 @@ def test_quaternion_angle_ignores_roll_sign_convention_and_scale():
     from myoflow.dsp._quaternion import quat_mul
 
     q_ned = quat_mul(np.ascontiguousarray(flip), q)
-    np.testing.assert_allclose(
-        sagittal_angle_from_quaternion(q_ned, world_up=(0, 0, -1)), phi, atol=1e-9
-    )
+    np.testing.assert_allclose(sagittal_angle_from_quaternion(q_ned, world_up=(0, 0, -1)), phi, atol=1e-9)
     assert not np.allclose(sagittal_angle_from_quaternion(q_ned), phi, atol=1.0)
 
 
 def test_quaternion_angle_is_continuous():
     phi = np.linspace(0.0, 500.0, 300)
-    np.testing.assert_allclose(
-        sagittal_angle_from_quaternion(sagittal_quaternion(phi)), phi, atol=1e-9
-    )
+    np.testing.assert_allclose(sagittal_angle_from_quaternion(sagittal_quaternion(phi)), phi, atol=1e-9)
 
 
 # --- hip angle and alignment -------------------------------------------------------------------
@@ -369,9 +357,7 @@ def test_glute_bridge_hip_angle_from_two_straps_at_different_times():
     assert np.count_nonzero(~ok) == 1  # only the pelvis sample before the first thigh sample
     hip = hip_flexion(on_p[ok], phi_p[ok])
     truth = hip_flexion(bridge(t_p[ok], 135.0, 65.0)[0], pel[0][ok])
-    assert truth.max() == pytest.approx(45.0, abs=0.01) and truth.min() == pytest.approx(
-        5.0, abs=0.01
-    )
+    assert truth.max() == pytest.approx(45.0, abs=0.01) and truth.min() == pytest.approx(5.0, abs=0.01)
     assert _rms(hip - truth) < 1.0
     assert np.max(np.abs(hip - truth)) < 2.5
     bottoms = np.abs(t_p[ok] % period) < 0.05
@@ -421,15 +407,11 @@ def test_align_rejects_bad_times():
 def test_filters_reject_bad_arguments():
     acc, gyro = np.zeros((10, 3)), np.zeros((10, 3))
     acc[:, 0] = -1.0
-    with pytest.raises(
-        ValueError, match=r"fs \(sample rate in Hz\) must be positive and finite, got 0.0"
-    ):
+    with pytest.raises(ValueError, match=r"fs \(sample rate in Hz\) must be positive and finite, got 0.0"):
         SagittalTiltFilter(0.0)
     with pytest.raises(ValueError, match=r"fs \(sample rate in Hz\) must be a number, got '100'"):
         TiltFilter3D("100")
-    with pytest.raises(
-        ValueError, match=r"time_constant_s must be a positive number \(in s\), got -0.5"
-    ):
+    with pytest.raises(ValueError, match=r"time_constant_s must be a positive number \(in s\), got -0.5"):
         SagittalTiltFilter(100.0, time_constant_s=-0.5)
     with pytest.raises(ValueError, match=r"gain must be a positive number \(in 1/s\), got 0"):
         TiltFilter3D(100.0, gain=0)
@@ -462,9 +444,7 @@ def test_quaternion_functions_reject_bad_arguments():
         ValueError, match=r"q must have shape \(n_samples, 4\) \(w, x, y, z\), got shape \(5, 3\)"
     ):
         sagittal_angle_from_quaternion(np.ones((5, 3)))
-    with pytest.raises(
-        ValueError, match=r"q must hold finite non-zero quaternions, got .* at sample 1"
-    ):
+    with pytest.raises(ValueError, match=r"q must hold finite non-zero quaternions, got .* at sample 1"):
         sagittal_angle_from_quaternion(np.array([[1.0, 0, 0, 0], [0, 0, 0, 0]]))
     with pytest.raises(ValueError, match=r"world_up must be a non-zero 3-vector"):
         sagittal_angle_from_quaternion(np.array([[1.0, 0, 0, 0]]), world_up=(0, 0, 0))

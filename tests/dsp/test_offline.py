@@ -16,8 +16,10 @@ def _emg(fs: float, seconds: float, channels: int = 3, seed: int = 0) -> np.ndar
     n = int(fs * seconds)
     onsets = np.arange(1.0, seconds - 2, 3.0)
     act = np.stack(
-        [burst_activation(n, fs, onsets + 0.2 * c, np.full(onsets.size, 1.2), 80.0 + 30 * c)
-         for c in range(channels)],
+        [
+            burst_activation(n, fs, onsets + 0.2 * c, np.full(onsets.size, 1.2), 80.0 + 30 * c)
+            for c in range(channels)
+        ],
         axis=1,
     )
     return surface_emg(act + 3.0, fs, np.random.default_rng(seed))
@@ -76,7 +78,9 @@ def test_scale_invariance() -> None:
     bp = signal.butter(4, [20, 450], "bandpass", fs=fs, output="sos")
     base = envelope_zero_phase(x, fs, bp)
     for scale in (1e-3, 1e3):
-        np.testing.assert_allclose(envelope_zero_phase(x * scale, fs, bp) / scale, base, rtol=1e-4, atol=1e-4 * base.max())
+        np.testing.assert_allclose(
+            envelope_zero_phase(x * scale, fs, bp) / scale, base, rtol=1e-4, atol=1e-4 * base.max()
+        )
 
 
 def test_errors_name_the_problem() -> None:

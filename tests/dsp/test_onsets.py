@@ -185,8 +185,9 @@ signals = st.lists(st.integers(0, 6), min_size=0, max_size=120).map(
 )
 def test_intervals_paired_sorted_and_match_reference(x, h, mins) -> None:
     h_on, gap = h
-    params = OnsetParams(h_on=h_on, h_off=max(0.0, h_on - gap), min_on_s=mins[0] / 1000,
-                         min_off_s=mins[1] / 1000)
+    params = OnsetParams(
+        h_on=h_on, h_off=max(0.0, h_on - gap), min_on_s=mins[0] / 1000, min_off_s=mins[1] / 1000
+    )
     base = Baseline(mean=[0.0], sd=[1.0])
     (iv,) = detect_onsets(x, 1000.0, base, params)
     assert iv.dtype == np.int64 and iv.shape[1] == 2

@@ -22,7 +22,10 @@ def _emg(fs: float, seconds: float = 8.0, channels: int = 3, seed: int = 1) -> n
     n = int(fs * seconds)
     onsets = np.arange(1.0, seconds - 1.5, 2.0)
     act = np.stack(
-        [burst_activation(n, fs, onsets + 0.1 * c, np.full(onsets.size, 0.8), 100.0) for c in range(channels)],
+        [
+            burst_activation(n, fs, onsets + 0.1 * c, np.full(onsets.size, 0.8), 100.0)
+            for c in range(channels)
+        ],
         axis=1,
     )
     hum = 20.0 * np.sin(2 * np.pi * 50.0 * np.arange(n) / fs)[:, None]
@@ -63,8 +66,12 @@ def test_pipeline_streaming_equals_one_call(cuts: list[int]) -> None:
         pipe = EmgPipeline(fs)
         bounds = sorted({0, len(x), *[c % (len(x) + 1) for c in cuts]})
         parts = [pipe.process(x[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-        np.testing.assert_allclose(np.concatenate([p.envelope for p in parts]), whole.envelope, rtol=1e-4, atol=1e-3)
-        np.testing.assert_allclose(np.concatenate([p.filtered for p in parts]), whole.filtered, rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(
+            np.concatenate([p.envelope for p in parts]), whole.envelope, rtol=1e-4, atol=1e-3
+        )
+        np.testing.assert_allclose(
+            np.concatenate([p.filtered for p in parts]), whole.filtered, rtol=1e-4, atol=1e-3
+        )
 
 
 def test_reset_forgets_state() -> None:

@@ -45,7 +45,12 @@ def _uci(shared: Path, name: str):
 
 @pytest.mark.parametrize(
     ("file", "muscle"),
-    [("N_TXT/1Npie.txt", "BF"), ("N_TXT/1Npie.txt", "ST"), ("N_TXT/1Nsen.txt", "RF"), ("N_TXT/1Nsen.txt", "VM")],
+    [
+        ("N_TXT/1Npie.txt", "BF"),
+        ("N_TXT/1Npie.txt", "ST"),
+        ("N_TXT/1Nsen.txt", "RF"),
+        ("N_TXT/1Nsen.txt", "VM"),
+    ],
 )
 def test_uci_bursts_found_where_the_raw_signal_has_them(shared_data: Path, file: str, muscle: str) -> None:
     x = _uci(shared_data, file).column(muscle)

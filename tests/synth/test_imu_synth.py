@@ -8,8 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from myoflow.synth.imu import (
-    GLUTE_BRIDGE, RDL, STANDARD_GRAVITY, MovementTimeline, RepPlan, imu_signals,
-    invert_min_jerk, min_jerk,
+    GLUTE_BRIDGE,
+    RDL,
+    STANDARD_GRAVITY,
+    MovementTimeline,
+    RepPlan,
+    imu_signals,
+    invert_min_jerk,
+    min_jerk,
 )
 from myoflow.synth.session import glute_bridge_session, rdl_session
 
@@ -84,7 +90,7 @@ def test_bridge_and_rdl_angles_are_plausible():
 def test_linear_acceleration_of_a_lever_about_the_shoulders():
     """Bridge pelvis sensor: r * phi'' along z, -r * phi'^2 along x (plus gravity), in g."""
     s = glute_bridge_session(n_reps=1, seed=2, imu_rate=1000, **QUIET)
-    (lever_seg, r_m), = GLUTE_BRIDGE.levers_m["pelvis"]
+    ((lever_seg, r_m),) = GLUTE_BRIDGE.levers_m["pelvis"]
     assert lever_seg == "pelvis"
     t = s.imu_times
     phi = np.deg2rad(s.segment_angles["pelvis"])
@@ -140,16 +146,23 @@ def test_timeline_progress_is_smooth_and_bounded():
     # (peaks of dds ~ 90 /s^2; the jerk jumps at knots cost finite differences ~0.1)
     assert np.allclose(np.gradient(ds, t), dds, atol=0.2)
     assert np.abs(np.diff(dds)).max() < 0.5
-    assert tl.time_at_progress(reps[0], 0.6) == pytest.approx(
-        t[np.argmax(s >= 0.6)], abs=1e-4
-    )
+    assert tl.time_at_progress(reps[0], 0.6) == pytest.approx(t[np.argmax(s >= 0.6)], abs=1e-4)
 
 
 def test_imu_signals_direct_call_shapes_and_units():
     tl = MovementTimeline([RepPlan(0, 0, 0.5, 1.5, 2.0, 3.5, 4.0)])
     t = np.arange(0, 4.0, 0.01)
-    imu, bias = imu_signals(t, tl, RDL, ("pelvis",), np.random.default_rng(0),
-                            acc_noise_g=0, gyro_noise_dps=0, gyro_bias_dps=0, wobble_deg=0)
+    imu, bias = imu_signals(
+        t,
+        tl,
+        RDL,
+        ("pelvis",),
+        np.random.default_rng(0),
+        acc_noise_g=0,
+        gyro_noise_dps=0,
+        gyro_bias_dps=0,
+        wobble_deg=0,
+    )
     acc, gyro = imu["pelvis"]
     assert np.linalg.norm(acc[0]) == pytest.approx(1.0, abs=1e-6)  # at rest: 1 g
     assert np.all(bias["pelvis"] == 0)

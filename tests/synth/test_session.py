@@ -57,9 +57,7 @@ def test_shapes_dtypes_and_blocks():
 
 
 def test_truth_is_rate_independent():
-    cfg = SessionConfig(
-        n_reps=4, emg_rate=1000, tense_reps=(2,), stall_reps=(1,), partial_reps=(3,)
-    )
+    cfg = SessionConfig(n_reps=4, emg_rate=1000, tense_reps=(2,), stall_reps=(1,), partial_reps=(3,))
     one = generate_session(cfg)
     two = generate_session(dataclasses.replace(cfg, emg_rate=2000, imu_rate=200))
     assert one.truth == two.truth
@@ -104,8 +102,14 @@ def _check_truth(s) -> None:
 
 def test_truth_consistency_glute_bridge():
     s = glute_bridge_session(
-        n_reps=8, reps_per_set=4, set_pause_s=5.0, tense_reps=(1, 3, 5), stall_reps=(2,),
-        partial_reps=(6,), crossover_deg=(18, 20, 22, 25, 15, 20, 20, 28), seed=7,
+        n_reps=8,
+        reps_per_set=4,
+        set_pause_s=5.0,
+        tense_reps=(1, 3, 5),
+        stall_reps=(2,),
+        partial_reps=(6,),
+        crossover_deg=(18, 20, 22, 25, 15, 20, 20, 28),
+        seed=7,
     )
     _check_truth(s)
     assert [r.set_index for r in s.truth] == [0, 0, 0, 0, 1, 1, 1, 1]
@@ -119,9 +123,7 @@ def test_truth_consistency_glute_bridge():
 
 
 def test_truth_consistency_rdl_with_crossover_jitter():
-    s = rdl_session(
-        n_reps=6, crossover_jitter_deg=5.0, tense_reps=(0,), tense_muscles=("glute_max_r",)
-    )
+    s = rdl_session(n_reps=6, crossover_jitter_deg=5.0, tense_reps=(0,), tense_muscles=("glute_max_r",))
     _check_truth(s)
     angles = [r.crossover_hip_deg for r in s.truth]
     assert np.std(angles) > 1.0 and all(15 < a < 70 for a in angles)
@@ -149,10 +151,17 @@ def test_crossover_needs_glute_and_hamstrings():
 )
 def test_truth_invariants_property(exercise, n_reps, seed, tense, stall, partial, per_set):
     cfg = SessionConfig(
-        exercise=exercise, n_reps=n_reps, seed=seed, emg_rate=200, imu_rate=50,
-        tense_reps=tuple(k for k in tense if k < n_reps), reps_per_set=per_set, set_pause_s=3.0,
+        exercise=exercise,
+        n_reps=n_reps,
+        seed=seed,
+        emg_rate=200,
+        imu_rate=50,
+        tense_reps=tuple(k for k in tense if k < n_reps),
+        reps_per_set=per_set,
+        set_pause_s=3.0,
         stall_reps=tuple(k for k in stall if k < n_reps),
-        partial_reps=tuple(k for k in partial if k < n_reps), crossover_jitter_deg=3.0,
+        partial_reps=tuple(k for k in partial if k < n_reps),
+        crossover_jitter_deg=3.0,
     )
     _check_truth(generate_session(cfg))
 
@@ -173,9 +182,10 @@ def test_activation_profiles_are_plausible_and_smooth():
     act = s.activation_at(fine)
     assert np.abs(np.diff(act, axis=0)).max() < 0.15  # % MVC per 0.1 ms: no jumps
     lead = s.config.activation_lead_s
-    edges = np.array(
-        [[r.onset_s, r.top_s, r.eccentric_start_s, r.bottom_s, r.end_s] for r in s.truth]
-    ).ravel() - lead
+    edges = (
+        np.array([[r.onset_s, r.top_s, r.eccentric_start_s, r.bottom_s, r.end_s] for r in s.truth]).ravel()
+        - lead
+    )
     left, right = s.activation_at(edges - 1e-9), s.activation_at(edges + 1e-9)
     assert np.abs(left - right).max() < 1e-5
 
@@ -203,10 +213,12 @@ def test_emg_rms_follows_activation(seed):
 
 def test_tense_bottom_is_visible_in_the_emg():
     s = glute_bridge_session(n_reps=4, tense_reps=(1,), emg_rate=1000, seed=4)
+
     def bottom_rms(r):
         m = (s.emg_times > r.bottom_s + 0.2) & (s.emg_times < r.end_s - 0.1)
         x = s.emg[m].astype(np.float64)
         return np.sqrt(np.mean((x - x.mean(axis=0)) ** 2, axis=0))
+
     relaxed, tense = bottom_rms(s.truth[0]), bottom_rms(s.truth[1])
     assert np.all(tense > 3 * relaxed)
 

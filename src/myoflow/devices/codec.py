@@ -172,9 +172,7 @@ def sign_extend(values: np.ndarray, width: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=256)
-def _plan(
-    width: int, count: int, bit_offset: int, msb_first: bool
-) -> tuple[np.ndarray, np.ndarray]:
+def _plan(width: int, count: int, bit_offset: int, msb_first: bool) -> tuple[np.ndarray, np.ndarray]:
     """Byte-gather index ``(count, 8)`` and per-field right shifts for one field layout."""
     starts = bit_offset + np.arange(count, dtype=np.int64) * width
     gather = (starts >> 3)[:, None] + np.arange(8, dtype=np.int64)

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from myoflow.devices.codec import DecodeError, Loss, Packet, as_buffer, int24_le, to_int24_le
 from myoflow._checks import check_positive
+from myoflow.devices.codec import DecodeError, Loss, Packet, as_buffer, int24_le, to_int24_le
 
 PROTOCOL = "diy"
 SCHEMA = 0x01
@@ -91,18 +91,14 @@ def decode(data: bytes | bytearray | memoryview) -> Packet:
     """
     buf = as_buffer(data)
     if buf.size < HEADER_BYTES:
-        raise DecodeError(
-            PROTOCOL, f"at least {HEADER_BYTES} bytes (header)", f"packet of {buf.size} bytes"
-        )
+        raise DecodeError(PROTOCOL, f"at least {HEADER_BYTES} bytes (header)", f"packet of {buf.size} bytes")
     head = buf[:HEADER_BYTES].view(HEADER_DTYPE)[0]
     if head["schema"] != SCHEMA:
         raise DecodeError(PROTOCOL, f"schema 0x{SCHEMA:02x}", f"schema 0x{int(head['schema']):02x}")
     config = int(head["config"])
     channels = config & _CH_MASK
     if config & _RESERVED or not 1 <= channels <= MAX_CHANNELS:
-        raise DecodeError(
-            PROTOCOL, "config with 1-4 channels and bits 6-7 clear", f"config 0x{config:02x}"
-        )
+        raise DecodeError(PROTOCOL, "config with 1-4 channels and bits 6-7 clear", f"config 0x{config:02x}")
     factor = float(head["uv_per_count"])
     if not (math.isfinite(factor) and factor > 0):
         raise DecodeError(PROTOCOL, "a positive finite uV-per-count factor", f"factor {factor!r}")
@@ -174,8 +170,7 @@ def encode(
         or not np.issubdtype(s.dtype, np.integer)
     ):
         raise ValueError(
-            f"samples must be integers of shape (n >= 1, 1..4 channels), "
-            f"got shape {s.shape} dtype {s.dtype}"
+            f"samples must be integers of shape (n >= 1, 1..4 channels), got shape {s.shape} dtype {s.dtype}"
         )
     bits = 24 if int24 else 16
     lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
@@ -194,10 +189,7 @@ def encode(
     head = np.zeros(1, HEADER_DTYPE)
     head["schema"] = SCHEMA
     head["config"] = (
-        s.shape[1]
-        | (_INT24 if int24 else 0)
-        | (_CLIPPED if clipped else 0)
-        | (_RESTART if restart else 0)
+        s.shape[1] | (_INT24 if int24 else 0) | (_CLIPPED if clipped else 0) | (_RESTART if restart else 0)
     )
     head["block"] = int(block) % 0x10000
     head["t_first_us"] = int(t_first_us) % (1 << 32)

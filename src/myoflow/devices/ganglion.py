@@ -131,18 +131,14 @@ def decode(data: bytes | bytearray | memoryview) -> Packet:
         samples = (fields << (24 - width)).astype(np.int32).reshape(2, N_CHANNELS)
         axis = _ACCEL_AXIS.get(pid % 10) if width == 18 else None
         raw = int(buf[19].astype(np.int8)) if axis is not None else None
-        return Packet(
-            "emg", samples, counter=pid, meta={"bits": width, "accel_axis": axis, "accel_raw": raw}
-        )
+        return Packet("emg", samples, counter=pid, meta={"bits": width, "accel_axis": axis, "accel_raw": raw})
     if 201 <= pid <= 205:
         return _decode_impedance(buf, pid)
     if pid in (206, 207):
         if buf.size > PACKET_BYTES:
             raise DecodeError(PROTOCOL, f"at most {PACKET_BYTES}", f"message of {buf.size} bytes")
         text = buf[1:].tobytes().rstrip(b"\x00").decode("ascii", errors="replace")
-        return Packet(
-            "message", np.zeros((0, 1), np.int32), meta={"text": text, "final": pid == 207}
-        )
+        return Packet("message", np.zeros((0, 1), np.int32), meta={"text": text, "final": pid == 207})
     raise DecodeError(
         PROTOCOL, "0-199 (samples), 201-205 (impedance) or 206-207 (message)", f"packet ID {pid}"
     )
@@ -151,16 +147,12 @@ def decode(data: bytes | bytearray | memoryview) -> Packet:
 def _decode_impedance(buf: np.ndarray, pid: int) -> Packet:
     body = buf[1:].tobytes()
     if len(body) > PACKET_BYTES - 1:
-        raise DecodeError(
-            PROTOCOL, f"at most {PACKET_BYTES}", f"impedance packet of {buf.size} bytes"
-        )
+        raise DecodeError(PROTOCOL, f"at most {PACKET_BYTES}", f"impedance packet of {buf.size} bytes")
     end = body.find(b"Z")
     digits = body[:end] if end >= 0 else b""
     if end <= 0 or not digits.isdigit() or len(digits) > 9:
         raise DecodeError(PROTOCOL, "ASCII digits ending in 'Z'", f"impedance bytes {body!r}")
-    return Packet(
-        "impedance", np.array([[int(digits)]], np.int32), counter=None, meta={"channel": pid - 200}
-    )
+    return Packet("impedance", np.array([[int(digits)]], np.int32), counter=None, meta={"channel": pid - 200})
 
 
 def encode(values: np.ndarray, packet_id: int, accel_raw: int = 0) -> bytes:
@@ -180,14 +172,11 @@ def encode(values: np.ndarray, packet_id: int, accel_raw: int = 0) -> bytes:
     """
     v = np.asarray(values)
     if v.shape != (2, N_CHANNELS) or not np.issubdtype(v.dtype, np.integer):
-        raise ValueError(
-            f"values must be integers of shape (2, 4), got shape {v.shape} dtype {v.dtype}"
-        )
+        raise ValueError(f"values must be integers of shape (2, 4), got shape {v.shape} dtype {v.dtype}")
     v = v.astype(np.int64)
     if v.min() < _INT24_MIN or v.max() > _INT24_MAX:
         raise ValueError(
-            f"values must be 24-bit counts in [{_INT24_MIN}, {_INT24_MAX}], "
-            f"got [{v.min()}, {v.max()}]"
+            f"values must be 24-bit counts in [{_INT24_MIN}, {_INT24_MAX}], got [{v.min()}, {v.max()}]"
         )
     if not (isinstance(packet_id, (int, np.integer)) and 0 <= packet_id <= 199):
         raise ValueError(f"packet_id must be 0..199 for a sample packet, got {packet_id!r}")
@@ -214,9 +203,7 @@ def encode_message(text: str, final: bool = True) -> bytes:
     """ASCII message notification (ID 206, or 207 for the last part), at most 19 characters."""
     raw = text.encode("ascii")
     if len(raw) > PACKET_BYTES - 1:
-        raise ValueError(
-            f"text must be at most {PACKET_BYTES - 1} ASCII characters, got {len(raw)}"
-        )
+        raise ValueError(f"text must be at most {PACKET_BYTES - 1} ASCII characters, got {len(raw)}")
     return bytes([207 if final else 206]) + raw
 
 

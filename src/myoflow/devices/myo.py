@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from myoflow.devices.codec import DecodeError, Loss, Packet, as_buffer
 from myoflow._checks import check_option
+from myoflow.devices.codec import DecodeError, Loss, Packet, as_buffer
 
 __all__ = [
     "COMMAND",
@@ -134,9 +134,7 @@ def emg_characteristic_index(uuid: str) -> int:
     try:
         return EMG_DATA.index(uuid.lower())
     except ValueError:
-        raise ValueError(
-            f"uuid {uuid!r} is not one of the Myo EMG characteristics {EMG_DATA}"
-        ) from None
+        raise ValueError(f"uuid {uuid!r} is not one of the Myo EMG characteristics {EMG_DATA}") from None
 
 
 def decode(data: bytes | bytearray | memoryview) -> Packet:

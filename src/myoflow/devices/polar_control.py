@@ -77,8 +77,7 @@ def encode_settings(settings: Mapping[int, int | float]) -> bytes:
         dt = np.dtype(_SETTING_DTYPE[key])
         if dt.kind == "u" and not 0 <= int(value) <= np.iinfo(dt).max:
             raise ValueError(
-                f"setting {Setting(key).name} must fit {dt.itemsize} unsigned "
-                f"byte(s), got {value!r}"
+                f"setting {Setting(key).name} must fit {dt.itemsize} unsigned byte(s), got {value!r}"
             )
         out += bytes([key, 1]) + np.array([value], dtype=dt).tobytes()
     return bytes(out)
@@ -95,14 +94,10 @@ def parse_settings(params: bytes | bytearray | memoryview) -> dict[Setting, tupl
     pos = 0
     while pos < buf.size:
         if pos + 2 > buf.size:
-            raise DecodeError(
-                PROTOCOL, "[setting, count] pair", f"1 trailing settings byte at {pos}"
-            )
+            raise DecodeError(PROTOCOL, "[setting, count] pair", f"1 trailing settings byte at {pos}")
         key, count = int(buf[pos]), int(buf[pos + 1])
         if key not in _SETTING_DTYPE:
-            raise DecodeError(
-                PROTOCOL, f"setting id in {sorted(_SETTING_DTYPE)}", f"setting id {key}"
-            )
+            raise DecodeError(PROTOCOL, f"setting id in {sorted(_SETTING_DTYPE)}", f"setting id {key}")
         dt = np.dtype(_SETTING_DTYPE[key])
         end = pos + 2 + count * dt.itemsize
         if end > buf.size:

@@ -164,22 +164,16 @@ def _decode_raw(body: np.ndarray, channels: int, nbytes: int) -> np.ndarray:
 def _decode_compressed(body: np.ndarray, channels: int, resolution: int) -> np.ndarray:
     ref_bytes = math.ceil(resolution / 8)
     if body.size < channels * ref_bytes:
-        raise DecodeError(
-            PROTOCOL, f"{channels * ref_bytes} reference bytes", f"{body.size} data bytes"
-        )
+        raise DecodeError(PROTOCOL, f"{channels * ref_bytes} reference bytes", f"{body.size} data bytes")
     ref = sign_extend(unpack_bits(body, 8 * ref_bytes, channels, msb_first=False), 8 * ref_bytes)
     blocks = [ref[None, :]]
     pos = channels * ref_bytes
     while pos < body.size:
         if pos + 2 > body.size:
-            raise DecodeError(
-                PROTOCOL, "[bit width, count] block header", f"1 trailing byte at {pos}"
-            )
+            raise DecodeError(PROTOCOL, "[bit width, count] block header", f"1 trailing byte at {pos}")
         width, count = int(body[pos]), int(body[pos + 1])
         if not 1 <= width <= _MAX_DELTA_BITS:
-            raise DecodeError(
-                PROTOCOL, f"delta bit width 1..{_MAX_DELTA_BITS}", f"bit width {width}"
-            )
+            raise DecodeError(PROTOCOL, f"delta bit width 1..{_MAX_DELTA_BITS}", f"bit width {width}")
         nbytes = (width * count * channels + 7) // 8
         if pos + 2 + nbytes > body.size:
             raise DecodeError(
@@ -211,15 +205,9 @@ def _header(measurement: int, time_ns: int, frame_type: int, compressed: bool) -
 
 def _as_samples(samples: np.ndarray, channels: int) -> np.ndarray:
     s = np.asarray(samples)
-    if (
-        s.ndim != 2
-        or s.shape[1] != channels
-        or s.shape[0] < 1
-        or not np.issubdtype(s.dtype, np.integer)
-    ):
+    if s.ndim != 2 or s.shape[1] != channels or s.shape[0] < 1 or not np.issubdtype(s.dtype, np.integer):
         raise ValueError(
-            f"samples must be integers of shape (n >= 1, {channels}), "
-            f"got shape {s.shape} dtype {s.dtype}"
+            f"samples must be integers of shape (n >= 1, {channels}), got shape {s.shape} dtype {s.dtype}"
         )
     return s.astype(np.int64)
 
@@ -228,16 +216,12 @@ def encode_raw(measurement: int, samples: np.ndarray, time_ns: int, frame_type: 
     """Raw data frame for a simulator; ``time_ns`` is the device time of the last sample."""
     key = (int(measurement), frame_type)
     if key not in RAW_LAYOUT:
-        raise ValueError(
-            f"(measurement, frame_type) must be one of {sorted(RAW_LAYOUT)}, got {key}"
-        )
+        raise ValueError(f"(measurement, frame_type) must be one of {sorted(RAW_LAYOUT)}, got {key}")
     channels, nbytes = RAW_LAYOUT[key]
     s = _as_samples(samples, channels)
     lo, hi = -(1 << (8 * nbytes - 1)), (1 << (8 * nbytes - 1)) - 1
     if s.min() < lo or s.max() > hi:
-        raise ValueError(
-            f"samples must fit int{8 * nbytes} [{lo}, {hi}], got [{s.min()}, {s.max()}]"
-        )
+        raise ValueError(f"samples must fit int{8 * nbytes} [{lo}, {hi}], got [{s.min()}, {s.max()}]")
     body = to_int24_le(s) if nbytes == 3 else s.astype("i1" if nbytes == 1 else "<i2").tobytes()
     return _header(measurement, time_ns, frame_type, False) + body
 
@@ -256,9 +240,7 @@ def encode_compressed(
     """
     key = (int(measurement), frame_type)
     if key not in COMPRESSED_LAYOUT:
-        raise ValueError(
-            f"(measurement, frame_type) must be one of {sorted(COMPRESSED_LAYOUT)}, got {key}"
-        )
+        raise ValueError(f"(measurement, frame_type) must be one of {sorted(COMPRESSED_LAYOUT)}, got {key}")
     channels, resolution = COMPRESSED_LAYOUT[key]
     s = _as_samples(samples, channels)
     ref_bits = 8 * math.ceil(resolution / 8)
@@ -272,9 +254,7 @@ def encode_compressed(
         need = int(np.where(block < 0, ~block, block).max()).bit_length() + 1
         bits = need if width is None else width
         if need > bits or not 1 <= bits <= _MAX_DELTA_BITS:
-            raise ValueError(
-                f"deltas need {need} bits; width must be {need}..{_MAX_DELTA_BITS}, got {bits}"
-            )
+            raise ValueError(f"deltas need {need} bits; width must be {need}..{_MAX_DELTA_BITS}, got {bits}")
         out += bytes([bits, block.shape[0]]) + pack_bits(block, bits, msb_first=False)
     return bytes(out)
 

@@ -131,4 +131,3 @@ def scan(
     offset = state.n_seen
     state.n_seen += n
     return ev_ch, ev_on, ev_start + offset, ev_conf + offset
-

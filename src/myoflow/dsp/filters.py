@@ -6,6 +6,7 @@ compiled SOS kernel (``scipy.signal._sosfilt._sosfilt``, the routine ``sosfilt``
 on channel-major float64 buffers; when that private name is missing they fall back to the public
 ``sosfilt`` with identical results (``tests/dsp/test_filters.py`` checks both paths). The kernel
 releases the GIL, so :func:`zero_phase` filters channels on parallel threads.
+:func:`zero_phase_fft_blocks` is the FFT equivalent for long recordings.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def sosfilt_inplace(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> None:
     """
     if _sos_kernel is not None:
         _sos_kernel(sos, x, zi)
-    else:  # pragma: no cover - exercised by monkeypatching in the tests
+    else:  # tests reach this branch by monkeypatching _sos_kernel
         y, zf = signal.sosfilt(sos, x, axis=-1, zi=zi.transpose(1, 0, 2))
         x[...] = y
         zi[...] = zf.transpose(1, 0, 2)
@@ -181,9 +182,7 @@ def zero_phase(
     return out
 
 
-def filtfilt_rows(
-    sos: np.ndarray, rows: np.ndarray, pad: int, zi_unit: np.ndarray | None
-) -> np.ndarray:
+def filtfilt_rows(sos: np.ndarray, rows: np.ndarray, pad: int, zi_unit: np.ndarray | None) -> np.ndarray:
     """Forward-backward filter each row of ``rows`` (m, n) with odd padding; float64 (m, n) view.
 
     The rows are independent signals (channel-major). ``sos`` must come from
@@ -207,9 +206,7 @@ def filtfilt_rows(
     return rev[:, pad : pad + n][:, ::-1]
 
 
-def filtfilt_1d(
-    sos: np.ndarray, xc: np.ndarray, pad: int, zi_unit: np.ndarray | None
-) -> np.ndarray:
+def filtfilt_1d(sos: np.ndarray, xc: np.ndarray, pad: int, zi_unit: np.ndarray | None) -> np.ndarray:
     """:func:`filtfilt_rows` for one channel ``xc`` (n,); float64 (n,) view."""
     return filtfilt_rows(sos, xc[np.newaxis], pad, zi_unit)[0]
 
@@ -228,7 +225,7 @@ def zero_phase_halfwidth(sos: np.ndarray, fs: float) -> int:
         nfft *= 2
 
 
-def zero_phase_fft(
+def zero_phase_fft_blocks(
     x: np.ndarray,
     sos: np.ndarray,
     fs: float,
@@ -251,7 +248,7 @@ def zero_phase_fft(
     Parameters
     ----------
     x
-        ``(n_samples, n_channels)`` float32, C-contiguous, longer than the kernel half-width.
+        ``(n_samples, n_channels)`` float32 or float64, longer than the kernel half-width.
     sos, fs
         The filter and the sample rate (Hz).
     """
@@ -288,10 +285,9 @@ def zero_phase_fft(
 
 
 def _odd_padded_rows(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """Rows ``lo .. hi`` of ``x`` as a new float32 array, odd-reflected about the end rows."""
+    """Rows ``lo .. hi`` of ``x`` (``-n < lo``, ``hi < 2n``) as a new float32 array, rows
+    outside ``0 .. n`` odd-reflected about the end rows as in ``sosfiltfilt``."""
     n = x.shape[0]
-    if lo >= 0 and hi <= n:
-        return np.array(x[lo:hi], dtype=np.float32)
     idx = np.arange(lo, hi)
     inside = np.clip(idx, 0, n - 1)
     seg = x[inside].astype(np.float32)
@@ -299,6 +295,18 @@ def _odd_padded_rows(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
     seg[before] = 2.0 * x[0] - x[np.minimum(-idx[before], n - 1)]
     seg[after] = 2.0 * x[n - 1] - x[np.maximum(2 * (n - 1) - idx[after], 0)]
     return seg
+
+
+def settle_samples(sos: np.ndarray, period: float) -> int:
+    """Samples after which the impulse response of ``sos`` stays below 1e-5 of its peak;
+    ``period`` (samples) sets the first probe length, doubled until the response has died out."""
+    length = int(40 * period) + 16
+    while True:
+        h = np.abs(signal.sosfilt(sos, np.r_[1.0, np.zeros(length - 1)]))
+        last = int(np.flatnonzero(h > 1e-5 * h.max())[-1]) + 1
+        if last < length // 2 or length > 1 << 24:
+            return last
+        length *= 2
 
 
 def map_threads(
@@ -322,9 +330,7 @@ def check_chunk(x: np.ndarray, n_channels: int, what: str) -> None:
     check_channels(x, n_channels, what)
 
 
-def _passband_of(
-    sos: np.ndarray, fs: float, band: tuple[float, float] | None
-) -> tuple[float, float]:
+def _passband_of(sos: np.ndarray, fs: float, band: tuple[float, float] | None) -> tuple[float, float]:
     if band is None:
         return passband(sos, fs)
     try:
@@ -332,7 +338,5 @@ def _passband_of(
     except (TypeError, ValueError):
         raise ValueError(f"passband must be a pair (f_lo, f_hi) in Hz, got {band!r}") from None
     if not 0.0 <= lo <= hi <= fs / 2:
-        raise ValueError(
-            f"passband {lo:g}-{hi:g} Hz must lie within 0-{fs / 2:g} Hz (fs={fs:g} Hz)"
-        )
+        raise ValueError(f"passband {lo:g}-{hi:g} Hz must lie within 0-{fs / 2:g} Hz (fs={fs:g} Hz)")
     return lo, hi

@@ -191,9 +191,7 @@ class SagittalTiltFilter:
 # --- orientation quaternions, hip angle, aligning two straps ----------------------------------
 
 
-def sagittal_angle_from_quaternion(
-    q: np.ndarray, world_up: _ArrayLike = (0.0, 0.0, 1.0)
-) -> np.ndarray:
+def sagittal_angle_from_quaternion(q: np.ndarray, world_up: _ArrayLike = (0.0, 0.0, 1.0)) -> np.ndarray:
     """Sagittal segment angle from orientation quaternions (straps such as the Myo).
 
     Convention: ``q = (w, x, y, z)`` is the Hamilton unit quaternion of the **segment-to-world**
@@ -277,9 +275,7 @@ def hip_flexion(phi_thigh: _ArrayLike, phi_pelvis: _ArrayLike) -> np.ndarray:
     pelvis = np.asarray(phi_pelvis, dtype=np.float64)
     for name, arr in (("phi_thigh", thigh), ("phi_pelvis", pelvis)):
         if arr.ndim > 1:
-            raise ValueError(
-                f"{name} must be a scalar or shape (n_samples,), got shape {arr.shape}"
-            )
+            raise ValueError(f"{name} must be a scalar or shape (n_samples,), got shape {arr.shape}")
     if thigh.shape != pelvis.shape:
         raise ValueError(
             f"phi_thigh and phi_pelvis must have the same shape, got {thigh.shape} and "

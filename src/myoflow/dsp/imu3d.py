@@ -49,9 +49,7 @@ class TiltFilter3D:
         Known gyro bias ``(b_x, b_y, b_z)`` in deg/s, subtracted before use.
     """
 
-    def __init__(
-        self, fs: float, gain: float = 2.0, gyro_bias_dps: _ArrayLike = (0.0, 0.0, 0.0)
-    ) -> None:
+    def __init__(self, fs: float, gain: float = 2.0, gyro_bias_dps: _ArrayLike = (0.0, 0.0, 0.0)) -> None:
         self.fs = check_rate(fs)
         self.gain = check_positive(gain, "gain", "1/s")
         self.gyro_bias_dps = _bias(gyro_bias_dps)
@@ -124,9 +122,7 @@ class TiltFilter3D:
         start = 0
         if self._u is None:  # start at the first accelerometer direction
             if norm[0, 0] == 0:
-                raise ValueError(
-                    "acc: the first sample is (0, 0, 0); the filter cannot start from it"
-                )
+                raise ValueError("acc: the first sample is (0, 0, 0); the filter cannot start from it")
             up[0] = self._u = a[0]
             self._omega = omega[0]
             start = 1

@@ -125,8 +125,7 @@ class PercentMvc:
             labels = tuple(str(label) for label in channel_labels)
             if len(labels) != ref.size:
                 raise ValueError(
-                    f"channel_labels has {len(labels)} label(s) but reference has "
-                    f"{ref.size} channel(s)"
+                    f"channel_labels has {len(labels)} label(s) but reference has {ref.size} channel(s)"
                 )
         self.reference = ref
         self.channel_labels = labels
@@ -161,7 +160,5 @@ class PercentMvc:
         missing = np.flatnonzero(~self.has_reference)
         if missing.size:
             label = self.channel_labels[missing[0]]
-            raise ValueError(
-                f"no MVC reference for channel {label!r}: run the MVC calibration first"
-            )
+            raise ValueError(f"no MVC reference for channel {label!r}: run the MVC calibration first")
         return np.ascontiguousarray(x * self._scale)

@@ -75,8 +75,7 @@ class Baseline:
         sd = np.array(self.sd, dtype=np.float64).reshape(-1)
         if mean.shape != sd.shape or mean.size == 0:
             raise ValueError(
-                f"baseline mean and sd must both have shape (n_channels,), got {mean.shape} "
-                f"and {sd.shape}"
+                f"baseline mean and sd must both have shape (n_channels,), got {mean.shape} and {sd.shape}"
             )
         if not np.all(np.isfinite(mean)):
             raise ValueError(f"baseline mean must be finite, got {mean}")
@@ -220,19 +219,13 @@ class OnsetEvent:
     truncated: bool = False
 
 
-def _thresholds(
-    baseline: Baseline, params: OnsetParams, n_channels: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _thresholds(baseline: Baseline, params: OnsetParams, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(baseline, Baseline):
-        raise ValueError(
-            f"baseline must be a Baseline (see baseline_from), got {type(baseline).__name__}"
-        )
+        raise ValueError(f"baseline must be a Baseline (see baseline_from), got {type(baseline).__name__}")
     if not isinstance(params, OnsetParams):
         raise ValueError(f"params must be an OnsetParams, got {type(params).__name__}")
     if baseline.n_channels != n_channels:
-        raise ValueError(
-            f"baseline has {baseline.n_channels} channel(s) but the signal has {n_channels}"
-        )
+        raise ValueError(f"baseline has {baseline.n_channels} channel(s) but the signal has {n_channels}")
     # float32 like the signal: the comparison then runs in float32 (same result either way
     # except for values between a threshold and its float32 rounding).
     on = baseline.threshold(params.h_on).astype(np.float32)
@@ -354,10 +347,7 @@ class StreamingOnsetDetector:
         )
         order = np.lexsort((ev_ch, ev_conf))
         kinds = np.where(ev_on, "onset", "offset")
-        return [
-            OnsetEvent(int(ev_ch[i]), str(kinds[i]), int(ev_sample[i]), int(ev_conf[i]))
-            for i in order
-        ]
+        return [OnsetEvent(int(ev_ch[i]), str(kinds[i]), int(ev_sample[i]), int(ev_conf[i])) for i in order]
 
     def finish(self) -> list[OnsetEvent]:
         """End the stream: close every burst still on with a truncated offset, then reset.
@@ -370,8 +360,7 @@ class StreamingOnsetDetector:
         """
         end = self.state.n_seen
         events = [
-            OnsetEvent(int(c), "offset", end, end, truncated=True)
-            for c in np.flatnonzero(self.state.on)
+            OnsetEvent(int(c), "offset", end, end, truncated=True) for c in np.flatnonzero(self.state.on)
         ]
         self.reset()
         return events

@@ -118,7 +118,10 @@ class EmgProfile:
 
     def _notch(self, fs: float, q: float) -> NotchDesign:
         return mains_notch(
-            fs, mains=self.mains_hz, band=(self.highpass_hz, self._top(fs)), q=q,
+            fs,
+            mains=self.mains_hz,
+            band=(self.highpass_hz, self._top(fs)),
+            q=q,
             max_harmonic_hz=self.notch_harmonics_hz or fs,
         )
 
@@ -165,7 +168,9 @@ class EmgPipeline:
         sos = self.profile.band_sos(self.fs)
         self._band = SosFilter(sos, self.fs, passband=(self.profile.highpass_hz, self.profile._top(self.fs)))
         if self.profile.envelope == "lowpass":
-            self._envelope = RectifiedEnvelope(self.fs, cutoff_hz=self.profile.envelope_hz, order=LIVE_ENVELOPE_ORDER)
+            self._envelope = RectifiedEnvelope(
+                self.fs, cutoff_hz=self.profile.envelope_hz, order=LIVE_ENVELOPE_ORDER
+            )
         elif self.profile.envelope == "rms":
             self._envelope = MovingRms(self.fs, self.profile.window_s)
         else:

@@ -14,7 +14,9 @@ from myoflow._checks import as_signal, check_positive, check_rate
 from myoflow.dsp.onsets import Baseline
 
 
-def quietest_baseline(envelope: np.ndarray, fs: float, window_s: float = 1.0, skip_s: float = 0.5) -> Baseline:
+def quietest_baseline(
+    envelope: np.ndarray, fs: float, window_s: float = 1.0, skip_s: float = 0.5
+) -> Baseline:
     """Baseline from each channel's quietest ``window_s`` window.
 
     Parameters

@@ -135,7 +135,9 @@ def read_uci_lower_limb(path: str | Path) -> TextRecording:
         notes.append(f"the last {trailing} row(s) hold only the angle column (no EMG)")
     declared = _declared_count(lines[:header_end])
     if declared is not None and declared != len(body) - trailing:
-        notes.append(f"the header declares {declared} EMG values per channel; the file holds {len(body) - trailing}")
+        notes.append(
+            f"the header declares {declared} EMG values per channel; the file holds {len(body) - trailing}"
+        )
     return TextRecording(path, data, columns, units, 1000.0, notes)
 
 
@@ -161,11 +163,15 @@ def read_opensignals(path: str | Path) -> TextRecording:
             key, _, value = line[1:].partition(":=")
             meta[key.strip().lower()] = value.strip()
     if "sampling rate (hz)" not in meta:
-        raise TextFormatError(f"{path}: no '# Sampling Rate (Hz):= ...' header line; not an OpenSignals text file")
+        raise TextFormatError(
+            f"{path}: no '# Sampling Rate (Hz):= ...' header line; not an OpenSignals text file"
+        )
     try:
         rate = float(meta["sampling rate (hz)"])
     except ValueError:
-        raise TextFormatError(f"{path}: sampling rate {meta['sampling rate (hz)']!r} is not a number") from None
+        raise TextFormatError(
+            f"{path}: sampling rate {meta['sampling rate (hz)']!r} is not a number"
+        ) from None
     body = [ln for ln in lines[first:] if ln.strip()]
     n_cols = max((len(ln.split()) for ln in body[:100]), default=0)
     if n_cols == 0:

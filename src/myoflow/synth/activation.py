@@ -90,8 +90,7 @@ def muscle_of(placement: str) -> str:
     if side not in ("l", "r") or muscle not in DEFAULT_MVC_UV:
         known = ", ".join(f"'{m}_r'" for m in DEFAULT_MVC_UV)
         raise ValueError(
-            f"placement {placement!r} is not '<muscle>_l' or '<muscle>_r' with a known muscle "
-            f"(e.g. {known})"
+            f"placement {placement!r} is not '<muscle>_l' or '<muscle>_r' with a known muscle (e.g. {known})"
         )
     return muscle
 
@@ -189,8 +188,13 @@ class ActivationModel:
 
     def _drive_at(self, k: int, s: float) -> np.ndarray:
         return _drive(
-            np.full(len(self.placements), s), self.peak[k], self.sigma, self.early,
-            self.ramp_lo[k], self.ramp_hi[k], self.decline,
+            np.full(len(self.placements), s),
+            self.peak[k],
+            self.sigma,
+            self.early,
+            self.ramp_lo[k],
+            self.ramp_hi[k],
+            self.decline,
         )
 
     def _solve_ramp_start(self, k: int, c: int, s_x: float, h_total: float) -> float:
@@ -217,8 +221,13 @@ class ActivationModel:
             k = rep[idx]
             if code == _CONC:
                 val = self.start[k] + _drive(
-                    s[idx], self.peak[k], self.sigma, self.early, self.ramp_lo[k],
-                    self.ramp_hi[k], self.decline,
+                    s[idx],
+                    self.peak[k],
+                    self.sigma,
+                    self.early,
+                    self.ramp_lo[k],
+                    self.ramp_hi[k],
+                    self.decline,
                 )
             elif code == _HOLD:
                 val = self.top[k]
@@ -266,9 +275,7 @@ def _crossing(t: np.ndarray, a: np.ndarray, thr: float, rising: bool) -> float |
     return float(t[i] + frac * (t[i + 1] - t[i]))
 
 
-def activation_events(
-    model: ActivationModel, duration_s: float, dt: float = 1e-3
-) -> list[ActivationEvents]:
+def activation_events(model: ActivationModel, duration_s: float, dt: float = 1e-3) -> list[ActivationEvents]:
     """Onsets, offsets, bottom minima, peaks and crossover of every rep of ``model``.
 
     Evaluated on a fixed ``dt`` grid over ``[0, duration_s]`` (independent of any sample
@@ -316,8 +323,11 @@ def activation_events(
                     break
         events.append(
             ActivationEvents(
-                tuple(onset), tuple(offset), tuple(float(v) for v in bottom_min),
-                tuple(float(v) for v in peak), cross,
+                tuple(onset),
+                tuple(offset),
+                tuple(float(v) for v in bottom_min),
+                tuple(float(v) for v in peak),
+                cross,
             )
         )
     return events

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from myoflow._checks import check_range
 from myoflow.synth.activation import REST_PCT
 from myoflow.synth.artefacts import emg_artefacts
-from myoflow._checks import check_range
 from myoflow.synth.config import SessionConfig
 from myoflow.synth.emg import burst_activation, surface_emg
 
@@ -70,9 +70,9 @@ def mvc_trial(
     quiet = dataclasses.replace(cfg, artefact_uv=0.0)
     emg = np.ascontiguousarray(emg + emg_artefacts(quiet, [], times, rng_extra), dtype=np.float32)
     plateaus = {
-        p: (float(o + ramp_s), float(o + contraction_s))
-        for p, o in zip(cfg.placements, onsets, strict=True)
+        p: (float(o + ramp_s), float(o + contraction_s)) for p, o in zip(cfg.placements, onsets, strict=True)
     }
     mvc_map = dict(zip(cfg.placements, mvc.tolist(), strict=True))
-    return MvcTrial(emg, times, fs, cfg.placements, mvc_map, plateaus,
-                    np.ascontiguousarray(act, dtype=np.float32))
+    return MvcTrial(
+        emg, times, fs, cfg.placements, mvc_map, plateaus, np.ascontiguousarray(act, dtype=np.float32)
+    )

@@ -8,12 +8,11 @@ resolves the values derived from it: crossover targets and band, noise levels, M
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from myoflow._checks import check_option, check_positive, check_range, check_rate
+from myoflow._checks import check_option, check_range, check_rate
 from myoflow.synth.activation import DEFAULT_MVC_UV, SHAPES, muscle_of
 from myoflow.synth.imu import KINEMATICS, SEGMENTS
 
@@ -26,8 +25,6 @@ NOISE_PRESETS = {
     "typical": (3.0, 4.0, 30.0),
     "noisy": (8.0, 15.0, 80.0),
 }
-
-
 
 
 @dataclass(frozen=True)
@@ -107,9 +104,19 @@ class SessionConfig:
     gyro_bias_dps: float = 0.8
 
     def __post_init__(self) -> None:
-        for name in ("placements", "tense_reps", "stall_reps", "partial_reps", "imu_segments",
-                     "residual_pct", "mvc_uv", "peak_pct", "tense_muscles", "crossover_deg",
-                     "dc_offset_uv"):
+        for name in (
+            "placements",
+            "tense_reps",
+            "stall_reps",
+            "partial_reps",
+            "imu_segments",
+            "residual_pct",
+            "mvc_uv",
+            "peak_pct",
+            "tense_muscles",
+            "crossover_deg",
+            "dc_offset_uv",
+        ):
             value = getattr(self, name)
             if isinstance(value, (list, np.ndarray)):
                 object.__setattr__(self, name, tuple(value))
@@ -123,12 +130,22 @@ class SessionConfig:
         check_range(check_rate(self.emg_rate, "emg_rate"), "emg_rate", 200, 2000, "Hz")
         check_range(check_rate(self.imu_rate, "imu_rate"), "imu_rate", 20, 1000, "Hz")
         for name, lo, hi in (
-            ("concentric_s", 0.3, 5), ("top_hold_s", 0, 10), ("eccentric_s", 0.3, 6),
-            ("bottom_rest_s", 0.2, 20), ("tempo_jitter", 0, 0.3), ("lead_in_s", 1.5, 60),
-            ("tail_s", 1.5, 60), ("set_pause_s", 2, 600), ("stall_s", 0.1, 3),
-            ("partial_fraction", 0.2, 0.9), ("activation_lead_s", 0, 0.2),
-            ("crossover_jitter_deg", 0, 10), ("imu_wobble_deg", 0, 10),
-            ("acc_noise_g", 0, 0.5), ("gyro_noise_dps", 0, 20), ("gyro_bias_dps", 0, 20),
+            ("concentric_s", 0.3, 5),
+            ("top_hold_s", 0, 10),
+            ("eccentric_s", 0.3, 6),
+            ("bottom_rest_s", 0.2, 20),
+            ("tempo_jitter", 0, 0.3),
+            ("lead_in_s", 1.5, 60),
+            ("tail_s", 1.5, 60),
+            ("set_pause_s", 2, 600),
+            ("stall_s", 0.1, 3),
+            ("partial_fraction", 0.2, 0.9),
+            ("activation_lead_s", 0, 0.2),
+            ("crossover_jitter_deg", 0, 10),
+            ("imu_wobble_deg", 0, 10),
+            ("acc_noise_g", 0, 0.5),
+            ("gyro_noise_dps", 0, 20),
+            ("gyro_bias_dps", 0, 20),
         ):
             check_range(getattr(self, name), name, lo, hi, "s" if name.endswith("_s") else "")
         if not self.placements or len(set(self.placements)) != len(self.placements):
@@ -192,9 +209,7 @@ class SessionConfig:
         if targets.ndim == 0:
             targets = np.full(self.n_reps, float(targets))
         if targets.shape != (self.n_reps,):
-            raise ValueError(
-                f"crossover_deg needs one value or one per rep ({self.n_reps}), got {value!r}"
-            )
+            raise ValueError(f"crossover_deg needs one value or one per rep ({self.n_reps}), got {value!r}")
         lo, hi = self.crossover_band()
         if not np.all((targets >= lo) & (targets <= hi)):
             raise ValueError(

@@ -189,9 +189,7 @@ RDL = Kinematics(
 KINEMATICS: dict[str, Kinematics] = {"glute_bridge": GLUTE_BRIDGE, "rdl": RDL}
 
 
-def _wobble(
-    t: np.ndarray, amplitude_deg: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+def _wobble(t: np.ndarray, amplitude_deg: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-plane roll ``psi`` (deg) and its rate (deg/s): three slow sinusoids."""
     freqs = rng.uniform(0.2, 1.2, 3)
     phases = rng.uniform(0.0, 2.0 * np.pi, 3)
@@ -307,7 +305,19 @@ def plan_reps(
             conc += stall_s
         t_top = t + conc
         t_bot = t_top + hold + ecc
-        reps.append(RepPlan(k, int(set_index[k]), t, float(t_top), float(t_top + hold),
-                            float(t_bot), float(t_bot + rest), float(s_top[k]), stall, s_stall))
+        reps.append(
+            RepPlan(
+                k,
+                int(set_index[k]),
+                t,
+                float(t_top),
+                float(t_top + hold),
+                float(t_bot),
+                float(t_bot + rest),
+                float(s_top[k]),
+                stall,
+                s_stall,
+            )
+        )
         t = float(t_bot + rest)
     return reps

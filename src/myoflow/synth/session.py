@@ -118,8 +118,9 @@ class SyntheticSession:
         blocks = []
         for seg, (acc, gyro) in self.imu.items():
             for kind, data in (("acc", acc), ("gyro", gyro)):
-                info = StreamInfo(f"synth/{seg}/{kind}", kind, self.config.imu_rate,
-                                  ("x", "y", "z"), (seg,) * 3)
+                info = StreamInfo(
+                    f"synth/{seg}/{kind}", kind, self.config.imu_rate, ("x", "y", "z"), (seg,) * 3
+                )
                 blocks.append(Block(info, data, self.imu_times, 0))
         return blocks
 
@@ -135,7 +136,8 @@ def _plan(cfg: SessionConfig, rng: np.random.Generator) -> tuple[list[RepPlan], 
     cross = np.clip(cfg.crossover_targets() + jitter, *cfg.crossover_band())
     stall_at = [
         float(np.clip(kin.progress_at_hip(cross[k]) - 0.08, 0.1, s_top[k] - 0.1))
-        if k in cfg.stall_reps else None
+        if k in cfg.stall_reps
+        else None
         for k in range(cfg.n_reps)
     ]
     sets = np.arange(cfg.n_reps) // (cfg.reps_per_set or cfg.n_reps)
@@ -161,8 +163,9 @@ def generate_session(config: SessionConfig) -> SyntheticSession:
     holders = [p in (cfg.tense_muscles or cfg.placements) for p in cfg.placements]
     tense[list(cfg.tense_reps)] = holders
     timeline = MovementTimeline(reps)
-    model = ActivationModel(reps, timeline, kin, cfg.exercise, cfg.placements, peak, tense,
-                            residual, cross, cfg.activation_lead_s)
+    model = ActivationModel(
+        reps, timeline, kin, cfg.exercise, cfg.placements, peak, tense, residual, cross, cfg.activation_lead_s
+    )
     duration = reps[-1].t_end + cfg.tail_s
     n = int(round(duration * cfg.emg_rate))
     # synthesise over an FFT-friendly length (the noise is shaped by one FFT), keep n samples
@@ -175,31 +178,66 @@ def generate_session(config: SessionConfig) -> SyntheticSession:
     extra = emg_artefacts(cfg, reps, emg_times, rng_extra)
     emg = np.ascontiguousarray(emg + extra, dtype=np.float32)
     imu_times = np.arange(int(round(duration * cfg.imu_rate))) / cfg.imu_rate
-    imu, bias = imu_signals(imu_times, timeline, kin, cfg.imu_segments, rng_imu,
-                            acc_noise_g=cfg.acc_noise_g, gyro_noise_dps=cfg.gyro_noise_dps,
-                            gyro_bias_dps=cfg.gyro_bias_dps, wobble_deg=cfg.imu_wobble_deg)
+    imu, bias = imu_signals(
+        imu_times,
+        timeline,
+        kin,
+        cfg.imu_segments,
+        rng_imu,
+        acc_noise_g=cfg.acc_noise_g,
+        gyro_noise_dps=cfg.gyro_noise_dps,
+        gyro_bias_dps=cfg.gyro_bias_dps,
+        wobble_deg=cfg.imu_wobble_deg,
+    )
     angles = {seg: a[0] for seg, a in kin.angles(*timeline.progress(imu_times)).items()}
     truth = []
     for rep, ev in zip(reps, activation_events(model, duration), strict=True):
         muscles = {
-            p: MuscleTruth(ev.onset[c], ev.offset[c], not tense[rep.index, c],
-                           ev.bottom_min_pct[c], ev.peak_pct[c])
+            p: MuscleTruth(
+                ev.onset[c], ev.offset[c], not tense[rep.index, c], ev.bottom_min_pct[c], ev.peak_pct[c]
+            )
             for c, p in enumerate(cfg.placements)
         }
         x = ev.crossover
         hip_x = None if x is None else float(kin.hip_at(timeline.progress(np.array([x]))[0][0]))
         pct = None if x is None else 100.0 * (x - rep.t_on) / (rep.t_top - rep.t_on)
-        truth.append(RepTruth(
-            rep.index, rep.set_index, rep.t_on, rep.t_top, rep.t_ecc, rep.t_bot, rep.t_end, muscles,
-            x, hip_x, pct, rep.stall is not None, rep.stall[0] if rep.stall else None,
-            rep.stall[1] if rep.stall else None, rep.index in cfg.partial_reps, rep.s_top,
-            float(kin.hip_at(0.0)), float(kin.hip_at(rep.s_top)),
-        ))
+        truth.append(
+            RepTruth(
+                rep.index,
+                rep.set_index,
+                rep.t_on,
+                rep.t_top,
+                rep.t_ecc,
+                rep.t_bot,
+                rep.t_end,
+                muscles,
+                x,
+                hip_x,
+                pct,
+                rep.stall is not None,
+                rep.stall[0] if rep.stall else None,
+                rep.stall[1] if rep.stall else None,
+                rep.index in cfg.partial_reps,
+                rep.s_top,
+                float(kin.hip_at(0.0)),
+                float(kin.hip_at(rep.s_top)),
+            )
+        )
     return SyntheticSession(
-        cfg, emg, emg_times, cfg.placements, dict(zip(cfg.placements, mvc.tolist(), strict=True)),
-        np.ascontiguousarray(act, dtype=np.float32), imu, imu_times,
-        angles["thigh"] - angles["pelvis"], angles, bias,
-        np.broadcast_to(np.asarray(cfg.dc_offset_uv, float), (n_ch,)).copy(), truth, model,
+        cfg,
+        emg,
+        emg_times,
+        cfg.placements,
+        dict(zip(cfg.placements, mvc.tolist(), strict=True)),
+        np.ascontiguousarray(act, dtype=np.float32),
+        imu,
+        imu_times,
+        angles["thigh"] - angles["pelvis"],
+        angles,
+        bias,
+        np.broadcast_to(np.asarray(cfg.dc_offset_uv, float), (n_ch,)).copy(),
+        truth,
+        model,
     )
 
 

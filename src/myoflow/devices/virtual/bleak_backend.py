@@ -60,8 +60,7 @@ _UUID_LISTS = (
     _ADV.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
     _ADV.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
 )
-_SERVICE_DATA = (_ADV.SERVICE_DATA_16_BIT_UUID, _ADV.SERVICE_DATA_32_BIT_UUID,
-                 _ADV.SERVICE_DATA_128_BIT_UUID)
+_SERVICE_DATA = (_ADV.SERVICE_DATA_16_BIT_UUID, _ADV.SERVICE_DATA_32_BIT_UUID, _ADV.SERVICE_DATA_128_BIT_UUID)
 
 
 @dataclass(frozen=True)
@@ -77,8 +76,9 @@ def uuid_str(uuid: core.UUID) -> str:
     return str(_uuid.UUID(bytes=bytes(reversed(uuid.to_bytes(force_128=True)))))
 
 
-def _find_link(explicit: VirtualLink | None, device: object, bound: VirtualLink | None,
-               who: str) -> VirtualLink:
+def _find_link(
+    explicit: VirtualLink | None, device: object, bound: VirtualLink | None, who: str
+) -> VirtualLink:
     if explicit is not None:
         return explicit
     details = getattr(device, "details", None)
@@ -86,8 +86,10 @@ def _find_link(explicit: VirtualLink | None, device: object, bound: VirtualLink 
         return details.link
     if bound is not None:
         return bound
-    raise BleakError(f"{who} needs a VirtualLink: use backend=link.{who}_backend, pass link=..., "
-                     "or a BLEDevice found by a Bumble scanner")
+    raise BleakError(
+        f"{who} needs a VirtualLink: use backend=link.{who}_backend, pass link=..., "
+        "or a BLEDevice found by a Bumble scanner"
+    )
 
 
 def advertisement_data(adv: Advertisement) -> AdvertisementData:
@@ -102,8 +104,13 @@ def advertisement_data(adv: Advertisement) -> AdvertisementData:
     service_data = {uuid_str(u): bytes(p) for kind in _SERVICE_DATA for u, p in data.get_all(kind)}
     tx = data.get(_ADV.TX_POWER_LEVEL)
     return AdvertisementData(
-        local_name=name, manufacturer_data=manufacturer, service_data=service_data,
-        service_uuids=list(uuids), tx_power=tx, rssi=int(adv.rssi), platform_data=(adv,),
+        local_name=name,
+        manufacturer_data=manufacturer,
+        service_data=service_data,
+        service_uuids=list(uuids),
+        tx_power=tx,
+        rssi=int(adv.rssi),
+        platform_data=(adv,),
     )
 
 
@@ -125,8 +132,7 @@ class BumbleBleakScanner(BaseBleakScanner):
         link: VirtualLink | None = None,
         **kwargs: Any,
     ) -> None:
-        uuids = None if service_uuids is None else [
-            canonical_uuid(u, "service_uuids") for u in service_uuids]
+        uuids = None if service_uuids is None else [canonical_uuid(u, "service_uuids") for u in service_uuids]
         super().__init__(detection_callback, uuids)
         self._link = _find_link(link, None, self.bound_link, "scanner")
 
@@ -145,7 +151,8 @@ class BumbleBleakScanner(BaseBleakScanner):
             return
         address = adv.address.to_string(with_type_qualifier=False)
         device = self.create_or_update_device(
-            address, address, data.local_name, VirtualDeviceDetails(self._link, adv), data)
+            address, address, data.local_name, VirtualDeviceDetails(self._link, adv), data
+        )
         self.call_detection_callbacks(device, data)
 
 
@@ -170,16 +177,14 @@ class BumbleBleakClient(BaseBleakClient):
         mtu: int | None = 247,
         **kwargs: Any,
     ) -> None:
-        super().__init__(address_or_ble_device, disconnected_callback=disconnected_callback,
-                         timeout=timeout)
+        super().__init__(address_or_ble_device, disconnected_callback=disconnected_callback, timeout=timeout)
         if mtu is not None and not 23 <= int(mtu) <= 517:
             raise ValueError(f"mtu must be None or within 23..517 bytes, got {mtu!r}")
         self.address = self.address.upper()
         self._device_name = getattr(address_or_ble_device, "name", None)
         self._link = _find_link(link, address_or_ble_device, self.bound_link, "client")
         self._requested_mtu = mtu
-        self._service_filter = None if services is None else [
-            canonical_uuid(u, "services") for u in services]
+        self._service_filter = None if services is None else [canonical_uuid(u, "services") for u in services]
         self._connection: Connection | None = None
         self._peer: Peer | None = None
         self._disconnected: asyncio.Event | None = None
@@ -265,20 +270,28 @@ class BumbleBleakClient(BaseBleakClient):
             collection.add_service(bleak_service)
             for char in service.characteristics:
                 await peer.discover_descriptors(char)
-                props = [f.name.replace("_", "-") for f in GattCharacteristicsFlags
-                         if char.properties & f.value]
+                props = [
+                    f.name.replace("_", "-") for f in GattCharacteristicsFlags if char.properties & f.value
+                ]
                 bleak_char = BleakGATTCharacteristic(
-                    char, char.handle, uuid_str(char.uuid), props,  # type: ignore[arg-type]
-                    lambda: self.mtu_size - 3, bleak_service)
+                    char,
+                    char.handle,
+                    uuid_str(char.uuid),
+                    props,  # type: ignore[arg-type]
+                    lambda: self.mtu_size - 3,
+                    bleak_service,
+                )
                 collection.add_characteristic(bleak_char)
                 for desc in char.descriptors:
                     collection.add_descriptor(
-                        BleakGATTDescriptor(desc, desc.handle, uuid_str(desc.type), bleak_char))
+                        BleakGATTDescriptor(desc, desc.handle, uuid_str(desc.type), bleak_char)
+                    )
         return collection
 
     # ------------------------------------------------------------------ I/O
-    async def read_gatt_char(self, characteristic: BleakGATTCharacteristic, *,
-                             use_cached: bool = False, **kwargs: Any) -> bytearray:
+    async def read_gatt_char(
+        self, characteristic: BleakGATTCharacteristic, *, use_cached: bool = False, **kwargs: Any
+    ) -> bytearray:
         """Read a characteristic value (long values with Read Blob)."""
         peer = self._require_peer()
         cached = peer.gatt_client.cached_values.get(characteristic.handle)
@@ -286,30 +299,33 @@ class BumbleBleakClient(BaseBleakClient):
             return bytearray(cached[1])
         return bytearray(await self._gatt(peer.read_value(characteristic.obj)))
 
-    async def read_gatt_descriptor(self, descriptor: BleakGATTDescriptor, *,
-                                   use_cached: bool = False, **kwargs: Any) -> bytearray:
+    async def read_gatt_descriptor(
+        self, descriptor: BleakGATTDescriptor, *, use_cached: bool = False, **kwargs: Any
+    ) -> bytearray:
         """Read a descriptor value."""
         peer = self._require_peer()
         return bytearray(await self._gatt(peer.read_value(descriptor.obj)))
 
-    async def write_gatt_char(self, characteristic: BleakGATTCharacteristic, data: SizedBuffer,
-                              response: bool) -> None:
+    async def write_gatt_char(
+        self, characteristic: BleakGATTCharacteristic, data: SizedBuffer, response: bool
+    ) -> None:
         """Write Request (``response=True``) or Write Command; a command is limited to MTU-3."""
         peer = self._require_peer()
         payload = bytes(data)
         if not response and len(payload) > self.mtu_size - 3:
-            raise BleakError(f"write without response of {len(payload)} bytes exceeds "
-                             f"MTU-3 = {self.mtu_size - 3} bytes")
+            raise BleakError(
+                f"write without response of {len(payload)} bytes exceeds MTU-3 = {self.mtu_size - 3} bytes"
+            )
         await self._gatt(peer.write_value(characteristic.obj, payload, with_response=response))
 
-    async def write_gatt_descriptor(self, descriptor: BleakGATTDescriptor,
-                                    data: SizedBuffer) -> None:
+    async def write_gatt_descriptor(self, descriptor: BleakGATTDescriptor, data: SizedBuffer) -> None:
         """Write a descriptor value (with response)."""
         peer = self._require_peer()
         await self._gatt(peer.write_value(descriptor.obj, bytes(data), with_response=True))
 
-    async def start_notify(self, characteristic: BleakGATTCharacteristic,
-                           callback: NotifyCallback, **kwargs: Any) -> None:
+    async def start_notify(
+        self, characteristic: BleakGATTCharacteristic, callback: NotifyCallback, **kwargs: Any
+    ) -> None:
         """Write the CCCD (notifications preferred over indications) and route values."""
         peer = self._require_peer()
         proxy: CharacteristicProxy[bytes] = characteristic.obj

@@ -57,13 +57,19 @@ class _CentralController(Controller):
         pending, self.pending_le_connection = self.pending_le_connection, None
         result = super().on_hci_le_create_connection_cancel_command(command)
         if pending is not None:
-            self.send_hci_packet(hci.HCI_LE_Connection_Complete_Event(
-                status=hci.HCI_ErrorCode.UNKNOWN_CONNECTION_IDENTIFIER_ERROR,
-                connection_handle=0, role=hci.Role.CENTRAL,
-                peer_address_type=pending.peer_address.address_type,
-                peer_address=pending.peer_address, connection_interval=0,
-                peripheral_latency=0, supervision_timeout=0, central_clock_accuracy=0,
-            ))
+            self.send_hci_packet(
+                hci.HCI_LE_Connection_Complete_Event(
+                    status=hci.HCI_ErrorCode.UNKNOWN_CONNECTION_IDENTIFIER_ERROR,
+                    connection_handle=0,
+                    role=hci.Role.CENTRAL,
+                    peer_address_type=pending.peer_address.address_type,
+                    peer_address=pending.peer_address,
+                    connection_interval=0,
+                    peripheral_latency=0,
+                    supervision_timeout=0,
+                    central_clock_accuracy=0,
+                )
+            )
         return result
 
 
@@ -209,12 +215,12 @@ class VirtualLink:
         async with self._connect_lock:
             try:
                 return await self.central.connect(
-                    hci.Address(address), own_address_type=hci.OwnAddressType.RANDOM,
+                    hci.Address(address),
+                    own_address_type=hci.OwnAddressType.RANDOM,
                     timeout=timeout,
                 )
             except BumbleTimeoutError as exc:
-                raise TimeoutError(f"no connectable advertisement from {address} "
-                                   f"within {timeout} s") from exc
+                raise TimeoutError(f"no connectable advertisement from {address} within {timeout} s") from exc
 
     async def start_scan(self, listener: AdvertisementListener) -> None:
         """Deliver every advertisement the central hears to ``listener`` until stop_scan."""

@@ -336,8 +336,12 @@ class VirtualPeripheral:
         }
         fields += [(kinds[n], raw) for n, raw in sorted(by_size.items())]
         for company, payload in self.manufacturer_data.items():
-            fields.append((AdvertisingData.MANUFACTURER_SPECIFIC_DATA,
-                           int(company).to_bytes(2, "little") + bytes(payload)))
+            fields.append(
+                (
+                    AdvertisingData.MANUFACTURER_SPECIFIC_DATA,
+                    int(company).to_bytes(2, "little") + bytes(payload),
+                )
+            )
         return bytes(AdvertisingData(fields))
 
     def _key(self, char_uuid: str) -> str:
@@ -382,8 +386,9 @@ class VirtualPeripheral:
             self._restart = asyncio.get_running_loop().create_task(self._advertise())
         self.on_disconnect(reason)
 
-    def _on_subscription(self, _conn: Connection, char: gatt.Characteristic,
-                         notify: bool, indicate: bool) -> None:
+    def _on_subscription(
+        self, _conn: Connection, char: gatt.Characteristic, notify: bool, indicate: bool
+    ) -> None:
         key = next((u for u, c in self._chars.items() if c is char), None)
         if key is None:  # the GATT service's own Service Changed characteristic
             return
