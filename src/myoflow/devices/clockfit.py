@@ -86,6 +86,7 @@ class ClockFit:
         quantile: float = 0.25,
         min_span_s: float = 4.0,
         max_deviation: float = 0.05,
+        anchor_s: float = 10.0,
     ) -> None:
         self.nominal_slope = check_positive(nominal_slope, "nominal_slope", "host s per x unit")
         self.window_s = check_positive(window_s, "window_s", "s")
@@ -95,6 +96,7 @@ class ClockFit:
         self.quantile = _check_fraction(quantile, "quantile")
         self.min_span_s = check_positive(min_span_s, "min_span_s", "s")
         self.max_deviation = _check_fraction(max_deviation, "max_deviation", 0.5)
+        self.anchor_s = check_positive(anchor_s, "anchor_s", "s")
         self.slope = self.nominal_slope
         self.n_fits = 0
         self._x0: float | None = None
@@ -151,13 +153,13 @@ class ClockFit:
         if x.size >= 4 and h[-1] - h[0] >= self.min_span_s:
             s, a = _lstsq(x, h)
             res = h - (a + s * x)
-            keep = res <= np.quantile(res, self.quantile)
+            keep = res <= _low(res, self.quantile)
             if np.count_nonzero(keep) >= 3:
                 s, a = _lstsq(x[keep], h[keep])
             if abs(s / self.nominal_slope - 1.0) <= self.max_deviation:
                 slope = s
-        res = h - slope * x
-        self._a = float(np.mean(res[res <= np.quantile(res, self.quantile)]))
+        res = (h - slope * x)[h >= h_now - self.anchor_s]
+        self._a = float(np.mean(res[res <= _low(res, self.quantile)]))
         self.slope = float(slope)
         self.n_fits += 1
 
@@ -178,6 +180,12 @@ class ClockFit:
         if self._x0 is None:
             raise RuntimeError("ClockFit.inverse called before any observation")
         return self._x0 + (h - self._h0 - self._a) / self.slope
+
+
+def _low(values: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of ``values`` (lower order statistic; cheaper than ``np.quantile``)."""
+    k = int(q * (values.size - 1))
+    return float(np.partition(values, k)[k])
 
 
 def _lstsq(x: np.ndarray, h: np.ndarray) -> tuple[float, float]:

@@ -154,9 +154,7 @@ class StreamSpec:
     columns: tuple[int, ...] | None = None
     description: str = ""
 
-    def stream_info(
-        self, device_name: str, placements: Iterable[str] | None = None
-    ) -> StreamInfo:
+    def stream_info(self, device_name: str, placements: Iterable[str] | None = None) -> StreamInfo:
         """The :class:`~myoflow.stream.StreamInfo` of this stream on device ``device_name``.
 
         The stream is named ``"<device_name>/<stream name>"``; ``placements`` gives one
@@ -247,11 +245,10 @@ class _Reader:
             self.fail(path, f"expected a table, got {_show(value)}")
         for key in value:
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
+                swapped = [a for a in allowed if sorted(a.split("_")) == sorted(key.split("_"))]
+                close = swapped or difflib.get_close_matches(key, allowed, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.fail(
-                    _join(path, key), f"unknown key; expected one of {', '.join(allowed)}{hint}"
-                )
+                self.fail(_join(path, key), f"unknown key; expected one of {', '.join(allowed)}{hint}")
         return value
 
     def get(
@@ -315,9 +312,7 @@ def _bool(v: Any) -> bool:
 
 
 def _positive(v: Any) -> bool:
-    return (
-        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
-    )
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
 
 
 def _int_in(lo: int, hi: int) -> Callable[[Any], bool]:
@@ -380,7 +375,7 @@ def parse_profile(text: str, *, name: str, source: str = "<string>") -> DevicePr
     except tomllib.TOMLDecodeError as exc:
         r.fail("", f"not valid TOML: {exc}")
     r.table(doc, "", _TOP)
-    r.get(doc, "schema", "", f"schema version {SCHEMA_VERSION}", lambda v: v == SCHEMA_VERSION)
+    r.get(doc, "schema", "", f"{SCHEMA_VERSION}", _int_in(SCHEMA_VERSION, SCHEMA_VERSION))
     protocols = ", ".join(_RULES)
     protocol = r.get(doc, "protocol", "", f"one of {protocols}", _one_of(_RULES))
     try:
@@ -439,7 +434,7 @@ def _advertisement(r: _Reader, adv: Any) -> tuple[re.Pattern[str] | None, tuple[
         try:
             regex = re.compile(pattern)
         except re.error as exc:
-            r.fail("advertisement.name_regex", f"expected a regular expression, got {pattern!r}: {exc}")
+            r.fail("advertisement.name_regex", f"expected a regular expression, got {pattern!r} ({exc})")
     uuids = r.get(adv, "service_uuids", "advertisement", "a list of UUIDs", _list, [])
     services = tuple(r.uuid(u, f"advertisement.service_uuids[{i}]") for i, u in enumerate(uuids))
     if regex is None and not services:
@@ -487,23 +482,41 @@ def _sequence(
 def _stream(r: _Reader, entry: Any, path: str, chars: Mapping[str, Characteristic]) -> StreamSpec:
     r.table(entry, path, _STREAM)
     kind = r.get(entry, "kind", path, f"one of {', '.join(KIND_UNITS)}", _one_of(KIND_UNITS))
-    labels = r.get(entry, "characteristic", path, "a characteristic label or a list of them",
-                   lambda v: _text(v) or _texts(v))
+    labels = r.get(
+        entry,
+        "characteristic",
+        path,
+        "a characteristic label or a list of them",
+        lambda v: _text(v) or _texts(v),
+    )
     labels = [labels] if isinstance(labels, str) else labels
     channels = tuple(r.get(entry, "channels", path, "a list of distinct channel labels", _texts))
     n = len(channels)
-    columns = r.get(entry, "columns", path, f"a list of {n} distinct column indices",
-                    lambda v: _list(v) and len(v) == n == len(set(v)) and all(map(_index, v)), None)
-    unit = r.get(entry, "unit", path, f"{KIND_UNITS[kind]!r} or {RAW_UNIT!r}",
-                 _one_of((KIND_UNITS[kind], RAW_UNIT)), KIND_UNITS[kind])
+    columns = r.get(
+        entry,
+        "columns",
+        path,
+        f"a list of {n} distinct column indices",
+        lambda v: _list(v) and len(v) == n == len(set(v)) and all(map(_index, v)),
+        None,
+    )
+    unit = r.get(
+        entry,
+        "unit",
+        path,
+        f"{KIND_UNITS[kind]!r} or {RAW_UNIT!r}",
+        _one_of((KIND_UNITS[kind], RAW_UNIT)),
+        KIND_UNITS[kind],
+    )
+    uuids = tuple(r.label(lab, f"{path}.characteristic", chars, ("data",)) for lab in labels)
     return StreamSpec(
         name=r.get(entry, "name", path, "a name without '/'", lambda v: _text(v) and "/" not in v),
         kind=kind,
-        characteristics=tuple(r.label(lab, f"{path}.characteristic", chars, ("data",)) for lab in labels),
+        characteristics=uuids,
         channels=channels,
         rate=float(r.get(entry, "rate", path, "a positive number of Hz", _positive)),
         resolution_bits=r.get(entry, "resolution_bits", path, "bits 1..32", _int_in(1, 32)),
-        scale=float(r.get(entry, "scale", path, f"a positive number of {unit} per count", _positive)),
+        scale=float(r.get(entry, "scale", path, f"a positive number of {unit}/count", _positive)),
         unit=unit,
         in_band_scale=r.get(entry, "in_band_scale", path, "true or false", _bool, False),
         packet_kind=r.get(entry, "packet_kind", path, "a codec packet kind", _text, kind),
@@ -525,8 +538,11 @@ def _cross_check(
         for uuid in s.characteristics:
             if uuid not in subscribe:
                 label = next(c.label for c in chars.values() if c.uuid == uuid)
-                r.fail("start.subscribe", f"expected every characteristic a stream reads, "
-                       f"missing {label!r} (read by stream {s.name!r})")
+                r.fail(
+                    "start.subscribe",
+                    f"expected every characteristic a stream reads, "
+                    f"missing {label!r} (read by stream {s.name!r})",
+                )
 
 
 def _check_writes(
@@ -540,36 +556,42 @@ def _check_writes(
             pos += 1
         if pos == len(got):
             sent = ", ".join(w.data.hex(" ") for w in writes)
-            r.fail(path, f"expected a write of {data.hex(' ')} to the {role} characteristic "
-                   f"({why}), in this order among the writes, got {sent}")
+            r.fail(
+                path,
+                f"expected a write of {data.hex(' ')} to the {role} characteristic "
+                f"({why}), in this order among the writes, got {sent}",
+            )
         pos += 1
 
 
-# ------------------------------------------------------------------- per-protocol rules
-_Expected = list[tuple[str, bytes, str]]  # (characteristic role, bytes, what it does)
-_Rules = tuple[Callable[..., tuple[dict, _Expected, _Expected]], Callable[..., None]]
+# ------------------------------------------------------------------------- per-protocol rules
+# Each protocol has a settings rule (validate [settings]; return them with the writes they
+# imply for start and stop, built with the codec's own command builders) and a streams rule
+# (check the streams against the settings).
+_Expected = list[tuple[str, bytes, str]]  # (characteristic role, bytes, what the write does)
+_Settings = tuple[dict[str, Any], _Expected, _Expected]
 
 
-def _myo_settings(r: _Reader, t: Any, codec: ModuleType) -> tuple[dict, _Expected, _Expected]:
+def _setting(r: _Reader, t: dict, key: str, expected: str, ok: Callable[[Any], bool]) -> Any:
+    return r.get(t, key, "settings", expected, ok)
+
+
+def _myo_settings(r: _Reader, t: Any, codec: ModuleType) -> _Settings:
     r.table(t, "settings", {"emg_mode", "imu_mode", "classifier", "never_sleep"})
-    s = {
-        "emg_mode": r.get(t, "emg_mode", "settings", f"one of {', '.join(codec.EMG_MODES)}",
-                          _one_of(codec.EMG_MODES)),
-        "imu_mode": r.get(t, "imu_mode", "settings", f"one of {', '.join(codec.IMU_MODES)}",
-                          _one_of(codec.IMU_MODES)),
-        "classifier": r.get(t, "classifier", "settings", "true or false", _bool),
-        "never_sleep": r.get(t, "never_sleep", "settings", "true or false", _bool),
-    }
-    mode = codec.set_mode(s["emg_mode"], s["imu_mode"], s["classifier"])
-    start = [("command", mode, f"set mode emg={s['emg_mode']} imu={s['imu_mode']}")]
-    if s["never_sleep"]:
+    emg = _setting(r, t, "emg_mode", f"one of {', '.join(codec.EMG_MODES)}", _one_of(codec.EMG_MODES))
+    imu = _setting(r, t, "imu_mode", f"one of {', '.join(codec.IMU_MODES)}", _one_of(codec.IMU_MODES))
+    clf = _setting(r, t, "classifier", "true or false", _bool)
+    awake = _setting(r, t, "never_sleep", "true or false", _bool)
+    start = [("command", codec.set_mode(emg, imu, clf), f"set mode emg={emg} imu={imu}")]
+    if awake:
         start.append(("command", codec.sleep_mode(never=True), "never sleep"))
-    return s, start, [("command", codec.set_mode("off", "off", False), "set mode off")]
+    stop = [("command", codec.set_mode("off", "off", False), "set mode off")]
+    return {"emg_mode": emg, "imu_mode": imu, "classifier": clf, "never_sleep": awake}, start, stop
 
 
-def _ganglion_settings(r: _Reader, t: Any, codec: ModuleType) -> tuple[dict, _Expected, _Expected]:
+def _ganglion_settings(r: _Reader, t: Any, codec: ModuleType) -> _Settings:
     r.table(t, "settings", {"accelerometer"})
-    acc = r.get(t, "accelerometer", "settings", "true or false", _bool)
+    acc = _setting(r, t, "accelerometer", "true or false", _bool)
     start = [
         ("command", codec.ACCEL_ON if acc else codec.ACCEL_OFF, f"accelerometer {_show(acc)}"),
         ("command", codec.START, "start streaming"),
@@ -577,30 +599,54 @@ def _ganglion_settings(r: _Reader, t: Any, codec: ModuleType) -> tuple[dict, _Ex
     return {"accelerometer": acc}, start, [("command", codec.STOP, "stop streaming")]
 
 
-def _ganglion_streams(r: _Reader, settings: Mapping, streams: tuple, min_mtu: int, codec: ModuleType) -> None:
+def _fixed_rates(r: _Reader, streams: tuple, rates: Mapping[str, float | None]) -> None:
+    """Each stream's packet kind must be one the codec delivers, at the firmware's fixed rate."""
+    for i, s in enumerate(streams):
+        if s.packet_kind not in rates:
+            r.fail(f"streams[{i}].packet_kind", f"expected one of {', '.join(rates)}, got {s.packet_kind!r}")
+        rate = rates[s.packet_kind]
+        if rate is not None and s.rate != rate:
+            r.fail(
+                f"streams[{i}].rate",
+                f"expected {rate:g} Hz (fixed by the firmware for "
+                f"{s.packet_kind} packets), got {_show(s.rate)}",
+            )
+
+
+def _ganglion_streams(r: _Reader, settings: Mapping, streams: tuple, _: int, codec: Any) -> None:
+    # The accelerometer: one axis per 18-bit packet, each axis every 10 packets of 2 samples.
+    _fixed_rates(r, streams, {"emg": codec.FS, "acc": codec.FS / 20})
     acc = settings["accelerometer"]
     if acc != any(s.kind == "acc" for s in streams):
-        r.fail("streams", f"expected {'an' if acc else 'no'} acc stream with "
-               f"settings.accelerometer = {_show(acc)}, got {'none' if acc else 'one'}")
-    bits = 18 if acc else 19
+        r.fail(
+            "streams",
+            f"expected {'an' if acc else 'no'} acc stream with settings."
+            f"accelerometer = {_show(acc)}, got {'none' if acc else 'one'}",
+        )
+    bits = 18 if acc else 19  # firmware 3: IDs 0-99 (accelerometer on) or 100-199
     for i, s in enumerate(streams):
         if s.kind == "emg" and s.resolution_bits != bits:
-            r.fail(f"streams[{i}].resolution_bits", f"expected {bits} (firmware 3 sends {bits}-bit "
-                   f"samples with the accelerometer {'on' if acc else 'off'}), got {s.resolution_bits}")
+            r.fail(
+                f"streams[{i}].resolution_bits",
+                f"expected {bits} (the sample width with "
+                f"settings.accelerometer = {_show(acc)}), got {s.resolution_bits}",
+            )
 
 
-def _polar_settings(r: _Reader, t: Any, codec: ModuleType) -> tuple[dict, _Expected, _Expected]:
+def _polar_settings(r: _Reader, t: Any, codec: ModuleType) -> _Settings:
     kinds = {m.name.lower(): m for m in codec.Measurement}
     names = {s.name.lower(): s for s in codec.Setting if s is not codec.Setting.FACTOR}
     r.table(t, "settings", kinds)
     if not t:
-        r.fail("settings", "expected at least one measurement table such as [settings.acc], got none")
-    out, start, stop = {}, [], []
+        r.fail("settings", "expected measurement tables such as [settings.acc], got none")
+    out: dict[str, Any] = {}
+    start: _Expected = []
+    stop: _Expected = []
     for kind, table in t.items():
         path = f"settings.{kind}"
         r.table(table, path, names)
         r.get(table, "sample_rate", path, "a sample rate in Hz", _any)
-        out[kind] = {k: r.get(table, k, path, "a whole number >= 0", _int_in(0, 2**32 - 1)) for k in table}
+        out[kind] = {k: r.get(table, k, path, "a whole number", _int_in(0, 2**32 - 1)) for k in table}
         try:
             cmd = codec.start_command(kinds[kind], {names[k]: v for k, v in out[kind].items()})
         except ValueError as exc:
@@ -610,53 +656,66 @@ def _polar_settings(r: _Reader, t: Any, codec: ModuleType) -> tuple[dict, _Expec
     return out, start, stop
 
 
-def _polar_streams(r: _Reader, settings: Mapping, streams: tuple, min_mtu: int, codec: ModuleType) -> None:
+def _polar_streams(r: _Reader, settings: Mapping, streams: tuple, *_: Any) -> None:
     for i, s in enumerate(streams):
         m = settings.get(s.packet_kind)
         if m is None:
-            r.fail(f"streams[{i}].packet_kind", f"expected a measurement started in [settings] "
-                   f"({', '.join(settings)}), got {s.packet_kind!r}")
-        for key, field, value in (("sample_rate", "rate", s.rate), ("resolution", "resolution_bits", s.resolution_bits)):
-            if key in m and m[key] != value:
-                r.fail(f"streams[{i}].{field}", f"expected {m[key]} (settings.{s.packet_kind}.{key}), got {_show(value)}")
+            r.fail(
+                f"streams[{i}].packet_kind",
+                f"expected a measurement started in "
+                f"[settings] ({', '.join(settings)}), got {s.packet_kind!r}",
+            )
+        for key, field in (("sample_rate", "rate"), ("resolution", "resolution_bits")):
+            if key in m and m[key] != getattr(s, field):
+                r.fail(
+                    f"streams[{i}].{field}",
+                    f"expected {m[key]} (settings.{s.packet_kind}.{key}), got {_show(getattr(s, field))}",
+                )
     for kind in settings:
         if not any(s.packet_kind == kind for s in streams):
             r.fail(f"settings.{kind}", f"expected a stream with packet_kind {kind!r}, found none")
 
 
-def _diy_settings(r: _Reader, t: Any, codec: ModuleType) -> tuple[dict, _Expected, _Expected]:
+def _diy_settings(r: _Reader, t: Any, codec: ModuleType) -> _Settings:
     r.table(t, "settings", {"channels", "sample_rate", "sample_bits", "samples_per_packet"})
     s = {
-        "channels": r.get(t, "channels", "settings", "1..4 channels", _int_in(1, codec.MAX_CHANNELS)),
-        "sample_rate": r.get(t, "sample_rate", "settings", "a whole number of Hz, 1..65535", _int_in(1, 0xFFFF)),
-        "sample_bits": r.get(t, "sample_bits", "settings", "16 or 24", _one_of((16, 24))),
-        "samples_per_packet": r.get(t, "samples_per_packet", "settings", "a whole number >= 1", _int_in(1, 4096)),
+        "channels": _setting(r, t, "channels", "1..4", _int_in(1, codec.MAX_CHANNELS)),
+        "sample_rate": _setting(r, t, "sample_rate", "whole Hz 1..65535", _int_in(1, 0xFFFF)),
+        "sample_bits": _setting(r, t, "sample_bits", "16 or 24", _one_of((16, 24))),
+        "samples_per_packet": _setting(r, t, "samples_per_packet", "1..4096", _int_in(1, 4096)),
     }
-    return s, [("command", codec.START, "start streaming")], [("command", codec.STOP, "stop streaming")]
+    return s, [("command", codec.START, "start")], [("command", codec.STOP, "stop")]
 
 
-def _diy_streams(r: _Reader, settings: Mapping, streams: tuple, min_mtu: int, codec: ModuleType) -> None:
-    ch, fs, bits = settings["channels"], settings["sample_rate"], settings["sample_bits"]
+def _diy_streams(r: _Reader, settings: Mapping, streams: tuple, min_mtu: int, codec: Any) -> None:
+    _fixed_rates(r, streams, {"emg": None})
+    ch, fs, bits, n = (settings[k] for k in ("channels", "sample_rate", "sample_bits", "samples_per_packet"))
     for i, s in enumerate(streams):
         for field, want, got in (("channels", ch, len(s.channels)), ("rate", fs, s.rate)):
             if want != got:
                 r.fail(f"streams[{i}].{field}", f"expected {want} (settings), got {_show(got)}")
         if s.resolution_bits > bits:
-            r.fail(f"streams[{i}].resolution_bits", f"expected at most settings.sample_bits = {bits}, got {s.resolution_bits}")
-    need = 3 + codec.HEADER_BYTES + settings["samples_per_packet"] * ch * bits // 8
+            r.fail(
+                f"streams[{i}].resolution_bits",
+                f"expected at most {bits} (settings.sample_bits), got {s.resolution_bits}",
+            )
+    need = 3 + codec.HEADER_BYTES + n * ch * bits // 8
     if min_mtu < need:
-        r.fail("min_mtu", f"expected at least {need} (3 + a {codec.HEADER_BYTES}-byte header + "
-               f"{settings['samples_per_packet']} samples x {ch} ch x {bits // 8} bytes), got {min_mtu}")
+        r.fail(
+            "min_mtu",
+            f"expected at least {need} (3 + {codec.HEADER_BYTES}-byte header + "
+            f"{n} samples x {ch} channels x {bits // 8} bytes), got {min_mtu}",
+        )
 
 
-def _no_stream_rule(*_: Any) -> None:
-    """Myo rates are fixed by the firmware; the tests check them against the codec."""
+def _myo_streams(r: _Reader, settings: Mapping, streams: tuple, _: int, codec: Any) -> None:
+    _fixed_rates(r, streams, {"emg": codec.FS_EMG, "imu": codec.FS_IMU})
 
 
-_RULES: dict[str, _Rules] = {
+_RULES: dict[str, tuple[Callable[..., _Settings], Callable[..., None]]] = {
     "diy": (_diy_settings, _diy_streams),
     "ganglion": (_ganglion_settings, _ganglion_streams),
-    "myo": (_myo_settings, _no_stream_rule),
+    "myo": (_myo_settings, _myo_streams),
     "polar_pmd": (_polar_settings, _polar_streams),
 }
 
@@ -709,8 +768,9 @@ def load_profile(path_or_name: str | os.PathLike[str]) -> DeviceProfile:
     profiles = shipped_profiles()
     if text not in profiles:
         known = ", ".join(sorted(profiles))
-        raise ProfileError(text, "", f"no shipped profile of that name; expected one of {known} "
-                           "or the path of a .toml file")
+        raise ProfileError(
+            text, "", f"no shipped profile of that name; expected one of {known} or the path of a .toml file"
+        )
     return profiles[text]
 
 

@@ -70,8 +70,8 @@ class Timebase:
     convert
         Counts to physical units: ``convert(packet) -> (n, n_channels)`` float array. Each
         protocol class has a default.
-    window_s, bin_s, quantile
-        Drift fit window and min-filter bins (host s) and low quantile, see
+    window_s, bin_s, quantile, anchor_s
+        Drift fit window, min-filter bins and intercept anchor (host s) and low quantile, see
         :class:`~myoflow.devices.clockfit.ClockFit`.
     max_slew
         Largest correction rate of emitted times, s per s (see
@@ -92,6 +92,7 @@ class Timebase:
         window_s: float = 30.0,
         bin_s: float = 0.5,
         quantile: float = 0.25,
+        anchor_s: float = 10.0,
         max_slew: float = 0.02,
         history_s: float = 60.0,
     ) -> None:
@@ -101,9 +102,9 @@ class Timebase:
         self._convert = convert or self._default_convert
         self.history_s = check_positive(history_s, "history_s", "s")
         slope = 1.0 if self.device_time else 1.0 / stream.rate
-        self.fit = ClockFit(slope, window_s=window_s, bin_s=bin_s, quantile=quantile)
+        self.fit = ClockFit(slope, window_s=window_s, bin_s=bin_s, quantile=quantile, anchor_s=anchor_s)
         self._times = MonotonicMap(self.fit, max_slew=max_slew)
-        self._dx = slope  # position step per sample (1 sample, or a device period in s)
+        self._dx = 1.0  # position step per sample: 1 (an index), or a device period in s
         self.next_index = 0
         self._last_x: float | None = None
         self._last_h = -math.inf
@@ -254,8 +255,14 @@ class Timebase:
                 reason = f"{step.reason}; size unknown, about {missing} samples by the host clock"
                 self.unknown_gaps += 1
             out.append(
-                Gap(self.stream, self.next_index, missing if step.exact else None,
-                    t_start, float(times[0]), reason)
+                Gap(
+                    self.stream,
+                    self.next_index,
+                    missing if step.exact else None,
+                    t_start,
+                    float(times[0]),
+                    reason,
+                )
             )
         data = np.asarray(self._convert(packet), dtype=np.float32)
         out.append(Block(self.stream, data, times, start))
@@ -326,7 +333,9 @@ class DiyTimebase(Timebase):
         prev_next = self.tracker.next_t_us
         if self.tracker.expected_block is None or not packet.meta["restart"]:
             loss = self.tracker.update(packet)
-            return _Step(int(loss.samples or 0), True, float(loss.packets or 0), "packet loss (DIY block counter)")
+            return _Step(
+                int(loss.samples or 0), True, float(loss.packets or 0), "packet loss (DIY block counter)"
+            )
         self.tracker.update(packet)
         est = self._estimate_missing(h, n)
         if prev_next is not None:
@@ -388,14 +397,22 @@ class PolarTimebase(Timebase):
             est = self._estimate_missing(h, n)
             self._shift = self._last_x + (est + n) * self._dx - (t - self._origin_ns) * 1e-9
             self._prev_ns = t
-            return _Step(est, False, est / n, "reconnect (Polar device time restarted)", True,
-                         self._pos(t) - back * self._dx)
+            return _Step(
+                est,
+                False,
+                est / n,
+                "reconnect (Polar device time restarted)",
+                True,
+                self._pos(t) - back * self._dx,
+            )
         period_ns = self._dx * 1e9
         self._prev_ns = t
         if span > (n + 0.5) * period_ns:
             missing = round(span / period_ns) - n
             frame = self._n_sum / self._frames if self._n_sum else n
-            reason = "reconnect (Polar device time)" if self._restart_pending else "loss (Polar device time gap)"
+            reason = (
+                "reconnect (Polar device time)" if self._restart_pending else "loss (Polar device time gap)"
+            )
             return _Step(missing, True, missing / frame, reason, x=self._pos(t) - back * self._dx)
         self._n_sum += n
         self._span_sum += span
@@ -425,7 +442,9 @@ class MyoTimebase(Timebase):
         Lateness (host s) above which a notification marks an unknown loss.
     """
 
-    def __init__(self, stream: StreamInfo, *, scale: float = 1.0, max_delay_s: float = 0.15, **kwargs) -> None:
+    def __init__(
+        self, stream: StreamInfo, *, scale: float = 1.0, max_delay_s: float = 0.25, **kwargs
+    ) -> None:
         super().__init__(stream, **kwargs)
         self.scale = check_positive(scale, "scale")
         self.max_delay_s = check_positive(max_delay_s, "max_delay_s", "s")

@@ -1,0 +1,1 @@
+"""Shipped device profiles (TOML data), installed as ``myoflow._profiles``."""

@@ -1,0 +1,30 @@
+"""Rest baselines from each channel's quietest window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from myoflow.dsp.rest import quietest_baseline
+
+
+def test_each_channel_gets_its_own_quietest_window() -> None:
+    fs = 100.0
+    rng = np.random.default_rng(0)
+    env = 10.0 + rng.normal(0.0, 1.0, (3000, 2))
+    env[1000:1200, 0] = 2.0 + rng.normal(0.0, 0.1, 200)  # channel 0 rests at 10-12 s
+    env[2400:2600, 1] = 3.0 + rng.normal(0.0, 0.2, 200)  # channel 1 rests at 24-26 s
+    base = quietest_baseline(env, fs, window_s=1.0)
+    assert base.mean[0] == pytest.approx(2.0, abs=0.05)
+    assert base.sd[0] == pytest.approx(0.1, abs=0.03)
+    assert base.mean[1] == pytest.approx(3.0, abs=0.05)
+    assert base.sd[1] == pytest.approx(0.2, abs=0.05)
+
+
+def test_the_ends_are_skipped_and_short_input_is_refused() -> None:
+    fs = 100.0
+    env = np.full((1000, 1), 5.0) + np.random.default_rng(1).normal(0, 0.5, (1000, 1))
+    env[:40] = 0.0  # a filter start-up dip is not rest
+    assert quietest_baseline(env, fs, window_s=1.0, skip_s=0.5).mean[0] > 4.0
+    with pytest.raises(ValueError, match=r"lasts 1.00 s: too short for a 1.0 s rest window"):
+        quietest_baseline(env[:100], fs)
