@@ -16,8 +16,10 @@ the simulated world (what a perfect host monotonic clock would read). Two kinds 
   loop has nothing else ready to run: every notification sent at virtual time ``t`` has gone
   through Bumble and reached the bleak callback before time moves on. An ingest that stamps
   arrivals with ``clock.now`` (pass the clock as its host clock) therefore sees each connection
-  event's burst arrive at exactly the virtual instant it was sent; 60 s of data take well under
-  a second of wall time.
+  event's burst arrive at exactly the virtual instant it was sent; 60 s of data take a second
+  or two of wall time. Waiters are woken one at a time, each only once the loop is idle again,
+  so two things due at the same instant (a burst and a test's disconnect) never interleave, and
+  a notification the ledger calls "sent" has arrived before the next wake-up.
 
   Caveats of fast mode: idleness is read from CPython's event loop internals (``_ready`` and
   ``_scheduled``; another loop falls back to a fixed number of yields); anything that waits in
@@ -232,10 +234,11 @@ class VirtualClock(_ClockBase):
             self._handle = loop.call_soon(self._tick)
             return
         self._idle_ticks = 0
-        self._now = max(self._now, heap[0][0])
-        self.advances += 1
-        while heap and heap[0][0] <= self._now:
-            _resolve(heapq.heappop(heap)[2])
+        t, _, fut = heapq.heappop(heap)
+        if t > self._now:
+            self._now = t
+            self.advances += 1
+        _resolve(fut)  # one waiter per idle moment: equal-time wake-ups never race
         self._schedule()
 
 
@@ -286,10 +289,12 @@ class LinkConditions:
     def __post_init__(self) -> None:
         ci = check_positive(self.connection_interval_s, "connection_interval_s", "s")
         if not 0.0075 <= ci <= 4.0:
-            raise ValueError(
-                f"connection_interval_s must be within 0.0075..4 s (BLE), got {ci!r}")
-        for name, lo, hi in (("jitter_s", 0.0, 10.0), ("clock_ppm", -1000.0, 1000.0),
-                             ("reconnect_hold_s", 0.0, 60.0)):
+            raise ValueError(f"connection_interval_s must be within 0.0075..4 s (BLE), got {ci!r}")
+        for name, lo, hi in (
+            ("jitter_s", 0.0, 10.0),
+            ("clock_ppm", -1000.0, 1000.0),
+            ("reconnect_hold_s", 0.0, 60.0),
+        ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
                 raise ValueError(f"{name} must be a number in [{lo}, {hi}], got {v!r}")
@@ -355,8 +360,7 @@ class RadioModel:
         self.connections += 1
         self._anchor, self._last_k, self._last_send = float(t), -1, -math.inf
         self._jitter = np.zeros(0)
-        self._jitter_rng = np.random.default_rng(
-            [self.conditions.seed, self.radio_id, 0, self.connections])
+        self._jitter_rng = np.random.default_rng([self.conditions.seed, self.radio_id, 0, self.connections])
 
     def _jitter_at(self, k: int) -> float:
         j = self.conditions.jitter_s

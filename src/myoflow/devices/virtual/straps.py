@@ -1,23 +1,14 @@
-"""The machinery every virtual strap shares: sample clocks, a send queue paced by the radio
-model, and a ledger of everything sent or lost; plus :func:`virtual_straps`.
+"""The base of every strap simulator, and :func:`virtual_straps`.
 
 A strap (:class:`VirtualStrap`, a :class:`~myoflow.devices.virtual.peripheral.VirtualPeripheral`)
-owns one or more :class:`StreamSource` (EMG, IMU, ACC, ...). While a stream runs, its device
-samples on a grid of nominal period ``1 / fs`` in *device* time; the device clock runs at
-``skew = 1 + clock_ppm * 1e-6`` times true time, so sample ``i`` after a start at device time
-``d0`` is taken at true time ``origin + (d0 + i * 1e9 / fs) / (1e9 * skew)``. Packets are
-filled in order; a packet is *ready* when its last sample is taken. The radio task wakes at the
-connection events planned by :class:`~myoflow.devices.virtual.radio.RadioModel`, encodes every
-ready packet with the strap's codec (generation is lazy and vectorised per wake-up, but the
-bytes depend only on the samples) and sends the burst.
-
-The :class:`Ledger` keeps one :class:`PacketRecord` per packet the device produced, with its
-fate: ``"sent"`` (handed to the link), ``"dropped"`` (lost by the radio model),
-``"unsubscribed"`` (the central had not enabled that characteristic: firmware sends nothing),
-``"flushed"`` (still queued when the link dropped) or ``"interrupted"`` (the link dropped while
-it was being sent: it may or may not have arrived). Samples taken while a stream is stopped or
-disconnected are never produced and never in the ledger; a partial packet at a stop is
-discarded, as firmware does. Sample indices run on per stream across restarts.
+owns one or more :class:`~myoflow.devices.virtual.samples.StreamSource` (EMG, IMU, ACC, ...).
+Its radio task wakes at the connection events planned by
+:class:`~myoflow.devices.virtual.radio.RadioModel`, encodes every packet that became ready with
+the strap's codec (lazily, vectorised per wake-up; the bytes depend only on the samples) and
+sends the burst. Every packet produced goes to the strap's
+:class:`~myoflow.devices.virtual.samples.Ledger` with its fate. Samples taken while a stream is
+stopped or disconnected are never produced; a partial packet at a stop is discarded, as
+firmware does. Sample indices run on across restarts.
 """
 
 from __future__ import annotations
@@ -26,222 +17,43 @@ import asyncio
 import zlib
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from myoflow._checks import check_option, check_rate
+from myoflow._checks import check_option
 from myoflow.devices.virtual.peripheral import CONNECTION_TIMEOUT, ServiceSpec, VirtualPeripheral
 from myoflow.devices.virtual.radio import (
-    ClockHold, LinkConditions, RadioModel, RealTimeClock, VirtualClock,
+    ClockHold,
+    LinkConditions,
+    RadioModel,
+    RealTimeClock,
+    VirtualClock,
+)
+from myoflow.devices.virtual.samples import (
+    FATES,
+    Ledger,
+    LedgerSamples,
+    PacketRecord,
+    SessionSignal,
+    StreamSource,
 )
 
 __all__ = [
-    "FATES", "KINDS", "Ledger", "LedgerSamples", "PacketRecord", "SessionSignal", "StreamSource",
-    "VirtualStrap", "virtual_straps",
+    "FATES",
+    "KINDS",
+    "Ledger",
+    "LedgerSamples",
+    "PacketRecord",
+    "SessionSignal",
+    "StreamSource",
+    "VirtualStrap",
+    "virtual_straps",
 ]
 
-FATES = ("sent", "dropped", "unsubscribed", "flushed", "interrupted")
 #: Strap kinds :func:`virtual_straps` builds.
 KINDS = ("myo", "ganglion", "polar_h10", "polar_verity", "diy")
 Clock = VirtualClock | RealTimeClock
-
-
-@dataclass(eq=False)
-class PacketRecord:
-    """One packet a strap produced. Times in s on the clock; device times in ns.
-
-    ``values`` ``(n, channels)`` int64 are the counts exactly as a perfect decoder reads them
-    from ``payload``; ``true_time`` the true instants the ``n`` samples were taken and
-    ``device_time_ns`` the device clock then (ns since the device epoch); ``index`` the stream's
-    sample index of the first sample; ``ready_at`` when the packet was complete; ``sent_at``
-    when it left (for ``"dropped"``: when it would have).
-    """
-
-    stream: str
-    seq: int
-    char: str
-    payload: bytes
-    index: int
-    values: np.ndarray
-    true_time: np.ndarray
-    device_time_ns: np.ndarray
-    ready_at: float
-    meta: Mapping[str, Any] = field(default_factory=dict)
-    fate: str = "queued"
-    sent_at: float | None = None
-
-    @property
-    def n(self) -> int:
-        """Samples in the packet."""
-        return int(self.values.shape[0])
-
-
-class LedgerSamples(NamedTuple):
-    """Samples of one stream, concatenated in send order; arrays of length ``n``."""
-
-    index: np.ndarray  # int64 sample index in the stream
-    values: np.ndarray  # (n, channels) int64 counts
-    true_time: np.ndarray  # float64 s, when each sample was taken
-    device_time_ns: np.ndarray  # int64 device clock
-    sent_at: np.ndarray  # float64 s, when its packet left
-    packet: np.ndarray  # int64 packet seq
-
-
-class Ledger:
-    """Everything a strap produced: packets with their fate, and link events.
-
-    Attributes
-    ----------
-    records : list of PacketRecord
-        In the order their fate was decided (for sent packets: the send order).
-    events : list of (time s, kind, detail)
-        ``"connect"``, ``"disconnect"`` (detail: HCI reason), ``"drop"`` (detail: why the
-        simulator dropped the link), ``"start"``/``"stop"`` (stream name), ``"command"``
-        (bytes written), ``"refused"`` (why a command was refused).
-    """
-
-    def __init__(self) -> None:
-        self.records: list[PacketRecord] = []
-        self.events: list[tuple[float, str, Any]] = []
-
-    def event(self, t: float, kind: str, detail: Any = None) -> None:
-        """Note a link or command event at clock time ``t``."""
-        self.events.append((float(t), kind, detail))
-
-    def packets(self, stream: str | None = None, fate: str | Iterable[str] | None = None
-                ) -> list[PacketRecord]:
-        """Records of ``stream`` (all if None) whose fate is ``fate`` (any if None)."""
-        fates = {fate} if isinstance(fate, str) else None if fate is None else set(fate)
-        return [r for r in self.records if (stream is None or r.stream == stream)
-                and (fates is None or r.fate in fates)]
-
-    def samples(self, stream: str, fate: str | Iterable[str] = "sent") -> LedgerSamples:
-        """The samples of ``stream`` in packets of ``fate``, concatenated."""
-        recs = self.packets(stream, fate)
-        if not recs:
-            empty_i = np.zeros(0, np.int64)
-            return LedgerSamples(empty_i, np.zeros((0, 0), np.int64), np.zeros(0), empty_i,
-                                 np.zeros(0), empty_i)
-        counts = [r.n for r in recs]
-        return LedgerSamples(
-            np.concatenate([r.index + np.arange(r.n) for r in recs]),
-            np.concatenate([r.values for r in recs]),
-            np.concatenate([r.true_time for r in recs]),
-            np.concatenate([r.device_time_ns for r in recs]),
-            np.repeat([r.sent_at if r.sent_at is not None else np.nan for r in recs], counts),
-            np.repeat([r.seq for r in recs], counts),
-        )
-
-    def count(self, stream: str, fate: str) -> int:
-        """Samples of ``stream`` in packets of ``fate``."""
-        return sum(r.n for r in self.packets(stream, fate))
-
-    def event_times(self, kind: str) -> list[float]:
-        """Clock times of every event of ``kind``."""
-        return [t for t, k, _ in self.events if k == kind]
-
-
-class SessionSignal:
-    """A sampled signal read at any time by linear interpolation, repeating cyclically.
-
-    Parameters
-    ----------
-    data : array, shape (n, channels)
-        Samples at ``fs`` Hz, the first at t = 0.
-    fs : float
-        Sample rate in Hz.
-    """
-
-    def __init__(self, data: np.ndarray, fs: float) -> None:
-        arr = np.asarray(data, dtype=np.float64)
-        if arr.ndim != 2 or arr.shape[0] < 2:
-            raise ValueError(f"data must have shape (n >= 2, channels), got {arr.shape}")
-        self.data, self.fs = arr, check_rate(fs)
-        self.duration = arr.shape[0] / self.fs
-
-    def __call__(self, t: np.ndarray) -> np.ndarray:
-        """Values at times ``t`` (s, any shape ``(m,)``), shape ``(m, channels)`` float64."""
-        x = np.mod(np.asarray(t, dtype=np.float64), self.duration) * self.fs
-        i0 = np.floor(x).astype(np.int64)
-        frac = (x - i0)[:, None]
-        n = self.data.shape[0]
-        return self.data[i0 % n] * (1.0 - frac) + self.data[(i0 + 1) % n] * frac
-
-
-class StreamSource:
-    """The sample clock and packetisation of one stream of a strap.
-
-    Parameters
-    ----------
-    name : str
-        Stream name in the ledger (``"emg"``, ``"imu"``, ``"acc"``, ...).
-    fs : float
-        Nominal sample rate in Hz (device time).
-    per_packet : int
-        Samples per packet (may be changed at each start).
-    skew : float
-        Device clock rate relative to true time.
-    origin : float
-        Clock time where the device clock reads 0 ns.
-    """
-
-    def __init__(self, name: str, fs: float, per_packet: int, skew: float, origin: float) -> None:
-        self.name, self.fs = name, check_rate(fs)
-        self.per_packet, self.skew, self.origin = int(per_packet), float(skew), float(origin)
-        self.period_ns = 1e9 / self.fs
-        self.active = False
-        self.next_index = 0  # stream sample index of the next sample to take
-        self.next_seq = 0  # packet seq of the next packet
-        self._d0 = 0  # device ns of sample 0 of the current run
-        self._i = 0  # samples taken (and packetised) in the current run
-
-    def device_ns(self, t: float) -> int:
-        """Device clock at clock time ``t``, ns since the device epoch."""
-        return int(round((t - self.origin) * self.skew * 1e9))
-
-    def true_time(self, i: np.ndarray | int) -> np.ndarray:
-        """Clock time of sample ``i`` of the current run."""
-        return self.origin + (self._d0 + np.asarray(i) * self.period_ns) / (1e9 * self.skew)
-
-    def start(self, t: float, per_packet: int | None = None, align_ns: int = 1) -> None:
-        """Start sampling at clock time ``t`` (first sample at the next ``align_ns`` tick)."""
-        if per_packet is not None:
-            self.per_packet = int(per_packet)
-        d = self.device_ns(t)
-        self._d0 = -(-d // align_ns) * align_ns
-        self._i, self.active = 0, True
-
-    def stop(self) -> None:
-        """Stop sampling; a partly filled packet is discarded."""
-        self.active = False
-
-    def next_ready(self) -> float:
-        """Clock time the next packet is complete (inf when stopped)."""
-        if not self.active:
-            return float("inf")
-        return float(self.true_time(self._i + self.per_packet - 1))
-
-    def take(self, until: float) -> tuple[int, np.ndarray, np.ndarray, np.ndarray] | None:
-        """Every whole packet complete by clock time ``until``.
-
-        Returns ``(first stream index, sample indices in run, true times, device ns)`` for
-        ``k * per_packet`` samples, or None when no packet is complete.
-        """
-        if not self.active:
-            return None
-        taken = np.floor(((until - self.origin) * 1e9 * self.skew - self._d0) / self.period_ns
-                         + 1e-6) + 1
-        k = (int(taken) - self._i) // self.per_packet
-        if k <= 0:
-            return None
-        i = self._i + np.arange(k * self.per_packet)
-        first = self.next_index
-        self._i += i.size
-        self.next_index += i.size
-        dev = self._d0 + np.rint(i * self.period_ns).astype(np.int64)
-        return first, i, self.true_time(i), dev
 
 
 class VirtualStrap(VirtualPeripheral):
@@ -262,10 +74,17 @@ class VirtualStrap(VirtualPeripheral):
         Distinguishes this strap's random streams (default: CRC-32 of ``name``).
     """
 
-    def __init__(self, name: str, services: Iterable[ServiceSpec], *,
-                 clock: Clock | None = None, conditions: LinkConditions | None = None,
-                 radio_id: int | None = None, address: str | None = None,
-                 max_mtu: int = 247) -> None:
+    def __init__(
+        self,
+        name: str,
+        services: Iterable[ServiceSpec],
+        *,
+        clock: Clock | None = None,
+        conditions: LinkConditions | None = None,
+        radio_id: int | None = None,
+        address: str | None = None,
+        max_mtu: int = 247,
+    ) -> None:
         super().__init__(name, services, address=address, max_mtu=max_mtu)
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.conditions = conditions if conditions is not None else LinkConditions()
@@ -287,8 +106,9 @@ class VirtualStrap(VirtualPeripheral):
         self.streams[name] = src
         return src
 
-    def encode(self, stream: StreamSource, first: int, true_time: np.ndarray,
-               device_ns: np.ndarray) -> list[tuple[str, bytes, np.ndarray, dict[str, Any]]]:
+    def encode(
+        self, stream: StreamSource, first: int, true_time: np.ndarray, device_ns: np.ndarray
+    ) -> list[tuple[str, bytes, np.ndarray, dict[str, Any]]]:
         """Encode ``k * per_packet`` new samples as ``k`` packets.
 
         Returns one ``(characteristic, payload, values as decoded, meta)`` per packet.
@@ -298,11 +118,14 @@ class VirtualStrap(VirtualPeripheral):
     def reset_state(self) -> None:
         """Device state on a new connection (override; streams are already stopped)."""
 
-    def start_stream(self, name: str, per_packet: int | None = None, align_ns: int = 1) -> None:
-        """Start ``name`` now (packets complete so far are queued first)."""
+    def start_stream(
+        self, name: str, per_packet: int | None = None, align_ns: int = 1, fs: float | None = None
+    ) -> None:
+        """Start ``name`` now (packets complete so far are queued first); see
+        :meth:`StreamSource.start`."""
         now = self.clock.now()
         self._catch_up(now)
-        self.streams[name].start(now, per_packet, align_ns)
+        self.streams[name].start(now, per_packet, align_ns, fs)
         self.ledger.event(now, "start", name)
         self._kick()
 
@@ -378,8 +201,20 @@ class VirtualStrap(VirtualPeripheral):
             per = src.per_packet
             for j, (char, payload, values, meta) in enumerate(self.encode(src, first, tt, dev)):
                 sl = slice(j * per, (j + 1) * per)
-                new.append(PacketRecord(src.name, src.next_seq, char, payload, first + j * per,
-                                        values, tt[sl], dev[sl], float(tt[sl][-1]), meta))
+                new.append(
+                    PacketRecord(
+                        src.name,
+                        src.next_seq,
+                        char,
+                        payload,
+                        first + j * per,
+                        values,
+                        tt[sl],
+                        dev[sl],
+                        float(tt[sl][-1]),
+                        meta,
+                    )
+                )
                 src.next_seq += 1
         new.sort(key=lambda r: r.ready_at)
         self._queue.extend(new)
@@ -459,6 +294,20 @@ def virtual_straps(
     -------
     list of VirtualStrap
         Ready for ``await link.add_peripheral(strap)``; the link gives each an address.
+
+    Examples
+    --------
+    A fast end-to-end test (the ingest stamps arrivals with ``clock``)::
+
+        clock = VirtualClock()
+        straps = virtual_straps(session, conditions=LinkConditions(drop_prob=0.02), clock=clock)
+        async with VirtualLink() as link:
+            for s in straps:
+                await link.add_peripheral(s)
+            with clock.hold():  # scanning and connecting wait in real time
+                ...  # connect, subscribe, send the start commands
+            await clock.sleep(60.0)  # 60 s of data, about a second of wall time per strap
+            ...  # compare what arrived with s.ledger.samples(...) and s.ledger.packets(...)
     """
     from myoflow.devices.virtual.diy import VirtualDiyStrap
     from myoflow.devices.virtual.ganglion import VirtualGanglion
@@ -480,6 +329,5 @@ def virtual_straps(
             out.append(VirtualDiyStrap(session, name=f"DIYemg-{i}", **common))
         else:
             model = "H10" if kind == "polar_h10" else "Sense"
-            out.append(VirtualPolar(session, model=model, name=f"Polar {model} {serial:08X}",
-                                    **common))
+            out.append(VirtualPolar(session, model=model, name=f"Polar {model} {serial:08X}", **common))
     return out
