@@ -270,7 +270,7 @@ def write_layout(
     _table(events, EVENT_TABLE, EVENT_DTYPE, ev_sizes.get(EVENT_TABLE, 0), compress)
     events.create_dataset(EVENT_JSON, shape=(ev_sizes.get(EVENT_JSON, 0),), maxshape=(None,),
                           dtype=np.uint8, chunks=(_JSON_CHUNK,), **compress)
-    streams = f.create_group(STREAMS)
+    streams = f.create_group(STREAMS, track_order=True)  # streams listed in declared order
     for spec in specs:
         info = spec.info
         g = streams.create_group(stream_key(info.name))

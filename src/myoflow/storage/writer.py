@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 _STOP = ("stop",)
 #: Buffered bytes that force a flush before the interval is up (bounds the writer's memory).
 _MAX_BUFFERED_BYTES = 32 * 1024 * 1024
+#: Space kept free on the disk (and under the file size limit) so the file can still be closed.
+_RESERVE_BYTES = 1024 * 1024
 
 
 class RecorderWriteError(RecordingError):
@@ -70,6 +72,10 @@ class Recorder:
         Seconds between SWMR flushes, at most 0.5.
     overwrite
         Replace an existing file at ``path`` instead of refusing to.
+    on_full
+        What :meth:`write_block` does when the queue is full: ``"drop"`` (live recording: the
+        block becomes a ``"recorder overflow"`` gap, the caller is never blocked) or
+        ``"wait"`` (imports and replays: wait for room, nothing is dropped).
     """
 
     def __init__(
@@ -81,8 +87,9 @@ class Recorder:
         queue_size: int = 2048,
         flush_interval: float = 0.25,
         overwrite: bool = False,
+        on_full: str = "drop",
     ) -> None:
-        from myoflow._checks import check_positive
+        from myoflow._checks import check_option, check_positive
 
         self.path = Path(path)
         if metadata is not None and not isinstance(metadata, SessionMetadata):
@@ -96,6 +103,7 @@ class Recorder:
             raise ValueError(f"flush_interval must be at most 0.5 s, got {flush_interval!r}")
         self.flush_interval = interval
         self.overwrite = bool(overwrite)
+        self.on_full = check_option(on_full, "on_full", ("drop", "wait"))
         self.dropped_blocks = 0
         self.dropped_samples = 0
         self._specs: dict[str, StreamSpec] = {}
@@ -103,6 +111,10 @@ class Recorder:
         self._queue: queue.Queue[tuple[Any, ...]] = queue.Queue(maxsize=queue_size)
         self._pending: collections.deque[tuple[Any, ...]] = collections.deque()
         self._lock = threading.Lock()
+        # the writer thread sleeps until the next flush or until the queue is a quarter full,
+        # then drains it in one go: no thread switch per item
+        self._wake = threading.Event()
+        self._wake_at = max(1, queue_size // 4)
         self._thread: threading.Thread | None = None
         self._error: RecordingError | None = None
         self._closed = False
@@ -250,7 +262,9 @@ class Recorder:
         with self._lock:
             self._check_running()
             self._drain_pending(block=True)
+            self._wake.set()
             self._queue.put(("flush", done), timeout=timeout)
+            self._wake.set()
         if not done.wait(timeout):
             raise RecorderWriteError(self.path, f"flush did not finish within {timeout} s")
         if self._error is not None:
@@ -270,7 +284,9 @@ class Recorder:
                 return self.path
             if self._error is None:
                 self._drain_pending(block=True)
+                self._wake.set()
                 self._queue.put(_STOP)
+                self._wake.set()
         self._thread.join(timeout)
         if self._thread.is_alive():
             raise RecorderWriteError(self.path, f"writer thread did not stop within {timeout} s")
@@ -319,9 +335,16 @@ class Recorder:
         if not self._pending:
             try:
                 self._queue.put_nowait(item)
+                if self._queue.qsize() >= self._wake_at:
+                    self._wake.set()
                 return True
             except queue.Full:
                 pass
+        if self.on_full == "wait":
+            self._drain_pending(block=True)
+            self._wake.set()
+            self._queue.put(item)
+            return True
         if overflow is None:
             self._pending.append(item)
             return True
@@ -330,6 +353,8 @@ class Recorder:
 
     def _drain_pending(self, block: bool) -> None:
         while self._pending:
+            if block:
+                self._wake.set()
             try:
                 self._queue.put(self._pending[0], block=block)
             except queue.Full:
@@ -358,31 +383,38 @@ class Recorder:
 
     def _run(self, sink: _Sink) -> None:
         next_flush = time.monotonic() + self.flush_interval
+        get = self._queue.get_nowait
         try:
-            while True:
-                wait = max(0.0, next_flush - time.monotonic())
-                try:
-                    item = self._queue.get(timeout=wait)
-                except queue.Empty:
-                    item = None
-                if item is _STOP:
-                    break
-                if item is not None and item[0] == "flush":
-                    sink.flush()
-                    item[1].set()
-                    next_flush = time.monotonic() + self.flush_interval
-                    continue
-                if item is not None:
-                    sink.add(item)
-                if time.monotonic() >= next_flush or sink.buffered_bytes > _MAX_BUFFERED_BYTES:
+            stop = False
+            while not stop:
+                self._wake.wait(max(0.0, next_flush - time.monotonic()))
+                self._wake.clear()
+                while True:
+                    try:
+                        item = get()
+                    except queue.Empty:
+                        break
+                    if item is _STOP:
+                        stop = True
+                    elif item[0] == "flush":
+                        sink.flush()
+                        item[1].set()
+                    else:
+                        sink.add(item)
+                        if sink.buffered_bytes > _MAX_BUFFERED_BYTES:
+                            sink.flush()
+                if time.monotonic() >= next_flush:
                     sink.flush()
                     next_flush = time.monotonic() + self.flush_interval
             sink.flush()
             sink.close()
         except Exception as exc:  # report any failure to the producers, with the path
-            self._error = RecorderWriteError(self.path, _describe_failure(exc))
+            if isinstance(exc, RecordingError):
+                self._error = exc
+            else:
+                self._error = RecorderWriteError(self.path, _describe_failure(exc))
             log.error("%s", self._error)
-            sink.abandon()
+            sink.abandon(clean=isinstance(exc, RecordingError))
             _release_waiters(self._queue)
 
 
@@ -446,7 +478,8 @@ class _StreamBuffer:
 
     def __init__(self, spec: StreamSpec, group: Any) -> None:
         self.spec = spec
-        self.group = group
+        # dataset handles stay open: closing one per flush would hide write errors in __del__
+        self.ds = {name: group[name] for name in (schema.RAW, *schema.TABLES)}
         self.raw: list[np.ndarray] = []
         # runs of contiguous rows: (first row, time arrays, starts right after a gap)
         self.runs: list[tuple[int, list[np.ndarray], bool]] = []
@@ -490,6 +523,9 @@ class _Sink:
         self.buffers = {s.info.name: _StreamBuffer(s, streams[schema.stream_key(s.info.name)])
                         for s in specs}
         self.events: list[tuple[float, bytes, bytes]] = []
+        events = self.file[schema.EVENTS]
+        self.event_table = events[schema.EVENT_TABLE]
+        self.event_json = events[schema.EVENT_JSON]
         self.buffered_bytes = 0
 
     def add(self, item: tuple[Any, ...]) -> None:
@@ -507,15 +543,40 @@ class _Sink:
         elif item[0] == "event":
             self.events.append(item[1:])
 
+    def check_space(self) -> None:
+        """Refuse to write when the disk or the file size limit leaves too little room.
+
+        HDF5 handles a failed write badly (later closes can crash the process), so running out
+        of space is detected before writing, keeping a reserve to close the file cleanly.
+        """
+        import resource
+
+        need = self.buffered_bytes + _RESERVE_BYTES + 64 * 1024 * 4 * len(self.buffers)
+        st = os.statvfs(self.path.parent)
+        free = st.f_bavail * st.f_frsize
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if limit != resource.RLIM_INFINITY:
+            free = min(free, limit - os.path.getsize(self.path))
+            full = "the file size limit (RLIMIT_FSIZE) is nearly reached"
+        if free < need:
+            if limit == resource.RLIM_INFINITY or st.f_bavail * st.f_frsize < need:
+                full = "the disk is full"
+            raise RecorderWriteError(
+                self.path, f"writing the recording stopped: {full} ({free} bytes left, the next "
+                f"write needs about {need}); everything written before stays readable (open it, "
+                "or run 'myoflow recover' to finalise it)"
+            )
+
     def flush(self) -> None:
+        self.check_space()
         for b in self.buffers.values():
             if b.raw:
-                _append(b.group[schema.RAW], np.concatenate(b.raw))
+                _append(b.ds[schema.RAW], np.concatenate(b.raw))
             if b.packets:
-                _append(b.group[schema.PACKETS], np.array(b.packets, dtype=schema.PACKET_DTYPE))
+                _append(b.ds[schema.PACKETS], np.array(b.packets, dtype=schema.PACKET_DTYPE))
             if b.gaps:
-                _append(b.group[schema.GAPS], np.array(b.gaps, dtype=schema.GAP_DTYPE))
-            ds = b.group[schema.TIME_MAP]
+                _append(b.ds[schema.GAPS], np.array(b.gaps, dtype=schema.GAP_DTYPE))
+            ds = b.ds[schema.TIME_MAP]
             for row0, times, after_gap in b.runs:
                 if after_gap:
                     b.timemap.seg = None
@@ -525,8 +586,7 @@ class _Sink:
                 _append(ds, anchors)
             b.clear()
         if self.events:
-            table = self.file[schema.EVENTS][schema.EVENT_TABLE]
-            blob = self.file[schema.EVENTS][schema.EVENT_JSON]
+            table, blob = self.event_table, self.event_json
             offset = blob.shape[0]
             rows = []
             for t, kind, text in self.events:
@@ -541,8 +601,18 @@ class _Sink:
     def close(self) -> None:
         self.file.close()
 
-    def abandon(self) -> None:
+    def abandon(self, clean: bool) -> None:
+        """Close the file after a failure.
+
+        After a failed HDF5 write, closing would retry the write and can crash the process
+        later; the file descriptor is first pointed at /dev/null so the library closes without
+        touching the file, which keeps what the last successful flush put there.
+        """
         try:
+            if not clean:
+                null = os.open(os.devnull, os.O_RDWR)
+                os.dup2(null, self.file.id.get_vfd_handle())
+                os.close(null)
             self.file.close()
         except Exception:  # the file is already damaged; what was flushed stays on disk
             log.debug("closing %s after a failure also failed", self.path, exc_info=True)
