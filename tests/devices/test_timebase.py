@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from myoflow.devices import diy, ganglion, myo, polar_pmd
 from myoflow.devices.clockfit import ClockFit, MonotonicMap
-from myoflow.devices.timebase import DiyTimebase, GanglionTimebase, MyoTimebase, PolarTimebase
+from myoflow.devices.timebases import DiyTimebase, GanglionTimebase, MyoTimebase, PolarTimebase
 from myoflow.stream import Block, Gap, StreamInfo
 
 SKEW = 250e-6
