@@ -7,19 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import signal
 
-from myoflow.dsp.design import bandpass, mains_notch
 from myoflow.dsp.envelope import (
     MovingMav,
     MovingRms,
     RectifiedEnvelope,
     Tkeo,
-    emg_envelope_offline,
-    rectified_envelope_zero_phase,
     tkeo,
 )
-from myoflow.dsp.filters import cascade
 
 FS = 2000.0
 CUTS = st.lists(st.integers(min_value=0, max_value=10_000), max_size=12)
@@ -145,46 +140,3 @@ def test_tkeo_batch_and_streaming_definitions() -> None:
     np.testing.assert_array_equal(streamed[1:], psi[:-1])
     assert Tkeo(FS).delay_ms == pytest.approx(0.5)
     assert tkeo(np.empty((0, 2))).shape == (0, 2)
-
-
-def test_zero_phase_envelope_has_no_lag_and_matches_reference() -> None:
-    x, amp = gaussian_burst(int(12 * FS), FS, 6.0, 0.3, seed=5)
-    y = rectified_envelope_zero_phase(x, FS)
-    assert y.dtype == np.float32 and y.shape == (len(x), 1)
-    assert centroid_ms(y, FS) == pytest.approx(centroid_ms(np.abs(x), FS), abs=0.5)
-    lags = signal.correlation_lags(len(x), len(x))
-    assert abs(lags[np.argmax(signal.correlate(y[:, 0] - y.mean(), amp - amp.mean()))]) <= 4
-    causal = RectifiedEnvelope(FS).process(x)[:, 0]
-    assert lags[np.argmax(signal.correlate(causal - causal.mean(), amp - amp.mean()))] > 50
-    # Zero phase means time reversal commutes with the filter.
-    np.testing.assert_allclose(rectified_envelope_zero_phase(x[::-1], FS)[::-1], y, atol=0.003 * y.max())
-    sos = signal.butter(4, 6.0, fs=FS, output="sos")
-    reference = signal.sosfiltfilt(sos, np.abs(x.astype(np.float64)))
-    assert np.max(np.abs(y[:, 0] - reference)) < 0.003 * reference.max()
-    short = x[:3000]  # too short for the decimated route: exact full-rate filtering
-    np.testing.assert_allclose(
-        rectified_envelope_zero_phase(short, FS)[:, 0],
-        signal.sosfiltfilt(sos, np.abs(short.astype(np.float64))),
-        rtol=1e-4,
-        atol=1e-4,
-    )
-
-
-def test_emg_envelope_offline_matches_sosfiltfilt_chain() -> None:
-    rng = np.random.default_rng(6)
-    n = int(20 * FS)
-    t = np.arange(n) / FS
-    amp = 5.0 + 100.0 * ((t % 4.0) > 2.0)[:, None] * np.array([1.0, 0.5])
-    x = (rng.standard_normal((n, 2)) * amp + 2053.0).astype(np.float32)
-    notch = mains_notch(FS, 50.0, band=(20.0, 450.0))
-    band = cascade(bandpass(FS, 20.0, 450.0), notch)
-    low = signal.butter(4, 6.0, fs=FS, output="sos")
-    ref = signal.sosfiltfilt(low, np.abs(signal.sosfiltfilt(band, x.astype(np.float64), axis=0)), axis=0)
-    y = emg_envelope_offline(x, FS, notch=notch)
-    assert y.dtype == np.float32 and y.shape == x.shape
-    assert np.max(np.abs(y - ref) / ref.max(axis=0)) < 0.005
-    np.testing.assert_array_equal(emg_envelope_offline(x, FS, notch=notch, workers=1), y)
-    with pytest.raises(ValueError, match="fs=2000 Hz"):
-        emg_envelope_offline(x, FS, notch=mains_notch(1000.0))
-    with pytest.raises(ValueError, match="impossible at fs=200 Hz"):
-        emg_envelope_offline(x, 200.0)

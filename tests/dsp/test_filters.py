@@ -10,7 +10,7 @@ from scipy import signal
 
 from myoflow.dsp import filters
 from myoflow.dsp.design import bandpass, group_delay_ms, highpass, lowpass, mains_notch, passband
-from myoflow.dsp.filters import SosFilter, cascade, zero_phase
+from myoflow.dsp.filters import SosFilter, cascade
 
 FS = 1000.0
 
@@ -57,7 +57,6 @@ def test_public_sosfilt_fallback_gives_same_output(monkeypatch: pytest.MonkeyPat
     slow = SosFilter(sos, FS)
     slow_out = np.concatenate([slow.process(x[:123]), slow.process(x[123:])])
     np.testing.assert_allclose(slow_out, fast_out, rtol=1e-6, atol=1e-4)
-    np.testing.assert_allclose(zero_phase(sos, x), signal.sosfiltfilt(sos, x, axis=0), rtol=1e-5, atol=1e-3)
 
 
 def test_dc_offset_causes_no_start_transient() -> None:
@@ -110,50 +109,3 @@ def test_cascade_is_sequential_filtering() -> None:
     np.testing.assert_array_equal(cascade(bp, np.empty((0, 6))), bp)
     with pytest.raises(ValueError, match="at least one"):
         cascade()
-
-
-def test_zero_phase_matches_sosfiltfilt_and_has_no_lag() -> None:
-    x = emg_like(4000, 2, seed=6)
-    sos = band_and_notch()
-    y = zero_phase(sos, x)
-    assert y.dtype == np.float32 and y.flags.c_contiguous
-    np.testing.assert_allclose(y, signal.sosfiltfilt(sos, x.astype(np.float64), axis=0), rtol=1e-5, atol=1e-3)
-    xc = signal.correlate(y[:, 0], x[:, 0], mode="full")
-    assert np.argmax(xc) - (len(x) - 1) == 0
-    causal = SosFilter(lowpass(FS, 20.0), FS).process(x)
-    xc_causal = signal.correlate(causal[:, 0], x[:, 0], mode="full")
-    assert np.argmax(xc_causal) - (len(x) - 1) > 3  # the check can see a lag
-
-
-def test_zero_phase_short_and_threaded() -> None:
-    sos = bandpass(FS, 20.0, 300.0)
-    short = emg_like(10, 1, seed=7)  # shorter than the default padding: padding shrinks
-    y = zero_phase(sos, short)
-    np.testing.assert_allclose(y, signal.sosfiltfilt(sos, short, axis=0, padlen=9), rtol=1e-5, atol=1e-3)
-    assert zero_phase(sos, np.empty((0, 3))).shape == (0, 3)
-    big = emg_like(120_000, 2, seed=8)
-    np.testing.assert_array_equal(zero_phase(sos, big, workers=2), zero_phase(sos, big, workers=1))
-
-
-def test_fft_blocks_match_sosfiltfilt_away_from_edges() -> None:
-    fs = 2000.0
-    x = emg_like(150_001, 3, seed=9, offset=2053.0)  # several FFT blocks, raw ADC offset
-    sos = band_and_notch(fs)
-    out = np.full(x.shape, np.nan, dtype=np.float32)
-    seen: list[tuple[int, int]] = []
-
-    def sink(start: int, block: np.ndarray) -> None:
-        assert block.dtype == np.float32 and block.shape[1] == 3
-        out[start : start + len(block)] = block
-        seen.append((start, len(block)))
-
-    filters.zero_phase_fft_blocks(x, sos, fs, sink, align=5, workers=2)
-    assert len(seen) > 2 and all(length % 5 == 0 for _, length in sorted(seen)[:-1])
-    assert sum(length for _, length in seen) == len(x) and not np.isnan(out).any()
-    reference = signal.sosfiltfilt(sos, x.astype(np.float64), axis=0)
-    edge = filters.zero_phase_halfwidth(sos, fs) + 2 * int(fs)
-    inner = slice(edge, len(x) - edge)
-    assert np.max(np.abs(out[inner] - reference[inner])) < 1e-3 * np.std(reference)
-    lowpass_only = lowpass(fs, 30.0)  # gain 1 at 0 Hz: the offset must come back
-    filters.zero_phase_fft_blocks(x, lowpass_only, fs, sink)
-    assert np.mean(out[inner]) == pytest.approx(2053.0, abs=1.0)

@@ -93,3 +93,65 @@ def test_errors_name_the_problem() -> None:
     b, a = signal.iirpeak(50, 1e6, fs=1000)
     with pytest.raises(ValueError, match="does not decay"):
         zero_phase_kernel_halfwidth(signal.tf2sos(b, a), 1000, max_s=1.0)
+
+
+@given(
+    factor=st.integers(min_value=1, max_value=12),
+    n_blocks=st.integers(min_value=1, max_value=5000),
+    extra=st.integers(min_value=-11, max_value=11),
+)
+def test_upsampling_is_linear_interpolation_between_block_centres(
+    factor: int, n_blocks: int, extra: int
+) -> None:
+    from myoflow.dsp.offline import _upsample_linear
+
+    n = max(1, n_blocks * factor + extra)
+    slow = np.random.default_rng(n_blocks).normal(size=(n_blocks, 2)).astype(np.float32)
+    centres = np.arange(n_blocks) * factor + (factor - 1) / 2.0
+    expected = np.stack([np.interp(np.arange(n), centres, slow[:, c]) for c in range(2)], axis=1)
+    np.testing.assert_allclose(_upsample_linear(slow, factor, n), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_zero_phase_means_no_lag_and_time_symmetry() -> None:
+    fs = 1000.0
+    x = _emg(fs, 12.0, channels=1, seed=5)
+    sos = signal.butter(4, [20, 450], "bandpass", fs=fs, output="sos")
+    for passes in (1, 2):
+        y = zero_phase_fft(x, fs, sos, passes=passes)
+        lags = signal.correlation_lags(len(x), len(x))
+        assert lags[np.argmax(signal.correlate(y[:, 0], x[:, 0]))] == 0
+        # zero phase: reversing time commutes with the filter
+        np.testing.assert_allclose(
+            zero_phase_fft(x[::-1], fs, sos, passes=passes)[::-1], y, atol=1e-3 * np.abs(y).max()
+        )
+    env = envelope_zero_phase(x, fs, sos)
+    causal = signal.sosfilt(signal.butter(2, 6.0, fs=fs, output="sos"), np.abs(signal.sosfilt(sos, x[:, 0])))
+    lags = signal.correlation_lags(len(x), len(x))
+    lag_zero = lags[np.argmax(signal.correlate(env[:, 0] - env.mean(), causal - causal.mean()))]
+    assert lag_zero < -20  # the causal envelope lags the zero-phase one (the check can see a lag)
+
+
+def test_dc_offset_comes_back_through_a_low_pass_and_not_through_a_band_pass() -> None:
+    fs = 2000.0
+    x = _emg(fs, 80.0, channels=2) + np.float32(2053.0)  # raw ADC counts; several FFT blocks
+    inner = slice(int(2 * fs), -int(2 * fs))
+    low = zero_phase_fft(x, fs, signal.butter(2, 30.0, fs=fs, output="sos"))
+    assert np.mean(low[inner]) == pytest.approx(2053.0, abs=1.0)
+    band = zero_phase_fft(x, fs, signal.butter(4, [20, 450], "bandpass", fs=fs, output="sos"))
+    assert abs(np.mean(band[inner])) < 1.0
+
+
+def test_notches_are_applied_forward_backward() -> None:
+    fs = 2000.0
+    x = _emg(fs, 20.0, channels=2) + np.float32(2053.0)
+    bp = signal.butter(4, [20, 450], "bandpass", fs=fs, output="sos")
+    notch = np.vstack([signal.tf2sos(*signal.iirnotch(f, 30, fs=fs)) for f in range(50, 451, 50)])
+    low = signal.butter(4, 6.0, fs=fs, output="sos")
+    ref = signal.sosfiltfilt(
+        low, np.abs(signal.sosfiltfilt(np.vstack([bp, notch]), x.astype(np.float64), axis=0)), axis=0
+    )
+    ours = envelope_zero_phase(x, fs, bp, cutoff_hz=6.0, order=4, passes=2, notch_sos=notch)
+    inner = slice(int(fs), -int(fs))
+    assert np.max(np.abs(ours[inner] - ref[inner]) / ref[inner].max(axis=0)) < 0.005
+    with pytest.raises(ValueError, match="passes must be 1"):
+        zero_phase_fft(x, fs, bp, passes=3)

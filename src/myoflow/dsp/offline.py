@@ -16,6 +16,8 @@ second (edges are padded differently); ``benchmarks/bench_dsp.py`` measures spee
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.fft as sfft
 from scipy import signal
@@ -24,7 +26,7 @@ from myoflow._checks import as_signal, check_positive, check_rate
 
 #: The zero-phase kernel is truncated where it has decayed below this fraction of its peak.
 KERNEL_TOLERANCE = 1e-6
-_BLOCK = 1 << 17
+_BLOCK = 1 << 15
 
 
 Stages = list[tuple[np.ndarray, int]]
@@ -38,19 +40,29 @@ def zero_phase_kernel_halfwidth(sos: np.ndarray, fs: float, passes: int = 2, max
     return _halfwidth([(sos, passes)], check_rate(fs), max_s)
 
 
-def _gain(stages: Stages, fs: float, freqs: np.ndarray) -> np.ndarray:
-    """Product of ``|H_i(f)|^p_i`` over the stages at ``freqs`` (Hz)."""
+def _gain(stages: Stages, fs: float, n_fft: int, n_bins: int) -> np.ndarray:
+    """Product of ``|H_i(f)|^p_i`` over the stages at the first ``n_bins`` bins of an
+    ``n_fft``-point real FFT at ``fs`` Hz (cached: recordings reuse a few designs)."""
+    key = tuple((sos.tobytes(), sos.shape, power) for sos, power in stages)
+    return _cached_gain(key, fs, n_fft, n_bins)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_gain(key: tuple, fs: float, n_fft: int, n_bins: int) -> np.ndarray:
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / fs)[:n_bins]
     gain = np.ones(freqs.size)
-    for sos, power in stages:
+    for raw, shape, power in key:
+        sos = np.frombuffer(raw, dtype=np.float64).reshape(shape)
         if len(sos):
             _, h = signal.sosfreqz(sos, worN=freqs, fs=fs)
             gain *= np.abs(h) ** power
+    gain.setflags(write=False)
     return gain
 
 
 def _halfwidth(stages: Stages, fs: float, max_s: float = 10.0) -> int:
     n = sfft.next_fast_len(int(2 * max_s * fs), real=True)
-    kernel = np.abs(sfft.irfft(_gain(stages, fs, np.fft.rfftfreq(n, 1.0 / fs)), n=n))[: n // 2]
+    kernel = np.abs(sfft.irfft(_gain(stages, fs, n, n // 2 + 1), n=n))[: n // 2]
     above = np.flatnonzero(kernel > KERNEL_TOLERANCE * kernel.max())
     halfwidth = int(above[-1]) + 1 if above.size else 1
     if halfwidth >= n // 2 - 1:
@@ -152,10 +164,14 @@ def envelope_zero_phase(
     sub = factor // shrink  # block length at the reduced inverse-FFT rate
     means = np.empty((-(-n // factor), ch), dtype=np.float32)
     for start, block in _filtered_blocks(x, fs, stages, shrink, factor, workers):
-        rect = np.abs(block)
+        rect = np.abs(block, out=block)
         full = rect.shape[0] // sub
         k = start // factor
-        means[k : k + full] = rect[: full * sub].reshape(full, sub, ch).mean(axis=1)
+        acc = means[k : k + full]
+        np.copyto(acc, rect[0 : full * sub : sub])
+        for j in range(1, sub):  # strided adds beat a reduction over a middle axis
+            acc += rect[j : full * sub : sub]
+        acc *= np.float32(1.0 / sub)
         if rect.shape[0] % sub:
             means[k + full] = rect[full * sub :].mean(axis=0)
     low = signal.butter(order, cutoff_hz, "lowpass", fs=fs / factor, output="sos")
@@ -176,18 +192,16 @@ def _filtered_blocks(x, fs, stages, shrink, align, workers):
     n = x.shape[0]
     margin = _halfwidth(stages, fs)
     margin += (-margin) % shrink
-    padded = _odd_extend(x, margin)
     nfft = sfft.next_fast_len(max(_BLOCK, 4 * margin) + 2 * margin, real=True)
     nfft += (-nfft) % (2 * shrink)
     step = nfft - 2 * margin
     step -= step % (align * shrink)
-    freqs = np.fft.rfftfreq(nfft, 1.0 / fs)[: nfft // (2 * shrink) + 1]
-    gain = (_gain(stages, fs, freqs) / shrink).astype(np.float32)[:, np.newaxis]
+    gain = (_gain(stages, fs, nfft, nfft // (2 * shrink) + 1) / shrink).astype(np.float32)[:, np.newaxis]
     if shrink > 1:
         gain[-1] = 0.0  # the new Nyquist bin: drop it rather than fold it
     for start in range(0, n, step):
         stop = min(start + step, n)
-        spec = sfft.rfft(padded[start : stop + 2 * margin], n=nfft, axis=0, workers=workers)
+        spec = sfft.rfft(_segment(x, start - margin, stop + margin), n=nfft, axis=0, workers=workers)
         spec = spec[: gain.shape[0]]
         spec *= gain
         out = sfft.irfft(spec, n=nfft // shrink, axis=0, workers=workers)
@@ -197,9 +211,10 @@ def _filtered_blocks(x, fs, stages, shrink, align, workers):
 
 def _band_top(stages: Stages, fs: float) -> float:
     """Highest frequency (Hz) where the stages' zero-phase gain is still above 1e-3."""
-    freqs = np.linspace(0.0, fs / 2, 2049)
-    above = np.flatnonzero(_gain(stages, fs, freqs) > 1e-3)
-    return float(freqs[above[-1]]) if above.size else 0.0
+    n_fft = 4096
+    gain = _gain(stages, fs, n_fft, n_fft // 2 + 1)
+    above = np.flatnonzero(gain > 1e-3)
+    return float(above[-1] * fs / n_fft) if above.size else 0.0
 
 
 def _upsample_linear(slow: np.ndarray, factor: int, n: int) -> np.ndarray:
@@ -208,25 +223,45 @@ def _upsample_linear(slow: np.ndarray, factor: int, n: int) -> np.ndarray:
     nb, ch = slow.shape
     offset = (factor - 1) / 2.0
     lead = int(np.ceil(offset))  # samples before the first centre
-    frac = ((np.arange(factor) + (lead - offset)) / factor).astype(np.float32)[None, :, None]
-    slope = np.diff(slow, axis=0)[:, None, :]
-    middle = (slow[:-1, None, :] + slope * frac).reshape(-1, ch)
+    frac = ((np.arange(factor) + (lead - offset)) / factor).astype(np.float32)
+    # One interval between centres = `factor` output rows = one row of factor * ch values, so
+    # the arithmetic runs over rows of that length rather than over rows of ch values.
+    frac_row = np.repeat(frac, ch)[None, :]
+    slope = np.diff(slow, axis=0)
     out = np.empty((n, ch), dtype=np.float32)
     out[:lead] = slow[0]
-    body = middle[: max(0, n - lead)]
-    out[lead : lead + body.shape[0]] = body
-    out[lead + body.shape[0] :] = slow[-1]
+    body = min(nb - 1, max(0, n - lead) // factor)  # whole intervals between centres that fit
+    piece = 2048  # intervals per step: keeps the temporaries in cache
+    for k0 in range(0, body, piece):
+        k1 = min(body, k0 + piece)
+        view = out[lead + k0 * factor : lead + k1 * factor].reshape(k1 - k0, factor * ch)
+        np.multiply(np.tile(slope[k0:k1], factor), frac_row, out=view)
+        view += np.tile(slow[k0:k1], factor)
+    done = lead + body * factor
+    if done < n:  # a partial interval, then the last centre's value
+        k = min(body, nb - 2) if nb > 1 else 0
+        tail = np.arange(done, n) - lead - k * factor
+        out[done:] = slow[k] + (slope[k] if nb > 1 else 0) * np.clip(
+            ((tail + (lead - offset)) / factor).astype(np.float32)[:, None], 0, None
+        )
+        beyond = np.arange(done, n) > (nb - 1) * factor + offset
+        out[done:][beyond] = slow[-1]
     return out
 
 
-def _odd_extend(x: np.ndarray, width: int) -> np.ndarray:
-    """Extend both ends of ``x`` (axis 0) by ``width`` samples of odd reflection (width capped
-    at the signal's length - 1; the rest is constant)."""
+def _segment(x: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Rows ``a .. b`` of ``x`` extended beyond its ends by odd reflection (as ``sosfiltfilt``
+    pads), constant where the reflection runs out; a view when no extension is needed."""
     n = x.shape[0]
-    w = min(width, n - 1)
-    left = 2 * x[0] - x[w:0:-1]
-    right = 2 * x[-1] - x[-2 : -w - 2 : -1]
-    first = left[:1] if w else x[:1]
-    last = right[-1:] if w else x[-1:]
-    parts = [np.repeat(first, width - w, axis=0), left, x, right, np.repeat(last, width - w, axis=0)]
-    return np.concatenate(parts, axis=0)
+    if a >= 0 and b <= n:
+        return x[a:b]
+    idx = np.arange(a, b)
+    inside = np.clip(idx, 0, n - 1)
+    before, after = idx < 0, idx >= n
+    mirror = np.where(before, np.minimum(-idx, n - 1), np.where(after, np.maximum(2 * (n - 1) - idx, 0), idx))
+    seg = x[inside].copy()
+    if before.any():
+        seg[before] = 2 * x[0] - x[mirror[before]]
+    if after.any():
+        seg[after] = 2 * x[-1] - x[mirror[after]]
+    return seg
