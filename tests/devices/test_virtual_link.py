@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import threading
-from collections.abc import Awaitable, Callable
 
 import pytest
 from bleak import BleakClient, BleakScanner
@@ -57,20 +55,6 @@ def strap(name: str = "Strap", *, extra: bool = False, **kwargs: object) -> Virt
     return VirtualPeripheral(name, services, **kwargs)  # type: ignore[arg-type]
 
 
-def _session(body: Callable[[VirtualLink], Awaitable[None]]) -> None:
-    """Run ``body(link)`` in a fresh loop; fail if any task or thread outlives the link."""
-    threads = {t.ident for t in threading.enumerate()}
-
-    async def main() -> None:
-        async with VirtualLink() as link:
-            await body(link)
-        leftover = asyncio.all_tasks() - {asyncio.current_task()}
-        assert not leftover, f"pending tasks after close: {leftover}"
-
-    asyncio.run(main())
-    assert {t.ident for t in threading.enumerate()} <= threads
-
-
 async def _connect(link: VirtualLink, name: str, **kwargs: object) -> BleakClient:
     device = await BleakScanner.find_device_by_name(name, timeout=5, backend=link.scanner_backend)
     assert device is not None, f"{name} not found"
@@ -92,7 +76,7 @@ class Collector:
             self.done.set()
 
 
-def test_scan_finds_peripheral_by_name_and_by_service_uuid() -> None:
+def test_scan_finds_peripheral_by_name_and_by_service_uuid(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         a = await link.add_peripheral(strap("Alpha", manufacturer_data={0x0D5: b"\x01\x02"}))
         b = await link.add_peripheral(strap("Beta", extra=True))
@@ -120,10 +104,10 @@ def test_scan_finds_peripheral_by_name_and_by_service_uuid() -> None:
         assert seen["Alpha"][1].service_uuids == [CONTROL]
         assert seen["Alpha"][0].address == a.address
 
-    _session(body)
+    on_link(body)
 
 
-def test_gatt_table_seen_through_bleak_matches_declaration() -> None:
+def test_gatt_table_seen_through_bleak_matches_declaration(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         peripheral = await link.add_peripheral(strap(extra=True))
         client = await _connect(link, "Strap")
@@ -151,10 +135,10 @@ def test_gatt_table_seen_through_bleak_matches_declaration() -> None:
         assert [s.uuid for s in client.services] == [DATA_SVC]
         await client.disconnect()
 
-    _session(body)
+    on_link(body)
 
 
-def test_mtu_exchange_and_truncation_without_it() -> None:
+def test_mtu_exchange_and_truncation_without_it(on_link) -> None:
     payload = bytes(random.Random(1).randrange(256) for _ in range(300))
 
     async def body(link: VirtualLink) -> None:
@@ -175,10 +159,10 @@ def test_mtu_exchange_and_truncation_without_it() -> None:
             assert got.data == [payload[: min(40, mtu - 3)], payload[: mtu - 3]]
             await client.disconnect()
 
-    _session(body)
+    on_link(body)
 
 
-def test_write_reaches_handler_byte_exact_and_read_returns_value() -> None:
+def test_write_reaches_handler_byte_exact_and_read_returns_value(on_link) -> None:
     writes: list[tuple[str, bytes]] = []
 
     async def on_write(uuid: str, data: bytes) -> None:
@@ -204,10 +188,10 @@ def test_write_reaches_handler_byte_exact_and_read_returns_value() -> None:
             await client.write_gatt_char(COMMAND, bytes(245), response=False)
         await client.disconnect()
 
-    _session(body)
+    on_link(body)
 
 
-def test_2000_notifications_arrive_byte_exact_and_in_order() -> None:
+def test_2000_notifications_arrive_byte_exact_and_in_order(on_link) -> None:
     rng = random.Random(7)
     n = 2000
     sent = [
@@ -234,10 +218,10 @@ def test_2000_notifications_arrive_byte_exact_and_in_order() -> None:
         assert not await peripheral.notify(DATA, b"dropped")
         await client.disconnect()
 
-    _session(body)
+    on_link(body)
 
 
-def test_several_peripherals_each_with_its_own_client() -> None:
+def test_several_peripherals_each_with_its_own_client(on_link) -> None:
     names = ["S0", "S1", "S2"]
 
     async def body(link: VirtualLink) -> None:
@@ -265,10 +249,10 @@ def test_several_peripherals_each_with_its_own_client() -> None:
         await asyncio.gather(*(c.disconnect() for c in [again, *clients[1:]]))
         assert not any(p.is_connected for p in peripherals)
 
-    _session(body)
+    on_link(body)
 
 
-def test_force_disconnect_triggers_callback_and_reconnect_works() -> None:
+def test_force_disconnect_triggers_callback_and_reconnect_works(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         peripheral = await link.add_peripheral(strap())
         streams: list[asyncio.Task[None]] = []
@@ -301,10 +285,10 @@ def test_force_disconnect_triggers_callback_and_reconnect_works() -> None:
         await client.disconnect()
         assert len(dropped) == 2 and not peripheral.is_connected
 
-    _session(body)
+    on_link(body)
 
 
-def test_request_cut_by_a_drop_raises_bleak_error_not_cancelled() -> None:
+def test_request_cut_by_a_drop_raises_bleak_error_not_cancelled(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         started, release = asyncio.Event(), asyncio.Event()
 
@@ -321,10 +305,10 @@ def test_request_cut_by_a_drop_raises_bleak_error_not_cancelled() -> None:
             await write
         release.set()
 
-    _session(body)
+    on_link(body)
 
 
-def test_clean_shutdown_and_task_errors_surface() -> None:
+def test_clean_shutdown_and_task_errors_surface(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         peripheral = await link.add_peripheral(strap())
         client = await _connect(link, "Strap")
@@ -340,10 +324,10 @@ def test_clean_shutdown_and_task_errors_surface() -> None:
             await link.close()
         assert not client.is_connected and link.peripherals == ()
 
-    _session(body)
+    on_link(body)
 
 
-def test_a_failing_write_handler_answers_an_error_and_surfaces_at_close() -> None:
+def test_a_failing_write_handler_answers_an_error_and_surfaces_at_close(on_link) -> None:
     def buggy(uuid: str, data: bytes) -> None:
         raise KeyError(data)
 
@@ -356,10 +340,10 @@ def test_a_failing_write_handler_answers_an_error_and_surfaces_at_close() -> Non
         with pytest.raises(KeyError):
             await link.close()
 
-    _session(body)
+    on_link(body)
 
 
-def test_invalid_arguments_name_the_parameter() -> None:
+def test_invalid_arguments_name_the_parameter(on_link) -> None:
     with pytest.raises(ValueError, match="CharacteristicSpec.uuid"):
         CharacteristicSpec("not-a-uuid", ("read",))
     with pytest.raises(ValueError, match="CharacteristicSpec.properties"):
@@ -389,4 +373,4 @@ def test_invalid_arguments_name_the_parameter() -> None:
         with pytest.raises(ValueError, match="mtu"):
             BleakClient("C0:00:00:00:00:01", backend=link.client_backend, mtu=5)
 
-    _session(body)
+    on_link(body)

@@ -8,8 +8,6 @@ and compared with each strap's ledger.
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Awaitable, Callable
 
 import numpy as np
 import pytest
@@ -33,20 +31,6 @@ H10_ACC = pmd.start_command(
     Measurement.ACC, {Setting.SAMPLE_RATE: 200, Setting.RESOLUTION: 16, Setting.RANGE: 8}
 )
 H10_ECG = pmd.start_command(Measurement.ECG, {Setting.SAMPLE_RATE: 130, Setting.RESOLUTION: 14})
-
-
-def _session(body: Callable[[VirtualLink], Awaitable[None]]) -> None:
-    """Run ``body(link)`` in a fresh loop; fail if any task or thread outlives the link."""
-    threads = {t.ident for t in threading.enumerate()}
-
-    async def main() -> None:
-        async with VirtualLink() as link:
-            await body(link)
-        leftover = asyncio.all_tasks() - {asyncio.current_task()}
-        assert not leftover, f"pending tasks after close: {leftover}"
-
-    asyncio.run(main())
-    assert {t.ident for t in threading.enumerate()} <= threads
 
 
 class Arrivals:
@@ -98,7 +82,7 @@ def _check_arrivals_match_ledger(
 
 
 # ----------------------------------------------------------------------------------- scanning
-def test_scan_finds_every_strap_by_name_and_advertised_service() -> None:
+def test_scan_finds_every_strap_by_name_and_advertised_service(on_link) -> None:
     advertised = {
         "myo": myo.CONTROL_SERVICE,
         "ganglion": ganglion.SERVICE,
@@ -129,11 +113,11 @@ def test_scan_finds_every_strap_by_name_and_advertised_service() -> None:
         assert await client.read_gatt_char(pmd.CONTROL_POINT) == bytes([0x0F, 0x05, 0x00])
         await client.disconnect()
 
-    _session(body)
+    on_link(body)
 
 
 # ----------------------------------------------------------------------------------- Myo
-def test_myo_streams_only_after_set_mode_and_decodes_to_the_ledger() -> None:
+def test_myo_streams_only_after_set_mode_and_decodes_to_the_ledger(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         strap = await link.add_peripheral(VirtualMyo(SESSION, name="Myo"))
         clock = strap.clock
@@ -171,10 +155,10 @@ def test_myo_streams_only_after_set_mode_and_decodes_to_the_ledger() -> None:
         ref = np.interp(t_imu, SESSION.imu_times, SESSION.imu["thigh"][0][:, 0])
         assert np.allclose(acc[:, 0], ref, atol=1 / 2048)
 
-    _session(body)
+    on_link(body)
 
 
-def test_myo_sleeps_without_never_sleep_and_stays_awake_with_it() -> None:
+def test_myo_sleeps_without_never_sleep_and_stays_awake_with_it(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         strap = await link.add_peripheral(VirtualMyo(SESSION, sleep_after_s=2.0))
         clock, dropped = strap.clock, asyncio.Event()
@@ -199,11 +183,11 @@ def test_myo_sleeps_without_never_sleep_and_stays_awake_with_it() -> None:
         assert abs(len(got.items) - 6.0 * 100 / 4) <= 2  # one of four EMG characteristics
         await client.disconnect()
 
-    _session(body)
+    on_link(body)
 
 
 # ----------------------------------------------------------------------------------- Ganglion
-def test_ganglion_commands_packet_ids_and_reset_on_reconnect() -> None:
+def test_ganglion_commands_packet_ids_and_reset_on_reconnect(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         strap = await link.add_peripheral(VirtualGanglion(SESSION))
         clock = strap.clock
@@ -243,11 +227,11 @@ def test_ganglion_commands_packet_ids_and_reset_on_reconnect() -> None:
         assert [ganglion.decode(p).counter for _, _, p in got.items[:3]] == [100, 101, 102]
         await client.disconnect()
 
-    _session(body)
+    on_link(body)
 
 
 # ----------------------------------------------------------------------------------- Polar
-def test_polar_control_point_state_machine() -> None:
+def test_polar_control_point_state_machine(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         strap = await link.add_peripheral(VirtualPolar(SESSION, model="H10"))
         # Without an MTU exchange (23 bytes) a start is refused with INVALID_MTU.
@@ -281,10 +265,10 @@ def test_polar_control_point_state_machine() -> None:
         assert (await _polar_command(client, got, H10_ECG)).status == 0
         await client.disconnect()
 
-    _session(body)
+    on_link(body)
 
 
-def test_polar_frames_decode_to_the_ledger_with_device_times() -> None:
+def test_polar_frames_decode_to_the_ledger_with_device_times(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         h10 = await link.add_peripheral(VirtualPolar(SESSION, model="H10"))
         client, got = await _connect(link, h10, pmd.CONTROL_POINT, pmd.DATA)
@@ -308,10 +292,10 @@ def test_polar_frames_decode_to_the_ledger_with_device_times() -> None:
         ecg = h10.ledger.samples("ecg").values[:, 0]
         assert 1000 < ecg.max() < 1400 and ecg.min() < -100  # R peaks and S waves
 
-    _session(body)
+    on_link(body)
 
 
-def test_polar_verity_gyro_and_acc_with_factor() -> None:
+def test_polar_verity_gyro_and_acc_with_factor(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         sense = await link.add_peripheral(VirtualPolar(SESSION, model="Sense"))
         client, got = await _connect(link, sense, pmd.CONTROL_POINT, pmd.DATA)
@@ -334,10 +318,10 @@ def test_polar_verity_gyro_and_acc_with_factor() -> None:
             ref = np.interp(ledger.true_time, SESSION.imu_times, SESSION.imu["pelvis"][col][:, 1])
             assert np.allclose(phys[:, 1], ref, atol=factors[m])
 
-    _session(body)
+    on_link(body)
 
 
-def test_polar_clock_skew_shows_in_device_timestamps() -> None:
+def test_polar_clock_skew_shows_in_device_timestamps(on_link) -> None:
     slopes = {}
     for ppm in (0.0, 250.0):
         clock = VirtualClock()
@@ -357,13 +341,13 @@ def test_polar_clock_skew_shows_in_device_timestamps() -> None:
             true_time = h10.ledger.samples("acc").true_time
             assert np.allclose(np.diff(true_time), 1 / (200 * (1 + ppm * 1e-6)), rtol=1e-9)
 
-        _session(body)
+        on_link(body)
     assert abs(slopes[0.0] - 1.0) < 30e-6
     assert abs(slopes[250.0] - 1.0 - 250e-6) < 30e-6
 
 
 # ----------------------------------------------------------------------------------- DIY
-def test_diy_strap_blocks_counter_times_and_restart() -> None:
+def test_diy_strap_blocks_counter_times_and_restart(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         strap = await link.add_peripheral(VirtualDiyStrap(SESSION, n_channels=4, fs=2000, block_s=0.01))
         client, got = await _connect(link, strap, diy.DATA)
@@ -390,11 +374,11 @@ def test_diy_strap_blocks_counter_times_and_restart() -> None:
         ref = np.interp(ledger.true_time, SESSION.emg_times, SESSION.emg[:, 3])
         assert np.all(np.abs(uv - ref) <= 0.25 + 1e-6)
 
-    _session(body)
+    on_link(body)
 
 
 # ----------------------------------------------------------------------------------- radio
-def test_drops_are_in_the_ledger_and_match_the_codec_trackers() -> None:
+def test_drops_are_in_the_ledger_and_match_the_codec_trackers(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         cond = LinkConditions(drop_prob=0.05, seed=11)
         clock = VirtualClock()
@@ -426,10 +410,10 @@ def test_drops_are_in_the_ledger_and_match_the_codec_trackers() -> None:
             )
             assert np.array_equal(idx, np.arange(idx.size))
 
-    _session(body)
+    on_link(body)
 
 
-def test_forced_disconnect_fires_callback_and_reconnect_restarts() -> None:
+def test_forced_disconnect_fires_callback_and_reconnect_restarts(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         cond = LinkConditions(disconnect_every_s=2.0, disconnect_at_s=(3.0,))
         strap = await link.add_peripheral(VirtualDiyStrap(SESSION, conditions=cond))
@@ -454,7 +438,7 @@ def test_forced_disconnect_fires_callback_and_reconnect_restarts() -> None:
         idx = np.sort(np.r_[strap.ledger.samples("emg").index, strap.ledger.samples("emg", "flushed").index])
         assert np.array_equal(idx, np.arange(idx.size))
 
-    _session(body)
+    on_link(body)
 
 
 START = {
@@ -469,7 +453,7 @@ NOTIFY = {
 }
 
 
-def test_three_straps_reconnecting_central_gets_exactly_the_ledger() -> None:
+def test_three_straps_reconnecting_central_gets_exactly_the_ledger(on_link) -> None:
     """A central that reconnects and re-sends its start commands after every forced drop."""
     kinds = ("ganglion", "polar_h10", "myo")
 
@@ -513,10 +497,10 @@ def test_three_straps_reconnecting_central_gets_exactly_the_ledger() -> None:
                 idx = np.sort(strap.ledger.samples(name, ("sent", "dropped", "flushed")).index)
                 assert np.array_equal(idx, np.arange(idx.size)), (kind, name)
 
-    _session(body)
+    on_link(body)
 
 
-def test_connection_interval_batches_and_jitter_bounds() -> None:
+def test_connection_interval_batches_and_jitter_bounds(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         cond = LinkConditions(connection_interval_s=0.03, jitter_s=0.006, seed=5)
         strap = await link.add_peripheral(VirtualGanglion(SESSION, conditions=cond))
@@ -535,10 +519,10 @@ def test_connection_interval_batches_and_jitter_bounds() -> None:
         assert bursts.max() >= 3 and abs(bursts.mean() - 3) < 0.3  # 100 packets/s, 30 ms
         assert np.std(arrival - event) > 0.001  # jitter is there
 
-    _session(body)
+    on_link(body)
 
 
-def test_max_per_event_backlog_makes_late_bunched_arrivals() -> None:
+def test_max_per_event_backlog_makes_late_bunched_arrivals(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         cond = LinkConditions(connection_interval_s=0.03, max_per_event=2)
         strap = await link.add_peripheral(VirtualGanglion(SESSION, conditions=cond))
@@ -557,10 +541,10 @@ def test_max_per_event_backlog_makes_late_bunched_arrivals() -> None:
         seqs = [r.seq for r in strap.ledger.packets("emg")]
         assert seqs == list(range(len(seqs)))  # sent in order, then the flushed tail
 
-    _session(body)
+    on_link(body)
 
 
-def test_diy_device_clock_wraps_like_micros() -> None:
+def test_diy_device_clock_wraps_like_micros(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         strap = await link.add_peripheral(
             VirtualDiyStrap(SESSION, boot_us=2**32 - 500_000, conditions=LinkConditions(clock_ppm=100))
@@ -584,10 +568,10 @@ def test_diy_device_clock_wraps_like_micros() -> None:
         span_true = ledger.true_time[-1] - ledger.true_time[0]
         assert abs(span_dev / span_true - 1 - 100e-6) < 1e-9
 
-    _session(body)
+    on_link(body)
 
 
-def _scenario(seed: int) -> tuple[list[bytes], list[float], list[str]]:
+def _scenario(seed: int, on_link) -> tuple[list[bytes], list[float], list[str]]:
     out: tuple[list[bytes], list[float], list[str]] = ([], [], [])
 
     async def body(link: VirtualLink) -> None:
@@ -609,17 +593,17 @@ def _scenario(seed: int) -> tuple[list[bytes], list[float], list[str]]:
             out[1].extend(t for t, _, _ in got.items)
             out[2].extend(r.fate for r in strap.ledger.records)
 
-    _session(body)
+    on_link(body)
     return out
 
 
-def test_same_seed_same_bytes_times_and_losses() -> None:
-    a, b, c = _scenario(1), _scenario(1), _scenario(2)
+def test_same_seed_same_bytes_times_and_losses(on_link) -> None:
+    a, b, c = _scenario(1, on_link), _scenario(1, on_link), _scenario(2, on_link)
     assert a == b
     assert a[2] != c[2] and "dropped" in a[2]
 
 
-def test_real_time_clock_paces_notifications() -> None:
+def test_real_time_clock_paces_notifications(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         clock = RealTimeClock()
         strap = await link.add_peripheral(VirtualGanglion(SESSION, clock=clock))
@@ -632,7 +616,7 @@ def test_real_time_clock_paces_notifications() -> None:
         assert 15 <= times.size <= 27  # 100 packets/s
         assert times[-1] - t0 > 0.1 and np.all(np.diff(times) >= 0)
 
-    _session(body)
+    on_link(body)
 
 
 # ----------------------------------------------------------------------------------- clock

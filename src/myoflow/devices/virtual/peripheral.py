@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
-import uuid as _uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,7 @@ from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection, Device
 
 from myoflow._checks import check_option, check_positive
+from myoflow.devices.profiles import normalise_uuid
 
 if TYPE_CHECKING:
     from myoflow.devices.virtual.link import VirtualLink
@@ -57,13 +57,8 @@ WriteHandler = Callable[[str, bytes], Awaitable[None] | None]
 
 def canonical_uuid(value: str, name: str = "uuid") -> str:
     """Return a UUID as bleak spells it: lower-case 128-bit (``"180f"`` -> ``"0000180f-..."``)."""
-    text = str(value).strip().lower()
-    if re.fullmatch(r"[0-9a-f]{4}", text):
-        text = "0000" + text
-    if re.fullmatch(r"[0-9a-f]{8}", text):
-        return text + _SIG_BASE
     try:
-        return str(_uuid.UUID(text))
+        return normalise_uuid(value)
     except ValueError:
         raise ValueError(f"{name} must be a 16-, 32- or 128-bit UUID, got {value!r}") from None
 
