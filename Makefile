@@ -7,6 +7,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: demo test bench lock clean system-libs
 
@@ -17,6 +18,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,bench]"
+	touch $(BENCH_STAMP)
+
 system-libs:
 	@bash scripts/ensure_system_libs.sh
 
@@ -26,8 +31,8 @@ demo: $(STAMP) system-libs
 test: $(STAMP) system-libs
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP) system-libs
-	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py
+bench: $(BENCH_STAMP) system-libs
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py $(BENCH)
 
 lock: $(STAMP)
 	@{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^pip=='; } > constraints.new && mv constraints.new constraints.txt

@@ -21,13 +21,14 @@ import time
 import numpy as np
 from scipy import signal
 
-from _common import finish, machine, median_time
 from myoflow.dsp.design import bandpass, lowpass, mains_notch
 from myoflow.dsp.offline import envelope_zero_phase
 from myoflow.dsp.onsets import detect_onsets
 from myoflow.dsp.pipeline import STANDARD, EmgPipeline, envelope_offline
 from myoflow.dsp.rest import quietest_baseline
 from myoflow.synth.emg import burst_activation, surface_emg
+
+from _common import finish, machine, median_time
 
 FS = 2000.0
 CHANNELS = 8
@@ -39,7 +40,10 @@ def make_emg(minutes: float, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     onsets = np.arange(2.0, minutes * 60 - 2.0, 4.0)
     act = np.stack(
-        [burst_activation(n, FS, onsets + 0.05 * c, np.full(onsets.size, 1.5), 150.0) for c in range(CHANNELS)],
+        [
+            burst_activation(n, FS, onsets + 0.05 * c, np.full(onsets.size, 1.5), 150.0)
+            for c in range(CHANNELS)
+        ],
         axis=1,
     )
     hum = 15.0 * np.sin(2 * np.pi * 50.0 * np.arange(n) / FS)
@@ -120,7 +124,11 @@ def bench_neurokit(x: np.ndarray) -> dict[str, float]:
     t_nk = time.perf_counter() - t0
     one = x[:, :1]
     t_ours, _ = median_time(lambda: offline_pipeline(one), 3)
-    return {"neurokit2_emg_process_1ch_s": t_nk, "myoflow_offline_1ch_s": t_ours, "speedup_vs_neurokit2_1ch": t_nk / t_ours}
+    return {
+        "neurokit2_emg_process_1ch_s": t_nk,
+        "myoflow_offline_1ch_s": t_ours,
+        "speedup_vs_neurokit2_1ch": t_nk / t_ours,
+    }
 
 
 def main() -> None:
@@ -130,7 +138,12 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=3000)
     args = parser.parse_args()
     x = make_emg(args.minutes)
-    figures: dict[str, object] = {"benchmark": "dsp", "channels": CHANNELS, "fs_hz": FS, "minutes": args.minutes}
+    figures: dict[str, object] = {
+        "benchmark": "dsp",
+        "channels": CHANNELS,
+        "fs_hz": FS,
+        "minutes": args.minutes,
+    }
     figures |= bench_offline(x, args.repeats)
     figures |= bench_streaming(x, args.chunks)
     figures |= bench_neurokit(x)

@@ -40,6 +40,8 @@ def test_profile_for_rate_picks_and_names_the_profile() -> None:
     assert LOW_RATE.notch_freqs(200) == (50,)
     assert LOW_RATE.with_mains(60).notch_freqs(200) == (20, 60, 80)
     assert STANDARD.with_mains(None).notch_freqs(1000) == ()
+    # >= 1 kHz: in-band harmonics only (nothing folded back from above Nyquist)
+    assert STANDARD.with_mains(60).notch_freqs(1000) == (60, 120, 180, 240, 300, 360, 420)
 
 
 def test_an_impossible_band_is_an_error_naming_rate_and_band() -> None:

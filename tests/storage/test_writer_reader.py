@@ -239,7 +239,7 @@ def test_time_map_reproduces_any_times_for_any_flush_chunking(pieces, cuts, jitt
         t = t + np.random.default_rng(len(t)).uniform(0, 1e-4, len(t))
     bounds = sorted({0, len(t), *[c for c in cuts if c < len(t)]})
     tm, stored = _TimeMap(), []
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         replace, anchors = tm.add_run(a, t[a:b])
         if replace is not None:
             stored[-1] = tuple(replace.tolist())

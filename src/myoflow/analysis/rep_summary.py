@@ -5,8 +5,10 @@ Definitions (full versions with references in docs/metrics.md):
 * ``peak_pct``: maximum of the envelope (% MVC) from movement onset to the bottom of the rep.
 * ``onset_ms``: first onset of the muscle in [start - 0.5 s, top], relative to movement onset
   (negative = the muscle fired before the hip started to move).
-* ``bottom_min_pct``: minimum envelope (% MVC) in the bottom window (bottom reached -> next
-  rep's start).
+* ``bottom_min_pct``: minimum envelope (% MVC) in the bottom window: from the bottom being
+  reached for the session's typical bottom rest (the median time from bottom to the next rep's
+  start), or until the next rep starts if sooner. The cap keeps a set pause or the end of the
+  recording, where any muscle eventually relaxes, out of the verdict.
 * ``relaxed``: the envelope stays below the rest threshold for at least ``min_gap_s``
   (default 0.2 s) somewhere in the bottom window.
 """
@@ -47,6 +49,13 @@ def longest_run(mask: np.ndarray) -> int:
     return int(np.max(np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)))
 
 
+def typical_bottom_rest_s(reps: list[Rep], fs: float, default_s: float = 2.0) -> float:
+    """Median time (s) from reaching the bottom to the next rep's start, over the reps that
+    have a next rep; ``default_s`` when none does."""
+    rests = [(b.start - a.bottom) / fs for a, b in zip(reps[:-1], reps[1:], strict=True)]
+    return float(np.median(rests)) if rests else default_s
+
+
 def summarise_reps(
     reps: list[Rep],
     angle_deg: np.ndarray,
@@ -84,6 +93,7 @@ def summarise_reps(
     """
     shift = int(round(emg_delay_s * emg_fs))
     n_emg = envelope_pct.shape[0]
+    rest_s = typical_bottom_rest_s(reps, angle_fs)
     min_gap = int(round(min_gap_s * emg_fs))
     out = []
     for i, rep in enumerate(reps):
@@ -93,7 +103,7 @@ def summarise_reps(
             return int(np.clip(round(seconds * emg_fs) + shift, 0, n_emg))
 
         active = envelope_pct[idx(t["start"]) : idx(t["bottom"])]
-        bottom = envelope_pct[idx(t["bottom"]) : idx(t["end"])]
+        bottom = envelope_pct[idx(t["bottom"]) : idx(min(t["end"], t["bottom"] + rest_s))]
         muscles = {}
         for c, name in enumerate(placements):
             on_times = onsets[c][:, 0] / emg_fs

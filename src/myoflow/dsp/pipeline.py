@@ -3,7 +3,8 @@
 A profile says how raw EMG becomes an activation envelope at a given sample rate:
 
 ``standard`` (straps at >= 1 kHz)
-    Butterworth band-pass 20-450 Hz (order 4), mains notches at the harmonics inside the band,
+    Butterworth band-pass 20-450 Hz (order 4), mains notches (Q 30) at the harmonics inside the
+    band (none folded: such a strap's anti-aliasing filter removes what lies above Nyquist),
     full-wave rectification, 6 Hz Butterworth low-pass of order 2 (live: ~38 ms delay).
 ``low_rate`` (200 Hz straps: Myo, Ganglion)
     A 20-450 Hz band does not exist below 900 Hz. High-pass 20 Hz (order 4); notches only at mains
@@ -59,9 +60,10 @@ class EmgProfile:
         Low-pass cut-off for ``"lowpass"`` envelopes.
     window_s
         Window length for ``"rms"``/``"mav"`` envelopes, in seconds.
-    notch_harmonics_hz
-        Mains harmonics up to this frequency (before folding) are notched; ``None``: up to the
-        sample rate.
+    notch_aliases
+        ``False``: notch the mains harmonics inside the band (a strap sampling at >= 1 kHz
+        filters out what lies above Nyquist). ``True``: also harmonics up to the sample rate,
+        folded into the band (cheap 200 Hz straps let them alias in).
     notch_q
         Quality factor of each notch (centre / -3 dB width).
     """
@@ -74,7 +76,7 @@ class EmgProfile:
     envelope: str = "lowpass"
     envelope_hz: float = 6.0
     window_s: float = 0.1
-    notch_harmonics_hz: float | None = 1000.0
+    notch_aliases: bool = False
     notch_q: float = 30.0
 
     def __post_init__(self) -> None:
@@ -122,13 +124,13 @@ class EmgProfile:
             mains=self.mains_hz,
             band=(self.highpass_hz, self._top(fs)),
             q=q,
-            max_harmonic_hz=self.notch_harmonics_hz or fs,
+            max_harmonic_hz=fs if self.notch_aliases else self._top(fs),
         )
 
 
 STANDARD = EmgProfile("standard")
 LOW_RATE = EmgProfile(
-    "low_rate", highpass_hz=20.0, lowpass_hz=None, envelope="rms", window_s=0.07, notch_harmonics_hz=None
+    "low_rate", highpass_hz=20.0, lowpass_hz=None, envelope="rms", window_s=0.07, notch_aliases=True
 )
 PROFILES: dict[str, EmgProfile] = {p.name: p for p in (STANDARD, LOW_RATE)}
 

@@ -25,7 +25,11 @@ import numpy as np
 
 from myoflow.storage import schema
 from myoflow.storage.schema import (
-    ClockAnchor, DeviceInfo, RecordingError, SessionMetadata, StreamSpec,
+    ClockAnchor,
+    DeviceInfo,
+    RecordingError,
+    SessionMetadata,
+    StreamSpec,
 )
 from myoflow.stream import Block, Event, Gap, StreamInfo
 
@@ -353,7 +357,7 @@ class StreamView:
         rows = self._tables["gaps"]["row"]
         cuts = np.unique(np.concatenate(([start, stop], rows[(rows > start) & (rows < stop)])))
         window = max(int(block_size), READ_ROWS // block_size * block_size)
-        for s0, s1 in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+        for s0, s1 in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
             for w0 in range(s0, s1, window):
                 w1 = min(w0 + window, s1)
                 data = self.physical(w0, w1)

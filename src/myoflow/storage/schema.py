@@ -17,6 +17,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field, fields
+from datetime import UTC
 from typing import Any
 
 import numpy as np
@@ -303,9 +304,9 @@ def _table(group: Any, name: str, dtype: np.dtype, n: int, compress: dict[str, A
 
 
 def _iso_utc(unix_s: float) -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(unix_s, tz=timezone.utc).isoformat(timespec="microseconds")
+    return datetime.fromtimestamp(unix_s, tz=UTC).isoformat(timespec="microseconds")
 
 
 # ---------------------------------------------------------------- reading and validating
