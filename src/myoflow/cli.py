@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import keyword
 import sys
 from collections.abc import Sequence
 
@@ -17,7 +18,14 @@ from myoflow import __version__
 #: subcommand -> one-line help
 COMMANDS: dict[str, str] = {
     "demo": "synthesise a glute-bridge session, stream it through the signal core, print each rep",
+    "import": "import a CSV/UCI/OpenSignals/OpenBCI/BrainFlow/XDF recording into a myoflow .h5",
+    "export": "export a recording to CSV files or NWB",
 }
+
+
+def _module(name: str):
+    """The module of subcommand ``name`` (``import`` is a keyword: its module is ``import_``)."""
+    return importlib.import_module(f"myoflow.commands.{name}{'_' if keyword.iskeyword(name) else ''}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"myoflow {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, help_text in COMMANDS.items():
-        module = importlib.import_module(f"myoflow.commands.{name}")
+        module = _module(name)
         sub_parser = sub.add_parser(name, help=help_text, description=module.__doc__)
         module.add_arguments(sub_parser)
     return parser
@@ -37,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``myoflow`` console command; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    module = importlib.import_module(f"myoflow.commands.{args.command}")
+    module = _module(args.command)
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:

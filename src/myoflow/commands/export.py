@@ -1,0 +1,70 @@
+"""Export a myoflow recording to CSV files or to NWB.
+
+formats:
+  csv   one CSV per stream (time_s, index, one column per channel named
+        <kind>_<placement>_<unit>, e.g. emg_glute_max_r_uV), <stream>_gaps.csv per stream,
+        events.csv and session.json, in the folder given by --out
+  nwb   one NWB 2 file (needs: pip install 'myoflow[nwb]'): EMG as ElectricalSeries with the
+        muscles as electrode locations, IMU streams as TimeSeries, reps as trials, gaps as
+        invalid_times; --validate checks it with pynwb's validator
+
+examples:
+  myoflow export csv session.h5 --out session_csv/
+  myoflow export nwb session.h5 --out session.nwb --validate
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    sub = parser.add_subparsers(dest="format", metavar="FORMAT", required=True)
+    csv = sub.add_parser("csv", help="one CSV file per stream, plus gaps, events and metadata")
+    nwb = sub.add_parser("nwb", help="an NWB 2 file (needs pynwb)")
+    nwb.add_argument(
+        "--validate",
+        action="store_true",
+        help="check the written file with pynwb's validator (exit 1 on errors)",
+    )
+    for p, out in ((csv, "DIR"), (nwb, "FILE.nwb")):
+        p.add_argument("file", metavar="FILE.h5", help="the myoflow recording")
+        p.add_argument("--out", metavar=out, help=f"where to write ({out}; required)")
+        p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+
+
+def run(args: argparse.Namespace) -> int:
+    from myoflow.storage.schema import RecordingError
+
+    where = f"myoflow export {args.format}"
+    if not args.out:
+        print(f"{where}: --out is required", file=sys.stderr)
+        return 2
+    try:
+        if args.format == "csv":
+            from myoflow.storage.exporters import export_csv
+
+            files = export_csv(args.file, args.out, overwrite=args.overwrite)
+            print(f"wrote {len(files)} files to {args.out}: {', '.join(f.name for f in files)}")
+            return 0
+        from myoflow.storage.export_nwb import export_nwb
+
+        path = export_nwb(args.file, args.out, overwrite=args.overwrite)
+        print(f"wrote {path}")
+        if args.validate:
+            import pynwb
+
+            errors = pynwb.validate(path=str(path))
+            for e in errors:
+                print(f"{where}: validation: {e}", file=sys.stderr)
+            print(f"pynwb validation: {len(errors)} error(s)")
+            return 1 if errors else 0
+        return 0
+    except ValueError as exc:
+        print(f"{where}: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except (RecordingError, OSError, ImportError) as exc:
+        print(f"{where}: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1

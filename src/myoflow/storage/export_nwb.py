@@ -1,0 +1,220 @@
+"""Export a myoflow recording to NWB 2 with ``pynwb`` (``pip install myoflow[nwb]``).
+
+Mapping (all times in seconds from ``session_start_time``, the UTC time of the earliest
+sample of the recording):
+
+* EMG/ECG streams in a voltage unit -> ``ElectricalSeries`` in ``acquisition``, the stored raw
+  samples as data (ints stay ints) with ``channel_conversion`` = per-channel scale and
+  ``conversion`` to volts (``offset`` when the channels share one); one ``ElectrodeGroup`` per
+  stream on a ``Device`` (the strap), one electrode per channel whose **location is the
+  muscle** (placement, or the channel label when unknown);
+* every other stream (IMU: acc, gyro, quat, angle; EMG in counts) -> ``TimeSeries`` with the
+  stream's unit, ``conversion``/``offset`` when shared by all channels (else physical float32),
+  placements and channels in ``description`` and ``comments``;
+* ``timestamps`` per sample when a stream has gaps or is not on one straight line, else
+  ``starting_time`` and the effective ``rate``;
+* reps -> ``trials``: each ``rep_start`` event paired with the next ``rep_end`` (columns
+  ``label`` and ``stream``); when there are none, ``phase`` events with a ``duration_s`` or
+  ``end`` in their data become trials;
+* gaps -> ``invalid_times`` (``stream``, ``n_missing``, ``reason``);
+* every event -> a ``TimeIntervals`` table ``events`` (start = stop = event time, ``kind``,
+  ``label``, ``stream``, ``data_json``);
+* session metadata -> ``subject`` (pseudonymous id), ``session_description``, ``notes``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["export_nwb"]
+
+_VOLTS = {"uV": 1e-6, "mV": 1e-3, "V": 1.0}
+
+
+def export_nwb(
+    recording: str | os.PathLike[str], out: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
+    """Write ``recording`` as an NWB file at ``out``; returns the path.
+
+    Raises
+    ------
+    ImportError
+        pynwb is not installed (``pip install 'myoflow[nwb]'``).
+    ValueError
+        ``out`` exists and ``overwrite`` is False.
+    """
+    try:
+        from pynwb import NWBHDF5IO, NWBFile
+        from pynwb.file import Subject
+    except ImportError:
+        raise ImportError("exporting NWB needs pynwb: pip install 'myoflow[nwb]'") from None
+    from myoflow.storage.reader import open_recording
+
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise ValueError(f"out: {out} already exists; pass overwrite=True (--overwrite) to replace it")
+    with open_recording(recording) as rec:
+        firsts = [v.times(0, 1)[0] for v in rec.streams.values() if v.n_samples]
+        t_ref = min(firsts) if firsts else rec.clock.monotonic_s
+        start = datetime.fromtimestamp(t_ref + rec.clock.unix_s - rec.clock.monotonic_s, UTC)
+        meta = rec.metadata
+        nwb = NWBFile(
+            session_description=meta.exercise or "myoflow recording",
+            identifier=str(uuid.uuid4()),
+            session_start_time=start,
+            notes=meta.notes or None,
+            source_script="myoflow.storage.export_nwb",
+            source_script_file_name=Path(recording).name,
+            subject=Subject(subject_id=meta.subject_id) if meta.subject_id else None,
+        )
+        devices: dict[str, Any] = {}
+        for view in rec.streams.values():
+            if view.n_samples:
+                nwb.add_acquisition(_series(nwb, view, t_ref, devices))
+        _add_events(nwb, rec.events, t_ref)
+        _add_gaps(nwb, rec.gaps, t_ref)
+        tmp = out.with_name(f".{out.stem}.part.nwb")
+        with NWBHDF5IO(str(tmp), "w") as io:
+            io.write(nwb)
+        os.replace(tmp, out)
+    return out
+
+
+def _series(nwb: Any, view: Any, t_ref: float, devices: dict[str, Any]) -> Any:
+    from pynwb import TimeSeries
+    from pynwb.ecephys import ElectricalSeries
+
+    info = view.info
+    name = info.name.replace("/", "_")
+    timing = _timing(view, t_ref)
+    places = list(info.placements) if info.placements else None
+    desc = (
+        f"myoflow stream {info.name!r}: kind {info.kind}, nominal rate {info.rate} Hz, "
+        f"channels {', '.join(info.channels)}"
+        + (f", placements {', '.join(places)}" if places else ", placements unknown")
+    )
+    same_offset = bool(np.all(view.offset == view.offset[0]))
+    if info.kind in ("emg", "ecg") and info.unit in _VOLTS:
+        device = _device(nwb, view, devices)
+        group = nwb.create_electrode_group(
+            name=name,
+            description=desc,
+            location=", ".join(dict.fromkeys(places or info.channels)),
+            device=device,
+        )
+        first = len(nwb.electrodes) if nwb.electrodes is not None else 0
+        for k in range(info.n_channels):
+            nwb.add_electrode(location=(places or info.channels)[k], group=group)
+        region = nwb.create_electrode_table_region(
+            list(range(first, first + info.n_channels)), f"electrodes of {info.name}"
+        )
+        volts = _VOLTS[info.unit]
+        if same_offset:
+            return ElectricalSeries(
+                name=name,
+                data=view.raw(),
+                electrodes=region,
+                channel_conversion=view.scale.astype(np.float32),
+                conversion=volts,
+                offset=float(view.offset[0]) * volts,
+                description=desc,
+                **timing,
+            )
+        return ElectricalSeries(
+            name=name, data=view.physical(), electrodes=region, conversion=volts, description=desc, **timing
+        )
+    comments = json.dumps({"channels": list(info.channels), "placements": places, "kind": info.kind})
+    if same_offset and np.all(view.scale == view.scale[0]):
+        return TimeSeries(
+            name=name,
+            data=view.raw(),
+            unit=info.unit,
+            conversion=float(view.scale[0]),
+            offset=float(view.offset[0]),
+            description=desc,
+            comments=comments,
+            **timing,
+        )
+    return TimeSeries(
+        name=name, data=view.physical(), unit=info.unit, description=desc, comments=comments, **timing
+    )
+
+
+def _timing(view: Any, t_ref: float) -> dict[str, Any]:
+    tm = view.time_map
+    n = view.n_samples
+    if view.gaps or len(tm) > 2 or n < 2:
+        return {"timestamps": view.times() - t_ref}
+    t0, t1 = float(tm["time"][0]), float(tm["time"][-1])
+    return {"starting_time": t0 - t_ref, "rate": float((n - 1) / (t1 - t0))}
+
+
+def _device(nwb: Any, view: Any, devices: dict[str, Any]) -> Any:
+    d = view.device
+    key = d.model or "unknown strap"
+    if key not in devices:
+        desc = "; ".join(f"{k} {v}" for k, v in (("firmware", d.firmware), ("address", d.address)) if v)
+        devices[key] = nwb.create_device(name=key.replace("/", "_"), description=desc or "strap")
+    return devices[key]
+
+
+def _add_events(nwb: Any, events: list[Any], t_ref: float) -> None:
+    reps, pending = [], None
+    for ev in events:
+        if ev.kind == "rep_start":
+            pending = ev
+        elif ev.kind == "rep_end" and pending is not None:
+            reps.append((pending.time, ev.time, pending.label or ev.label, pending.stream or ""))
+            pending = None
+    if not reps:
+        for ev in events:
+            end = ev.data.get("end") if isinstance(ev.data, dict) else None
+            dur = ev.data.get("duration_s") if isinstance(ev.data, dict) else None
+            if ev.kind == "phase" and (end is not None or dur is not None):
+                stop = float(end) if end is not None else ev.time + float(dur)
+                reps.append((ev.time, stop, ev.label, ev.stream or ""))
+    if reps:
+        nwb.add_trial_column(name="label", description="rep or phase label")
+        nwb.add_trial_column(name="stream", description="myoflow stream the rep was found on")
+        for start, stop, label, stream in reps:
+            nwb.add_trial(start_time=start - t_ref, stop_time=stop - t_ref, label=label, stream=stream)
+    if events:
+        from pynwb.epoch import TimeIntervals
+
+        table = TimeIntervals(name="events", description="myoflow events (start = stop = time)")
+        for col in ("kind", "label", "stream", "data_json"):
+            table.add_column(name=col, description=f"event {col}")
+        for ev in events:
+            t = ev.time - t_ref
+            table.add_row(
+                start_time=t,
+                stop_time=t,
+                kind=ev.kind,
+                label=ev.label,
+                stream=ev.stream or "",
+                data_json=json.dumps(ev.data, sort_keys=True),
+            )
+        nwb.add_time_intervals(table)
+
+
+def _add_gaps(nwb: Any, gaps: list[Any], t_ref: float) -> None:
+    if not gaps:
+        return
+    nwb.add_invalid_times_column(name="stream", description="myoflow stream that lost samples")
+    nwb.add_invalid_times_column(name="n_missing", description="samples lost (-1 when unknown)")
+    nwb.add_invalid_times_column(name="reason", description="why they were lost")
+    for g in gaps:
+        nwb.add_invalid_time_interval(
+            start_time=g.t_start - t_ref,
+            stop_time=g.t_end - t_ref,
+            stream=g.stream.name,
+            n_missing=-1 if g.n_missing is None else g.n_missing,
+            reason=g.reason,
+        )

@@ -1,0 +1,332 @@
+"""Import recordings made by other tools into the myoflow HDF5 format.
+
+Every importer parses its format, describes the streams it found as :class:`SourceStream`
+objects and hands them to :func:`write_import`, which writes them through the same
+:class:`~myoflow.storage.writer.Recorder` as a live session (``on_full="wait"``: nothing is
+dropped) and returns an :class:`ImportReport`. What had to be skipped or repaired is in the
+report's ``notes``, and is kept in the recording: in the session ``notes`` text and, as a list,
+in ``extra["import"]["notes"]``.
+
+Rules shared by every format:
+
+* rows with no value in a stream (empty cells, ``NaN``, text) are never invented: a run of
+  them inside the stream becomes a gap of reason ``"missing in file"``; rows missing at the
+  start or end only make the stream start later or end earlier (reported);
+* values are stored as the file holds them: integers as integers (``int16``/``int32``),
+  decimals as ``float64``, with the per-channel conversion to myoflow's unit for the kind
+  (``uV`` for EMG, ``g``, ``deg/s``, ``deg``) in ``scale``/``offset``;
+* times are seconds from the start of the file (or the file's own clock, XDF), and the UTC
+  anchor is the file's start time when it has one, else the file's modification time
+  (reported).
+
+The format-specific importers live in :mod:`myoflow.storage.import_text` (CSV, UCI,
+OpenSignals), :mod:`myoflow.storage.import_boards` (OpenBCI GUI, BrainFlow) and
+:mod:`myoflow.storage.import_xdf` (XDF).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from myoflow.stream import KIND_UNITS, Event, Gap, StreamInfo
+
+__all__ = ["ImportReport", "SourceStream", "unit_scale", "write_import"]
+
+#: Reason stored in the gaps table for rows the source file lacks.
+MISSING_REASON = "missing in file"
+_CHUNK_ROWS = 16384
+_G = 9.80665
+#: Units a file may give per kind -> factor to myoflow's unit for that kind.
+UNIT_FACTORS: dict[str, dict[str, float]] = {
+    "emg": {"uV": 1.0, "µV": 1.0, "mV": 1e3, "V": 1e6, "nV": 1e-3},
+    "ecg": {"uV": 1.0, "µV": 1.0, "mV": 1e3, "V": 1e6, "nV": 1e-3},
+    "acc": {"g": 1.0, "mg": 1e-3, "m/s^2": 1 / _G, "m/s2": 1 / _G, "m/s²": 1 / _G},
+    "gyro": {"deg/s": 1.0, "dps": 1.0, "°/s": 1.0, "rad/s": 180 / math.pi},
+    "quat": {"1": 1.0, "": 1.0},
+    "angle": {"deg": 1.0, "°": 1.0, "rad": 180 / math.pi},
+}
+
+
+def unit_scale(kind: str, unit: str, what: str = "unit") -> tuple[float, str]:
+    """Factor from ``unit`` to myoflow's unit for ``kind``, and the stream unit to declare.
+
+    ``"counts"`` (raw ADC values with no known conversion) is accepted for every kind and kept
+    as the stream's unit with factor 1. Anything else unknown is a ValueError naming ``what``.
+    """
+    if unit in ("", None):
+        return 1.0, KIND_UNITS[kind]
+    if unit == "counts":
+        return 1.0, "counts"
+    factors = UNIT_FACTORS[kind]
+    for name, factor in factors.items():
+        if unit.lower() == name.lower():
+            return factor, KIND_UNITS[kind]
+    allowed = ", ".join(repr(u) for u in factors if u) + ", 'counts'"
+    raise ValueError(f"{what}: unit {unit!r} is not a unit for kind {kind!r}; allowed: {allowed}")
+
+
+@dataclass
+class SourceStream:
+    """One stream as read from a source file, before it is written.
+
+    Parameters
+    ----------
+    info
+        Name, kind, nominal rate (Hz), channel labels, placements, unit.
+    values
+        ``(n_rows, n_channels)`` as the file holds them; float arrays use NaN for "no value".
+    scale, offset
+        Per-channel conversion ``physical = raw * scale + offset`` in ``info.unit``.
+    raw_dtype
+        Storage dtype; None chooses int16/int32 when every value is an integer in range, else
+        float64.
+    times
+        ``(n_rows,)`` float64 seconds of each row; None: ``t0 + row / rate``.
+    index
+        ``(n_rows,)`` int64 sample index of each row from a device counter or timestamps
+        (jumps become gaps); None: the row number.
+    valid
+        ``(n_rows,)`` bool, rows to keep (in addition to NaN checks); None: all.
+    """
+
+    info: StreamInfo
+    values: np.ndarray
+    scale: float | np.ndarray = 1.0
+    offset: float | np.ndarray = 0.0
+    raw_dtype: Any = None
+    times: np.ndarray | None = None
+    t0: float = 0.0
+    index: np.ndarray | None = None
+    valid: np.ndarray | None = None
+    gap_reason: str = MISSING_REASON
+    device: Any = None
+
+
+@dataclass
+class ImportReport:
+    """What an import wrote and what it had to skip or repair.
+
+    Attributes
+    ----------
+    source, out : Path
+    format : str
+        ``"csv"``, ``"uci"``, ``"opensignals"``, ``"openbci"``, ``"brainflow"`` or ``"xdf"``.
+    streams : dict[str, int]
+        Samples written per stream name.
+    gaps : dict[str, int]
+        Gaps written per stream name.
+    n_events : int
+    notes : list[str]
+        One sentence per thing skipped, repaired or assumed.
+    """
+
+    source: Path
+    out: Path
+    format: str
+    streams: dict[str, int] = field(default_factory=dict)
+    gaps: dict[str, int] = field(default_factory=dict)
+    n_events: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """A human-readable multi-line summary."""
+        lines = [f"imported {self.source.name} ({self.format}) -> {self.out}"]
+        for name, n in self.streams.items():
+            lines.append(f"  stream {name}: {n} samples, {self.gaps.get(name, 0)} gap(s)")
+        lines.append(f"  events: {self.n_events}")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+@dataclass
+class _Plan:
+    stream: SourceStream
+    rows: np.ndarray
+    idx: np.ndarray
+    times: np.ndarray
+    dtype: np.dtype
+
+
+def write_import(
+    out: str | os.PathLike[str],
+    streams: list[SourceStream],
+    events: list[Event],
+    *,
+    source: str | os.PathLike[str],
+    fmt: str,
+    notes: list[str],
+    subject_id: str = "",
+    exercise: str = "",
+    start_unix: float | None = None,
+    clock_zero: float = 0.0,
+    overwrite: bool = False,
+) -> ImportReport:
+    """Write imported streams and events as a finalised myoflow recording at ``out``.
+
+    Parameters
+    ----------
+    start_unix
+        UTC (s since 1970) of time ``clock_zero`` on the streams' clock; None: the source
+        file's modification time (reported in the notes).
+    clock_zero
+        The streams' clock reading at ``start_unix`` (0 for files timed from their start).
+
+    Raises
+    ------
+    ValueError
+        No stream with data, or ``out`` exists and ``overwrite`` is False.
+    """
+    from myoflow import __version__
+    from myoflow.storage.schema import ClockAnchor, SessionMetadata
+    from myoflow.storage.writer import Recorder
+
+    out, source = Path(out), Path(source)
+    notes = list(notes)
+    if out.exists() and not overwrite:
+        raise ValueError(f"out: {out} already exists; pass overwrite=True (--overwrite) to replace it")
+    plans = []
+    for s in streams:
+        plan = _plan(s, notes)
+        if plan is not None:
+            plans.append(plan)
+    if not plans:
+        raise ValueError(f"{source}: no stream with any sample to import")
+    if start_unix is None:
+        start_unix = source.stat().st_mtime
+        notes.append(
+            "the file records no start time: the UTC anchor is the file's modification "
+            "time, not the time of the recording"
+        )
+    report = ImportReport(source, out, fmt, notes=notes)
+    when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = f"Imported from {source.name} ({fmt}) by myoflow {__version__} at {when}." + "".join(
+        f"\n- {n}" for n in notes
+    )
+    meta = SessionMetadata(
+        subject_id=subject_id,
+        exercise=exercise,
+        notes=text,
+        extra={"import": {"source": source.name, "format": fmt, "notes": notes}},
+    )
+    rec = Recorder(
+        out,
+        meta,
+        clock=ClockAnchor(float(clock_zero), float(start_unix)),
+        overwrite=overwrite,
+        on_full="wait",
+    )
+    for p in plans:
+        rec.add_stream(p.stream.info, p.dtype, p.stream.scale, p.stream.offset, p.stream.device)
+    rec.start()
+    try:
+        for p in plans:
+            report.streams[p.stream.info.name] = len(p.rows)
+            report.gaps[p.stream.info.name] = _write_stream(rec, p)
+        for ev in sorted(events, key=lambda e: e.time):
+            rec.write_event(ev)
+        report.n_events = len(events)
+    except BaseException:
+        try:
+            rec.close(finalise=False)
+        finally:
+            out.unlink(missing_ok=True)
+        raise
+    rec.close()
+    return report
+
+
+def storage_dtype(values: np.ndarray) -> np.dtype:
+    """int16 or int32 when every finite value is an integer in range, else float64."""
+    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+    if finite.size == 0 or values.dtype.kind not in "iuf":
+        return np.dtype(np.float64)
+    if values.dtype.kind == "f" and not np.all(finite == np.rint(finite)):
+        return np.dtype(np.float64)
+    lo, hi = finite.min(), finite.max()
+    for dt in (np.int16, np.int32):
+        info = np.iinfo(dt)
+        if info.min <= lo and hi <= info.max:
+            return np.dtype(dt)
+    return np.dtype(np.float64)
+
+
+def _plan(s: SourceStream, notes: list[str]) -> _Plan | None:
+    name, values = s.info.name, np.asarray(s.values)
+    if values.ndim != 2 or values.shape[1] != s.info.n_channels:
+        raise ValueError(
+            f"stream {name!r}: values must have shape (n_rows, {s.info.n_channels}), got {values.shape}"
+        )
+    n = values.shape[0]
+    if values.dtype.kind == "f":
+        nan = np.isnan(values)
+        valid = ~nan.any(axis=1)
+        partial = int(np.count_nonzero(nan.any(axis=1) & ~nan.all(axis=1)))
+        if partial:
+            notes.append(
+                f"stream {name!r}: {partial} row(s) had values in some channels only; "
+                "those rows are treated as missing for the whole stream"
+            )
+    else:
+        valid = np.ones(n, dtype=bool)
+    if s.valid is not None:
+        valid &= s.valid
+    rows = np.flatnonzero(valid)
+    if rows.size == 0:
+        notes.append(f"stream {name!r}: no row has a value; not imported")
+        return None
+    first, last = int(rows[0]), int(rows[-1])
+    if first:
+        notes.append(
+            f"stream {name!r}: the first {first} row(s) have no value; the stream starts "
+            "at the first row that has one"
+        )
+    if last < n - 1:
+        notes.append(
+            f"stream {name!r}: the last {n - 1 - last} row(s) have no value; the stream "
+            f"ends {n - 1 - last} sample(s) before the file does"
+        )
+    pos = rows.astype(np.int64) if s.index is None else np.asarray(s.index, dtype=np.int64)[rows]
+    if np.any(np.diff(pos) <= 0):
+        raise ValueError(f"stream {name!r}: sample indices must increase")
+    idx = pos - pos[0]
+    if s.times is None:
+        times = s.t0 + pos.astype(np.float64) / s.info.rate
+    else:
+        times = np.asarray(s.times, dtype=np.float64)[rows]
+    inside = int(idx[-1] + 1 - len(idx))
+    if inside:
+        runs = int(np.count_nonzero(np.diff(idx) > 1))
+        notes.append(
+            f"stream {name!r}: {inside} sample(s) missing inside the stream, recorded as "
+            f"{runs} gap(s) ({s.gap_reason!r}), not filled in"
+        )
+    dtype = np.dtype(s.raw_dtype) if s.raw_dtype is not None else storage_dtype(values[rows])
+    return _Plan(s, rows, idx, times, dtype)
+
+
+def _write_stream(rec: Any, p: _Plan) -> int:
+    info, values = p.stream.info, np.asarray(p.stream.values)
+    cuts = np.flatnonzero(np.diff(p.idx) != 1) + 1
+    bounds = [0, *cuts.tolist(), len(p.rows)]
+    period = 1.0 / info.rate
+    for k in range(len(bounds) - 1):
+        a, b = bounds[k], bounds[k + 1]
+        if k:
+            end = int(p.idx[a - 1]) + 1
+            t_start = float(p.times[a - 1] + period)
+            t_end = max(t_start, float(p.times[a] - period))
+            rec.write_gap(Gap(info, end, int(p.idx[a]) - end, t_start, t_end, p.stream.gap_reason))
+        for c in range(a, b, _CHUNK_ROWS):
+            d = min(c + _CHUNK_ROWS, b)
+            raw = values[p.rows[c:d]]
+            if p.dtype.kind in "iu" and raw.dtype.kind == "f":
+                raw = np.rint(raw).astype(p.dtype)
+            rec.write_block(info.name, raw, p.times[c:d], start_index=int(p.idx[c]))
+    return len(bounds) - 2
