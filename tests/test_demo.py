@@ -35,7 +35,7 @@ def test_demo_finds_every_rep_and_relaxation_at_200_hz_and_2_khz() -> None:
         report = run_demo(DemoSettings(seconds=41, emg_rate=rate, seed=11), out=io.StringIO())
         truth = report.session.truth
         assert len(report.reps) == len(truth) == 7
-        verdicts = [r.muscles["glute_max_r"].relaxed for r in report.reps]
+        verdicts = [r.relaxation["glute_max_r"].relaxed for r in report.reps]
         assert verdicts == [t.muscles["glute_max_r"].relaxed for t in truth]
         assert verdicts == [True, True, False, True, True, True, False]
         errors = onset_errors_ms(report.reps, truth)

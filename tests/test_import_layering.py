@@ -33,13 +33,45 @@ def test_core_imports_load_no_heavy_dependency(module: str) -> None:
     )
 
 
-def test_dsp_does_not_import_upper_layers() -> None:
+LAYERS = {
+    # package: prefixes of modules it must never load (layers above it or beside it)
+    "myoflow.dsp": (
+        "myoflow.devices",
+        "myoflow.analysis",
+        "myoflow.storage",
+        "myoflow.dashboard",
+        "myoflow.live",
+        "myoflow.synth",
+        "myoflow.demo",
+    ),
+    "myoflow.storage": (
+        "myoflow.dsp",
+        "myoflow.analysis",
+        "myoflow.devices",
+        "myoflow.dashboard",
+        "myoflow.live",
+        "myoflow.demo",
+    ),
+    "myoflow.analysis": (
+        "myoflow.devices",
+        "myoflow.storage",
+        "myoflow.dashboard",
+        "myoflow.synth",
+        "myoflow.live",
+    ),
+    "myoflow.synth": ("myoflow.dsp", "myoflow.analysis", "myoflow.storage", "myoflow.devices"),
+}
+
+
+@pytest.mark.parametrize("package", sorted(LAYERS))
+def test_layers_import_downward_only(package: str) -> None:
     code = (
-        "import sys, pkgutil, importlib, myoflow.dsp as d\n"
-        "for m in pkgutil.iter_modules(d.__path__): importlib.import_module('myoflow.dsp.' + m.name)\n"
-        "bad = [m for m in sys.modules if m.startswith(('myoflow.devices', 'myoflow.analysis', "
-        "'myoflow.storage', 'myoflow.dashboard', 'myoflow.session', 'myoflow.synth'))]\n"
+        "import sys, pkgutil, importlib\n"
+        f"pkg = importlib.import_module({package!r})\n"
+        "for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "    importlib.import_module(m.name)\n"
+        f"bad = sorted(m for m in sys.modules if m.startswith({LAYERS[package]!r}))\n"
         "print(' '.join(bad))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == [], f"myoflow.dsp imports upper layers: {out.stdout}"
+    assert out.stdout.split() == [], f"{package} imports modules of other layers: {out.stdout}"

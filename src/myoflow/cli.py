@@ -20,6 +20,9 @@ COMMANDS: dict[str, str] = {
     "demo": "synthesise a glute-bridge session, stream it through the signal core, print each rep",
     "import": "import a CSV/UCI/OpenSignals/OpenBCI/BrainFlow/XDF recording into a myoflow .h5",
     "export": "export a recording to CSV files or NWB",
+    "info": "describe a recording: streams, rates, loss, gaps, events, metadata (--json: one JSON object)",
+    "recover": "turn a recording left by a killed recorder into a valid, finalised file",
+    "replay": "replay a recording through the live signal core (real time, --speed X or --fast)",
 }
 
 
@@ -51,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

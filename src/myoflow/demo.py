@@ -12,8 +12,10 @@ from typing import TextIO
 
 import numpy as np
 
-from myoflow.analysis.rep_summary import RepSummary, summarise_reps
+from myoflow.analysis.activation import UNITS, analysis_envelope
+from myoflow.analysis.rep_summary import RepResult, analyse_reps
 from myoflow.analysis.reps import segment_reps
+from myoflow.analysis.session_metrics import build_context
 from myoflow.dsp.pipeline import profile_for_rate
 from myoflow.live import LiveProcessor, calibrate_mvc
 from myoflow.synth.calibration import mvc_trial
@@ -64,7 +66,7 @@ class DemoSettings:
 @dataclass(frozen=True)
 class DemoReport:
     seconds: float
-    reps: list[RepSummary]
+    reps: list[RepResult]
     session: SyntheticSession
 
 
@@ -89,17 +91,28 @@ def run_demo(settings: DemoSettings, out: TextIO) -> DemoReport:
     )
 
     _stream(session, live, settings)
-    reps = segment_reps(live.hip_angle(), config.imu_rate)
-    summary = summarise_reps(
-        reps,
-        live.hip_angle(),
-        config.imu_rate,
-        live.envelope_pct(),
+    angle = live.hip_angle()
+    reps = segment_reps(angle, config.imu_rate)
+    pct = live.envelope_pct()
+    ctx = build_context(
+        analysis_envelope(pct, config.emg_rate),
         config.emg_rate,
         session.placements,
-        live.onset_intervals(),
-        live.rest_threshold_pct(),
-        emg_delay_s=live.delay_ms / 1000.0,
+        UNITS["mvc"],
+        reps,
+        config.imu_rate,
+        "hip",
+    )
+    # the live envelope lags the muscle by the pipeline's delay: its sample 0 shows time -delay
+    summary = analyse_reps(
+        reps,
+        config.imu_rate,
+        pct,
+        config.emg_rate,
+        ctx,
+        angle,
+        config.imu_rate,
+        emg_t0=-live.delay_ms / 1000.0,
     )
     _print_table(summary, session, out)
     return DemoReport(float(session.emg_times[-1]), summary, session)
@@ -129,7 +142,7 @@ def _stream(session: SyntheticSession, live: LiveProcessor, settings: DemoSettin
             live.feed_imu(segment, acc[imu_done:], gyro[imu_done:])
 
 
-def _print_table(summary: list[RepSummary], session: SyntheticSession, out: TextIO) -> None:
+def _print_table(summary: list[RepResult], session: SyntheticSession, out: TextIO) -> None:
     muscles = session.placements
     glute = next((m for m in muscles if m.startswith("glute_max")), muscles[0])
     print(
@@ -152,7 +165,7 @@ def _print_table(summary: list[RepSummary], session: SyntheticSession, out: Text
             mr = rep.muscles[m]
             onset = "-" if mr.onset_ms is None else f"{mr.onset_ms:+.0f}"
             cells.append(f"{mr.peak_pct:5.0f}/{onset:>5}")
-        g = rep.muscles[glute]
+        g = rep.relaxation[glute]
         true_rep = _matching_truth(rep, truth)
         true_relaxed = "?" if true_rep is None else ("yes" if true_rep.muscles[glute].relaxed else "no")
         agree += true_rep is not None and true_rep.muscles[glute].relaxed == g.relaxed
@@ -175,13 +188,13 @@ def _print_table(summary: list[RepSummary], session: SyntheticSession, out: Text
             file=out,
         )
     print(
-        "onset: ms from movement onset (negative = before the hip moved), where the live "
-        "envelope crosses the baseline + 3 SD threshold",
+        "onset: ms from movement onset (negative = before the hip moved), where the "
+        "delay-corrected envelope rises 2 % MVC above rest (and 3 SD above the baseline)",
         file=out,
     )
 
 
-def onset_errors_ms(summary: list[RepSummary], truth: list) -> np.ndarray:
+def onset_errors_ms(summary: list[RepResult], truth: list) -> np.ndarray:
     """Detected minus true onset time (ms) for every muscle onset present in both."""
     errors = []
     for rep in summary:
@@ -195,7 +208,7 @@ def onset_errors_ms(summary: list[RepSummary], truth: list) -> np.ndarray:
     return np.asarray(errors)
 
 
-def _matching_truth(rep: RepSummary, truth: list) -> object | None:
+def _matching_truth(rep: RepResult, truth: list) -> object | None:
     best = min(truth, key=lambda r: abs(r.onset_s - rep.start_s), default=None)
     return best if best is not None and abs(best.onset_s - rep.start_s) < 1.0 else None
 

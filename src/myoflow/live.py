@@ -12,13 +12,17 @@ the hip flexion angle is thigh minus pelvis.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
-from myoflow._checks import as_signal, check_positive, check_rate
+from myoflow._checks import as_signal, check_option, check_positive, check_rate
 from myoflow.dsp.imu import SagittalTiltFilter, hip_flexion
 from myoflow.dsp.normalise import PercentMvc, mvc_reference
 from myoflow.dsp.onsets import Baseline, OnsetEvent, OnsetParams, StreamingOnsetDetector, baseline_from
-from myoflow.dsp.pipeline import EmgPipeline, EmgProfile
+from myoflow.dsp.pipeline import EmgPipeline, EmgProfile, profile_for_rate
+from myoflow.stream import Block, Event, Gap
 
 
 def calibrate_mvc(
@@ -151,3 +155,101 @@ class LiveProcessor:
                 "of EMG at rest are needed"
             )
         return np.maximum(0.5, self.baseline.mean + 3.0 * self.baseline.sd)
+
+
+class EnvelopeSummary:
+    """A replay sink that runs every EMG stream through the live signal core and summarises it.
+
+    Each EMG stream gets its own :class:`~myoflow.dsp.pipeline.EmgPipeline` (the profile for
+    its rate, ``mains_hz`` notches); after a gap the pipeline restarts, as live processing
+    does, since filtering across missing samples would invent signal. Per channel it keeps the
+    running mean and the peak of the envelope (in the stream's unit) and when the peak
+    happened: memory does not grow with the recording.
+
+    Parameters
+    ----------
+    mains_hz
+        50 or 60 (Hz) mains notches, or None.
+    mvc
+        Optional MVC reference (envelope units) by placement or channel label: the summary
+        then also gives mean and peak in % MVC.
+    """
+
+    def __init__(self, mains_hz: float | None = 50.0, mvc: dict[str, float] | None = None) -> None:
+        self.mains_hz = check_option(mains_hz, "mains_hz", (50, 60, None))
+        self.mvc = dict(mvc or {})
+        self._pipes: dict[str, EmgPipeline] = {}
+        self._acc: dict[str, dict[str, Any]] = {}
+
+    def on_block(self, block: Block) -> None:
+        """Filter an EMG block (other kinds are ignored) and update its channels' summary."""
+        info = block.stream
+        if info.kind != "emg":
+            return
+        pipe = self._pipes.get(info.name)
+        if pipe is None:
+            try:
+                pipe = EmgPipeline(info.rate, profile_for_rate(info.rate, self.mains_hz))
+            except ValueError as exc:
+                raise ValueError(f"EMG stream {info.name!r} cannot be processed live: {exc}") from None
+            self._pipes[info.name] = pipe
+            n = info.n_channels
+            self._acc[info.name] = {
+                "n": 0,
+                "sum": np.zeros(n),
+                "peak": np.full(n, -np.inf),
+                "peak_t": np.zeros(n),
+                "info": info,
+            }
+        env = pipe.process(block.data).envelope
+        a = self._acc[info.name]
+        a["n"] += env.shape[0]
+        a["sum"] += env.sum(axis=0, dtype=np.float64)
+        i = np.argmax(env, axis=0)
+        top = env[i, np.arange(env.shape[1])]
+        better = top > a["peak"]
+        a["peak"] = np.where(better, top, a["peak"])
+        a["peak_t"] = np.where(better, block.times[i], a["peak_t"])
+
+    def on_gap(self, gap: Gap) -> None:
+        """Restart the stream's pipeline: the next block starts afresh."""
+        pipe = self._pipes.get(gap.stream.name)
+        if pipe is not None:
+            pipe.reset()
+
+    def on_event(self, event: Event) -> None:
+        """Events do not change the envelope."""
+
+    def summary(self) -> dict[str, list[dict[str, Any]]]:
+        """Per EMG stream, per channel: ``channel``, ``placement``, ``unit``, ``mean``, ``peak``,
+        ``peak_time_s`` (host clock), and ``mean_pct_mvc``/``peak_pct_mvc`` when an MVC
+        reference is known (else None)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for name, a in self._acc.items():
+            info = a["info"]
+            rows = []
+            for c, label in enumerate(info.channels):
+                place = info.placements[c] if info.placements else None
+                mean = float(a["sum"][c] / a["n"]) if a["n"] else math.nan
+                peak = float(a["peak"][c])
+                ref = self.mvc.get(place or "", self.mvc.get(label))
+                ok = isinstance(ref, (int, float)) and ref > 0
+                rows.append(
+                    {
+                        "channel": label,
+                        "placement": place,
+                        "unit": info.unit,
+                        "mean": mean,
+                        "peak": peak,
+                        "peak_time_s": float(a["peak_t"][c]),
+                        "mean_pct_mvc": 100 * mean / ref if ok else None,
+                        "peak_pct_mvc": 100 * peak / ref if ok else None,
+                    }
+                )
+            out[name] = rows
+        return out
+
+    @property
+    def delay_ms(self) -> dict[str, float]:
+        """Live envelope delay per EMG stream, ms."""
+        return {name: p.delay_ms for name, p in self._pipes.items()}

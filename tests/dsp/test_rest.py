@@ -28,3 +28,13 @@ def test_the_ends_are_skipped_and_short_input_is_refused() -> None:
     assert quietest_baseline(env, fs, window_s=1.0, skip_s=0.5).mean[0] > 4.0
     with pytest.raises(ValueError, match=r"lasts 1.00 s: too short for a 1.0 s rest window"):
         quietest_baseline(env[:100], fs)
+
+
+def test_any_length_gives_full_windows() -> None:
+    fs = 100.0
+    rng = np.random.default_rng(2)
+    for n in range(250, 420, 7):  # lengths that are not multiples of the search stride
+        env = 5.0 + rng.normal(0, 0.5, (n, 2))
+        env[-110:, 1] = 1.0 + rng.normal(0, 0.01, 110)  # the quietest window sits at the very end
+        base = quietest_baseline(env, fs, window_s=1.0, skip_s=0.0)
+        assert base.mean[1] == pytest.approx(1.0, abs=0.01)

@@ -1,120 +1,343 @@
-"""Per-rep activation summary: how much each muscle fired, when, and whether it relaxed.
+"""Every per-rep metric from one finished rep's data: usable offline and incrementally.
 
-Definitions (full versions with references in docs/metrics.md):
+:func:`analyse_rep` takes one rep's window of normalised envelope (and angle, when an IMU was
+worn) plus the session's :class:`SessionContext`, and returns a :class:`RepResult`. Offline,
+:func:`analyse_reps` cuts the same windows out of whole arrays and calls it per rep; live, the
+caller cuts the window from its buffers once the rep's bottom window has passed
+(:func:`rep_window_s`) and gets the same result.
 
-* ``peak_pct``: maximum of the envelope (% MVC) from movement onset to the bottom of the rep.
-* ``onset_ms``: first onset of the muscle in [start - 0.5 s, top], relative to movement onset
-  (negative = the muscle fired before the hip started to move).
-* ``bottom_min_pct``: minimum envelope (% MVC) in the bottom window: from the bottom being
-  reached for the session's typical bottom rest (the median time from bottom to the next rep's
-  start), or until the next rep starts if sooner. The cap keeps a set pause or the end of the
-  recording, where any muscle eventually relaxes, out of the verdict.
-* ``relaxed``: the envelope stays below the rest threshold for at least ``min_gap_s``
-  (default 0.2 s) somewhere in the bottom window.
+The window of a rep runs from ``pre_s`` before its movement onset to the end of its bottom
+window: its next rep's start, or ``bottom + bottom_rest_s`` if sooner.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from myoflow.analysis.reps import Rep
+from myoflow._checks import as_signal, check_option, check_rate
+from myoflow.analysis.activation import (
+    ActivationParams,
+    MuscleActivation,
+    RestLevels,
+    analysis_envelope,
+    muscle_activation,
+)
+from myoflow.analysis.cocontraction import cocontraction_in_window
+from myoflow.analysis.eccentric import eccentric_hold
+from myoflow.analysis.handover import Handover, find_crossover, find_stall
+from myoflow.analysis.placement import channel_index, channels_with_role, handover_channels
+from myoflow.analysis.relaxation import (
+    AntagonistCue,
+    Relaxation,
+    antagonist_cue,
+    longest_run,
+    relaxation,
+    true_runs,
+)
+from myoflow.analysis.reps import REP_SOURCES, Rep
+
+__all__ = [
+    "RepData",
+    "RepResult",
+    "SessionContext",
+    "analyse_rep",
+    "analyse_reps",
+    "longest_run",
+    "rep_window_s",
+    "typical_bottom_rest_s",
+]
+
+PHASES = ("start", "top", "eccentric", "bottom", "end")
 
 
 @dataclass(frozen=True)
-class MuscleRep:
-    """One muscle in one rep (see the module docstring for definitions)."""
+class SessionContext:
+    """What every rep of a session is measured against.
 
-    peak_pct: float
-    onset_ms: float | None
-    bottom_min_pct: float
-    relaxed: bool
+    Parameters
+    ----------
+    placements
+        Muscle per channel.
+    unit
+        Unit of the normalised envelopes (``"% MVC"`` or ``"% session peak"``).
+    mode
+        How reps were found: ``"hip"``, ``"segment"`` (one IMU) or ``"emg"`` (no IMU).
+    levels
+        Rest statistics and thresholds per channel (:func:`~myoflow.analysis.activation.rest_levels`).
+    bottom_rest_s
+        Cap of the bottom window (:func:`typical_bottom_rest_s`).
+    params
+        Activation and relaxation parameters.
+    antagonists
+        Agonist placement -> antagonist placement, for the reciprocal-inhibition cue.
+    cocontraction_pairs
+        ``(agonist, antagonist)`` placements whose co-contraction index is reported.
+    pre_s
+        The rep window starts this long before movement onset (onset search plus settling).
+    crossover_hold_s
+        The glute share must stay >= 0.5 this long after the crossover (s).
+    crossover_hz
+        Zero-phase smoothing (Hz) of the envelopes the glute share is computed from.
+    crossover_lead_s
+        The crossover is searched from this long before movement onset (the EMG leads the
+        movement by the electromechanical delay) to the top.
+    """
+
+    placements: tuple[str, ...]
+    unit: str
+    mode: str
+    levels: RestLevels
+    bottom_rest_s: float
+    params: ActivationParams = field(default_factory=ActivationParams)
+    antagonists: dict[str, str] = field(default_factory=dict)
+    cocontraction_pairs: tuple[tuple[str, str], ...] = ()
+    pre_s: float = 1.0
+    crossover_hold_s: float = 0.1
+    crossover_hz: float = 6.0
+    crossover_lead_s: float = 0.15
+
+    def __post_init__(self) -> None:
+        check_option(self.mode, "mode", REP_SOURCES)
+        names = tuple(self.placements)
+        for agonist, antagonist in list(self.antagonists.items()) + list(self.cocontraction_pairs):
+            channel_index(names, agonist, "an agonist/antagonist pair")
+            channel_index(names, antagonist, "an agonist/antagonist pair")
+        object.__setattr__(self, "placements", names)
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """Metric -> why it cannot be computed for this session (empty when all can)."""
+        out = {}
+        try:
+            handover_channels(self.placements)
+        except ValueError as err:
+            out["handover"] = str(err)
+        if not channels_with_role(self.placements, "glute"):
+            out["eccentric_hold"] = (
+                f"eccentric hold needs a glute channel; found: {', '.join(self.placements)}"
+            )
+        if self.mode == "emg":
+            out["stall"] = "stall needs a hip or segment angle (no IMU worn: reps found from EMG)"
+            out["crossover_hip_deg"] = "the crossover hip angle needs an IMU (reps found from EMG)"
+        return out
 
 
 @dataclass(frozen=True)
-class RepSummary:
+class RepData:
+    """One finished rep's data.
+
+    ``phases``: ``start``, ``top``, ``eccentric``, ``bottom``, ``end`` in s; ``envelope``
+    ``(n, ch)`` normalised envelope (zero-phase offline, or delay-corrected live) with sample 0
+    at ``t0`` (s) and rate ``fs``; ``angle`` ``(m,)`` deg at ``angle_fs`` from ``angle_t0``
+    (None in EMG-only mode).
+    """
+
     index: int
-    start_s: float
-    concentric_s: float
+    phases: dict[str, float]
+    envelope: np.ndarray
+    fs: float
+    t0: float
+    angle: np.ndarray | None = None
+    angle_fs: float | None = None
+    angle_t0: float = 0.0
+    set_index: int = 0
+    partial: bool = False
+    rom_deg: float = float("nan")
+
+
+@dataclass(frozen=True)
+class RepResult:
+    """Every metric of one rep. Levels in ``unit``; onset times in ms from movement onset."""
+
+    index: int
+    set_index: int
+    mode: str
+    unit: str
+    partial: bool
     rom_deg: float
-    muscles: dict[str, MuscleRep]
+    phases: dict[str, float]
+    muscles: dict[str, MuscleActivation]
+    relaxation: dict[str, Relaxation]
+    handover: Handover | None
+    eccentric_hold_pct: dict[str, float]
+    cocontraction_pct: dict[str, float]
+
+    @property
+    def start_s(self) -> float:
+        """Movement onset (s)."""
+        return self.phases["start"]
+
+    @property
+    def concentric_s(self) -> float:
+        """Duration of the concentric phase (s)."""
+        return self.phases["top"] - self.phases["start"]
 
 
-def longest_run(mask: np.ndarray) -> int:
-    """Length of the longest run of True in a 1-D boolean array."""
-    if not mask.any():
-        return 0
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return int(np.max(np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)))
-
-
-def typical_bottom_rest_s(reps: list[Rep], fs: float, default_s: float = 2.0) -> float:
+def typical_bottom_rest_s(reps: Sequence[Rep], fs: float, default_s: float = 2.0) -> float:
     """Median time (s) from reaching the bottom to the next rep's start, over the reps that
     have a next rep; ``default_s`` when none does."""
     rests = [(b.start - a.bottom) / fs for a, b in zip(reps[:-1], reps[1:], strict=True)]
     return float(np.median(rests)) if rests else default_s
 
 
-def summarise_reps(
-    reps: list[Rep],
-    angle_deg: np.ndarray,
-    angle_fs: float,
-    envelope_pct: np.ndarray,
+def rep_window_s(phases: dict[str, float], ctx: SessionContext) -> tuple[float, float]:
+    """``(begin, end)`` (s) of the data :func:`analyse_rep` needs for a rep."""
+    end = min(phases["end"], phases["bottom"] + ctx.bottom_rest_s)
+    return phases["start"] - ctx.pre_s, max(end, phases["bottom"])
+
+
+def analyse_rep(data: RepData, ctx: SessionContext) -> RepResult:
+    """All per-rep metrics of one finished rep (see the modules of :mod:`myoflow.analysis`)."""
+    fs = check_rate(data.fs)
+    env_raw = as_signal(data.envelope, "envelope")
+    if env_raw.shape[1] != len(ctx.placements):
+        raise ValueError(
+            f"envelope has {env_raw.shape[1]} channel(s) but the context has {len(ctx.placements)} placements"
+        )
+    ph, t0, p = data.phases, data.t0, ctx.params
+    env = analysis_envelope(env_raw, fs, p)
+    acts = muscle_activation(env, fs, t0, ph["start"], ph["top"], ph["bottom"], ctx.levels, p)
+    bottom_window = (ph["bottom"], max(ph["bottom"], min(ph["end"], ph["bottom"] + ctx.bottom_rest_s)))
+    relax = relaxation(env, fs, t0, bottom_window, ctx.levels.mean, ctx.levels.rest_threshold, p.min_gap_s)
+    names = ctx.placements
+    relax_map = dict(zip(names, relax, strict=True))
+    for agonist, antagonist in ctx.antagonists.items():
+        c, a = names.index(agonist), names.index(antagonist)
+        r = relax_map[agonist]
+        if not r.relaxed:
+            continue
+        relax_s = _relaxed_from(env[:, c], fs, t0, r.gaps_s[0][0], ctx.levels.rest_threshold[c])
+        cue = antagonist_cue(env[:, a], fs, t0, relax_s, float(ctx.levels.onset_threshold[a]), antagonist)
+        relax_map[agonist] = _with_cue(r, cue)
+    handover = None
+    if "handover" not in ctx.unavailable:
+        smooth = analysis_envelope(env_raw, fs, replace(p, detection_hz=ctx.crossover_hz))
+        handover = _handover(data, smooth, acts, ctx)
+    glutes = channels_with_role(names, "glute")
+    hold = eccentric_hold(env, fs, t0, ph["start"], ph["top"], ph["eccentric"], ph["bottom"])
+    cci = {
+        f"{a}/{b}": cocontraction_in_window(
+            env[:, names.index(a)], env[:, names.index(b)], fs, t0, ph["start"], ph["bottom"]
+        )
+        for a, b in ctx.cocontraction_pairs
+    }
+    return RepResult(
+        index=data.index,
+        set_index=data.set_index,
+        mode=ctx.mode,
+        unit=ctx.unit,
+        partial=data.partial,
+        rom_deg=data.rom_deg,
+        phases=dict(ph),
+        muscles=dict(zip(names, acts, strict=True)),
+        relaxation=relax_map,
+        handover=handover,
+        eccentric_hold_pct={names[c]: float(hold[c]) for c in glutes},
+        cocontraction_pct=cci,
+    )
+
+
+def analyse_reps(
+    reps: Sequence[Rep],
+    rep_fs: float,
+    envelope: np.ndarray,
     emg_fs: float,
-    placements: tuple[str, ...],
-    onsets: list[np.ndarray],
-    rest_threshold_pct: np.ndarray,
-    emg_delay_s: float = 0.0,
-    min_gap_s: float = 0.2,
-) -> list[RepSummary]:
-    """Summarise each rep.
+    ctx: SessionContext,
+    angle: np.ndarray | None = None,
+    angle_fs: float | None = None,
+    emg_t0: float = 0.0,
+    angle_t0: float = 0.0,
+) -> list[RepResult]:
+    """:func:`analyse_rep` for every rep of a whole session, from whole arrays.
 
     Parameters
     ----------
-    reps
-        Reps with indices into ``angle_deg`` (:func:`myoflow.analysis.reps.segment_reps`).
-    angle_deg, angle_fs
-        Flexion angle ``(n_angle,)`` in degrees and its rate in Hz; both streams start at the
-        same time.
-    envelope_pct, emg_fs
-        Envelope ``(n_emg, n_channels)`` in % MVC and its rate in Hz.
-    placements
-        One muscle name per envelope channel.
-    onsets
-        Per channel, ``(k, 2)`` onset/offset sample indices into the envelope.
-    rest_threshold_pct
-        ``(n_channels,)`` rest threshold in % MVC.
-    emg_delay_s
-        Delay of the envelope behind the muscle (a causal filter's group delay): the windows
-        read from the envelope are shifted by it. Onset times are not: a low threshold is
-        crossed at the foot of the envelope's rise, well before the delay of its middle
-        (measured on the synthetic sessions: median error 12-18 ms uncorrected).
+    reps, rep_fs
+        Reps with indices at ``rep_fs`` Hz (the angle's rate, or the EMG's in EMG-only mode),
+        on a clock starting at ``angle_t0`` (or ``emg_t0`` in EMG-only mode).
+    envelope, emg_fs
+        ``(n, ch)`` normalised envelope and its rate; sample 0 at ``emg_t0`` (s). For a causal
+        (live) envelope pass ``emg_t0`` minus its delay.
+    angle, angle_fs
+        ``(m,)`` flexion angle (deg) and its rate; None in EMG-only mode.
     """
-    shift = int(round(emg_delay_s * emg_fs))
-    n_emg = envelope_pct.shape[0]
-    rest_s = typical_bottom_rest_s(reps, angle_fs)
-    min_gap = int(round(min_gap_s * emg_fs))
+    emg_fs, rep_fs = check_rate(emg_fs, "emg_fs"), check_rate(rep_fs, "rep_fs")
+    env = as_signal(envelope, "envelope")
+    clock = emg_t0 if angle is None else angle_t0
     out = []
-    for i, rep in enumerate(reps):
-        t = rep.times(angle_fs)
-
-        def idx(seconds: float) -> int:
-            return int(np.clip(round(seconds * emg_fs) + shift, 0, n_emg))
-
-        active = envelope_pct[idx(t["start"]) : idx(t["bottom"])]
-        bottom = envelope_pct[idx(t["bottom"]) : idx(min(t["end"], t["bottom"] + rest_s))]
-        muscles = {}
-        for c, name in enumerate(placements):
-            on_times = onsets[c][:, 0] / emg_fs
-            window = on_times[(on_times >= t["start"] - 0.5) & (on_times <= t["top"])]
-            below = bottom[:, c] < rest_threshold_pct[c]
-            muscles[name] = MuscleRep(
-                peak_pct=float(active[:, c].max()) if active.size else float("nan"),
-                onset_ms=float((window[0] - t["start"]) * 1000.0) if window.size else None,
-                bottom_min_pct=float(bottom[:, c].min()) if bottom.size else float("nan"),
-                relaxed=longest_run(below) >= min_gap,
-            )
-        rom = float(np.ptp(angle_deg[rep.start : rep.bottom + 1]))
-        out.append(RepSummary(i + 1, t["start"], t["top"] - t["start"], rom, muscles))
+    for k, rep in enumerate(reps):
+        phases = rep.times(rep_fs, clock)
+        begin, end = rep_window_s(phases, ctx)
+        i0 = int(np.clip(np.floor((begin - emg_t0) * emg_fs), 0, env.shape[0]))
+        i1 = int(np.clip(np.ceil((end - emg_t0) * emg_fs) + 1, i0, env.shape[0]))
+        ang = None
+        if angle is not None and angle_fs is not None:
+            j0 = int(np.clip(np.floor((begin - angle_t0) * angle_fs), 0, len(angle)))
+            j1 = int(np.clip(np.ceil((end - angle_t0) * angle_fs) + 1, j0, len(angle)))
+            ang = (np.asarray(angle, dtype=np.float64)[j0:j1], angle_t0 + j0 / angle_fs)
+        data = RepData(
+            index=k + 1,
+            phases=phases,
+            envelope=env[i0:i1],
+            fs=emg_fs,
+            t0=emg_t0 + i0 / emg_fs,
+            angle=None if ang is None else ang[0],
+            angle_fs=angle_fs if ang is not None else None,
+            angle_t0=0.0 if ang is None else ang[1],
+            set_index=rep.set_index,
+            partial=rep.partial,
+            rom_deg=rep.rom,
+        )
+        out.append(analyse_rep(data, ctx))
     return out
+
+
+def _handover(data: RepData, env: np.ndarray, acts: list[MuscleActivation], ctx: SessionContext) -> Handover:
+    glute, hams = handover_channels(ctx.placements)
+    ph, fs, t0 = data.phases, data.fs, data.t0
+    g, h = np.nanmean(env[:, glute], axis=1), np.nanmean(env[:, hams], axis=1)
+    thr = ctx.levels.onset_threshold
+    active = (g > np.mean(thr[glute])) | (h > np.mean(thr[hams]))
+    cross = find_crossover(
+        g, h, fs, t0, ph["start"] - ctx.crossover_lead_s, ph["top"], active, ctx.crossover_hold_s
+    )
+    hip = pct = None
+    stall = None
+    if cross is not None:
+        pct = 100.0 * (cross - ph["start"]) / max(ph["top"] - ph["start"], 1e-9)
+    if data.angle is not None and data.angle_fs is not None:
+        if cross is not None:
+            times = data.angle_t0 + np.arange(data.angle.size) / data.angle_fs
+            hip = float(np.interp(cross, times, data.angle))
+        stall = find_stall(
+            data.angle, data.angle_fs, data.angle_t0, ph["start"], ph["top"], g + h, fs, t0, cross
+        )
+
+    def earliest(group: list[int]) -> float | None:
+        onsets = [acts[c].onset_ms for c in group if acts[c].onset_ms is not None]
+        return min(onsets) if onsets else None
+
+    return Handover(
+        hamstring_onset_ms=earliest(hams),
+        glute_onset_ms=earliest(glute),
+        crossover_s=cross,
+        crossover_ms=None if cross is None else (cross - ph["start"]) * 1000.0,
+        crossover_hip_deg=hip,
+        crossover_pct=pct,
+        stall=stall,
+    )
+
+
+def _relaxed_from(col: np.ndarray, fs: float, t0: float, gap_start_s: float, threshold: float) -> float:
+    """Start (s) of the below-threshold run that holds the first gap: when the muscle let go."""
+    runs = true_runs(col < threshold)
+    i = int(round((gap_start_s - t0) * fs))
+    hit = runs[(runs[:, 0] <= i) & (runs[:, 1] > i)]
+    return t0 + (hit[0, 0] if hit.size else i) / fs
+
+
+def _with_cue(r: Relaxation, cue: AntagonistCue) -> Relaxation:
+    return replace(r, antagonist=cue)

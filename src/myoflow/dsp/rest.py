@@ -50,6 +50,6 @@ def quietest_baseline(
     coarse = usable[::stride].astype(np.float64)
     k = max(1, win // stride)
     csum = np.cumsum(np.vstack([np.zeros((1, env.shape[1])), coarse]), axis=0)
-    starts = np.argmin(csum[k:] - csum[:-k], axis=0) * stride
+    starts = np.minimum(np.argmin(csum[k:] - csum[:-k], axis=0) * stride, usable.shape[0] - win)
     rest = np.stack([usable[s : s + win, c] for c, s in enumerate(starts)], axis=1).astype(np.float64)
     return Baseline(mean=rest.mean(axis=0), sd=rest.std(axis=0))

@@ -16,6 +16,8 @@ Metadata changed during the session (notes, MVC references) is recorded as an ev
 
 At :meth:`Recorder.close` the live file is rewritten compressed next to itself, verified and
 renamed over the original (see :func:`myoflow.storage.recover.finalise`).
+The writer thread itself (the open live file, its flushes and the free-space checks) lives in
+:mod:`myoflow.storage._sink`; per-sample times become anchors in :mod:`myoflow.storage._timemap`.
 """
 
 from __future__ import annotations
@@ -32,24 +34,22 @@ from typing import Any
 import numpy as np
 
 from myoflow.storage import schema
+from myoflow.storage._sink import STOP as _STOP
+from myoflow.storage._sink import LiveFile as _Sink
+from myoflow.storage._sink import RecorderWriteError, as_stored_raw, run_writer
+from myoflow.storage._timemap import TimeMap as _TimeMap  # noqa: F401 - kept importable from here
 from myoflow.storage.schema import (
-    ClockAnchor, DeviceInfo, RecordingError, SessionMetadata, StreamSpec,
+    ClockAnchor,
+    DeviceInfo,
+    RecordingError,
+    SessionMetadata,
+    StreamSpec,
 )
 from myoflow.stream import Event, Gap, StreamInfo
 
 __all__ = ["Recorder", "RecorderWriteError"]
 
 log = logging.getLogger(__name__)
-
-_STOP = ("stop",)
-#: Buffered bytes that force a flush before the interval is up (bounds the writer's memory).
-_MAX_BUFFERED_BYTES = 32 * 1024 * 1024
-#: Space kept free on the disk (and under the file size limit) so the file can still be closed.
-_RESERVE_BYTES = 1024 * 1024
-
-
-class RecorderWriteError(RecordingError):
-    """Writing the recording failed (disk full, folder read-only, file removed...)."""
 
 
 class Recorder:
@@ -153,10 +153,8 @@ class Recorder:
             raise ValueError(f"{self.path}: add at least one stream before start()")
         if self.clock is None:
             self.clock = ClockAnchor(time.monotonic(), time.time())
-        sink = _Sink(self.path, list(self._specs.values()), self.clock, self.metadata,
-                     self.overwrite)
-        self._thread = threading.Thread(target=self._run, args=(sink,), name="myoflow-recorder",
-                                        daemon=True)
+        sink = _Sink(self.path, list(self._specs.values()), self.clock, self.metadata, self.overwrite)
+        self._thread = threading.Thread(target=self._run, args=(sink,), name="myoflow-recorder", daemon=True)
         self._thread.start()
 
     def __enter__(self) -> Recorder:
@@ -202,7 +200,7 @@ class Recorder:
         """
         with self._lock:
             spec, nxt = self._check_stream(stream)
-            arr = _as_raw(raw, spec)
+            arr = as_stored_raw(raw, spec)
             t = np.array(times, dtype=np.float64, copy=True).reshape(-1)
             if t.shape[0] != arr.shape[0]:
                 raise ValueError(
@@ -214,8 +212,14 @@ class Recorder:
                 return True
             packet = None
             if host_time is not None:
-                packet = (nxt[1], index, n, _or_unknown(counter), _or_unknown(device_time_ns),
-                          float(host_time))
+                packet = (
+                    nxt[1],
+                    index,
+                    n,
+                    _or_unknown(counter),
+                    _or_unknown(device_time_ns),
+                    float(host_time),
+                )
             item = ("block", stream, nxt[1], arr, t, packet)
             ok = self._put(item, overflow=(stream, index, nxt[1], n, t[0], t[-1]))
             nxt[0] += n
@@ -228,8 +232,9 @@ class Recorder:
         with self._lock:
             spec, nxt = self._check_stream(gap.stream.name)
             self._check_index(gap.stream.name, nxt, gap.start_index)
-            if gap.n_missing is not None and (not isinstance(gap.n_missing, (int, np.integer))
-                                              or gap.n_missing < 0):
+            if gap.n_missing is not None and (
+                not isinstance(gap.n_missing, (int, np.integer)) or gap.n_missing < 0
+            ):
                 raise ValueError(f"gap.n_missing must be None or >= 0, got {gap.n_missing!r}")
             reason = schema.encode_fixed(gap.reason, schema.REASON_BYTES, "gap reason")
             missing = schema.UNKNOWN if gap.n_missing is None else int(gap.n_missing)
@@ -240,8 +245,7 @@ class Recorder:
     def write_event(self, event: Event) -> None:
         """Record an event (rep boundary, phase, cue, marker, calibration segment)."""
         kind = schema.encode_fixed(event.kind, schema.KIND_BYTES, "event kind")
-        record = {"kind": event.kind, "label": event.label, "stream": event.stream,
-                  "data": event.data}
+        record = {"kind": event.kind, "label": event.label, "stream": event.stream, "data": event.data}
         text = schema.to_json(record, f"event {event.kind!r}").encode("utf-8")
         with self._lock:
             self._check_running()
@@ -365,8 +369,11 @@ class Recorder:
         if self.dropped_blocks == 0 or not self._pending:
             log.warning(
                 "%s: recorder queue full (%d items), dropping samples of %r from index %d; "
-                "they are recorded as a 'recorder overflow' gap", self.path,
-                self._queue.maxsize, name, index,
+                "they are recorded as a 'recorder overflow' gap",
+                self.path,
+                self._queue.maxsize,
+                name,
+                index,
             )
         self.dropped_blocks += 1
         self.dropped_samples += n
@@ -378,313 +385,14 @@ class Recorder:
                     self._pending[i] = ("gap", name, (g[0], g[1], g[2] + n, g[3], float(t1), g[5]))
                     return
                 break
-        self._pending.append(("gap", name, (index, row, n, float(t0), float(t1),
-                                            b"recorder overflow")))
+        self._pending.append(("gap", name, (index, row, n, float(t0), float(t1), b"recorder overflow")))
 
     def _run(self, sink: _Sink) -> None:
-        next_flush = time.monotonic() + self.flush_interval
-        get = self._queue.get_nowait
-        try:
-            stop = False
-            while not stop:
-                self._wake.wait(max(0.0, next_flush - time.monotonic()))
-                self._wake.clear()
-                while True:
-                    try:
-                        item = get()
-                    except queue.Empty:
-                        break
-                    if item is _STOP:
-                        stop = True
-                    elif item[0] == "flush":
-                        sink.flush()
-                        item[1].set()
-                    else:
-                        sink.add(item)
-                        if sink.buffered_bytes > _MAX_BUFFERED_BYTES:
-                            sink.flush()
-                if time.monotonic() >= next_flush:
-                    sink.flush()
-                    next_flush = time.monotonic() + self.flush_interval
-            sink.flush()
-            sink.close()
-        except Exception as exc:  # report any failure to the producers, with the path
-            if isinstance(exc, RecordingError):
-                self._error = exc
-            else:
-                self._error = RecorderWriteError(self.path, _describe_failure(exc))
-            log.error("%s", self._error)
-            sink.abandon(clean=isinstance(exc, RecordingError))
-            _release_waiters(self._queue)
+        run_writer(sink, self._queue, self._wake, self.flush_interval, self._fail)
 
-
-def _release_waiters(q: queue.Queue[tuple[Any, ...]]) -> None:
-    """Empty the queue after a failure so that no producer waits on a dead writer."""
-    while True:
-        try:
-            item = q.get_nowait()
-        except queue.Empty:
-            return
-        if item[0] == "flush":
-            item[1].set()
-
-
-def _describe_failure(exc: BaseException) -> str:
-    text = str(exc)
-    if getattr(exc, "errno", None) == 28 or "No space left" in text or "errno = 28" in text:
-        what = "the disk is full (no space left on device)"
-    elif getattr(exc, "errno", None) == 27 or "File too large" in text or "errno = 27" in text:
-        what = "the file size limit was reached (file too large)"
-    else:
-        what = f"{type(exc).__name__}: {text}"
-    return (f"writing the recording failed: {what}; everything flushed before stays readable "
-            "(open it, or run 'myoflow recover' to finalise it)")
+    def _fail(self, error: RecordingError) -> None:
+        self._error = error
 
 
 def _or_unknown(value: int | None) -> int:
     return schema.UNKNOWN if value is None else int(value)
-
-
-def _as_raw(raw: np.ndarray, spec: StreamSpec) -> np.ndarray:
-    arr = np.asarray(raw)
-    name = spec.info.name
-    if arr.ndim != 2 or arr.shape[1] != spec.info.n_channels:
-        raise ValueError(
-            f"stream {name!r}: raw must have shape (n_samples, {spec.info.n_channels}), "
-            f"got {arr.shape}"
-        )
-    dtype = spec.raw_dtype
-    if arr.dtype == dtype or np.can_cast(arr.dtype, dtype, "safe"):
-        return np.array(arr, dtype=dtype, order="C", copy=True)
-    if dtype.kind in "iu" and arr.dtype.kind in "iu" and arr.size:
-        info = np.iinfo(dtype)
-        lo, hi = int(arr.min()), int(arr.max())
-        if lo < info.min or hi > info.max:
-            raise ValueError(
-                f"stream {name!r}: raw values span [{lo}, {hi}], outside the stream's raw dtype "
-                f"{dtype} [{info.min}, {info.max}]"
-            )
-        return np.array(arr, dtype=dtype, order="C", copy=True)
-    if dtype.kind == "f" and arr.dtype.kind in "iuf":
-        return np.array(arr, dtype=dtype, order="C", copy=True)
-    raise ValueError(f"stream {name!r}: raw dtype {arr.dtype} cannot be stored as {dtype}")
-
-
-# ------------------------------------------------------------------------ writer thread
-
-
-class _StreamBuffer:
-    """What the writer thread holds for one stream between flushes."""
-
-    def __init__(self, spec: StreamSpec, group: Any) -> None:
-        self.spec = spec
-        # dataset handles stay open: closing one per flush would hide write errors in __del__
-        self.ds = {name: group[name] for name in (schema.RAW, *schema.TABLES)}
-        self.raw: list[np.ndarray] = []
-        # runs of contiguous rows: (first row, time arrays, starts right after a gap)
-        self.runs: list[tuple[int, list[np.ndarray], bool]] = []
-        self.after_gap = False
-        self.packets: list[tuple[Any, ...]] = []
-        self.gaps: list[tuple[Any, ...]] = []
-        self.timemap = _TimeMap()
-
-    def add_block(self, row: int, raw: np.ndarray, times: np.ndarray) -> None:
-        if not self.runs or self.after_gap:
-            self.runs.append((row, [], self.after_gap))
-            self.after_gap = False
-        self.raw.append(raw)
-        self.runs[-1][1].append(times)
-
-    def clear(self) -> None:
-        self.raw, self.runs, self.packets, self.gaps = [], [], [], []
-
-
-class _Sink:
-    """The open live file and the buffers of the writer thread."""
-
-    def __init__(self, path: Path, specs: list[StreamSpec], clock: ClockAnchor,
-                 metadata: SessionMetadata, overwrite: bool) -> None:
-        import h5py
-
-        self.path = path
-        try:
-            flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
-            os.close(os.open(path, flags, 0o644))
-        except OSError as exc:
-            raise RecorderWriteError(path, f"cannot create the recording file: {exc.strerror}") from exc
-        try:
-            self.file = h5py.File(path, "w", libver=("v110", "v110"))
-            schema.write_layout(self.file, state="live", clock=clock, metadata=metadata,
-                                specs=specs)
-            self.file.swmr_mode = True
-        except (OSError, ValueError) as exc:
-            raise RecorderWriteError(path, f"cannot create the recording file: {exc}") from exc
-        streams = self.file[schema.STREAMS]
-        self.buffers = {s.info.name: _StreamBuffer(s, streams[schema.stream_key(s.info.name)])
-                        for s in specs}
-        self.events: list[tuple[float, bytes, bytes]] = []
-        events = self.file[schema.EVENTS]
-        self.event_table = events[schema.EVENT_TABLE]
-        self.event_json = events[schema.EVENT_JSON]
-        self.buffered_bytes = 0
-
-    def add(self, item: tuple[Any, ...]) -> None:
-        if item[0] == "block":
-            _, name, row, raw, times, packet = item
-            b = self.buffers[name]
-            b.add_block(row, raw, times)
-            if packet is not None:
-                b.packets.append(packet)
-            self.buffered_bytes += raw.nbytes + times.nbytes
-        elif item[0] == "gap":
-            b = self.buffers[item[1]]
-            b.gaps.append(item[2])
-            b.after_gap = True
-        elif item[0] == "event":
-            self.events.append(item[1:])
-
-    def check_space(self) -> None:
-        """Refuse to write when the disk or the file size limit leaves too little room.
-
-        HDF5 handles a failed write badly (later closes can crash the process), so running out
-        of space is detected before writing, keeping a reserve to close the file cleanly.
-        """
-        import resource
-
-        need = self.buffered_bytes + _RESERVE_BYTES + 64 * 1024 * 4 * len(self.buffers)
-        st = os.statvfs(self.path.parent)
-        free = st.f_bavail * st.f_frsize
-        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-        if limit != resource.RLIM_INFINITY:
-            free = min(free, limit - os.path.getsize(self.path))
-            full = "the file size limit (RLIMIT_FSIZE) is nearly reached"
-        if free < need:
-            if limit == resource.RLIM_INFINITY or st.f_bavail * st.f_frsize < need:
-                full = "the disk is full"
-            raise RecorderWriteError(
-                self.path, f"writing the recording stopped: {full} ({free} bytes left, the next "
-                f"write needs about {need}); everything written before stays readable (open it, "
-                "or run 'myoflow recover' to finalise it)"
-            )
-
-    def flush(self) -> None:
-        self.check_space()
-        for b in self.buffers.values():
-            if b.raw:
-                _append(b.ds[schema.RAW], np.concatenate(b.raw))
-            if b.packets:
-                _append(b.ds[schema.PACKETS], np.array(b.packets, dtype=schema.PACKET_DTYPE))
-            if b.gaps:
-                _append(b.ds[schema.GAPS], np.array(b.gaps, dtype=schema.GAP_DTYPE))
-            ds = b.ds[schema.TIME_MAP]
-            for row0, times, after_gap in b.runs:
-                if after_gap:
-                    b.timemap.seg = None
-                replace, anchors = b.timemap.add_run(row0, np.concatenate(times))
-                if replace is not None:
-                    ds[ds.shape[0] - 1] = replace
-                _append(ds, anchors)
-            b.clear()
-        if self.events:
-            table, blob = self.event_table, self.event_json
-            offset = blob.shape[0]
-            rows = []
-            for t, kind, text in self.events:
-                rows.append((t, kind, offset, len(text)))
-                offset += len(text)
-            _append(blob, np.frombuffer(b"".join(e[2] for e in self.events), dtype=np.uint8))
-            _append(table, np.array(rows, dtype=schema.EVENT_DTYPE))
-            self.events = []
-        self.buffered_bytes = 0
-        self.file.flush()
-
-    def close(self) -> None:
-        self.file.close()
-
-    def abandon(self, clean: bool) -> None:
-        """Close the file after a failure.
-
-        After a failed HDF5 write, closing would retry the write and can crash the process
-        later; the file descriptor is first pointed at /dev/null so the library closes without
-        touching the file, which keeps what the last successful flush put there.
-        """
-        try:
-            if not clean:
-                null = os.open(os.devnull, os.O_RDWR)
-                os.dup2(null, self.file.id.get_vfd_handle())
-                os.close(null)
-            self.file.close()
-        except Exception:  # the file is already damaged; what was flushed stays on disk
-            log.debug("closing %s after a failure also failed", self.path, exc_info=True)
-
-
-def _append(ds: Any, data: np.ndarray) -> None:
-    if len(data) == 0:
-        return
-    n = ds.shape[0]
-    ds.resize(n + len(data), axis=0)
-    ds[n:] = data
-
-
-class _TimeMap:
-    """Turn per-sample times into piecewise-linear (row, time) anchors, merged across flushes.
-
-    Every time given is reproduced by linear interpolation between anchors to within
-    ``TIME_TOLERANCE_S``: anchors are placed where the second difference of the times is not
-    zero, then wherever interpolation still misses. Between flushes the open last segment is
-    extended (its last anchor rewritten) when the new times lie on it, using an upper bound of
-    the error of the samples already written, so long drift-fitted runs stay a few anchors.
-    """
-
-    tol = schema.TIME_TOLERANCE_S / 2
-
-    def __init__(self) -> None:
-        # open last segment: row/time of its start and end (the last anchor written), max error
-        self.seg: tuple[int, float, int, float, float] | None = None
-
-    def add_run(self, row0: int, t: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-        """Anchors of ``t`` (times of rows ``row0...``); first item: a new value for the last
-        anchor already written (None: keep it)."""
-        idx = self._anchor_idx(t)
-        seg, replace, merged, skip = self.seg, None, None, 0
-        contiguous = seg is not None and seg[2] == row0 - 1
-        if contiguous and seg[0] < seg[2]:
-            ra, ta, rb, tb, err = seg
-            j = int(idx[1]) if len(idx) > 1 else 0
-            slope = (t[j] - ta) / (row0 + j - ra)
-            old = err + abs(ta + slope * (rb - ra) - tb)
-            new = np.abs(ta + slope * (row0 + np.arange(j + 1) - ra) - t[: j + 1]).max()
-            if max(old, new) <= self.tol:
-                replace = np.array((row0 + j, t[j]), dtype=schema.TIME_MAP_DTYPE)
-                merged = (ra, ta, row0 + j, float(t[j]), float(max(old, new)))
-                skip = min(2, len(idx))
-        emit = idx[skip:]
-        anchors = np.empty(len(emit), dtype=schema.TIME_MAP_DTYPE)
-        anchors["row"] = row0 + emit
-        anchors["time"] = t[emit]
-        if len(emit) == 0:
-            self.seg = merged
-        elif len(idx) >= 2:
-            i0, i1 = int(idx[-2]), int(idx[-1])
-            line = np.interp(np.arange(i0, i1 + 1), [i0, i1], [t[i0], t[i1]])
-            self.seg = (row0 + i0, float(t[i0]), row0 + i1, float(t[i1]),
-                        float(np.abs(line - t[i0 : i1 + 1]).max()))
-        elif contiguous:
-            self.seg = (seg[2], seg[3], row0, float(t[0]), 0.0)
-        else:
-            self.seg = (row0, float(t[0]), row0, float(t[0]), 0.0)
-        return replace, anchors
-
-    def _anchor_idx(self, t: np.ndarray) -> np.ndarray:
-        n = t.shape[0]
-        if n <= 2:
-            return np.arange(n)
-        bends = np.flatnonzero(np.abs(np.diff(t, 2)) > self.tol / 4) + 1
-        idx = np.unique(np.concatenate(([0], bends, [n - 1])))
-        x = np.arange(n)
-        for _ in range(4):
-            miss = np.flatnonzero(np.abs(np.interp(x, idx, t[idx]) - t) > self.tol)
-            if miss.size == 0:
-                return idx
-            idx = np.union1d(idx, miss)
-        return x

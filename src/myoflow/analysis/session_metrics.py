@@ -1,0 +1,194 @@
+"""Offline metrics of a whole session from arrays: reps, per-rep results, per-set summaries.
+
+``analyse_arrays(envelope, emg_fs, placements, mvc, movement, angle_fs)`` normalises the
+envelopes (% MVC, or % session peak without an MVC), finds the reps from the movement angle
+(or, with no IMU, from the prime movers' EMG, flagged ``mode == "emg"``), builds the
+:class:`~myoflow.analysis.rep_summary.SessionContext` and runs
+:func:`~myoflow.analysis.rep_summary.analyse_rep` on every rep. Pass the zero-phase envelope
+(:func:`myoflow.dsp.pipeline.envelope_offline`): no delay to correct. Recordings, the report
+format and the command line are built on top of this elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from myoflow._checks import as_signal, check_rate
+from myoflow.analysis.activation import ActivationParams, analysis_envelope, normalise, rest_levels
+from myoflow.analysis.placement import antagonist_of, parse_placement, prime_movers
+from myoflow.analysis.relaxation import sustained_tension_share
+from myoflow.analysis.rep_summary import (
+    RepResult,
+    SessionContext,
+    analyse_reps,
+    rep_window_s,
+    typical_bottom_rest_s,
+)
+from myoflow.analysis.reps import MovementAngle, Rep, segment_reps, segment_reps_emg
+from myoflow.dsp.onsets import Baseline
+
+
+@dataclass(frozen=True)
+class SetSummary:
+    """One set: its reps (1-based indices), time span (s), and per muscle the sustained
+    tension share (0-1, :func:`~myoflow.analysis.relaxation.sustained_tension_share`) and the
+    share of its reps judged relaxed (0-1)."""
+
+    index: int
+    reps: tuple[int, ...]
+    span_s: tuple[float, float]
+    sustained_tension_share: dict[str, float]
+    relaxed_share: dict[str, float]
+
+
+@dataclass(frozen=True)
+class SessionMetrics:
+    """Everything :func:`analyse_arrays` found; ``rep_source`` says what the reps came from."""
+
+    context: SessionContext
+    rep_source: str
+    reps: list[Rep]
+    results: list[RepResult]
+    sets: list[SetSummary]
+
+
+def default_antagonists(placements: Sequence[str]) -> dict[str, str]:
+    """Each glute, hamstring, abductor or adductor channel -> its placed antagonist, if any."""
+    out = {}
+    for p in placements:
+        if parse_placement(p).role in ("glute", "hamstring", "abductor", "adductor"):
+            other = antagonist_of(placements, p)
+            if other is not None:
+                out[p] = other
+    return out
+
+
+def build_context(
+    analysis_env: np.ndarray,
+    emg_fs: float,
+    placements: Sequence[str],
+    unit: str,
+    reps: Sequence[Rep],
+    rep_fs: float,
+    mode: str,
+    params: ActivationParams | None = None,
+    baseline: Baseline | None = None,
+    antagonists: dict[str, str] | None = None,
+    cocontraction_pairs: Sequence[tuple[str, str]] = (),
+) -> SessionContext:
+    """The session context from its normalised analysis envelope ``(n, ch)`` and its reps.
+
+    ``antagonists`` defaults to :func:`default_antagonists`; ``baseline`` to each channel's
+    quietest second (:func:`~myoflow.analysis.activation.rest_levels`).
+    """
+    params = params or ActivationParams()
+    levels = rest_levels(analysis_env, emg_fs, params, baseline)
+    return SessionContext(
+        placements=tuple(placements),
+        unit=unit,
+        mode=mode,
+        levels=levels,
+        bottom_rest_s=typical_bottom_rest_s(list(reps), rep_fs),
+        params=params,
+        antagonists=default_antagonists(placements) if antagonists is None else dict(antagonists),
+        cocontraction_pairs=tuple(tuple(p) for p in cocontraction_pairs),
+    )
+
+
+def analyse_arrays(
+    envelope: np.ndarray,
+    emg_fs: float,
+    placements: Sequence[str],
+    mvc: np.ndarray | None = None,
+    movement: MovementAngle | None = None,
+    angle_fs: float | None = None,
+    params: ActivationParams | None = None,
+    baseline: Baseline | None = None,
+    antagonists: dict[str, str] | None = None,
+    cocontraction_pairs: Sequence[tuple[str, str]] = (),
+) -> SessionMetrics:
+    """Reps, per-rep metrics and set summaries of one session.
+
+    Parameters
+    ----------
+    envelope
+        ``(n, ch)`` zero-phase envelope in physical units (uV), sample 0 at time 0.
+    emg_fs
+        Its rate in Hz.
+    placements
+        Muscle per channel (``glute_max_r``, ``biceps_femoris_r``, ...).
+    mvc
+        ``(ch,)`` MVC references in the envelope's unit; None: % of session peak.
+    movement, angle_fs
+        Flexion angle (:func:`~myoflow.analysis.reps.movement_angle`) at ``angle_fs`` Hz
+        starting at time 0; None: EMG-only mode.
+    params, baseline, antagonists, cocontraction_pairs
+        See :func:`build_context`.
+    """
+    emg_fs = check_rate(emg_fs, "emg_fs")
+    env = as_signal(envelope, "envelope")
+    if env.shape[1] != len(placements):
+        raise ValueError(
+            f"envelope has {env.shape[1]} channel(s) but {len(placements)} placements were given"
+        )
+    params = params or ActivationParams()
+    norm = normalise(env, emg_fs, mvc)
+    analysis = analysis_envelope(norm.envelope, emg_fs, params)
+    if movement is None:
+        reps = segment_reps_emg(analysis, emg_fs, prime_movers(placements))
+        rep_fs, mode, source = emg_fs, "emg", "EMG only (prime movers' envelope; no IMU worn)"
+        angle = None
+    else:
+        if angle_fs is None:
+            raise ValueError("angle_fs (Hz) is needed with a movement angle")
+        rep_fs = check_rate(angle_fs, "angle_fs")
+        reps = segment_reps(movement.angle_deg, rep_fs)
+        mode, source, angle = movement.source, movement.description, movement.angle_deg
+    ctx = build_context(
+        analysis,
+        emg_fs,
+        placements,
+        norm.unit,
+        reps,
+        rep_fs,
+        mode,
+        params,
+        baseline,
+        antagonists,
+        cocontraction_pairs,
+    )
+    results = analyse_reps(
+        reps, rep_fs, norm.envelope, emg_fs, ctx, angle, rep_fs if angle is not None else None
+    )
+    sets = set_summaries(results, analysis, emg_fs, 0.0, ctx)
+    return SessionMetrics(ctx, source, list(reps), results, sets)
+
+
+def set_summaries(
+    results: Sequence[RepResult], analysis_env: np.ndarray, emg_fs: float, emg_t0: float, ctx: SessionContext
+) -> list[SetSummary]:
+    """Per-set summaries from the reps' results and the session's analysis envelope ``(n, ch)``
+    (sample 0 at ``emg_t0`` s)."""
+    env = as_signal(analysis_env, "analysis_env")
+    out = []
+    for s in sorted({r.set_index for r in results}):
+        members = [r for r in results if r.set_index == s]
+        span = (members[0].phases["start"], rep_window_s(members[-1].phases, ctx)[1])
+        starts = [r.phases["start"] for r in members]
+        share, relaxed = {}, {}
+        for c, name in enumerate(ctx.placements):
+            share[name] = sustained_tension_share(
+                env[:, c],
+                emg_fs,
+                emg_t0,
+                span,
+                starts,
+                float(ctx.levels.rest_threshold[c]),
+                ctx.params.min_gap_s,
+            )
+            relaxed[name] = float(np.mean([r.relaxation[name].relaxed for r in members]))
+        out.append(SetSummary(s, tuple(r.index for r in members), span, share, relaxed))
+    return out
