@@ -18,6 +18,8 @@ from myoflow import __version__
 #: subcommand -> one-line help
 COMMANDS: dict[str, str] = {
     "demo": "synthesise a glute-bridge session, stream it through the signal core, print each rep",
+    "scan": "list Bluetooth LE devices in range and the strap profiles they match",
+    "stream": "stream straps (or --virtual ones) and report samples, gaps, loss and rates",
     "import": "import a CSV/UCI/OpenSignals/OpenBCI/BrainFlow/XDF recording into a myoflow .h5",
     "export": "export a recording to CSV files or NWB",
     "info": "describe a recording: streams, rates, loss, gaps, events, metadata (--json: one JSON object)",

@@ -8,7 +8,7 @@ gap ``start_index`` has jumped by the gap's size.
 
 A protocol subclass only says what one packet tells about loss and sample positions: its
 :meth:`Timebase._account` returns a :class:`Step`. The four protocols (Ganglion, DIY, Polar,
-Myo) live in :mod:`myoflow.devices.timebases`; importing them from this module still works.
+Myo) live in :mod:`myoflow.devices.timebases`.
 Everything else is the same for all protocols and lives here.
 
 The drift fit (:class:`~myoflow.devices.clockfit.ClockFit`) follows the lower envelope of the
@@ -26,7 +26,6 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -36,9 +35,6 @@ from myoflow.devices.codec import Packet
 from myoflow.stream import Block, Gap, StreamInfo
 
 __all__ = ["Step", "Timebase"]
-
-#: The protocol classes moved to :mod:`myoflow.devices.timebases`; still importable from here.
-_MOVED = frozenset({"DiyTimebase", "GanglionTimebase", "MyoTimebase", "PolarTimebase"})
 
 Converter = Callable[[Packet], np.ndarray]
 _DELAY_ALPHA = 0.02  # smoothing of the typical arrival delay used to size unknown gaps
@@ -276,12 +272,3 @@ class Timebase:
         while self._history and self._history[0][0] < h - self.history_s:
             self._history.popleft()
         return out
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy: myoflow.devices.timebases imports Timebase from here.
-    if name in _MOVED:
-        from myoflow.devices import timebases
-
-        return getattr(timebases, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,401 @@
+"""From notification bytes to :class:`Block` and :class:`Gap`: one strap's decoding, no I/O.
+
+:class:`StrapDecoder` is what the ingest's consumer task calls for every notification it takes
+from the queue: ``feed(host_time, char_uuid, data)`` decodes the bytes with the profile's codec,
+routes the :class:`~myoflow.devices.codec.Packet` to the timebase of each stream it carries and
+returns the blocks and gaps, already in physical units (the profile's ``scale``, or the codec's
+own conversion when the device reports its factor in band). Malformed bytes are counted
+(``Timebase.count_corrupt``) and skipped; they never raise.
+
+Routing rules, from the profile:
+
+* one :mod:`~myoflow.devices.timebase` per stream, chosen by the protocol;
+* streams that share a packet kind and pick ``columns`` of it (Myo IMU: quaternion, accel,
+  gyro) share one timebase, so their blocks carry identical times and indices;
+* the Ganglion accelerometer (one axis per packet, chosen by the packet ID) is assembled from
+  the EMG packets: one ``(x, y, z)`` sample per ten packets, timed by the EMG timebase.
+
+Being a plain object with explicit state, it is tested and benchmarked without Bluetooth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from myoflow.devices import ganglion
+from myoflow.devices.codec import DecodeError, Packet
+from myoflow.devices.profiles import DeviceProfile, StreamSpec
+from myoflow.devices.timebase import Timebase
+from myoflow.devices.timebases import DiyTimebase, GanglionTimebase, MyoTimebase, PolarTimebase
+from myoflow.stream import Block, Gap, StreamInfo
+
+__all__ = ["StrapDecoder", "StreamStats", "resolve_placements"]
+
+TIMEBASES: dict[str, type[Timebase]] = {
+    "diy": DiyTimebase,
+    "ganglion": GanglionTimebase,
+    "myo": MyoTimebase,
+    "polar_pmd": PolarTimebase,
+}
+Output = list[Block | Gap]
+Placements = Mapping[str, Sequence[str] | Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class StreamStats:
+    """What one stream delivered so far. Rates in Hz, loss in % of packets over the last 5 s."""
+
+    stream: str
+    nominal_rate: float
+    effective_rate: float
+    samples: int
+    packets: int
+    gaps: int
+    lost_samples: int
+    unknown_gaps: int
+    corrupt: int
+    loss_percent_5s: float
+
+
+def resolve_placements(
+    spec: StreamSpec, given: Sequence[str] | Mapping[str, str] | None
+) -> tuple[str, ...] | None:
+    """One placement per channel of ``spec`` from a sequence, or a ``channel -> placement`` map.
+
+    Channels a mapping leaves out are placed ``"unknown"``. Raises ``ValueError`` naming the
+    stream and the channel labels when the placements do not fit.
+    """
+    if given is None:
+        return None
+    if isinstance(given, Mapping):
+        unknown = sorted(set(given) - set(spec.channels))
+        if unknown:
+            raise ValueError(
+                f"placements for stream {spec.name!r}: unknown channel(s) {unknown}; "
+                f"its channels are {list(spec.channels)}"
+            )
+        return tuple(str(given.get(ch, "unknown")) for ch in spec.channels)
+    out = tuple(str(p) for p in given)
+    if len(out) != len(spec.channels):
+        raise ValueError(
+            f"placements for stream {spec.name!r}: expected {len(spec.channels)} (one per channel "
+            f"{list(spec.channels)}), got {len(out)}"
+        )
+    return out
+
+
+class _Route:
+    """One timebase, the packet kind it takes, and the streams cut out of its blocks."""
+
+    def __init__(
+        self, timebase: Timebase, outputs: list[tuple[StreamInfo, np.ndarray | None, float]]
+    ) -> None:
+        self.timebase = timebase
+        self.outputs = outputs  # (stream, columns or None, scale applied after the timebase)
+        self.width = timebase.stream.n_channels
+        self.gaps = 0
+
+    def push(self, packet: Packet, host_time: float) -> Output:
+        fs = packet.meta.get("fs_hz")  # a self-describing packet (DIY) must match the profile
+        if fs is not None and fs != self.timebase.stream.rate:
+            self.timebase.count_corrupt()
+            return []
+        if packet.n_channels != self.width:
+            if self.outputs[0][1] is None or packet.n_channels < self.width:
+                self.timebase.count_corrupt()  # a packet that does not fit the profile
+                return []
+            packet = Packet(
+                packet.kind, packet.samples[:, : self.width], packet.counter, packet.device_time_ns
+            )
+        out = self.timebase.push(packet, host_time)
+        if len(self.outputs) == 1 and self.outputs[0][1] is None:
+            self.gaps += sum(isinstance(x, Gap) for x in out)
+            return out
+        split: Output = []
+        for item in out:
+            for stream, cols, scale in self.outputs:
+                if isinstance(item, Gap):
+                    split.append(
+                        Gap(stream, item.start_index, item.n_missing, item.t_start, item.t_end, item.reason)
+                    )
+                else:
+                    data = item.data if cols is None else item.data[:, cols]
+                    split.append(Block(stream, data * np.float32(scale), item.times, item.start_index))
+            self.gaps += isinstance(item, Gap)
+        return split
+
+
+class _GanglionAccel:
+    """Ganglion accelerometer: axes z, y, x ride in packets with ID % 10 == 0, 1, 2.
+
+    A sample is emitted when the x axis arrives and z and y came in the two packets just before
+    it; it takes the time of the last EMG sample of that packet and the index of its group of
+    ten packets (20 EMG samples). Incomplete groups are lost samples: the next sample after them
+    comes behind a :class:`Gap` (``n_missing=None`` if the EMG loss in between was unknown).
+    """
+
+    def __init__(self, stream: StreamInfo, scale: float) -> None:
+        self.stream, self.scale = stream, float(scale)
+        self._axes: dict[str, float] = {}
+        self._group: int | None = None
+        self._unknown = False
+        self._last_t: float | None = None
+        self.next_index = 0
+        self.samples = self.gaps = 0
+
+    def update(self, packet: Packet, emg: Output) -> Output:
+        for item in emg:
+            if isinstance(item, Gap) and item.n_missing is None:
+                self._unknown = True
+        axis = packet.meta.get("accel_axis")
+        block = emg[-1] if emg and isinstance(emg[-1], Block) else None
+        if axis is None or block is None:
+            return []
+        pos = int(packet.counter) % 10
+        group = block.start_index - 2 * pos
+        if group != self._group:
+            self._group, self._axes = group, {}
+        g = ganglion.accel_g(axis, int(packet.meta["accel_raw"])) / ganglion.ACCEL_G_PER_COUNT * self.scale
+        self._axes[axis] = g
+        if axis != "x" or len(self._axes) < 3:
+            return []
+        index = max(self.next_index, round(group / 20))
+        t = float(block.times[-1])
+        out: Output = []
+        if index > self.next_index:
+            t_start = self._last_t + 1.0 / self.stream.rate if self._last_t is not None else t
+            n = None if self._unknown else index - self.next_index
+            out.append(
+                Gap(self.stream, self.next_index, n, min(t_start, t), t, "loss (Ganglion axis packets)")
+            )
+            self.gaps += 1
+        self._unknown = False
+        data = np.array([[self._axes["x"], self._axes["y"], self._axes["z"]]], dtype=np.float32)
+        out.append(Block(self.stream, data, np.array([t]), index))
+        self.next_index, self._last_t = index + 1, t
+        self.samples += 1
+        return out
+
+
+class StrapDecoder:
+    """Decode one strap's notifications into blocks and gaps, per its profile.
+
+    Parameters
+    ----------
+    profile
+        The strap's :class:`~myoflow.devices.profiles.DeviceProfile`.
+    device_name
+        Prefix of the stream names (``"<device_name>/<stream>"``), unique within a session.
+    placements
+        Optional ``stream name -> placements``: a sequence with one placement per channel, or
+        a mapping ``channel label -> placement`` (see :func:`resolve_placements`).
+    stream_options
+        Optional ``stream name -> timebase options`` that override ``timebase_options`` for
+        that stream's timebase (e.g. a wider ``bin_s`` for the H10's sparse ECG frames).
+    **timebase_options
+        Passed to every :class:`~myoflow.devices.timebase.Timebase` (``window_s``, ...).
+
+    Attributes
+    ----------
+    streams : dict of str to StreamInfo
+        The streams this strap delivers, by the profile's stream name.
+    corrupt : int
+        Notifications that failed to decode.
+    """
+
+    def __init__(
+        self,
+        profile: DeviceProfile,
+        device_name: str,
+        placements: Placements | None = None,
+        stream_options: Mapping[str, Mapping[str, Any]] | None = None,
+        **timebase_options: Any,
+    ) -> None:
+        placements = dict(placements or {})
+        stream_options = dict(stream_options or {})
+        names = [s.name for s in profile.streams]
+        for what, given in (("placements", placements), ("stream_options", stream_options)):
+            unknown = sorted(set(given) - set(names))
+            if unknown:
+                raise ValueError(
+                    f"{what} name unknown stream(s) {unknown}; profile {profile.name!r} has {names}"
+                )
+        if profile.protocol not in TIMEBASES:
+            raise ValueError(f"profile {profile.name!r}: no timebase for protocol {profile.protocol!r}")
+        self.profile = profile
+        self.codec = profile.codec
+        self.streams = {
+            s.name: s.stream_info(device_name, resolve_placements(s, placements.get(s.name)))
+            for s in profile.streams
+        }
+        self.corrupt = 0
+        self._routes: dict[str, list[tuple[str, _Route]]] = {}
+        self._by_stream: dict[str, _Route] = {}
+        self._accel: _GanglionAccel | None = None
+        self._control = {c.uuid for c in profile.characteristics if c.role == "control_point"}
+        self._build(device_name, timebase_options, stream_options)
+
+    # ------------------------------------------------------------------ set-up
+    def _build(self, device_name: str, options: dict[str, Any], per_stream: dict[str, Any]) -> None:
+        cls = TIMEBASES[self.profile.protocol]
+        groups: dict[tuple[tuple[str, ...], str], list[StreamSpec]] = {}
+        for spec in self.profile.streams:
+            if self.profile.protocol == "ganglion" and spec.kind == "acc":
+                self._accel = _GanglionAccel(self.streams[spec.name], spec.scale)
+                continue
+            key = (
+                (spec.characteristics, spec.packet_kind)
+                if spec.columns is not None
+                else (spec.characteristics, spec.name)
+            )
+            groups.setdefault(key, []).append(spec)
+        for specs in groups.values():
+            first = specs[0]
+            if len(specs) == 1 and first.columns is None:
+                info = self.streams[first.name]
+                convert = None if first.in_band_scale else _scaled(first.scale)
+                outputs: list[tuple[StreamInfo, np.ndarray | None, float]] = [(info, None, 1.0)]
+            else:
+                rates = {s.rate for s in specs}
+                if len(rates) != 1:
+                    raise ValueError(
+                        f"profile {self.profile.name!r}: streams {[s.name for s in specs]} share "
+                        f"{first.packet_kind!r} packets but have different rates {sorted(rates)}"
+                    )
+                width = 1 + max(max(s.columns or (0,)) for s in specs)
+                info = StreamInfo(
+                    f"{device_name}/{first.packet_kind}",
+                    first.kind,
+                    first.rate,
+                    tuple(f"col{i}" for i in range(width)),
+                    unit="count",
+                )
+                in_band = all(s.in_band_scale for s in specs)  # the codec converts, or counts
+                convert = None if in_band else _scaled(1.0)
+                outputs = [
+                    (self.streams[s.name], np.asarray(s.columns), 1.0 if s.in_band_scale else s.scale)
+                    for s in specs
+                ]
+            timebase = cls(info, convert=convert, **{**options, **per_stream.get(first.name, {})})
+            timebase.kinds = frozenset({first.packet_kind})
+            route = _Route(timebase, outputs)
+            for s in specs:
+                self._by_stream[s.name] = route
+            for uuid in first.characteristics:
+                self._routes.setdefault(uuid, []).append((first.packet_kind, route))
+
+    # ------------------------------------------------------------------ public
+    @property
+    def data_characteristics(self) -> tuple[str, ...]:
+        """UUIDs of the characteristics whose notifications carry samples."""
+        return tuple(self._routes)
+
+    @property
+    def timebases(self) -> dict[str, Timebase]:
+        """The timebase behind each stream (shared by streams cut from one packet kind)."""
+        return {name: route.timebase for name, route in self._by_stream.items()}
+
+    def feed(self, host_time: float, char_uuid: str, data: bytes | bytearray) -> Output:
+        """Decode one notification received at ``host_time`` (host s) on ``char_uuid``.
+
+        Returns the blocks and gaps it completes, in order (possibly none). A notification that
+        does not decode is counted as corrupt and gives nothing.
+        """
+        routes = self._routes.get(char_uuid)
+        if not routes:
+            if char_uuid in self._control:
+                self._control_point(data)
+            return []
+        try:
+            packet = self.codec.decode(data)
+        except DecodeError:
+            self.corrupt += 1
+            routes[0][1].timebase.count_corrupt()
+            return []
+        out: Output = []
+        for kind, route in routes:
+            if packet.kind == kind:
+                got = route.push(packet, host_time)
+                out += got
+                if self._accel is not None:
+                    out += self._accel.update(packet, got)
+        return out
+
+    def _control_point(self, data: bytes | bytearray) -> None:
+        """A start answer carrying a conversion FACTOR (Polar PMD) sets it for its streams."""
+        parse = getattr(self.codec, "parse_control_point", None)
+        if parse is None:
+            return
+        try:
+            answer = parse(data)
+            settings = answer.settings() if getattr(answer, "op", None) == 2 and answer.ok else {}
+        except DecodeError:
+            self.corrupt += 1
+            return
+        factor = next((v[0] for k, v in settings.items() if getattr(k, "name", "") == "FACTOR" and v), None)
+        if factor is not None:
+            kind = self.codec.Measurement(answer.measurement).name.lower()
+            self.set_factor(kind, factor)
+
+    def restart(self, host_time: float) -> None:
+        """The link came back at ``host_time``: the samples missed become one gap per stream."""
+        for route in {id(r): r for r in self._by_stream.values()}.values():
+            route.timebase.restart(host_time)
+
+    def set_factor(self, packet_kind: str, factor: float) -> None:
+        """Use the device's conversion ``factor`` (Polar FACTOR) for streams of ``packet_kind``."""
+        for name, route in self._by_stream.items():
+            tb = route.timebase
+            if isinstance(tb, PolarTimebase) and self.profile.stream(name).packet_kind == packet_kind:
+                tb.factor = float(factor)
+
+    def stats(self, window_s: float = 5.0) -> dict[str, StreamStats]:
+        """Per-stream counts, rates and loss, by the profile's stream name."""
+        out: dict[str, StreamStats] = {}
+        for name, info in self.streams.items():
+            route = self._by_stream.get(name)
+            if route is None:
+                out[name] = self._accel_stats(info, window_s)
+                continue
+            tb = route.timebase
+            out[name] = StreamStats(
+                stream=info.name,
+                nominal_rate=tb.nominal_rate,
+                effective_rate=tb.effective_rate,
+                samples=tb.received_samples,
+                packets=tb.received_packets,
+                gaps=route.gaps,
+                lost_samples=tb.lost_samples,
+                unknown_gaps=tb.unknown_gaps,
+                corrupt=tb.corrupt_packets,
+                loss_percent_5s=tb.loss_percent(window_s),
+            )
+        return out
+
+    def _accel_stats(self, info: StreamInfo, window_s: float) -> StreamStats:
+        acc = self._accel
+        assert acc is not None
+        emg = next(iter(self._by_stream.values())).timebase
+        return StreamStats(
+            stream=info.name,
+            nominal_rate=info.rate,
+            effective_rate=emg.effective_rate / emg.nominal_rate * info.rate,
+            samples=acc.samples,
+            packets=acc.samples,
+            gaps=acc.gaps,
+            lost_samples=max(0, acc.next_index - acc.samples),
+            unknown_gaps=0,
+            corrupt=0,
+            loss_percent_5s=emg.loss_percent(window_s),
+        )
+
+
+def _scaled(scale: float):
+    factor = float(scale)
+    if factor == 1.0:
+        return lambda packet: packet.samples
+    return lambda packet: packet.samples * factor
