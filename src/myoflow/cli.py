@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "info": "describe a recording: streams, rates, loss, gaps, events, metadata (--json: one JSON object)",
     "recover": "turn a recording left by a killed recorder into a valid, finalised file",
     "replay": "replay a recording through the live signal core (real time, --speed X or --fast)",
+    "analyze": "analyse a recording: reps, phases, activation, relaxation, handover, co-contraction (--json, --csv, --plot)",
 }
 
 

@@ -38,3 +38,16 @@ def test_any_length_gives_full_windows() -> None:
         env[-110:, 1] = 1.0 + rng.normal(0, 0.01, 110)  # the quietest window sits at the very end
         base = quietest_baseline(env, fs, window_s=1.0, skip_s=0.0)
         assert base.mean[1] == pytest.approx(1.0, abs=0.01)
+
+
+def test_windows_with_lost_samples_are_never_chosen() -> None:
+    fs = 100.0
+    rng = np.random.default_rng(4)
+    env = 5.0 + rng.normal(0, 0.5, (2000, 1))
+    env[900:1000] = 0.5 + rng.normal(0, 0.05, (100, 1))  # quiet, but lost samples every 0.4 s
+    env[900:1000:40] = np.nan
+    env[1500:1600] = 2.0 + rng.normal(0, 0.05, (100, 1))  # the quietest window without a gap
+    base = quietest_baseline(env, fs, window_s=0.5)
+    assert base.mean[0] == pytest.approx(2.0, abs=0.1)
+    with pytest.raises(ValueError, match="no 1.0 s window without lost samples"):
+        quietest_baseline(np.where(np.arange(300)[:, None] % 50 == 0, np.nan, env[:300]), fs)

@@ -30,6 +30,7 @@ import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
 from myoflow._checks import as_signal, check_positive, check_range, check_rate
+from myoflow.analysis._nan import interpolate_nan
 from myoflow.dsp.normalise import mvc_reference
 from myoflow.dsp.onsets import Baseline, OnsetParams, detect_onsets
 from myoflow.dsp.rest import quietest_baseline
@@ -102,7 +103,10 @@ def normalise(
 
 
 def analysis_envelope(envelope: np.ndarray, fs: float, params: ActivationParams | None = None) -> np.ndarray:
-    """Square root of the zero-phase low-passed power of ``envelope`` ``(n, ch)``; float32."""
+    """Square root of the zero-phase low-passed power of ``envelope`` ``(n, ch)``; float32.
+
+    Lost samples (NaN) stay NaN; for the filter they are bridged by linear interpolation, so
+    the envelope next to a gap is not dragged towards zero."""
     fs = check_rate(fs)
     params = params or ActivationParams()
     env = as_signal(envelope, "envelope", dtype=np.float64)
@@ -110,7 +114,7 @@ def analysis_envelope(envelope: np.ndarray, fs: float, params: ActivationParams 
     sos = butter(2, cutoff, fs=fs, output="sos")
     if env.shape[0] <= 3 * (2 * len(sos) + 1):
         return env.astype(np.float32)
-    power = sosfiltfilt(sos, np.nan_to_num(env) ** 2, axis=0)
+    power = sosfiltfilt(sos, interpolate_nan(env) ** 2, axis=0)
     out = np.sqrt(np.maximum(power, 0.0))
     out[~np.isfinite(env)] = np.nan
     return np.ascontiguousarray(out, dtype=np.float32)

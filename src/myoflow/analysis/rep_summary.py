@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from myoflow._checks import as_signal, check_option, check_rate
+from myoflow.analysis._nan import mean_over_columns
 from myoflow.analysis.activation import (
     ActivationParams,
     MuscleActivation,
@@ -298,7 +299,7 @@ def analyse_reps(
 def _handover(data: RepData, env: np.ndarray, acts: list[MuscleActivation], ctx: SessionContext) -> Handover:
     glute, hams = handover_channels(ctx.placements)
     ph, fs, t0 = data.phases, data.fs, data.t0
-    g, h = np.nanmean(env[:, glute], axis=1), np.nanmean(env[:, hams], axis=1)
+    g, h = mean_over_columns(env[:, glute]), mean_over_columns(env[:, hams])
     thr = ctx.levels.onset_threshold
     active = (g > np.mean(thr[glute])) | (h > np.mean(thr[hams]))
     cross = find_crossover(

@@ -37,6 +37,7 @@ import numpy as np
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
 from myoflow._checks import as_signal, check_positive, check_range, check_rate
+from myoflow.analysis._nan import interpolate_nan, mean_over_columns
 
 #: How the reps were found: both IMUs (hip angle), one IMU (its segment angle), or the EMG.
 REP_SOURCES = ("hip", "segment", "emg")
@@ -149,7 +150,7 @@ def segment_reps(
     a = _angle(angle_deg, "angle_deg")
     if a.size < 3 or not np.isfinite(a).any():
         return []
-    a = smooth_trace(_fill_nan(a), fs, smooth_hz)
+    a = smooth_trace(interpolate_nan(a), fs, smooth_hz)
     lo, hi = np.percentile(a, [2.0, 98.0])
     span = hi - lo
     if span < min_range_deg:
@@ -224,7 +225,7 @@ def segment_reps_emg(
     cols = list(range(env.shape[1])) if channels is None else list(channels)
     if not cols or env.shape[0] < 3:
         return []
-    drv = smooth_trace(_fill_nan(np.nanmean(env[:, cols], axis=1)), fs, smooth_hz)
+    drv = smooth_trace(interpolate_nan(mean_over_columns(env[:, cols])), fs, smooth_hz)
     lo, hi = np.percentile(drv, [1.0, 99.0])
     if not hi > lo:
         return []
@@ -331,13 +332,3 @@ def _forward_fill(marks: np.ndarray) -> np.ndarray:
     idx = np.where(marks != 0, np.arange(marks.size), 0)
     np.maximum.accumulate(idx, out=idx)
     return np.where((idx == 0) & (marks[0] == 0), 0, marks[idx])
-
-
-def _fill_nan(a: np.ndarray) -> np.ndarray:
-    bad = ~np.isfinite(a)
-    if not bad.any():
-        return a
-    good = np.flatnonzero(~bad)
-    out = a.copy()
-    out[bad] = np.interp(np.flatnonzero(bad), good, a[good])
-    return out

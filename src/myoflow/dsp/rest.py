@@ -3,7 +3,8 @@
 Onset detection (Hodges & Bui) compares the envelope with the mean and SD of the same envelope
 at rest. Live sessions start with a rest period; recordings made elsewhere often do not say when
 the muscle rested, so :func:`quietest_baseline` uses, per channel, the ``window_s`` window with
-the lowest mean envelope (ignoring ``skip_s`` at both ends, where filters settle).
+the lowest mean envelope (ignoring ``skip_s`` at both ends, where filters settle). Windows that
+touch lost samples (NaN) are never chosen.
 """
 
 from __future__ import annotations
@@ -49,7 +50,13 @@ def quietest_baseline(
     stride = max(1, win // 50)
     coarse = usable[::stride].astype(np.float64)
     k = max(1, win // stride)
-    csum = np.cumsum(np.vstack([np.zeros((1, env.shape[1])), coarse]), axis=0)
-    starts = np.minimum(np.argmin(csum[k:] - csum[:-k], axis=0) * stride, usable.shape[0] - win)
+    lost = ~np.isfinite(coarse)
+    csum = np.cumsum(np.vstack([np.zeros((1, env.shape[1])), np.where(lost, 0.0, coarse)]), axis=0)
+    n_lost = np.cumsum(np.vstack([np.zeros((1, env.shape[1]), np.int64), lost]), axis=0)
+    means = np.where(n_lost[k:] - n_lost[:-k] > 0, np.inf, csum[k:] - csum[:-k])
+    if np.isinf(means.min(axis=0)).any():
+        bad = int(np.flatnonzero(np.isinf(means.min(axis=0)))[0])
+        raise ValueError(f"channel {bad} has no {window_s} s window without lost samples for a rest baseline")
+    starts = np.minimum(np.argmin(means, axis=0) * stride, usable.shape[0] - win)
     rest = np.stack([usable[s : s + win, c] for c, s in enumerate(starts)], axis=1).astype(np.float64)
-    return Baseline(mean=rest.mean(axis=0), sd=rest.std(axis=0))
+    return Baseline(mean=np.nanmean(rest, axis=0), sd=np.nanstd(rest, axis=0))

@@ -1,0 +1,376 @@
+"""The analysis report: per rep, per set and per session results, as JSON and CSV.
+
+:func:`myoflow.analysis.analyze.analyze` returns a :class:`Report`. It wraps the metric core's
+:class:`~myoflow.analysis.session_metrics.SessionMetrics` with what the recording said (file,
+streams, exercise, how the movement angle was made, what is missing) and turns it into
+
+* :meth:`Report.to_dict` / :meth:`Report.to_json`: the versioned JSON document
+  (``schema = "myoflow.analysis-report"``, :data:`SCHEMA_VERSION`), keys documented in
+  ``docs/analysis-report.md``. Units are in the key names (``_s``, ``_ms``, ``_deg``, ``_pct``,
+  ``_share`` 0-1); ``_pct`` levels are in ``session.level_unit`` (``% MVC`` or
+  ``% session peak``). Missing values (no onset, no crossover, NaN) are ``null``.
+* :meth:`Report.to_csv`: one row per rep (columns in the same document).
+* :meth:`Report.summary`: flat ``{metric: value}`` of the whole session (or one set), the
+  numbers :mod:`myoflow.analysis.retest` compares.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from myoflow.analysis.placement import parse_placement
+from myoflow.analysis.rep_summary import RepResult
+from myoflow.analysis.session_metrics import SessionMetrics
+
+SCHEMA = "myoflow.analysis-report"
+#: Bumped whenever a key changes meaning or disappears (added keys keep the version).
+SCHEMA_VERSION = 1
+_MUSCLE_FIELDS = ("peak_pct", "mean_pct", "onset_ms", "offset_ms", "time_above_s")
+
+
+@dataclass(frozen=True)
+class Signals:
+    """The arrays a report was computed from (kept for plotting; not part of the JSON).
+
+    ``envelope`` ``(n, ch)`` normalised zero-phase envelope in the session's level unit at
+    ``emg_fs`` Hz, sample 0 at session time 0; ``angle`` ``(m,)`` movement angle in deg at
+    ``angle_fs`` Hz from time 0 (None in EMG-only mode).
+    """
+
+    envelope: np.ndarray
+    emg_fs: float
+    angle: np.ndarray | None = None
+    angle_fs: float | None = None
+
+
+@dataclass
+class Report:
+    """Everything :func:`~myoflow.analysis.analyze.analyze` found in one recording.
+
+    Attributes
+    ----------
+    source
+        ``file``, ``subject_id``, ``exercise``, ``emg_streams``, ``movement_streams``,
+        ``start_utc``, ``t0_host_s`` (host-clock time of session time 0), ``duration_s``.
+    movement
+        ``source`` (``"hip"``, ``"segment"``, ``"knee"``, ``"emg"``), ``description``,
+        ``angle_rate_hz``, ``sign`` (+1, or -1 when the angle was negated).
+    metrics
+        The metric core's results; None when nothing could be analysed.
+    notes
+        What was assumed, repaired or missing, in words.
+    unavailable
+        Metric -> why it cannot be computed (e.g. ``"handover needs a hamstring and a glute
+        channel ..."``).
+    channels
+        Placement -> ``{"stream": name, "channel": label}`` of each EMG channel.
+    signals
+        The arrays behind the results, for :func:`myoflow.analysis.plot.plot_report`.
+    """
+
+    source: dict[str, Any]
+    movement: dict[str, Any]
+    metrics: SessionMetrics | None
+    notes: list[str] = field(default_factory=list)
+    unavailable: dict[str, str] = field(default_factory=dict)
+    channels: dict[str, dict[str, str]] = field(default_factory=dict)
+    emg_rate_hz: float | None = None
+    signals: Signals | None = None
+
+    @property
+    def reps(self) -> list[RepResult]:
+        """Per-rep results (empty when nothing was analysed)."""
+        return [] if self.metrics is None else list(self.metrics.results)
+
+    @property
+    def placements(self) -> tuple[str, ...]:
+        return () if self.metrics is None else self.metrics.context.placements
+
+    # ------------------------------------------------------------------ flat summaries
+
+    def summary(self, set_index: int | None = None) -> dict[str, float]:
+        """Flat per-metric summary of the session, or of one set (0-based ``set_index``).
+
+        Keys: ``n_reps``, ``rom_deg``, ``concentric_s``, ``eccentric_s`` (means),
+        ``<muscle>.peak_pct`` / ``.mean_pct`` / ``.time_above_s`` (means), ``<muscle>.onset_ms``
+        (median of the reps with an onset), ``<muscle>.relaxed_share`` (0-1),
+        ``<muscle>.bottom_min_pct`` (mean), ``crossover_ms`` / ``crossover_angle_deg`` /
+        ``crossover_pct`` (medians), ``crossover_share`` and ``stall_share`` (0-1 of reps),
+        ``<glute>.eccentric_hold_pct`` and ``<pair>.cocontraction_pct`` (means). A metric
+        with no value in any rep is NaN.
+        """
+        reps = [r for r in self.reps if set_index is None or r.set_index == set_index]
+        out: dict[str, float] = {"n_reps": float(len(reps))}
+        if not reps:
+            return out
+        out["rom_deg"] = _mean(r.rom_deg for r in reps)
+        out["concentric_s"] = _mean(r.concentric_s for r in reps)
+        out["eccentric_s"] = _mean(r.phases["bottom"] - r.phases["eccentric"] for r in reps)
+        for m in self.placements:
+            acts = [r.muscles[m] for r in reps]
+            out[f"{m}.peak_pct"] = _mean(a.peak_pct for a in acts)
+            out[f"{m}.mean_pct"] = _mean(a.mean_pct for a in acts)
+            out[f"{m}.time_above_s"] = _mean(a.time_above_s for a in acts)
+            out[f"{m}.onset_ms"] = _median(a.onset_ms for a in acts)
+            out[f"{m}.relaxed_share"] = _mean(float(r.relaxation[m].relaxed) for r in reps)
+            out[f"{m}.bottom_min_pct"] = _mean(r.relaxation[m].bottom_min_pct for r in reps)
+        hands = [r.handover for r in reps if r.handover is not None]
+        if hands:
+            out["crossover_ms"] = _median(h.crossover_ms for h in hands)
+            out["crossover_angle_deg"] = _median(h.crossover_hip_deg for h in hands)
+            out["crossover_pct"] = _median(h.crossover_pct for h in hands)
+            out["crossover_share"] = _mean(float(h.crossover_s is not None) for h in hands)
+            out["stall_share"] = _mean(float(h.stall is not None) for h in hands)
+        for m in reps[0].eccentric_hold_pct:
+            out[f"{m}.eccentric_hold_pct"] = _mean(r.eccentric_hold_pct[m] for r in reps)
+        for pair in reps[0].cocontraction_pct:
+            out[f"{pair}.cocontraction_pct"] = _mean(r.cocontraction_pct[pair] for r in reps)
+        return out
+
+    # ------------------------------------------------------------------ JSON
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document as plain Python objects (``None`` for missing values)."""
+        m = self.metrics
+        session: dict[str, Any] = {
+            "level_unit": None if m is None else m.context.unit,
+            "mode": self.movement.get("source"),
+            "rep_source": None if m is None else m.rep_source,
+            "emg_rate_hz": self.emg_rate_hz,
+            "angle_rate_hz": self.movement.get("angle_rate_hz"),
+            "n_reps": len(self.reps),
+            "n_sets": 0 if m is None else len(m.sets),
+            "muscles": {},
+            "bottom_rest_s": None if m is None else m.context.bottom_rest_s,
+            "antagonists": {} if m is None else dict(m.context.antagonists),
+            "unavailable": dict(self.unavailable),
+            "notes": list(self.notes),
+            "summary": self.summary(),
+        }
+        if m is not None:
+            lv = m.context.levels
+            for c, name in enumerate(m.context.placements):
+                session["muscles"][name] = {
+                    "role": parse_placement(name).role,
+                    **self.channels.get(name, {}),
+                    "rest_mean_pct": float(lv.mean[c]),
+                    "rest_sd_pct": float(lv.sd[c]),
+                    "rest_threshold_pct": float(lv.rest_threshold[c]),
+                    "onset_threshold_pct": float(lv.onset_threshold[c]),
+                }
+        sets = []
+        for s in [] if m is None else m.sets:
+            sets.append(
+                {
+                    "index": s.index,
+                    "reps": list(s.reps),
+                    "span_s": list(s.span_s),
+                    "sustained_tension_share": dict(s.sustained_tension_share),
+                    "relaxed_share": dict(s.relaxed_share),
+                    "summary": self.summary(s.index),
+                }
+            )
+        doc = {
+            "schema": SCHEMA,
+            "schema_version": SCHEMA_VERSION,
+            "source": dict(self.source),
+            "movement": dict(self.movement),
+            "session": session,
+            "sets": sets,
+            "reps": [rep_to_dict(r) for r in self.reps],
+        }
+        return _jsonable(doc)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text (strict: no NaN or Infinity)."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    # ------------------------------------------------------------------ CSV
+
+    def csv_columns(self) -> list[str]:
+        """Column names of :meth:`to_csv`, in order."""
+        cols = ["rep", "set_index", "partial", "level_unit", "rom_deg"]
+        cols += [f"{p}_s" for p in ("start", "top", "eccentric", "bottom", "end")]
+        cols += ["concentric_s", "top_hold_s", "eccentric_phase_s"]
+        for m in self.placements:
+            cols += [f"{m}.{f}" for f in _MUSCLE_FIELDS]
+            cols += [f"{m}.{f}" for f in ("relaxed", "bottom_min_pct", "bottom_min_x_rest", "longest_gap_s")]
+            cols += [f"{m}.threshold_pct", f"{m}.antagonist_cue", f"{m}.antagonist_lead_ms"]
+        reps = self.reps
+        if reps and reps[0].handover is not None:
+            cols += [
+                "hamstring_onset_ms",
+                "glute_onset_ms",
+                "crossover_s",
+                "crossover_ms",
+                "crossover_angle_deg",
+                "crossover_pct",
+                "stall_start_s",
+                "stall_duration_s",
+                "stall_angle_deg",
+                "stall_activation_drop_pct",
+            ]
+        if reps:
+            cols += [f"{m}.eccentric_hold_pct" for m in reps[0].eccentric_hold_pct]
+            cols += [f"{p}.cocontraction_pct" for p in reps[0].cocontraction_pct]
+        return cols
+
+    def to_csv(self) -> str:
+        """One row per rep; empty cells for missing values (header only when no reps)."""
+        buf = io.StringIO()
+        cols = self.csv_columns()
+        writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+        writer.writeheader()
+        unit = None if self.metrics is None else self.metrics.context.unit
+        for r in self.reps:
+            row: dict[str, Any] = {
+                "rep": r.index,
+                "set_index": r.set_index,
+                "partial": int(r.partial),
+                "level_unit": unit,
+                "rom_deg": r.rom_deg,
+                "concentric_s": r.concentric_s,
+                "top_hold_s": r.phases["eccentric"] - r.phases["top"],
+                "eccentric_phase_s": r.phases["bottom"] - r.phases["eccentric"],
+            }
+            row.update({f"{k}_s": v for k, v in r.phases.items()})
+            for m in self.placements:
+                act, rel = r.muscles[m], r.relaxation[m]
+                row.update({f"{m}.{f}": getattr(act, f) for f in _MUSCLE_FIELDS})
+                row[f"{m}.relaxed"] = int(rel.relaxed)
+                row[f"{m}.bottom_min_pct"] = rel.bottom_min_pct
+                row[f"{m}.bottom_min_x_rest"] = rel.bottom_min_x_rest
+                row[f"{m}.longest_gap_s"] = rel.longest_gap_s
+                row[f"{m}.threshold_pct"] = rel.threshold_pct
+                cue = rel.antagonist
+                row[f"{m}.antagonist_cue"] = None if cue is None else int(cue.cue)
+                row[f"{m}.antagonist_lead_ms"] = None if cue is None else cue.lead_ms
+            h = r.handover
+            if h is not None:
+                st = h.stall
+                row.update(
+                    {
+                        "hamstring_onset_ms": h.hamstring_onset_ms,
+                        "glute_onset_ms": h.glute_onset_ms,
+                        "crossover_s": h.crossover_s,
+                        "crossover_ms": h.crossover_ms,
+                        "crossover_angle_deg": h.crossover_hip_deg,
+                        "crossover_pct": h.crossover_pct,
+                        "stall_start_s": None if st is None else st.start_s,
+                        "stall_duration_s": None if st is None else st.duration_s,
+                        "stall_angle_deg": None if st is None else st.hip_deg,
+                        "stall_activation_drop_pct": None if st is None else st.activation_drop_pct,
+                    }
+                )
+            row.update({f"{m}.eccentric_hold_pct": v for m, v in r.eccentric_hold_pct.items()})
+            row.update({f"{p}.cocontraction_pct": v for p, v in r.cocontraction_pct.items()})
+            writer.writerow({k: _cell(row.get(k)) for k in cols})
+        return buf.getvalue()
+
+
+def rep_to_dict(r: RepResult) -> dict[str, Any]:
+    """One rep as in the JSON document (``reps[i]``); NaN left in (see :func:`_jsonable`)."""
+    ph = r.phases
+    relax = {}
+    for m, rel in r.relaxation.items():
+        cue = rel.antagonist
+        relax[m] = {
+            "relaxed": rel.relaxed,
+            "bottom_min_pct": rel.bottom_min_pct,
+            "bottom_min_x_rest": rel.bottom_min_x_rest,
+            "threshold_pct": rel.threshold_pct,
+            "gaps_s": [list(g) for g in rel.gaps_s],
+            "longest_gap_s": rel.longest_gap_s,
+            "window_s": list(rel.window_s),
+            "antagonist": None
+            if cue is None
+            else {"muscle": cue.antagonist, "cue": cue.cue, "lead_ms": cue.lead_ms, "peak_pct": cue.peak_pct},
+        }
+    h = r.handover
+    handover = None
+    if h is not None:
+        st = h.stall
+        handover = {
+            "hamstring_onset_ms": h.hamstring_onset_ms,
+            "glute_onset_ms": h.glute_onset_ms,
+            "crossover_s": h.crossover_s,
+            "crossover_ms": h.crossover_ms,
+            "crossover_angle_deg": h.crossover_hip_deg,
+            "crossover_pct": h.crossover_pct,
+            "stall": None
+            if st is None
+            else {
+                "start_s": st.start_s,
+                "end_s": st.end_s,
+                "duration_s": st.duration_s,
+                "angle_deg": st.hip_deg,
+                "min_speed_pct": st.min_speed_pct,
+                "activation_drop_pct": st.activation_drop_pct,
+                "from_crossover_s": st.from_crossover_s,
+            },
+        }
+    return {
+        "index": r.index,
+        "set_index": r.set_index,
+        "partial": r.partial,
+        "rom_deg": r.rom_deg,
+        "phases_s": dict(ph),
+        "durations_s": {
+            "concentric": ph["top"] - ph["start"],
+            "top_hold": ph["eccentric"] - ph["top"],
+            "eccentric": ph["bottom"] - ph["eccentric"],
+            "bottom_rest": ph["end"] - ph["bottom"],
+        },
+        "muscles": {m: {f: getattr(a, f) for f in _MUSCLE_FIELDS} for m, a in r.muscles.items()},
+        "relaxation": relax,
+        "handover": handover,
+        "eccentric_hold_pct": dict(r.eccentric_hold_pct),
+        "cocontraction_pct": dict(r.cocontraction_pct),
+    }
+
+
+def _finite(values: Iterable[float | None]) -> np.ndarray:
+    arr = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    return arr[np.isfinite(arr)]
+
+
+def _mean(values: Iterable[float | None]) -> float:
+    v = _finite(values)
+    return float(v.mean()) if v.size else float("nan")
+
+
+def _median(values: Iterable[float | None]) -> float:
+    v = _finite(values)
+    return float(np.median(v)) if v.size else float("nan")
+
+
+def _jsonable(x: Any) -> Any:
+    """Plain JSON types: numpy scalars to Python, tuples to lists, NaN and infinities to None."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        v = float(x)
+        return v if math.isfinite(v) else None
+    return x
+
+
+def _cell(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, (float, np.floating)):
+        return "" if not math.isfinite(float(v)) else f"{float(v):.6g}"
+    return v

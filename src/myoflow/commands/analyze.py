@@ -1,0 +1,130 @@
+"""Analyse a recording: reps and phases, activation per muscle, relaxation between reps,
+hip-extension handover, eccentric hold and co-contraction (see docs/analysis-report.md).
+
+The channels' placements (glute_max_r, biceps_femoris_r, ...) come from the recording; the
+movement angle from pelvis/thigh IMUs, a hip or knee angle stream, or (none worn) the EMG.
+Prints a short text report, or --json (the documented JSON report) or --csv (one row per rep);
+--plot also writes a PNG of envelopes, angle, phases, crossovers and relaxation windows.
+
+Exit code: 0 with results (metrics that lack channels are listed with the reason), 1 when the
+file cannot be read, 2 when nothing can be analysed (no EMG stream, or no complete rep; the
+report is still printed when there is one) or for invalid arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="a myoflow HDF5 recording (.h5)")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the JSON report")
+    out.add_argument("--csv", action="store_true", help="print one CSV row per rep")
+    parser.add_argument("--plot", metavar="PNG", help="also write a plot of the session to this PNG file")
+    parser.add_argument("--exercise", metavar="NAME", help="exercise name (default: from the recording)")
+    parser.add_argument(
+        "--angle",
+        choices=("auto", "imu", "angle", "emg"),
+        default="auto",
+        help="movement angle source (default auto: IMUs, then angle streams, then EMG only)",
+    )
+    parser.add_argument(
+        "--min-rep-frac",
+        type=float,
+        metavar="F",
+        help="a rep must extend the angle by this fraction of the range and return to half of it "
+        "(default 0.12; raise it, e.g. 0.35, when the rest position drifts between reps)",
+    )
+    parser.add_argument(
+        "--mains", type=float, choices=(50.0, 60.0), default=50.0, help="mains frequency, Hz (default 50)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from myoflow.analysis.analyze import NothingToAnalyse, analyze
+    from myoflow.storage.schema import RecordingError
+
+    where = "myoflow analyze"
+    try:
+        options = {} if args.min_rep_frac is None else {"min_rep_frac": args.min_rep_frac}
+        report = analyze(
+            args.file,
+            exercise=args.exercise,
+            angle_source=args.angle,
+            mains_hz=args.mains,
+            rep_options=options,
+        )
+    except NothingToAnalyse as exc:
+        print(f"{where}: {exc}", file=sys.stderr)
+        return 2
+    except RecordingError as exc:
+        print(f"{where}: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # e.g. --min-rep-frac out of range
+        print(f"{where}: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(report.to_json())
+    elif args.csv:
+        sys.stdout.write(report.to_csv())
+    else:
+        print(format_report(report))
+    if args.plot:
+        from myoflow.analysis.plot import plot_report
+
+        try:
+            plot_report(report, None, args.plot)
+        except OSError as exc:
+            print(f"{where}: cannot write the plot {args.plot}: {exc}", file=sys.stderr)
+            return 1
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    if not report.reps:
+        print(f"{where}: {args.file}: no complete rep found; nothing analysed", file=sys.stderr)
+        return 2
+    return 0
+
+
+def format_report(report: Any) -> str:
+    """A short human-readable report: session, what is missing, one line per rep and muscle."""
+    d = report.to_dict()
+    s, src = d["session"], d["source"]
+    lines = [
+        f"{src['file']}: {src['exercise'] or 'exercise not given'}, subject {src['subject_id'] or '-'}",
+        f"movement: {d['movement']['description']}",
+        f"{s['n_reps']} rep(s) in {s['n_sets']} set(s); levels in {s['level_unit']}",
+    ]
+    lines += [f"  note: {n}" for n in s["notes"]]
+    lines += [f"  not available: {k}: {v}" for k, v in s["unavailable"].items()]
+    for rep in d["reps"]:
+        dur = rep["durations_s"]
+        head = f"rep {rep['index']} (set {rep['set_index']}): concentric {dur['concentric']:.2f} s"
+        if rep["rom_deg"] is not None:
+            head += f", range {rep['rom_deg']:.0f} deg"
+        if rep["partial"]:
+            head += ", PARTIAL"
+        h = rep["handover"]
+        if h is not None:
+            if h["crossover_ms"] is None:
+                head += ", no crossover"
+            else:
+                head += f", crossover {h['crossover_ms']:+.0f} ms"
+                if h["crossover_angle_deg"] is not None:
+                    head += f" at {h['crossover_angle_deg']:.0f} deg"
+            if h["stall"] is not None:
+                head += f", stall {h['stall']['duration_s']:.2f} s"
+        lines.append(head)
+        for m, act in rep["muscles"].items():
+            rel = rep["relaxation"][m]
+            onset = "-" if act["onset_ms"] is None else f"{act['onset_ms']:+.0f} ms"
+            lines.append(
+                f"    {m:<22} peak {_num(act['peak_pct'])} mean {_num(act['mean_pct'])} onset {onset:>8}"
+                f"  {'relaxed' if rel['relaxed'] else 'NOT relaxed'} (min {_num(rel['bottom_min_pct'])})"
+            )
+    return "\n".join(lines)
+
+
+def _num(v: float | None) -> str:
+    return "   -" if v is None else f"{v:5.1f}"
