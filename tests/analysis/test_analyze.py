@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from myoflow.analysis.analyze import NothingToAnalyse, analyze
+from myoflow.reports.analyze import NothingToAnalyse, analyze
 from myoflow.analysis.report import rep_to_dict
 from myoflow.analysis.reps import movement_angle
 from myoflow.analysis.session_metrics import analyse_arrays

@@ -1,6 +1,6 @@
 """The analysis report: per rep, per set and per session results, as JSON and CSV.
 
-:func:`myoflow.analysis.analyze.analyze` returns a :class:`Report`. It wraps the metric core's
+:func:`myoflow.reports.analyze.analyze` returns a :class:`Report`. It wraps the metric core's
 :class:`~myoflow.analysis.session_metrics.SessionMetrics` with what the recording said (file,
 streams, exercise, how the movement angle was made, what is missing) and turns it into
 
@@ -53,7 +53,7 @@ class Signals:
 
 @dataclass
 class Report:
-    """Everything :func:`~myoflow.analysis.analyze.analyze` found in one recording.
+    """Everything :func:`~myoflow.reports.analyze.analyze` found in one recording.
 
     Attributes
     ----------
@@ -73,7 +73,7 @@ class Report:
     channels
         Placement -> ``{"stream": name, "channel": label}`` of each EMG channel.
     signals
-        The arrays behind the results, for :func:`myoflow.analysis.plot.plot_report`.
+        The arrays behind the results, for :func:`myoflow.reports.plot.plot_report`.
     """
 
     source: dict[str, Any]

@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from myoflow.analysis.analyze import NothingToAnalyse, analyze
+    from myoflow.reports.analyze import NothingToAnalyse, analyze
     from myoflow.storage.schema import RecordingError
 
     where = "myoflow analyze"
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_report(report))
     if args.plot:
-        from myoflow.analysis.plot import plot_report
+        from myoflow.reports.plot import plot_report
 
         try:
             plot_report(report, None, args.plot)

@@ -40,6 +40,7 @@ from myoflow.analysis.reps import MovementAngle, movement_angle
 from myoflow.analysis.session_metrics import SessionMetrics, analyse_arrays
 from myoflow.dsp.imu import SagittalTiltFilter, align, sagittal_angle_from_quaternion
 from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
+from myoflow.storage.reader import open_recording
 
 __all__ = ["ANGLE_SOURCES", "NothingToAnalyse", "analyze"]
 
@@ -116,8 +117,6 @@ def analyze(
         "keep": keep_signals,
     }
     if isinstance(recording_or_path, (str, os.PathLike)):
-        from myoflow.storage.reader import open_recording
-
         with open_recording(recording_or_path) as rec:
             return _analyze(rec, opts)
     return _analyze(recording_or_path, opts)

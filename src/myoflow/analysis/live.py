@@ -1,0 +1,452 @@
+"""Live, incremental exercise analytics over Blocks from any mix of straps.
+
+:class:`LiveAnalysis` is a sink (``on_block``, ``on_gap``, ``on_event``, ``on_status``, the names
+of the ingest's and the replay's sinks) and the model that the console, the session and the
+dashboard read: :meth:`LiveAnalysis.poll` hands out each finished rep's
+:class:`~myoflow.analysis.rep_summary.RepResult` and the :class:`Cue` s it triggers, once;
+:meth:`LiveAnalysis.snapshot` copies the recent state for a display (thread-safe).
+
+What happens to the data (details in ``docs/metrics.md``, "Live"):
+
+1. every EMG stream runs through its own :class:`~myoflow.dsp.pipeline.EmgPipeline`; the
+   envelope goes onto a common grid at ``grid_hz`` placed at ``host time - delay`` (the offline
+   metrics expect a delay-free envelope); IMU streams become segment angles on the same grid
+   (:mod:`myoflow.analysis.live_sources`, :mod:`myoflow.analysis.live_grid`);
+2. % MVC with ``mvc`` references, else % of the session peak *so far* (labelled);
+3. the hip angle (thigh - pelvis, or one segment's angle, flagged by ``angle_mode``) feeds the
+   incremental rep segmentation (:mod:`myoflow.analysis.live_reps`);
+4. once a rep's bottom window has passed, :func:`~myoflow.analysis.rep_summary.analyse_rep`
+   runs on its window of the grid, the same per-rep code as offline, against a
+   :class:`~myoflow.analysis.rep_summary.SessionContext` whose rest levels come from the first
+   ``baseline_s`` of rest (after 0.5 s of filter settling);
+5. cues (:func:`rep_cues`) follow from the result.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from myoflow._checks import check_option, check_positive, check_range
+from myoflow.analysis.activation import UNITS, ActivationParams, RestLevels, analysis_envelope, rest_levels
+from myoflow.analysis.live_grid import GridBuffer
+from myoflow.analysis.live_reps import IncrementalReps, LiveRep
+from myoflow.analysis.live_sources import EmgSource, SegmentSource, segment_sources
+from myoflow.analysis.placement import parse_placement
+from myoflow.analysis.rep_summary import RepData, RepResult, SessionContext, analyse_rep
+from myoflow.analysis.session_metrics import default_antagonists
+from myoflow.dsp.rest import quietest_baseline
+from myoflow.stream import Block, Event, Gap, StreamInfo
+
+__all__ = ["CUES", "ECCENTRIC_CUE_PCT", "EXERCISES", "Cue", "LiveAnalysis", "LiveSnapshot", "RepTiming", "rep_cues"]
+
+EXERCISES = ("glute_bridge", "hip_thrust", "rdl", "deadlift")
+#: Cue kind -> what the user is told.
+CUES = {
+    "relax": "relax fully at the bottom",
+    "squeeze": "keep squeezing as you lower",
+    "glutes": "drive with the glutes",
+}
+#: "keep squeezing as you lower" when a glute's eccentric hold is below this (% of its
+#: concentric peak); bridges and hip thrusts only.
+ECCENTRIC_CUE_PCT = 50.0
+_SETTLE_S = 0.5  # filter settling skipped before the rest baseline
+_STALE_S = 1.0  # a stream this far behind the others no longer holds the analysis back
+_PEAK_WINDOW_S = 0.5  # session peak: largest mean over this window, as an MVC reference
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A coaching cue from one rep: ``time`` (s, host clock) the rep ended, ``kind`` (a key
+    of :data:`CUES`), the ``text`` shown, and the 1-based ``rep_index``."""
+
+    time: float
+    kind: str
+    text: str
+    rep_index: int
+
+
+@dataclass(frozen=True)
+class RepTiming:
+    """When a rep's result came out: ``ending_s`` (see ``docs/metrics.md``: the end of its
+    bottom window, or the moment the next rep was seen under way), ``data_s`` the newest sample
+    time fed when it came out, and ``processing_ms`` the wall time of the call that produced it."""
+
+    index: int
+    ending_s: float
+    data_s: float
+    processing_ms: float
+
+    @property
+    def latency_ms(self) -> float:
+        """Data waited for after the rep ended plus processing, ms."""
+        return (self.data_s - self.ending_s) * 1000.0 + self.processing_ms
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """A copy of the live state for a display; arrays cover the last ``history_s`` on the grid.
+
+    ``times`` ``(n,)`` s; ``envelope_pct`` ``(n, len(muscles))`` float32 in ``unit`` (NaN where
+    no data; the EMG ends ``delay_ms`` before the newest sample, as it is delay-corrected);
+    ``angle_deg`` ``(n,)`` the movement angle, ``angle_label`` says which (hip flexion or one
+    segment, ``angle_mode`` ``"hip"``/``"segment"``, None without IMU); ``phase`` of the current
+    rep; ``rest_threshold_pct`` per muscle (empty before the baseline); ``last_results`` the most
+    recent rep results (oldest first) and ``cues`` the most recent cues.
+    """
+
+    times: np.ndarray
+    envelope_pct: np.ndarray
+    muscles: tuple[str, ...]
+    unit: str
+    angle_deg: np.ndarray
+    angle_label: str | None
+    angle_mode: str | None
+    phase: str | None
+    rep_count: int
+    rest_threshold_pct: dict[str, float]
+    delay_ms: float
+    last_results: tuple[RepResult, ...]
+    cues: tuple[Cue, ...] = field(default=())
+
+
+def rep_cues(result: RepResult, time_s: float, exercise: str = "glute_bridge") -> list[Cue]:
+    """The cues one rep's result triggers (glute channels only): ``relax`` when a glute did
+    not relax in the bottom window, ``squeeze`` when its eccentric hold is below
+    :data:`ECCENTRIC_CUE_PCT` (bridges and hip thrusts), ``glutes`` when the handover found no
+    crossover."""
+    glutes = [m for m in result.muscles if parse_placement(m).role == "glute"]
+    kinds = []
+    if any(not result.relaxation[g].relaxed for g in glutes):
+        kinds.append("relax")
+    holds = [result.eccentric_hold_pct.get(g, np.nan) for g in glutes]
+    if exercise in ("glute_bridge", "hip_thrust") and any(np.isfinite(h) and h < ECCENTRIC_CUE_PCT for h in holds):
+        kinds.append("squeeze")
+    if result.handover is not None and result.handover.crossover_s is None:
+        kinds.append("glutes")
+    return [Cue(time_s, k, CUES[k], result.index) for k in kinds]
+
+
+class LiveAnalysis:
+    """Live analytics of one session (module docstring).
+
+    Parameters
+    ----------
+    streams
+        Every stream that will be fed. EMG streams are analysed (placement per channel, e.g.
+        ``glute_max_r``); acc/gyro/quat/angle streams placed on ``pelvis`` or ``thigh`` give the
+        angle; other streams (ECG, ...) are ignored.
+    mvc
+        MVC reference in envelope units (``myoflow.live.calibrate_mvc``), keyed by
+        ``"<stream>/<channel>"``, channel label or placement; it must cover every EMG channel.
+        None: % of the session peak so far.
+    exercise
+        One of :data:`EXERCISES` (decides which cues apply).
+    mains_hz
+        50 or 60 Hz notches, or None.
+    grid_hz
+        Rate (Hz) of the common analysis grid.
+    history_s
+        Seconds kept for :meth:`snapshot`.
+    baseline_s
+        Seconds of rest at the start (after 0.5 s of settling) that give the rest levels.
+    """
+
+    def __init__(
+        self,
+        streams: Sequence[StreamInfo],
+        *,
+        mvc: Mapping[str, float] | None = None,
+        exercise: str = "glute_bridge",
+        mains_hz: float | None = 50.0,
+        grid_hz: float = 100.0,
+        history_s: float = 30.0,
+        baseline_s: float = 2.0,
+    ) -> None:
+        self.exercise = check_option(exercise, "exercise", EXERCISES)
+        mains_hz = check_option(mains_hz, "mains_hz", (50, 60, None))
+        self.grid_hz = check_range(grid_hz, "grid_hz", 20.0, 1000.0, "Hz")
+        self.history_s = check_positive(history_s, "history_s", "s")
+        self.baseline_s = check_positive(baseline_s, "baseline_s", "s")
+        self.params = ActivationParams()
+        self._lock = threading.RLock()
+        cap = int(np.ceil(max(self.history_s, 60.0) * self.grid_hz)) + 1
+        self._emg: dict[str, EmgSource] = {}
+        labels: list[str] = []
+        for info in streams:
+            if info.kind == "emg":
+                cols = slice(len(labels), len(labels) + info.n_channels)
+                self._emg[info.name] = EmgSource(info, mains_hz, self.grid_hz, cols)
+                places = info.placements or tuple(f"{info.name}/{c}" for c in info.channels)
+                labels.extend(places)
+        self.muscles = tuple(dict.fromkeys(labels))
+        weights = np.zeros((len(labels), len(self.muscles)))
+        weights[np.arange(len(labels)), [self.muscles.index(m) for m in labels]] = 1.0
+        self._weights = weights
+        self._mvc = self._references(mvc)
+        self.unit = UNITS["mvc"] if self._mvc is not None else UNITS["session_peak"]
+        self._src = GridBuffer(self.grid_hz, len(labels), cap)
+        self._segments: list[SegmentSource] = segment_sources(streams, self.grid_hz)
+        self._seg_of = {name: s for s in self._segments for name in s.names}
+        self._ang = GridBuffer(self.grid_hz, len(self._segments), cap)
+        present = {s.segment for s in self._segments}
+        self.angle_mode = "hip" if present == {"pelvis", "thigh"} else ("segment" if present else None)
+        self.angle_label = {
+            "hip": "hip flexion angle (thigh - pelvis IMU)",
+            "segment": f"{next(iter(present), '')} segment angle{', negated' if present == {'pelvis'} else ''} (one IMU)",
+        }.get(self.angle_mode or "")
+        self._reps = IncrementalReps(self.grid_hz) if self.angle_mode else None
+        self._peak = np.zeros(len(labels))
+        self._peak_done: int | None = None
+        self._emg_start: int | None = None
+        self._baseline_raw: np.ndarray | None = None
+        self._levels: RestLevels | None = None
+        self._pushed: int | None = None
+        self._newest_t = -np.inf
+        self._out: list[RepResult | Cue] = []
+        self.results: list[RepResult] = []
+        self.cues: list[Cue] = []
+        self.timings: list[RepTiming] = []
+
+    # --- setup helpers -------------------------------------------------------------------
+    def _references(self, mvc: Mapping[str, float] | None) -> np.ndarray | None:
+        if mvc is None:
+            return None
+        refs, missing = [], []
+        for src in self._emg.values():
+            info = src.info
+            for j, ch in enumerate(info.channels):
+                place = info.placements[j] if info.placements else None
+                keys = [f"{info.name}/{ch}", ch] + ([place] if place else [])
+                value = next((mvc[k] for k in keys if k in mvc), None)
+                ok = isinstance(value, (int, float, np.floating)) and np.isfinite(value) and value > 0
+                refs.append(float(value) if ok else np.nan)
+                if not ok:
+                    missing.append(f"{info.name}/{ch}" + (f" ({place})" if place else ""))
+        if missing:
+            raise ValueError(
+                f"mvc has no positive reference for EMG channel(s) {', '.join(missing)}: run the MVC "
+                "calibration for them, or pass mvc=None for % of session peak"
+            )
+        return np.asarray(refs)
+
+    @property
+    def delay_ms(self) -> float:
+        """Delay of the live envelope behind the muscle (the largest over the EMG streams), ms."""
+        return max((s.pipe.delay_ms for s in self._emg.values()), default=0.0)
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """What this set of streams cannot give live, and why."""
+        out = {}
+        if not self._emg:
+            out["activation"] = "activation needs at least one EMG stream"
+        if self.angle_mode is None:
+            out["reps"] = (
+                "live reps need a pelvis or thigh IMU (acc, acc+gyro, quat or angle stream); "
+                "EMG-only rep finding runs offline (myoflow analyze)"
+            )
+        return out
+
+    # --- sink interface ------------------------------------------------------------------
+    def on_block(self, block: Block) -> None:
+        """Process one block of any stream (unknown kinds and streams are ignored)."""
+        started = time.perf_counter()
+        with self._lock:
+            name = block.stream.name
+            if len(block) == 0:
+                return
+            if name in self._emg:
+                self._emg[name].block(block, self._src)
+            elif name in self._seg_of:
+                self._seg_of[name].block(block, self._ang)
+            else:
+                return
+            self._newest_t = max(self._newest_t, float(block.times[-1]))
+            self._advance(started)
+
+    def on_gap(self, gap: Gap) -> None:
+        """Restart the stream's filters; its grid cells in the gap stay NaN."""
+        started = time.perf_counter()
+        with self._lock:
+            name = gap.stream.name
+            if name in self._emg:
+                self._emg[name].gap(gap, self._src)
+            elif name in self._seg_of:
+                self._seg_of[name].gap(gap)
+            self._advance(started)
+
+    def on_event(self, event: Event) -> None:
+        """Markers and other events do not change the analysis."""
+
+    def on_status(self, status: Any) -> None:
+        """Strap states do not change the analysis (a silent stream stops holding it back
+        after 1 s)."""
+
+    def poll(self) -> list[RepResult | Cue]:
+        """Rep results and cues produced since the last call, in order."""
+        with self._lock:
+            out, self._out = self._out, []
+            return out
+
+    # --- processing ----------------------------------------------------------------------
+    def _advance(self, started: float) -> None:
+        stale = int(_STALE_S * self.grid_hz)
+        emg = [s.frontier for s in self._emg.values() if s.frontier is not None]
+        ang = [s.frontier for s in self._segments if s.frontier is not None]
+        emg_front = min(f for f in emg if f >= max(emg) - stale) if emg else None
+        ang_front = min(f for f in ang if f >= max(ang) - stale) if len(ang) == len(self._segments) and ang else None
+        if emg_front is not None:
+            self._emg_progress(emg_front)
+        if self._reps is None or ang_front is None:
+            return
+        if self._pushed is None:
+            self._pushed = self._ang.first if self._ang.first is not None else ang_front
+        if ang_front > self._pushed:
+            self._reps.push(self._pushed, self._movement(self._ang.read(self._pushed, ang_front)))
+            self._pushed = ang_front
+        if emg_front is None and self._emg:
+            return
+        frontier = ang_front if emg_front is None else min(emg_front, ang_front)
+        for live_rep in self._reps.finished(frontier):
+            self._analyse(live_rep, started)
+
+    def _emg_progress(self, front: int) -> None:
+        if self._emg_start is None:
+            self._emg_start = front
+            self._peak_done = front
+        w = max(1, int(round(_PEAK_WINDOW_S * self.grid_hz)))
+        if self._mvc is None and self._peak_done is not None and front > self._peak_done:
+            rows = self._src.read(self._peak_done - w + 1, front)
+            csum = np.concatenate((np.zeros((1, rows.shape[1])), np.cumsum(np.nan_to_num(rows), axis=0)))
+            bad = np.concatenate((np.zeros((1, rows.shape[1])), np.cumsum(~np.isfinite(rows), axis=0)))
+            means = (csum[w:] - csum[:-w]) / w
+            full = (bad[w:] - bad[:-w]) == 0
+            if means.size:
+                self._peak = np.maximum(self._peak, np.max(np.where(full, means, 0.0), axis=0))
+            self._peak_done = front
+        begin = self._emg_start + int(round(_SETTLE_S * self.grid_hz))
+        n_base = int(round(self.baseline_s * self.grid_hz))
+        if self._baseline_raw is None and front >= begin + n_base:
+            self._baseline_raw = self._src.read(begin, begin + n_base)
+
+    def _refs(self) -> np.ndarray:
+        if self._mvc is not None:
+            return self._mvc
+        return np.where(self._peak > 0, self._peak, np.nan)
+
+    def _muscle_pct(self, raw: np.ndarray) -> np.ndarray:
+        """Source-grid rows ``(n, n_sources)`` -> ``(n, n_muscles)`` in :attr:`unit`."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pct = raw * (100.0 / self._refs())
+            ok = np.isfinite(pct)
+            sums = np.where(ok, pct, 0.0) @ self._weights
+            counts = ok.astype(np.float64) @ self._weights
+            return np.where(counts > 0, sums / np.where(counts > 0, counts, 1.0), np.nan)
+
+    def _movement(self, rows: np.ndarray) -> np.ndarray:
+        """Angle-grid rows ``(n, n_segments)`` -> the movement angle (larger = more flexed)."""
+        cols = {s.segment: rows[:, s.col] for s in self._segments}
+        if "pelvis" in cols and "thigh" in cols:
+            return cols["thigh"] - cols["pelvis"]
+        return -cols["pelvis"] if "pelvis" in cols else cols["thigh"]
+
+    def _rest_levels(self, upto: int) -> RestLevels:
+        raw = self._baseline_raw
+        if raw is None:  # no full baseline yet: the quietest second so far
+            raw = self._src.read(self._emg_start or 0, upto)
+        env = analysis_envelope(np.nan_to_num(self._muscle_pct(raw)), self.grid_hz, self.params)
+        seconds = env.shape[0] / self.grid_hz
+        window = min(1.0, 0.5 * seconds)
+        base = quietest_baseline(env, self.grid_hz, window_s=window, skip_s=min(0.25, 0.25 * seconds))
+        return rest_levels(env, self.grid_hz, self.params, base)
+
+    def _analyse(self, live_rep: LiveRep, started: float) -> None:
+        rep, fs = live_rep.rep, self.grid_hz
+        phases = rep.times(fs)
+        levels = self._rest_levels(rep.start)
+        self._levels = levels
+        ctx = SessionContext(
+            placements=self.muscles,
+            unit=self.unit,
+            mode=self.angle_mode or "emg",
+            levels=levels,
+            bottom_rest_s=max(live_rep.bottom_cap_s, phases["end"] - phases["bottom"]),
+            params=self.params,
+            antagonists=default_antagonists(self.muscles),
+        )
+        i0 = int(np.floor((phases["start"] - ctx.pre_s) * fs))
+        i1 = int(np.ceil(phases["end"] * fs)) + 1
+        env = _bridge_nan(self._muscle_pct(self._src.read(i0, i1))).astype(np.float32)
+        angle = self._movement(self._ang.read(i0, i1))
+        data = RepData(
+            index=len(self.results) + 1,
+            phases=phases,
+            envelope=env,
+            fs=fs,
+            t0=i0 / fs,
+            angle=angle,
+            angle_fs=fs,
+            angle_t0=i0 / fs,
+            set_index=rep.set_index,
+            partial=rep.partial,
+            rom_deg=rep.rom,
+        )
+        result = analyse_rep(data, ctx)
+        cues = rep_cues(result, live_rep.ending_s, self.exercise)
+        self.results.append(result)
+        self.cues.extend(cues)
+        self._out.append(result)
+        self._out.extend(cues)
+        spent = (time.perf_counter() - started) * 1000.0
+        self.timings.append(RepTiming(result.index, live_rep.ending_s, self._newest_t, spent))
+
+    # --- display -------------------------------------------------------------------------
+    def snapshot(self) -> LiveSnapshot:
+        """A consistent copy of the last ``history_s`` (safe to call from another thread)."""
+        with self._lock:
+            newest = max((g.newest for g in (self._src, self._ang) if g.newest is not None), default=None)
+            n = int(round(self.history_s * self.grid_hz))
+            k1 = 0 if newest is None else newest + 1
+            k0 = k1 - n if newest is not None else 0
+            times = np.arange(k0, k1) / self.grid_hz
+            env = self._muscle_pct(self._src.read(k0, k1)).astype(np.float32)
+            angle = self._movement(self._ang.read(k0, k1)) if self._segments else np.full(k1 - k0, np.nan)
+            levels = self._rest_levels(k1) if self._baseline_raw is not None else self._levels
+            thresholds = {} if levels is None else dict(zip(self.muscles, map(float, levels.rest_threshold), strict=True))
+            return LiveSnapshot(
+                times=times,
+                envelope_pct=env,
+                muscles=self.muscles,
+                unit=self.unit,
+                angle_deg=angle,
+                angle_label=self.angle_label,
+                angle_mode=self.angle_mode,
+                phase=self._reps.phase() if self._reps else None,
+                rep_count=len(self.results),
+                rest_threshold_pct=thresholds,
+                delay_ms=self.delay_ms,
+                last_results=tuple(self.results[-5:]),
+                cues=tuple(self.cues[-5:]),
+            )
+
+
+def _bridge_nan(env: np.ndarray) -> np.ndarray:
+    """Each column of ``(n, ch)`` with its NaN cells (gaps) replaced by a straight line between
+    the neighbouring values (the nearest value at the edges); all-NaN columns stay NaN.
+
+    Only the per-rep metrics see this: ``handover.find_crossover`` takes a NaN-to-value step of
+    the glute share for a crossing (and then fails), so gaps are bridged for them; the grid and
+    :meth:`LiveAnalysis.snapshot` keep the NaN."""
+    out = env.copy()
+    idx = np.arange(env.shape[0])
+    for c in range(env.shape[1]):
+        ok = np.isfinite(env[:, c])
+        if ok.any() and not ok.all():
+            out[~ok, c] = np.interp(idx[~ok], idx[ok], env[ok, c])
+    return out
