@@ -17,7 +17,8 @@ from myoflow import __version__
 
 #: subcommand -> one-line help
 COMMANDS: dict[str, str] = {
-    "demo": "synthesise a glute-bridge session, stream it through the signal core, print each rep",
+    "demo": "stream virtual straps over BLE on a synthetic glute-bridge session, record it, "
+    "print each rep next to the truth",
     "scan": "list Bluetooth LE devices in range and the strap profiles they match",
     "stream": "stream straps (or --virtual ones) and report samples, gaps, loss and rates",
     "import": "import a CSV/UCI/OpenSignals/OpenBCI/BrainFlow/XDF recording into a myoflow .h5",
@@ -25,7 +26,8 @@ COMMANDS: dict[str, str] = {
     "info": "describe a recording: streams, rates, loss, gaps, events, metadata (--json: one JSON object)",
     "recover": "turn a recording left by a killed recorder into a valid, finalised file",
     "replay": "replay a recording through the live signal core (real time, --speed X or --fast)",
-    "analyze": "analyse a recording: reps, phases, activation, relaxation, handover, co-contraction (--json, --csv, --plot)",
+    "analyze": "analyse a recording: reps, phases, activation, relaxation, handover, co-contraction",
+    "record": "record straps (or --virtual ones) to a live-readable, crash-safe HDF5 file",
 }
 
 

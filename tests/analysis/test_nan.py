@@ -35,3 +35,16 @@ def test_the_envelope_next_to_a_gap_is_not_pulled_down() -> None:
     assert np.isnan(out[1000:1040]).all()
     near = np.r_[out[960:1000, 0], out[1040:1080, 0]]
     np.testing.assert_allclose(near, 30.0, rtol=1e-3)  # with zero-filling this fell to ~15
+
+
+def test_reductions_of_missing_or_empty_windows_are_nan_without_warnings() -> None:
+    from myoflow.analysis._nan import nan_max, nan_mean, nan_min
+
+    x = np.array([[np.nan, 1.0], [np.nan, 3.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(nan_max(x), [np.nan, 3.0])
+        np.testing.assert_allclose(nan_min(x), [np.nan, 1.0])
+        np.testing.assert_allclose(nan_mean(x), [np.nan, 2.0])
+        assert np.isnan(nan_max(np.empty(0))) and np.isnan(nan_mean(np.full(3, np.nan)))
+        assert nan_max(np.array([2.0, np.nan, 5.0])) == 5.0

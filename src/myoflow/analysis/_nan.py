@@ -25,9 +25,34 @@ def interpolate_nan(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def nan_mean(x: np.ndarray, axis: int = 0) -> np.ndarray | float:
+    """Mean along ``axis`` ignoring NaN; NaN (without numpy's warning) where nothing is finite."""
+    x = np.asarray(x, dtype=np.float64)
+    finite = np.isfinite(x)
+    count = finite.sum(axis=axis)
+    total = np.where(finite, x, 0.0).sum(axis=axis)
+    return np.divide(total, count, out=np.full(np.shape(total), np.nan), where=count > 0)[()]
+
+
+def nan_max(x: np.ndarray, axis: int = 0) -> np.ndarray | float:
+    """Maximum along ``axis`` ignoring NaN; NaN where nothing is finite or the axis is empty."""
+    return _extreme(np.max, -np.inf, x, axis)
+
+
+def nan_min(x: np.ndarray, axis: int = 0) -> np.ndarray | float:
+    """Minimum along ``axis`` ignoring NaN; NaN where nothing is finite or the axis is empty."""
+    return _extreme(np.min, np.inf, x, axis)
+
+
 def mean_over_columns(x: np.ndarray) -> np.ndarray:
     """Row means of ``x`` ``(n, ch)`` ignoring NaN; NaN (without a warning) where a row has none."""
+    return np.atleast_1d(nan_mean(x, axis=1))
+
+
+def _extreme(reduce, fill: float, x: np.ndarray, axis: int) -> np.ndarray | float:
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[axis] == 0:
+        return np.full(np.delete(x.shape, axis), np.nan)[()]
     finite = np.isfinite(x)
-    count = finite.sum(axis=1)
-    total = np.where(finite, x, 0.0).sum(axis=1)
-    return np.divide(total, count, out=np.full(x.shape[0], np.nan), where=count > 0)
+    out = reduce(np.where(finite, x, fill), axis=axis)
+    return np.where(finite.any(axis=axis), out, np.nan)[()]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from myoflow._checks import as_signal, check_rate
+from myoflow.analysis._nan import nan_max, nan_mean
 
 
 def eccentric_hold(
@@ -51,6 +52,6 @@ def eccentric_hold(
     half = x[idx(eccentric_s) : idx(eccentric_s + 0.5 * (bottom_s - eccentric_s))]
     if conc.size == 0 or half.size == 0:
         return np.full(x.shape[1], np.nan)
-    peak = np.nanmax(conc, axis=0)
+    peak = nan_max(conc, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(peak > 0, 100.0 * np.nanmean(half, axis=0) / np.where(peak > 0, peak, 1.0), np.nan)
+        return np.where(peak > 0, 100.0 * nan_mean(half, axis=0) / np.where(peak > 0, peak, 1.0), np.nan)

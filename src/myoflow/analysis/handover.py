@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from myoflow._checks import check_positive, check_range, check_rate
+from myoflow.analysis._nan import nan_max, nan_min
 from myoflow.analysis.relaxation import true_runs
 from myoflow.analysis.reps import smooth_trace
 
@@ -184,8 +185,8 @@ def find_stall(
     k0 = int(np.clip(round((start_s - emg_t0) * emg_fs), 0, c.size))
     ka = int(np.clip(round((t_a - emg_t0) * emg_fs), k0, c.size))
     kb = int(np.clip(round((t_b - emg_t0) * emg_fs), ka, c.size))
-    before = np.nanmax(c[k0 : ka + 1]) if ka + 1 > k0 else np.nan
-    during = np.nanmin(c[ka:kb]) if kb > ka else np.nan
+    before = nan_max(c[k0 : ka + 1])
+    during = nan_min(c[ka:kb])
     drop = 100.0 * (1.0 - during / before) if before > 0 else float("nan")
     return Stall(
         start_s=float(t_a),

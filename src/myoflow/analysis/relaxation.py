@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from myoflow._checks import as_signal, check_positive, check_rate
+from myoflow.analysis._nan import nan_max
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def antagonist_cue(
         return AntagonistCue(name, False, None, float("nan"))
     above = seg > onset_threshold
     rises = np.flatnonzero(above[1:] & ~above[:-1]) + 1
-    peak = float(np.nanmax(seg))
+    peak = float(nan_max(seg))
     if rises.size == 0:
         return AntagonistCue(name, False, None, peak)
     lead = relax_s - (t0 + (i0 + rises[0]) / fs)

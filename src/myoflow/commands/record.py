@@ -1,0 +1,252 @@
+"""Record a session from straps (or --virtual ones) to a myoflow HDF5 file.
+
+The file is written live (readable with SWMR while it grows, flushed every 0.25 s) and
+finalised (compressed, verified, renamed) when the recording ends: after --seconds, at Ctrl-C,
+or when something fails; a killed recorder leaves a file that 'myoflow recover' finalises.
+Raw samples are stored as the straps sent them, with per-packet counters, device times and host
+receive times, every gap, the profile TOML used (verbatim), device model and address.
+
+Real straps: one --device (address or advertised name) per strap, each with its --profile
+(shipped name or .toml path; one for all is fine). Streams are named '<profile>/<stream>'.
+
+--virtual records the demo's virtual straps (DIY 4-channel EMG on glutes and hamstrings, Polar
+Verity Sense on pelvis and thigh) on a synthetic session through the real bleak path; --fast
+runs them in virtual time. --calibrate-mvc stores MVC references from the synthetic MVC trial.
+
+--placement STREAM:CHANNEL=PLACEMENT (repeat) says where a channel sits, e.g.
+--placement diy/emg:ch1=glute_max_l --placement pelvis/acc:x=pelvis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, metavar="FILE", help="the recording to write (.h5)")
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="how long to record (default: until Ctrl-C)"
+    )
+    parser.add_argument("--virtual", action="store_true", help="record virtual straps (no adapter needed)")
+    parser.add_argument(
+        "--device", action="append", default=[], metavar="ADDRESS_OR_NAME", help="a strap (repeat)"
+    )
+    parser.add_argument(
+        "--profile", action="append", default=[], metavar="NAME_OR_PATH", help="its profile (repeat)"
+    )
+    parser.add_argument(
+        "--subject", default="", metavar="ID", help="pseudonymous subject id (no names needed)"
+    )
+    parser.add_argument(
+        "--exercise", default="glute_bridge", help="exercise name (virtual: glute_bridge or rdl)"
+    )
+    parser.add_argument("--notes", default="", help="free-text notes")
+    parser.add_argument(
+        "--placement",
+        action="append",
+        default=[],
+        metavar="STREAM:CH=PLACEMENT",
+        help="channel placement (repeat)",
+    )
+    parser.add_argument(
+        "--calibrate-mvc", action="store_true", help="store MVC references (virtual: synthetic trial)"
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    parser.add_argument("--status-every", type=float, default=2.0, help="real seconds between status lines")
+    parser.add_argument("--scan-timeout", type=float, default=10.0, help="seconds to find the straps")
+    virtual = parser.add_argument_group("virtual straps (with --virtual)")
+    virtual.add_argument("--fast", action="store_true", help="virtual time instead of real time")
+    virtual.add_argument("--rate", type=float, default=1000.0, help="EMG rate in Hz, 200-2000 (default 1000)")
+    virtual.add_argument("--drop", type=float, default=0.0, help="probability a notification is lost")
+    virtual.add_argument("--seed", type=int, default=7, help="seed of the synthetic session and the radio")
+    virtual.add_argument("--mains", type=float, choices=(50.0, 60.0), default=50.0, help="mains hum, Hz")
+
+
+def parse_placements(items: list[str]) -> dict[str, dict[str, str]]:
+    """``["diy/emg:ch1=glute_max_l", ...]`` -> ``{"diy/emg": {"ch1": "glute_max_l"}}``."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        stream, sep, rest = item.rpartition(":")
+        channel, eq, placement = rest.partition("=")
+        if not (sep and eq and stream and channel and placement):
+            raise ValueError(
+                "--placement must look like STREAM:CHANNEL=PLACEMENT (e.g. diy/emg:ch1=glute_max_r), "
+                f"got {item!r}"
+            )
+        out.setdefault(stream, {})[channel] = placement
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    import logging
+
+    from bleak.exc import BleakError
+
+    from myoflow.devices.errors import IngestError
+    from myoflow.devices.profiles import ProfileError
+    from myoflow.storage.schema import RecordingError
+
+    logging.getLogger("bumble").setLevel(logging.ERROR)
+    try:
+        result = _record(args)
+    except (ValueError, ProfileError) as exc:
+        print(f"myoflow record: {exc}", file=sys.stderr)
+        return 2
+    except (IngestError, BleakError, TimeoutError, OSError, RecordingError) as exc:
+        print(f"myoflow record: {exc or type(exc).__name__}", file=sys.stderr)
+        return 1
+    for st in result.statuses:
+        print("  " + st.summary())
+    print(
+        f"recorded {result.packets} packets to {result.path} "
+        f"({'interrupted, ' if result.interrupted else ''}finalised)"
+    )
+    return 130 if result.interrupted else 0
+
+
+def _record(args: argparse.Namespace) -> Any:
+    from myoflow.session import RecorderSink, run_session
+    from myoflow.storage.schema import SessionMetadata
+
+    for name in ("seconds", "status_every", "scan_timeout"):
+        value = getattr(args, name)
+        if value is not None and not value > 0:
+            raise ValueError(f"--{name.replace('_', '-')} must be positive, got {value}")
+    placements = parse_placements(args.placement)
+    from pathlib import Path
+
+    if Path(args.out).exists() and not args.overwrite:
+        raise ValueError(f"--out {args.out} already exists; pass --overwrite to replace it")
+    meta = SessionMetadata(subject_id=args.subject, exercise=args.exercise, notes=args.notes)
+    calibration: dict[str, Any] | None = None
+    if args.virtual:
+        opened, meta, calibration = _virtual(args, meta, placements)
+    else:
+        if args.calibrate_mvc:
+            raise ValueError(
+                "--calibrate-mvc is only available with --virtual so far (the guided MVC procedure for "
+                "real straps is not built yet); record the MVC contractions as their own session"
+            )
+        opened = _real(args, placements)
+    recorder = RecorderSink(args.out, meta, overwrite=args.overwrite)
+    console = _Console(args.status_every)
+
+    def started(ingest: Any) -> None:
+        console.ingest = ingest
+        print(f"recording {', '.join(s.name for s in ingest.straps)} to {args.out}", flush=True)
+        if calibration is not None:
+            from myoflow.stream import Event
+
+            recorder.on_event(Event(float(ingest.clock()), "calibration", "mvc", None, calibration))
+
+    return run_session(opened, args.seconds, [console], recorder=recorder, on_started=started)
+
+
+def _virtual(
+    args: argparse.Namespace, meta: Any, placements: dict[str, dict[str, str]]
+) -> tuple[Any, Any, Any]:
+    import dataclasses
+
+    from myoflow.demo import DemoSettings, synthetic_mvc, virtual_glute_ingest
+    from myoflow.synth.session import generate_session
+
+    if args.exercise not in ("glute_bridge", "rdl"):
+        raise ValueError(f"--exercise must be glute_bridge or rdl with --virtual, got {args.exercise!r}")
+    seconds = max(12.0, (args.seconds or 60.0) + 6.0)  # the session outlasts the recording
+    settings = DemoSettings(
+        seconds=seconds,
+        exercise=args.exercise,
+        emg_rate=args.rate,
+        mains_hz=args.mains,
+        seed=args.seed,
+        drop=args.drop,
+    )
+    config = settings.session_config()
+    session = generate_session(config)
+    calibration = None
+    if args.calibrate_mvc:
+        refs = synthetic_mvc(config, args.mains)
+        meta = dataclasses.replace(meta, mvc_references=refs)
+        calibration = {
+            "method": "synthetic MVC trial (myoflow.synth.calibration.mvc_trial)",
+            "mvc_references": refs,
+        }
+    extra = {
+        "virtual": {"seed": args.seed, "drop": args.drop, "fast": bool(args.fast), "emg_rate": args.rate}
+    }
+    meta = dataclasses.replace(meta, extra=extra)
+
+    def opened(sinks: Any) -> Any:
+        return virtual_glute_ingest(
+            session, sinks, fast=args.fast, drop=args.drop, seed=args.seed, placements=placements
+        )
+
+    return opened, meta, calibration
+
+
+def _real(args: argparse.Namespace, placements: dict[str, dict[str, str]]) -> Any:
+    from myoflow.devices.ingest import Ingest, StrapConfig
+    from myoflow.devices.profiles import load_profile
+    from myoflow.session import ingest_of
+
+    devices, profiles = list(args.device), list(args.profile)
+    if devices and len(profiles) > 1 and len(profiles) != len(devices):
+        raise ValueError(
+            f"give one --profile per --device, or one for all: got {len(devices)} and {len(profiles)}"
+        )
+    if not profiles:
+        raise ValueError(
+            "give the --profile of each strap (a shipped name or a .toml path), or use --virtual"
+        )
+    if len(profiles) == 1 and len(devices) > 1:
+        profiles = profiles * len(devices)
+    loaded = [load_profile(p) for p in profiles]
+    devices = devices or [None] * len(loaded)
+    configs = []
+    for i, (device, profile) in enumerate(zip(devices, loaded, strict=True)):
+        name = (
+            profile.name
+            if i == 0
+            else f"{profile.name}-{i + 1}"
+            if profile.name in [p.name for p in loaded[:i]]
+            else profile.name
+        )
+        mine = {k.split("/", 1)[1]: v for k, v in placements.items() if k.split("/", 1)[0] == name}
+        configs.append(StrapConfig(profile, device=device, name=name, placements=mine or None))
+    names = {c.name for c in configs}
+    unknown = sorted(k for k in placements if k.split("/", 1)[0] not in names)
+    if unknown:
+        raise ValueError(f"--placement names unknown stream(s) {unknown}; the straps are {sorted(names)}")
+    return lambda sinks: ingest_of(lambda: Ingest(configs, sinks, scan_timeout=args.scan_timeout))
+
+
+class _Console:
+    """Counts gaps, prints state changes, and a status line every ``every`` real seconds.
+
+    Runs on the ingest's thread (its ``on_block``), where the straps' statistics live.
+    """
+
+    def __init__(self, every: float) -> None:
+        import time
+
+        self.every, self.ingest = every, None
+        self._next = time.monotonic() + every
+        self.gaps = 0
+
+    def on_block(self, block: Any) -> None:
+        import time
+
+        if self.ingest is None or time.monotonic() < self._next:
+            return
+        self._next = time.monotonic() + self.every
+        for status in self.ingest.status():
+            print("  " + status.summary(), flush=True)
+
+    def on_gap(self, gap: Any) -> None:
+        self.gaps += 1
+
+    def on_status(self, status: Any) -> None:
+        if status.state in ("reconnecting", "failed"):
+            print(f"  {status.name}: {status.state}{': ' + status.error if status.error else ''}", flush=True)

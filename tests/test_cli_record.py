@@ -1,0 +1,93 @@
+"""`myoflow record`: the command line contract, and the example recording in recordings/."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from myoflow.cli import main
+from myoflow.commands import record
+from myoflow.storage.reader import open_recording
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "recordings" / "glute_bridge_virtual.h5"
+STREAMS = ["diy/emg", "pelvis/acc", "pelvis/gyro", "thigh/acc", "thigh/gyro"]
+MUSCLES = ("glute_max_r", "biceps_femoris_r", "semitendinosus_r", "glute_med_r")
+
+
+def _record(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    record.add_arguments(parser)
+    return record.run(parser.parse_args(argv))
+
+
+def test_record_virtual_writes_a_finalised_described_recording(tmp_path, capsys) -> None:
+    out = tmp_path / "s.h5"
+    argv = [
+        "--virtual",
+        "--fast",
+        "--seconds",
+        "8",
+        "--out",
+        str(out),
+        "--drop",
+        "0.02",
+        "--calibrate-mvc",
+        "--subject",
+        "S07",
+        "--notes",
+        "left knee sore",
+        "--placement",
+        "diy/emg:ch4=adductor_magnus_r",
+    ]
+    assert _record(argv) == 0
+    assert "finalised" in capsys.readouterr().out
+    with open_recording(out) as rec:
+        assert rec.state == "final" and list(rec.streams) == STREAMS
+        meta = rec.metadata
+        assert (meta.subject_id, meta.exercise, meta.notes) == ("S07", "glute_bridge", "left knee sore")
+        assert set(meta.mvc_references) == set(MUSCLES) and all(v > 50 for v in meta.mvc_references.values())
+        assert [e.kind for e in rec.events] == ["calibration"]
+        assert rec.streams["diy/emg"].info.placements == (*MUSCLES[:3], "adductor_magnus_r")
+        assert sum(len(v.gaps) for v in rec.streams.values()) >= 1  # 2 % of the packets were lost
+        emg = rec.streams["diy/emg"]
+        assert 7.5 * 1000 < emg.n_samples + sum(g.n_missing for g in emg.gaps) <= 8.05 * 1000
+    assert main(["info", str(out), "--json"]) == 0
+    desc = json.loads(capsys.readouterr().out)
+    assert desc["state"] == "final"
+    assert json.dumps(desc).count("diy/emg") >= 1 and "S07" in json.dumps(desc)
+    assert _record(argv) == 2  # refuses to overwrite without --overwrite
+    assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--virtual", "--seconds", "1", "--placement", "diy/emg=ch1"], "STREAM:CHANNEL=PLACEMENT"),
+        (["--virtual", "--seconds", "1", "--placement", "nope/emg:ch1=glute_max_r"], "unknown stream"),
+        (["--seconds", "1", "--profile", "myo_raw_emg", "--calibrate-mvc"], "only available with --virtual"),
+        (["--virtual", "--seconds", "-1"], "--seconds must be positive"),
+    ],
+)
+def test_record_rejects_bad_arguments(argv, message, tmp_path, capsys) -> None:
+    assert _record([*argv, "--fast", "--out", str(tmp_path / "x.h5")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_example_recording_opens_with_its_documented_content() -> None:
+    assert EXAMPLE.stat().st_size < 2_000_000
+    with open_recording(EXAMPLE) as rec:
+        assert rec.state == "final" and list(rec.streams) == STREAMS
+        assert 30.0 <= rec.streams["diy/emg"].duration <= 40.5
+        assert rec.streams["diy/emg"].info.placements == MUSCLES
+        assert rec.streams["thigh/gyro"].info.placements == ("thigh",) * 3
+        assert set(rec.metadata.mvc_references) == set(MUSCLES)
+        assert rec.metadata.exercise == "glute_bridge"
+        assert rec.streams["diy/emg"].raw_dtype == np.int16
+        assert "[[streams]]" in rec.metadata.profile_toml
+    readme = (EXAMPLE.parent / "README.md").read_text()
+    assert "myoflow record --virtual" in readme and EXAMPLE.name in readme
