@@ -51,19 +51,22 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+_SINK_METHODS = ("on_block", "on_gap", "on_status", "on_event", "on_packet")
+
+
 class FanOut:
     """One sink that forwards every call to several (methods a sink lacks are skipped)."""
 
     def __init__(self, sinks: Sequence[Any]) -> None:
         self.sinks: tuple[Any, ...] = ()
-        for name in ("on_block", "on_gap", "on_status", "on_event"):
+        for name in _SINK_METHODS:
             setattr(self, f"_{name}", [])
         self.add(*sinks)
 
     def add(self, *sinks: Any) -> None:
         """Forward to ``sinks`` too (on the ingest's loop, before data flows, or between calls)."""
         self.sinks += sinks
-        for name in ("on_block", "on_gap", "on_status", "on_event"):
+        for name in _SINK_METHODS:
             calls = [getattr(s, name) for s in sinks if callable(getattr(s, name, None))]
             setattr(self, f"_{name}", [*getattr(self, f"_{name}"), *calls])
 
@@ -82,6 +85,10 @@ class FanOut:
     def on_event(self, event: Event) -> None:
         for call in self._on_event:  # type: ignore[attr-defined]
             call(event)
+
+    def on_packet(self, strap: str, packet: Any, host_time: float, out: list[Block | Gap]) -> None:
+        for call in self._on_packet:  # type: ignore[attr-defined]
+            call(strap, packet, host_time, out)
 
 
 def stored_raw_dtype(spec: Any, profile: Any) -> np.dtype:
@@ -153,6 +160,7 @@ class RecorderSink:
         self.plans: dict[str, _Plan] = {}
         self.packets = 0
         self._pending: list[tuple[Any, ...]] = []
+        self._early: list[tuple[Any, ...]] | None = []  # packets before attach()
         self._lock = threading.RLock()
         self._clock: Callable[[], float] = time.monotonic
         self._t_attach = 0.0
@@ -173,7 +181,6 @@ class RecorderSink:
             strap.device_info = DeviceInfo(profile.model, profile.firmware, status.address)
             for short, info in strap.decoder.streams.items():
                 self.plans[info.name] = _Plan(info, profile.stream(short), profile, strap)
-            self._tap(strap)
         texts = [p["toml"] for p in profiles.values()]
         toml = (
             texts[0]
@@ -185,32 +192,17 @@ class RecorderSink:
         )
         extra = {**self.metadata.extra, "profiles": profiles}
         self.metadata = self.metadata.updated({"profile_toml": toml, "extra": extra})
+        early, self._early = self._early, None
+        for args in early:  # packets that arrived while the straps were starting
+            self._packet(*args)
 
-    def _tap(self, strap: Any) -> None:
-        """Wrap ``strap.decoder.feed`` so every packet reaches the recorder with its blocks."""
-        decoder = strap.decoder
-        feed, decode = decoder.feed, decoder.codec.decode
-        last: list[Any] = [None]
-
-        class _Codec:  # the decoder's codec, remembering the packet it decoded last
-            def __getattr__(self, name: str) -> Any:
-                return getattr(strap.profile.codec, name)
-
-            @staticmethod
-            def decode(data: bytes | bytearray) -> Any:
-                last[0] = decode(data)
-                return last[0]
-
-        decoder.codec = _Codec()
-
-        def tapped(host_time: float, char_uuid: str, data: bytes | bytearray) -> list[Block | Gap]:
-            last[0] = None
-            out = feed(host_time, char_uuid, data)
-            if out:
-                self._packet(strap, last[0], float(host_time), out)
-            return out
-
-        decoder.feed = tapped
+    def on_packet(self, strap: str, packet: Any, host_time: float, out: list[Block | Gap]) -> None:
+        """Every decoded notification (on the ingest's loop): raw samples, counters, device
+        times and the blocks/gaps they made. Held until :meth:`attach` has planned the streams."""
+        if self._early is not None:
+            self._early.append((strap, packet, float(host_time), out))
+        else:
+            self._packet(strap, packet, float(host_time), out)
 
     # ------------------------------------------------------------------ on the ingest's loop
     def _packet(self, strap: Any, packet: Any, host_time: float, out: list[Block | Gap]) -> None:
@@ -425,7 +417,7 @@ def run_session(
     if seconds is not None:
         check_positive(seconds, "seconds", "s")
     check_positive(tick_s, "tick_s", "s")
-    fan = FanOut(sinks)
+    fan = FanOut([*sinks, recorder] if recorder is not None else sinks)  # the recorder from the first packet
     result = SessionResult()
     state: dict[str, Any] = {"error": None, "loop": None, "task": None}
     started = threading.Event()

@@ -6,7 +6,7 @@ dashboard read: :meth:`LiveAnalysis.poll` hands out each finished rep's
 :class:`~myoflow.analysis.rep_summary.RepResult` and the :class:`Cue` s it triggers, once;
 :meth:`LiveAnalysis.snapshot` copies the recent state for a display (thread-safe).
 
-What happens to the data (details in ``docs/metrics.md``, "Live"):
+What happens to the data:
 
 1. every EMG stream runs through its own :class:`~myoflow.dsp.pipeline.EmgPipeline`; the
    envelope goes onto a common grid at ``grid_hz`` placed at ``host time - delay`` (the offline
@@ -27,7 +27,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,99 +36,35 @@ from myoflow.analysis.activation import UNITS, ActivationParams, RestLevels, ana
 from myoflow.analysis.live_grid import GridBuffer
 from myoflow.analysis.live_reps import IncrementalReps, LiveRep
 from myoflow.analysis.live_sources import EmgSource, SegmentSource, segment_sources
-from myoflow.analysis.placement import parse_placement
+from myoflow.analysis.live_types import (
+    CUES,
+    ECCENTRIC_CUE_PCT,
+    EXERCISES,
+    Cue,
+    LiveSnapshot,
+    RepTiming,
+    rep_cues,
+)
 from myoflow.analysis.rep_summary import RepData, RepResult, SessionContext, analyse_rep
+from myoflow.analysis.reps import movement_angle
 from myoflow.analysis.session_metrics import default_antagonists
 from myoflow.dsp.rest import quietest_baseline
 from myoflow.stream import Block, Event, Gap, StreamInfo
 
-__all__ = ["CUES", "ECCENTRIC_CUE_PCT", "EXERCISES", "Cue", "LiveAnalysis", "LiveSnapshot", "RepTiming", "rep_cues"]
+__all__ = [
+    "CUES",
+    "ECCENTRIC_CUE_PCT",
+    "EXERCISES",
+    "Cue",
+    "LiveAnalysis",
+    "LiveSnapshot",
+    "RepTiming",
+    "rep_cues",
+]
 
-EXERCISES = ("glute_bridge", "hip_thrust", "rdl", "deadlift")
-#: Cue kind -> what the user is told.
-CUES = {
-    "relax": "relax fully at the bottom",
-    "squeeze": "keep squeezing as you lower",
-    "glutes": "drive with the glutes",
-}
-#: "keep squeezing as you lower" when a glute's eccentric hold is below this (% of its
-#: concentric peak); bridges and hip thrusts only.
-ECCENTRIC_CUE_PCT = 50.0
 _SETTLE_S = 0.5  # filter settling skipped before the rest baseline
 _STALE_S = 1.0  # a stream this far behind the others no longer holds the analysis back
 _PEAK_WINDOW_S = 0.5  # session peak: largest mean over this window, as an MVC reference
-
-
-@dataclass(frozen=True)
-class Cue:
-    """A coaching cue from one rep: ``time`` (s, host clock) the rep ended, ``kind`` (a key
-    of :data:`CUES`), the ``text`` shown, and the 1-based ``rep_index``."""
-
-    time: float
-    kind: str
-    text: str
-    rep_index: int
-
-
-@dataclass(frozen=True)
-class RepTiming:
-    """When a rep's result came out: ``ending_s`` (see ``docs/metrics.md``: the end of its
-    bottom window, or the moment the next rep was seen under way), ``data_s`` the newest sample
-    time fed when it came out, and ``processing_ms`` the wall time of the call that produced it."""
-
-    index: int
-    ending_s: float
-    data_s: float
-    processing_ms: float
-
-    @property
-    def latency_ms(self) -> float:
-        """Data waited for after the rep ended plus processing, ms."""
-        return (self.data_s - self.ending_s) * 1000.0 + self.processing_ms
-
-
-@dataclass(frozen=True)
-class LiveSnapshot:
-    """A copy of the live state for a display; arrays cover the last ``history_s`` on the grid.
-
-    ``times`` ``(n,)`` s; ``envelope_pct`` ``(n, len(muscles))`` float32 in ``unit`` (NaN where
-    no data; the EMG ends ``delay_ms`` before the newest sample, as it is delay-corrected);
-    ``angle_deg`` ``(n,)`` the movement angle, ``angle_label`` says which (hip flexion or one
-    segment, ``angle_mode`` ``"hip"``/``"segment"``, None without IMU); ``phase`` of the current
-    rep; ``rest_threshold_pct`` per muscle (empty before the baseline); ``last_results`` the most
-    recent rep results (oldest first) and ``cues`` the most recent cues.
-    """
-
-    times: np.ndarray
-    envelope_pct: np.ndarray
-    muscles: tuple[str, ...]
-    unit: str
-    angle_deg: np.ndarray
-    angle_label: str | None
-    angle_mode: str | None
-    phase: str | None
-    rep_count: int
-    rest_threshold_pct: dict[str, float]
-    delay_ms: float
-    last_results: tuple[RepResult, ...]
-    cues: tuple[Cue, ...] = field(default=())
-
-
-def rep_cues(result: RepResult, time_s: float, exercise: str = "glute_bridge") -> list[Cue]:
-    """The cues one rep's result triggers (glute channels only): ``relax`` when a glute did
-    not relax in the bottom window, ``squeeze`` when its eccentric hold is below
-    :data:`ECCENTRIC_CUE_PCT` (bridges and hip thrusts), ``glutes`` when the handover found no
-    crossover."""
-    glutes = [m for m in result.muscles if parse_placement(m).role == "glute"]
-    kinds = []
-    if any(not result.relaxation[g].relaxed for g in glutes):
-        kinds.append("relax")
-    holds = [result.eccentric_hold_pct.get(g, np.nan) for g in glutes]
-    if exercise in ("glute_bridge", "hip_thrust") and any(np.isfinite(h) and h < ECCENTRIC_CUE_PCT for h in holds):
-        kinds.append("squeeze")
-    if result.handover is not None and result.handover.crossover_s is None:
-        kinds.append("glutes")
-    return [Cue(time_s, k, CUES[k], result.index) for k in kinds]
 
 
 class LiveAnalysis:
@@ -196,10 +131,10 @@ class LiveAnalysis:
         self._ang = GridBuffer(self.grid_hz, len(self._segments), cap)
         present = {s.segment for s in self._segments}
         self.angle_mode = "hip" if present == {"pelvis", "thigh"} else ("segment" if present else None)
-        self.angle_label = {
-            "hip": "hip flexion angle (thigh - pelvis IMU)",
-            "segment": f"{next(iter(present), '')} segment angle{', negated' if present == {'pelvis'} else ''} (one IMU)",
-        }.get(self.angle_mode or "")
+        self.angle_label: str | None = None  # the offline wording (reps.movement_angle)
+        if present:
+            probe = {seg: np.zeros(1) for seg in present}
+            self.angle_label = movement_angle(probe.get("pelvis"), probe.get("thigh")).description
         self._reps = IncrementalReps(self.grid_hz) if self.angle_mode else None
         self._peak = np.zeros(len(labels))
         self._peak_done: int | None = None
@@ -300,7 +235,9 @@ class LiveAnalysis:
         emg = [s.frontier for s in self._emg.values() if s.frontier is not None]
         ang = [s.frontier for s in self._segments if s.frontier is not None]
         emg_front = min(f for f in emg if f >= max(emg) - stale) if emg else None
-        ang_front = min(f for f in ang if f >= max(ang) - stale) if len(ang) == len(self._segments) and ang else None
+        ang_front = (
+            min(f for f in ang if f >= max(ang) - stale) if len(ang) == len(self._segments) and ang else None
+        )
         if emg_front is not None:
             self._emg_progress(emg_front)
         if self._reps is None or ang_front is None:
@@ -418,7 +355,11 @@ class LiveAnalysis:
             env = self._muscle_pct(self._src.read(k0, k1)).astype(np.float32)
             angle = self._movement(self._ang.read(k0, k1)) if self._segments else np.full(k1 - k0, np.nan)
             levels = self._rest_levels(k1) if self._baseline_raw is not None else self._levels
-            thresholds = {} if levels is None else dict(zip(self.muscles, map(float, levels.rest_threshold), strict=True))
+            thresholds = (
+                {}
+                if levels is None
+                else dict(zip(self.muscles, map(float, levels.rest_threshold), strict=True))
+            )
             return LiveSnapshot(
                 times=times,
                 envelope_pct=env,

@@ -47,7 +47,11 @@ class GridBuffer:
         """Make cells up to ``k_last`` exist, clearing the slots they take over."""
         if self.newest is not None and k_last <= self.newest:
             return
-        first = k_last - self.capacity + 1 if self.newest is None else max(self.newest + 1, k_last - self.capacity + 1)
+        first = (
+            k_last - self.capacity + 1
+            if self.newest is None
+            else max(self.newest + 1, k_last - self.capacity + 1)
+        )
         slots = np.arange(first, k_last + 1) % self.capacity
         self._data[slots] = np.nan
         self.newest = k_last

@@ -88,7 +88,9 @@ class IncrementalReps:
         self.still_frac = check_range(still_frac, "still_frac", 0.001, 0.5)
         self.partial_frac = check_range(partial_frac, "partial_frac", 0.0, 1.0)
         self.default_rest_s = check_positive(default_rest_s, "default_rest_s", "s")
-        self._sos = butter(2, min(check_positive(smooth_hz, "smooth_hz", "Hz"), 0.4 * self.fs), fs=self.fs, output="sos")
+        self._sos = butter(
+            2, min(check_positive(smooth_hz, "smooth_hz", "Hz"), 0.4 * self.fs), fs=self.fs, output="sos"
+        )
         self._zi0 = sosfilt_zi(self._sos)
         self._settle = max(1, int(np.ceil(check_positive(settle_s, "settle_s", "s") * self.fs)))
         self._step_n = max(1, int(round(0.02 * self.fs)))
@@ -280,7 +282,9 @@ class IncrementalReps:
         below = below + arrived
         leave = lo + int(below[0])
         v = np.gradient(a[int(c["q"]) :]) * self.fs
-        start = int(c["q"]) + _boundary(v, 0, leave - int(c["q"]), c["conc_speed"], self.still_frac, last=True)
+        start = int(c["q"]) + _boundary(
+            v, 0, leave - int(c["q"]), c["conc_speed"], self.still_frac, last=True
+        )
         return start, leave
 
     def _provisional(self) -> np.ndarray:

@@ -36,7 +36,12 @@ class EmgSource:
     """One EMG stream's envelope on the grid, columns ``cols`` of the source grid."""
 
     def __init__(
-        self, info: StreamInfo, mains_hz: float | None, grid_hz: float, cols: slice, restart_blank_s: float = 0.2
+        self,
+        info: StreamInfo,
+        mains_hz: float | None,
+        grid_hz: float,
+        cols: slice,
+        restart_blank_s: float = 0.2,
     ) -> None:
         try:
             self.pipe = EmgPipeline(info.rate, profile_for_rate(info.rate, mains_hz))
@@ -89,7 +94,9 @@ class SegmentSource:
         Kind -> stream used (``acc`` and ``gyro`` for the pair, else the one stream).
     """
 
-    def __init__(self, segment: str, method: str, streams: dict[str, StreamInfo], grid_hz: float, col: int) -> None:
+    def __init__(
+        self, segment: str, method: str, streams: dict[str, StreamInfo], grid_hz: float, col: int
+    ) -> None:
         self.segment, self.method, self.streams, self.col = segment, method, streams, col
         rate = next(iter(streams.values())).rate
         self.placer = placer_for(rate, grid_hz)
@@ -150,7 +157,11 @@ class SegmentSource:
         kind = block.stream.kind
         old = self._pending[kind]
         if old is not None and old[0] + len(old[1]) == block.start_index:
-            self._pending[kind] = (old[0], np.concatenate((old[1], block.data)), np.concatenate((old[2], block.times)))
+            self._pending[kind] = (
+                old[0],
+                np.concatenate((old[1], block.data)),
+                np.concatenate((old[2], block.times)),
+            )
         else:
             self._pending[kind] = (block.start_index, block.data, block.times)
 
@@ -189,7 +200,9 @@ def segment_sources(streams: Sequence[StreamInfo], grid_hz: float) -> list[Segme
         if seg not in SEGMENTS or info.kind not in ("acc", "gyro", "quat", "angle"):
             continue
         if info.kind in ("acc", "gyro") and info.n_channels != 3:
-            raise ValueError(f"stream {info.name!r}: {info.kind} needs 3 channels (x, y, z), got {info.n_channels}")
+            raise ValueError(
+                f"stream {info.name!r}: {info.kind} needs 3 channels (x, y, z), got {info.n_channels}"
+            )
         strap = info.name.rsplit("/", 1)[0]
         by_strap.setdefault((seg, strap), {}).setdefault(info.kind, info)
     best: dict[str, tuple[int, str, dict[str, StreamInfo]]] = {}

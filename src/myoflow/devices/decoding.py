@@ -233,6 +233,8 @@ class StrapDecoder:
             for s in profile.streams
         }
         self.corrupt = 0
+        #: The packet the last :meth:`feed` decoded (``None`` if it decoded none).
+        self.last_packet: Packet | None = None
         self._routes: dict[str, list[tuple[str, _Route]]] = {}
         self._by_stream: dict[str, _Route] = {}
         self._accel: _GanglionAccel | None = None
@@ -305,6 +307,7 @@ class StrapDecoder:
         Returns the blocks and gaps it completes, in order (possibly none). A notification that
         does not decode is counted as corrupt and gives nothing.
         """
+        self.last_packet = None
         routes = self._routes.get(char_uuid)
         if not routes:
             if char_uuid in self._control:
@@ -316,6 +319,7 @@ class StrapDecoder:
             self.corrupt += 1
             routes[0][1].timebase.count_corrupt()
             return []
+        self.last_packet = packet
         out: Output = []
         for kind, route in routes:
             if packet.kind == kind:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from myoflow.devices.codec import Packet
 from myoflow.devices.decoding import StreamStats
 from myoflow.stream import Block, Gap
 
@@ -101,6 +102,12 @@ class Sink:
 
     def on_status(self, status: StrapStatus) -> None:
         """A strap changed state."""
+
+    def on_packet(self, strap: str, packet: Packet | None, host_time: float, out: list[Block | Gap]) -> None:
+        """One decoded notification of ``strap``, received at ``host_time`` (host s), with the
+        blocks and gaps it produced (``out``, delivered to ``on_block``/``on_gap`` right after).
+        For recorders that keep what the device sent: raw samples, counters, device times.
+        ``packet`` is ``None`` when ``out`` comes from a restart marker."""
 
 
 class CollectingSink(Sink):

@@ -269,6 +269,7 @@ class Strap:
         queue, feed, clock = self._queue, self.decoder.feed, self._clock
         on_block = [s.on_block for s in self._sinks]
         on_gap = [s.on_gap for s in self._sinks]
+        on_packet = [s.on_packet for s in self._sinks if callable(getattr(s, "on_packet", None))]
         latencies = self.latencies
         while True:
             item = await queue.get()
@@ -280,6 +281,9 @@ class Strap:
                         self.decoder.restart(host_time)
                     else:
                         out = feed(host_time, uuid, data)
+                        if out:
+                            for deliver in on_packet:
+                                deliver(self.name, self.decoder.last_packet, host_time, out)
                         for x in out:
                             for deliver in on_block if type(x) is Block else on_gap:
                                 deliver(x)

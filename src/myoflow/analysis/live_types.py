@@ -1,0 +1,104 @@
+"""What the live analysis hands out: cues, per-rep timings and display snapshots.
+
+:func:`rep_cues` turns one rep's :class:`~myoflow.analysis.rep_summary.RepResult` into the
+coaching cues it triggers; :class:`LiveSnapshot` is the copy of the live state a display reads
+(:meth:`myoflow.analysis.live.LiveAnalysis.snapshot`); :class:`RepTiming` records how long
+after a rep ended its result came out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from myoflow.analysis.placement import parse_placement
+from myoflow.analysis.rep_summary import RepResult
+
+__all__ = ["CUES", "ECCENTRIC_CUE_PCT", "EXERCISES", "Cue", "LiveSnapshot", "RepTiming", "rep_cues"]
+
+#: Exercises the live analysis knows (the cues that apply depend on it).
+EXERCISES = ("glute_bridge", "hip_thrust", "rdl", "deadlift")
+#: Cue kind -> what the user is told.
+CUES = {
+    "relax": "relax fully at the bottom",
+    "squeeze": "keep squeezing as you lower",
+    "glutes": "drive with the glutes",
+}
+#: "keep squeezing as you lower" when a glute's eccentric hold is below this (% of its
+#: concentric peak); bridges and hip thrusts only.
+ECCENTRIC_CUE_PCT = 50.0
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A coaching cue from one rep: ``time`` (s, host clock) the rep ended, ``kind`` (a key
+    of :data:`CUES`), the ``text`` shown, and the 1-based ``rep_index``."""
+
+    time: float
+    kind: str
+    text: str
+    rep_index: int
+
+
+@dataclass(frozen=True)
+class RepTiming:
+    """When a rep's result came out: ``ending_s`` (:mod:`myoflow.analysis.live_reps`: the end
+    of its bottom window, or the moment the next rep was seen under way), ``data_s`` the newest sample
+    time fed when it came out, and ``processing_ms`` the wall time of the call that produced it."""
+
+    index: int
+    ending_s: float
+    data_s: float
+    processing_ms: float
+
+    @property
+    def latency_ms(self) -> float:
+        """Data waited for after the rep ended plus processing, ms."""
+        return (self.data_s - self.ending_s) * 1000.0 + self.processing_ms
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """A copy of the live state for a display; arrays cover the last ``history_s`` on the grid.
+
+    ``times`` ``(n,)`` s; ``envelope_pct`` ``(n, len(muscles))`` float32 in ``unit`` (NaN where
+    no data; the EMG ends ``delay_ms`` before the newest sample, as it is delay-corrected);
+    ``angle_deg`` ``(n,)`` the movement angle, ``angle_label`` says which (hip flexion or one
+    segment, ``angle_mode`` ``"hip"``/``"segment"``, None without IMU); ``phase`` of the current
+    rep; ``rest_threshold_pct`` per muscle (empty before the baseline); ``last_results`` the most
+    recent rep results (oldest first) and ``cues`` the most recent cues.
+    """
+
+    times: np.ndarray
+    envelope_pct: np.ndarray
+    muscles: tuple[str, ...]
+    unit: str
+    angle_deg: np.ndarray
+    angle_label: str | None
+    angle_mode: str | None
+    phase: str | None
+    rep_count: int
+    rest_threshold_pct: dict[str, float]
+    delay_ms: float
+    last_results: tuple[RepResult, ...]
+    cues: tuple[Cue, ...] = field(default=())
+
+
+def rep_cues(result: RepResult, time_s: float, exercise: str = "glute_bridge") -> list[Cue]:
+    """The cues one rep's result triggers (glute channels only): ``relax`` when a glute did
+    not relax in the bottom window, ``squeeze`` when its eccentric hold is below
+    :data:`ECCENTRIC_CUE_PCT` (bridges and hip thrusts), ``glutes`` when the handover found no
+    crossover."""
+    glutes = [m for m in result.muscles if parse_placement(m).role == "glute"]
+    kinds = []
+    if any(not result.relaxation[g].relaxed for g in glutes):
+        kinds.append("relax")
+    holds = [result.eccentric_hold_pct.get(g, np.nan) for g in glutes]
+    if exercise in ("glute_bridge", "hip_thrust") and any(
+        np.isfinite(h) and h < ECCENTRIC_CUE_PCT for h in holds
+    ):
+        kinds.append("squeeze")
+    if result.handover is not None and result.handover.crossover_s is None:
+        kinds.append("glutes")
+    return [Cue(time_s, k, CUES[k], result.index) for k in kinds]
