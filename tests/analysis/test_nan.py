@@ -48,3 +48,19 @@ def test_reductions_of_missing_or_empty_windows_are_nan_without_warnings() -> No
         np.testing.assert_allclose(nan_mean(x), [np.nan, 2.0])
         assert np.isnan(nan_max(np.empty(0))) and np.isnan(nan_mean(np.full(3, np.nan)))
         assert nan_max(np.array([2.0, np.nan, 5.0])) == 5.0
+
+
+def test_a_step_out_of_lost_samples_is_not_a_crossover() -> None:
+    from myoflow.analysis.handover import find_crossover
+
+    fs = 100.0
+    n = 200
+    glute = np.full(n, 30.0)
+    ham = np.full(n, 10.0)  # the glute dominates throughout: share 0.75
+    glute[50:60] = np.nan  # lost samples
+    active = np.ones(n, bool)
+    assert find_crossover(glute, ham, fs, 0.0, 0.2, 1.8, active) is None
+    ham[120:] = 40.0  # now the hamstrings dominate ...
+    glute[160:] = 80.0  # ... until the glute takes over: one real crossing
+    cross = find_crossover(glute, ham, fs, 0.0, 0.2, 1.9, active, hold_s=0.1)
+    assert cross is not None and abs(cross - 1.6) < 0.05  # a step: the refined crossing is within 50 ms

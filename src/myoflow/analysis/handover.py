@@ -104,7 +104,8 @@ def find_crossover(
     i1 = int(np.clip(np.floor((to_s - t0) * fs) + 1, i0, n))
     hold = max(1, int(round(check_positive(hold_s, "hold_s", "s") * fs)))
     above = share >= 0.5
-    cand = np.flatnonzero(~above[i0 - 1 : i1 - 1] & above[i0:i1] & active[i0:i1]) + i0
+    # a crossing needs a real sample below 0.5 before it: a step out of lost samples (NaN) is not one
+    cand = np.flatnonzero((share[i0 - 1 : i1 - 1] < 0.5) & above[i0:i1] & active[i0:i1]) + i0
     if cand.size == 0:
         return None
     # a crossing holds when the next below-0.5 sample is at least `hold` samples away

@@ -319,7 +319,7 @@ class LiveAnalysis:
         )
         i0 = int(np.floor((phases["start"] - ctx.pre_s) * fs))
         i1 = int(np.ceil(phases["end"] * fs)) + 1
-        env = _bridge_nan(self._muscle_pct(self._src.read(i0, i1))).astype(np.float32)
+        env = self._muscle_pct(self._src.read(i0, i1)).astype(np.float32)
         angle = self._movement(self._ang.read(i0, i1))
         data = RepData(
             index=len(self.results) + 1,
@@ -375,19 +375,3 @@ class LiveAnalysis:
                 last_results=tuple(self.results[-5:]),
                 cues=tuple(self.cues[-5:]),
             )
-
-
-def _bridge_nan(env: np.ndarray) -> np.ndarray:
-    """Each column of ``(n, ch)`` with its NaN cells (gaps) replaced by a straight line between
-    the neighbouring values (the nearest value at the edges); all-NaN columns stay NaN.
-
-    Only the per-rep metrics see this: ``handover.find_crossover`` takes a NaN-to-value step of
-    the glute share for a crossing (and then fails), so gaps are bridged for them; the grid and
-    :meth:`LiveAnalysis.snapshot` keep the NaN."""
-    out = env.copy()
-    idx = np.arange(env.shape[0])
-    for c in range(env.shape[1]):
-        ok = np.isfinite(env[:, c])
-        if ok.any() and not ok.all():
-            out[~ok, c] = np.interp(idx[~ok], idx[ok], env[ok, c])
-    return out
