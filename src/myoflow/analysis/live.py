@@ -267,7 +267,10 @@ class LiveAnalysis:
             if means.size:
                 self._peak = np.maximum(self._peak, np.max(np.where(full, means, 0.0), axis=0))
             self._peak_done = front
-        begin = self._emg_start + int(round(_SETTLE_S * self.grid_hz))
+        # The rest window is anchored on the first grid cell holding EMG (a property of the data),
+        # not on when processing first got here (which depends on how streams' blocks interleave).
+        first = self._src.first if self._src.first is not None else self._emg_start
+        begin = first + int(round(_SETTLE_S * self.grid_hz))
         n_base = int(round(self.baseline_s * self.grid_hz))
         if self._baseline_raw is None and front >= begin + n_base:
             self._baseline_raw = self._src.read(begin, begin + n_base)
