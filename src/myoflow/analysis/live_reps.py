@@ -33,7 +33,7 @@ import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
 from myoflow._checks import check_positive, check_range, check_rate
-from myoflow.analysis.reps import Rep, _boundary, _first, _hysteresis_runs, _last
+from myoflow.analysis.reps import Rep, first_index, hysteresis_runs, last_index, still_boundary
 
 _BIN_DEG = 0.05
 _HIST_LO = -720.0
@@ -198,7 +198,7 @@ class IncrementalReps:
         lo, hi = rng
         span = hi - lo
         ext = hi - a
-        runs = _hysteresis_runs(ext, self.min_rep_frac * span, 0.5 * self.min_rep_frac * span)
+        runs = hysteresis_runs(ext, self.min_rep_frac * span, 0.5 * self.min_rep_frac * span)
         if not runs:
             return
         p, q = runs[0]
@@ -209,16 +209,16 @@ class IncrementalReps:
         level_after = float(np.max(a[peak:right]))
         rom = level_bottom - level_top
         zone = 0.1 * rom
-        leave = _last(a[:peak] >= level_bottom - zone, 0) + 1
-        arrive = _first(a[leave:q] <= level_top + zone, leave)
-        depart = _last(a[peak:right] <= level_top + zone, peak) + 1
-        back = _first(a[depart:right] >= level_after - zone, depart)
+        leave = last_index(a[:peak] >= level_bottom - zone, 0) + 1
+        arrive = first_index(a[leave:q] <= level_top + zone, leave)
+        depart = last_index(a[peak:right] <= level_top + zone, peak) + 1
+        back = first_index(a[depart:right] >= level_after - zone, depart)
         conc_speed = -float(np.min(v[leave : max(arrive, leave + 1)]))
         ecc_speed = float(np.max(v[min(depart, back - 1) : back]))
-        start = _boundary(v, 0, leave, conc_speed, self.still_frac, last=True)
-        top = _boundary(v, arrive, q, conc_speed, self.still_frac, last=False)
-        ecc = _boundary(v, top, depart, ecc_speed, self.still_frac, last=True)
-        bottom = _boundary(v, back, right, ecc_speed, self.still_frac, last=False)
+        start = still_boundary(v, 0, leave, conc_speed, self.still_frac, last=True)
+        top = still_boundary(v, arrive, q, conc_speed, self.still_frac, last=False)
+        ecc = still_boundary(v, top, depart, ecc_speed, self.still_frac, last=True)
+        bottom = still_boundary(v, back, right, ecc_speed, self.still_frac, last=False)
         if bottom >= right:
             return
         L = self._left
@@ -282,7 +282,7 @@ class IncrementalReps:
         below = below + arrived
         leave = lo + int(below[0])
         v = np.gradient(a[int(c["q"]) :]) * self.fs
-        start = int(c["q"]) + _boundary(
+        start = int(c["q"]) + still_boundary(
             v, 0, leave - int(c["q"]), c["conc_speed"], self.still_frac, last=True
         )
         return start, leave

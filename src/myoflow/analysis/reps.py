@@ -156,7 +156,7 @@ def segment_reps(
     if span < min_range_deg:
         return []
     ext = hi - a
-    runs = _hysteresis_runs(ext, min_rep_frac * span, 0.5 * min_rep_frac * span)
+    runs = hysteresis_runs(ext, min_rep_frac * span, 0.5 * min_rep_frac * span)
     velocity = np.gradient(a) * fs  # deg/s; negative while extending (concentric)
     reps: list[Rep] = []
     for k, (p, q) in enumerate(runs):
@@ -168,16 +168,16 @@ def segment_reps(
         level_after = float(np.max(a[peak:right]))
         zone = 0.1 * rom
         # where the angle leaves the bottom zone / reaches the top zone / leaves it / is back
-        leave = _last(a[left:peak] >= level_bottom - zone, left) + 1
-        arrive = _first(a[leave:q] <= level_top + zone, leave)
-        depart = _last(a[peak:right] <= level_top + zone, peak) + 1
-        back = _first(a[depart:right] >= level_after - zone, depart)
+        leave = last_index(a[left:peak] >= level_bottom - zone, left) + 1
+        arrive = first_index(a[leave:q] <= level_top + zone, leave)
+        depart = last_index(a[peak:right] <= level_top + zone, peak) + 1
+        back = first_index(a[depart:right] >= level_after - zone, depart)
         conc_speed = -float(np.min(velocity[leave : max(arrive, leave + 1)]))
         ecc_speed = float(np.max(velocity[min(depart, back - 1) : back]))
-        start = _boundary(velocity, left, leave, conc_speed, still_frac, last=True)
-        top = _boundary(velocity, arrive, q, conc_speed, still_frac, last=False)
-        eccentric = _boundary(velocity, top, depart, ecc_speed, still_frac, last=True)
-        bottom = _boundary(velocity, back, right, ecc_speed, still_frac, last=False)
+        start = still_boundary(velocity, left, leave, conc_speed, still_frac, last=True)
+        top = still_boundary(velocity, arrive, q, conc_speed, still_frac, last=False)
+        eccentric = still_boundary(velocity, top, depart, ecc_speed, still_frac, last=True)
+        bottom = still_boundary(velocity, back, right, ecc_speed, still_frac, last=False)
         reps.append(Rep(start, top, max(top, eccentric), bottom, right, rom))
     return _finish(reps, a.size, fs, set_gap_s, partial_frac)
 
@@ -242,8 +242,8 @@ def segment_reps_emg(
             continue  # the burst has not come back down: not finished
         steep_up = lv + int(np.argmax(slope[lv : pk + 1]))
         steep_down = pk + int(np.argmin(slope[pk : rv + 1]))
-        start = _boundary(slope, lv, steep_up, slope[steep_up], flat_frac, last=True)
-        bottom = _boundary(slope, steep_down, rv + 1, slope[steep_down], flat_frac, last=False)
+        start = still_boundary(slope, lv, steep_up, slope[steep_up], flat_frac, last=True)
+        bottom = still_boundary(slope, steep_down, rv + 1, slope[steep_down], flat_frac, last=False)
         reps.append(Rep(start, int(pk), int(pk), bottom, drv.size))
     return _finish(reps, drv.size, fs, set_gap_s, None)
 
@@ -271,7 +271,7 @@ def _finish(
     return out
 
 
-def _hysteresis_runs(x: np.ndarray, enter: float, leave: float) -> list[tuple[int, int]]:
+def hysteresis_runs(x: np.ndarray, enter: float, leave: float) -> list[tuple[int, int]]:
     """``[(p, q), ...]``: runs where ``x`` rose above ``enter`` after being below ``leave``,
     ending (``q``) where it falls below ``leave`` again; open or unprefixed runs are dropped."""
     marks = np.zeros(x.size, dtype=np.int8)
@@ -304,7 +304,7 @@ def _angle(x: np.ndarray, name: str) -> np.ndarray:
     return a
 
 
-def _boundary(velocity: np.ndarray, lo: int, hi: int, speed: float, frac: float, last: bool) -> int:
+def still_boundary(velocity: np.ndarray, lo: int, hi: int, speed: float, frac: float, last: bool) -> int:
     """Last (or first) index in ``[lo, hi)`` where the speed is "still": at most ``frac *
     speed`` above the slowest speed in that stretch (a drifting angle is never exactly
     still). ``lo`` (``hi``) for an empty stretch."""
@@ -312,16 +312,16 @@ def _boundary(velocity: np.ndarray, lo: int, hi: int, speed: float, frac: float,
         return lo if last else hi
     speed_here = np.abs(velocity[lo:hi])
     mask = speed_here <= float(np.min(speed_here)) + frac * abs(speed)
-    return _last(mask, lo) if last else _first(mask, lo)
+    return last_index(mask, lo) if last else first_index(mask, lo)
 
 
-def _first(mask: np.ndarray, offset: int) -> int:
+def first_index(mask: np.ndarray, offset: int) -> int:
     """Index (plus ``offset``) of the first True in ``mask``; its end when there is none."""
     hits = np.flatnonzero(mask)
     return offset + int(hits[0] if hits.size else mask.size)
 
 
-def _last(mask: np.ndarray, offset: int) -> int:
+def last_index(mask: np.ndarray, offset: int) -> int:
     """Index (plus ``offset``) of the last True in ``mask``; 0 when there is none."""
     hits = np.flatnonzero(mask)
     return offset + int(hits[-1] if hits.size else 0)
