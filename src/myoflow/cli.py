@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "replay": "replay a recording through the live signal core (real time, --speed X or --fast)",
     "analyze": "analyse a recording: reps, phases, activation, relaxation, handover, co-contraction",
     "record": "record straps (or --virtual ones) to a live-readable, crash-safe HDF5 file",
+    "batch": "analyse many recordings into one table, one row per rep (CSV or Parquet; processes or Dask)",
 }
 
 

@@ -10,6 +10,10 @@ no --device the first strap that matches each --profile (or any shipped profile)
 glute-bridge session) through the same bleak code, in real time; --fast runs them in virtual
 time instead (a minute of data in a few seconds). --drop, --skew, --jitter and
 --disconnect-every impair the virtual radio link.
+
+--lsl also publishes every stream, an envelope per EMG stream and a marker stream (gaps, strap
+states) over Lab Streaming Layer for LabRecorder, OpenViBE and other LSL tools (needs pylsl:
+pip install 'myoflow[lsl]'; LSL announces the streams on the local network, see docs/lsl.md).
 """
 
 from __future__ import annotations
@@ -42,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scan-timeout", type=float, default=10.0, help="seconds to find the straps (default 10)"
     )
+    parser.add_argument(
+        "--lsl",
+        action="store_true",
+        help="also publish the streams, EMG envelopes and markers over Lab Streaming Layer",
+    )
     virtual = parser.add_argument_group("virtual straps (with --virtual)")
     virtual.add_argument(
         "--kinds",
@@ -66,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
     from myoflow.devices.errors import IngestError
     from myoflow.devices.profiles import ProfileError
+    from myoflow.lsl import LslError
 
     logging.getLogger("bumble").setLevel(logging.ERROR)
     try:
@@ -73,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             if not getattr(args, name) > 0:
                 raise ValueError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
         report, interrupted = asyncio.run(_stream(args))
-    except (ValueError, ProfileError) as exc:
+    except (ValueError, ProfileError, LslError) as exc:
         print(f"myoflow stream: {exc}", file=sys.stderr)
         return 2
     except (IngestError, BleakError, TimeoutError, OSError) as exc:
@@ -91,7 +101,8 @@ async def _stream(args: argparse.Namespace) -> tuple[str, bool]:
 
     console = _Console()
     if not args.virtual:
-        ingest = Ingest(_configs(args), [console], scan_timeout=args.scan_timeout)
+        sinks = [console, *_lsl_sinks(args, None)]
+        ingest = Ingest(_configs(args), sinks, scan_timeout=args.scan_timeout)
         return await _run(ingest, args, console)
     from myoflow.devices.ingest import ReconnectPolicy
     from myoflow.devices.virtual.radio import LinkConditions
@@ -106,8 +117,18 @@ async def _stream(args: argparse.Namespace) -> tuple[str, bool]:
     )
     kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
     async with virtual_rig(kinds, conditions=conditions, fast=args.fast, seed=args.seed) as rig:
-        ingest = rig.ingest([console], reconnect=ReconnectPolicy(initial_s=0.05, max_s=1.0))
+        sinks = [console, *_lsl_sinks(args, rig.clock)]
+        ingest = rig.ingest(sinks, reconnect=ReconnectPolicy(initial_s=0.05, max_s=1.0))
         return await _run(ingest, args, console)
+
+
+def _lsl_sinks(args: argparse.Namespace, clock: Any) -> list[Any]:
+    """``[LslSink]`` with --lsl (on the ingest's clock; None: the default host clock), else []."""
+    if not args.lsl:
+        return []
+    from myoflow.lsl import LslSink
+
+    return [LslSink() if clock is None else LslSink(clock=clock)]
 
 
 def _configs(args: argparse.Namespace) -> list[Any]:
@@ -130,19 +151,26 @@ async def _run(ingest: Any, args: argparse.Namespace, console: _Console) -> tupl
     import asyncio
 
     interrupted = False
-    async with ingest:
-        print(f"streaming {', '.join(s.name for s in ingest.straps)} for {args.seconds:g} s", flush=True)
-        left = float(args.seconds)
-        try:
-            while left > 1e-9:
-                step = min(args.status_every, left)
-                await ingest.run(step)
-                left -= step
-                if left > 1e-9:
-                    for status in ingest.status():
-                        print("  " + status.summary(), flush=True)
-        except asyncio.CancelledError:  # Ctrl-C: this is the top-level task; stop cleanly, report
-            interrupted = True
+    try:
+        async with ingest:
+            names = ", ".join(s.name for s in ingest.straps)
+            print(f"streaming {names} for {args.seconds:g} s", flush=True)
+            left = float(args.seconds)
+            try:
+                while left > 1e-9:
+                    step = min(args.status_every, left)
+                    await ingest.run(step)
+                    left -= step
+                    if left > 1e-9:
+                        for status in ingest.status():
+                            print("  " + status.summary(), flush=True)
+            except asyncio.CancelledError:  # Ctrl-C: this is the top-level task; stop cleanly, report
+                interrupted = True
+    finally:  # after the straps stopped: LSL outlets end with the straps' last state
+        for sink in ingest.sinks:
+            close = getattr(sink, "close", None)
+            if callable(close):
+                close()
     return _report(ingest.status(), console), interrupted
 
 
