@@ -64,3 +64,18 @@ def test_a_step_out_of_lost_samples_is_not_a_crossover() -> None:
     glute[160:] = 80.0  # ... until the glute takes over: one real crossing
     cross = find_crossover(glute, ham, fs, 0.0, 0.2, 1.9, active, hold_s=0.1)
     assert cross is not None and abs(cross - 1.6) < 0.05  # a step: the refined crossing is within 50 ms
+
+
+def test_no_onset_time_when_the_rise_happened_while_samples_were_lost() -> None:
+    from myoflow.analysis.activation import ActivationParams, RestLevels, muscle_activation
+
+    fs = 100.0
+    env = np.full((400, 1), 1.0)
+    env[190:] = 40.0  # the muscle switches on at 1.9 s, 0.1 s before the movement ...
+    levels = RestLevels(np.array([1.0]), np.array([0.3]), np.array([2.0]), np.array([3.0]))
+    args = dict(fs=fs, t0=0.0, start_s=2.0, top_s=3.0, bottom_s=3.9, levels=levels, params=ActivationParams())
+    seen = muscle_activation(env, **args)[0]
+    assert seen.onset_ms is not None and abs(seen.onset_ms + 100.0) < 20.0
+    lost = env.copy()
+    lost[170:210] = np.nan  # ... while 0.4 s of data were lost
+    assert muscle_activation(lost, **args)[0].onset_ms is None

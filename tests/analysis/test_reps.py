@@ -46,3 +46,15 @@ def test_longest_run() -> None:
     assert longest_run(np.array([0, 1, 1, 0, 1, 1, 1, 0], bool)) == 3
     assert longest_run(np.zeros(5, bool)) == 0
     assert longest_run(np.ones(4, bool)) == 4
+
+
+def test_a_recording_that_ends_mid_rep_leaves_the_rep_before_it_intact() -> None:
+    fs = 100.0
+    t = np.arange(0, 12.5, 1 / fs)
+    # rep 1 (0-5 s) complete; rep 2 starts at 6 s and the recording stops during its top hold
+    angle = np.interp(t, [0, 1, 2, 3, 4.5, 6, 7, 8, 12.5], [45, 45, 2, 2, 45, 45, 2, 2, 2])
+    reps = segment_reps(angle, fs)
+    assert len(reps) == 1
+    ph = reps[0].times(fs)
+    assert abs(ph["eccentric"] - 3.0) < 0.15 and abs(ph["bottom"] - 4.5) < 0.15
+    assert ph["end"] <= 6.1  # bounded by the unfinished rep's start, not the end of the data

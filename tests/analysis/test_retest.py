@@ -73,3 +73,12 @@ def test_two_sessions_glute_peak_raised_by_half(synthetic) -> None:
     assert r["glute_max_r.peak_pct"].pct_change == pytest.approx(50.0, abs=12.0)
     assert abs(r["biceps_femoris_r.peak_pct"].pct_change) < 12.0
     assert np.isfinite(r["crossover_ms"].diff)
+
+
+def test_text_table_columns_line_up_with_long_labels() -> None:
+    from myoflow.analysis.retest import compare
+
+    table = compare({"peak_pct": 40.0}, {"peak_pct": 50.0}, ("glute_bridge_virtual.h5", "retest.h5")).format()
+    header, row = table.splitlines()
+    assert len(header) == len(row)
+    assert header.index("glute_bridge_virtual.h5") + len("glute_bridge_virtual.h5") == row.index("40") + 2

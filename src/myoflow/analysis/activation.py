@@ -222,7 +222,11 @@ def muscle_activation(
     for c in range(x.shape[1]):
         onset_ms = offset_ms = None
         on = intervals[c]
-        first = on[(on[:, 0] > 0) & (on[:, 0] <= i_top - i_search)]
+        # An onset at the first sample of the search, or at the first sample after lost ones,
+        # only says the rise happened before it: no onset time.
+        known = on[:, 0] > 0
+        known[known] = np.isfinite(x[i_search + on[known, 0] - 1, c])
+        first = on[known & (on[:, 0] <= i_top - i_search)]
         if first.size:
             onset_ms = ((i_search + first[0, 0]) / fs + t0 - start_s) * 1000.0
             if first[0, 1] < x.shape[0] - i_search:

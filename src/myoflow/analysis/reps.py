@@ -156,12 +156,25 @@ def segment_reps(
     if span < min_range_deg:
         return []
     ext = hi - a
-    runs = hysteresis_runs(ext, min_rep_frac * span, 0.5 * min_rep_frac * span)
+    enter = min_rep_frac * span
+    runs = hysteresis_runs(ext, enter, 0.5 * enter)
     velocity = np.gradient(a) * fs  # deg/s; negative while extending (concentric)
+    # A last excursion the data ends in (never back at the bottom) is no rep, but it bounds the
+    # rep before it: that rep's lowering and bottom must not be searched inside it.
+    tail = runs[-1][1] if runs else 0
+    unfinished = np.flatnonzero(ext[tail:] > enter)
+    end = a.size
+    if runs and unfinished.size:  # its movement onset, found as every rep's start is
+        rise = tail + int(unfinished[0])
+        level = float(np.max(a[tail : rise + 1]))
+        zone = 0.1 * (level - float(np.min(a[rise:])))
+        leave = last_index(a[tail:rise] >= level - zone, tail) + 1
+        speed = -float(np.min(velocity[leave : rise + 1]))
+        end = still_boundary(velocity, tail, leave, speed, still_frac, last=True)
     reps: list[Rep] = []
     for k, (p, q) in enumerate(runs):
         left = runs[k - 1][1] if k else 0
-        right = runs[k + 1][0] if k + 1 < len(runs) else a.size
+        right = runs[k + 1][0] if k + 1 < len(runs) else end
         peak = p + int(np.argmax(ext[p:q]))
         rom = float(np.max(a[left : p + 1]) - a[peak])
         level_bottom, level_top = float(np.max(a[left : p + 1])), float(a[peak])
@@ -179,7 +192,7 @@ def segment_reps(
         eccentric = still_boundary(velocity, top, depart, ecc_speed, still_frac, last=True)
         bottom = still_boundary(velocity, back, right, ecc_speed, still_frac, last=False)
         reps.append(Rep(start, top, max(top, eccentric), bottom, right, rom))
-    return _finish(reps, a.size, fs, set_gap_s, partial_frac)
+    return _finish(reps, end, fs, set_gap_s, partial_frac)
 
 
 def segment_reps_emg(

@@ -74,9 +74,10 @@ class Retest:
     def format(self) -> str:
         """A text table."""
         width = max([len(c.metric) for c in self.changes] + [6])
-        lines = [f"{'metric':<{width}} {self.label_a:>12} {self.label_b:>12} {'diff':>10} {'change %':>9}"]
+        wa, wb = max(12, len(self.label_a)), max(12, len(self.label_b))  # columns fit their labels
+        lines = [f"{'metric':<{width}} {self.label_a:>{wa}} {self.label_b:>{wb}} {'diff':>10} {'change %':>9}"]
         for c in self.changes:
-            cells = [_fmt(c.a, 12), _fmt(c.b, 12), _fmt(c.diff, 10), _fmt(c.pct_change, 9)]
+            cells = [_fmt(c.a, wa), _fmt(c.b, wb), _fmt(c.diff, 10), _fmt(c.pct_change, 9)]
             lines.append(f"{c.metric:<{width}} " + " ".join(cells))
         return "\n".join(lines)
 
