@@ -122,37 +122,40 @@ def _replayed(path, block_s: float) -> LiveAnalysis:
     return replayed
 
 
-def test_replaying_the_recording_gives_the_live_per_rep_results(lossy) -> None:
-    path, _, _, _, live = lossy
-    replayed = _replayed(path, 0.05)
-    assert len(live.results) == len(replayed.results) == len(SESSION.truth) == 2  # despite 2 % loss
-    for a, b in zip(live.results, replayed.results, strict=True):
-        assert (a.index, a.set_index, a.partial, a.mode, a.unit) == (
-            b.index,
-            b.set_index,
-            b.partial,
-            b.mode,
-            b.unit,
-        )
-        assert {k: r.relaxed for k, r in a.relaxation.items()} == {
-            k: r.relaxed for k, r in b.relaxation.items()
+def _numbers(x: object, path: str = "") -> dict[str, object]:
+    """Every scalar of a (nested) rep result, by its path."""
+    if hasattr(x, "__dataclass_fields__"):
+        return {
+            k: v for f in x.__dataclass_fields__ for k, v in _numbers(getattr(x, f), f"{path}.{f}").items()
         }
-        for phase, t in a.phases.items():
-            assert b.phases[phase] == pytest.approx(t, abs=0.03)  # within 3 cells of the 100 Hz grid
-        for m, act in a.muscles.items():
-            assert b.muscles[m].peak_pct == pytest.approx(act.peak_pct, abs=0.5)
-        assert b.rom_deg == pytest.approx(a.rom_deg, abs=0.5)
-    assert [c.kind for c in replayed.cues] == [c.kind for c in live.cues]
+    if isinstance(x, dict):
+        return {k: v for key, item in x.items() for k, v in _numbers(item, f"{path}[{key}]").items()}
+    if isinstance(x, (list, tuple)):
+        return {k: v for i, item in enumerate(x) for k, v in _numbers(item, f"{path}[{i}]").items()}
+    return {path: x}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LiveAnalysis rest levels and bottom phases still depend on how blocks of different "
-    "streams interleave (live arrival order vs replay time order): threshold_pct differs ~1-2 %",
-)
-def test_replay_equals_live_bit_for_bit(lossy) -> None:
+@pytest.mark.parametrize("block_s", [0.05, 0.013])
+def test_replay_gives_the_live_results_to_float_rounding(lossy, block_s: float) -> None:
+    """Live order (each strap's packets bunched, streams interleaved as the radio delivered them)
+    and replay order (time order, other block sizes) give the same reps, phases, verdicts, cues
+    and numbers: acc and gyro are paired by time, the rest window and the session peak are
+    anchored on grid cells, not on what had arrived when."""
     path, _, _, _, live = lossy
-    assert _replayed(path, 0.05).results == live.results
+    replayed = _replayed(path, block_s)
+    assert len(live.results) == len(replayed.results) == 2
+    assert [(c.kind, c.rep_index, c.time) for c in replayed.cues] == [
+        (c.kind, c.rep_index, c.time) for c in live.cues
+    ]
+    for a, b in zip(live.results, replayed.results, strict=True):
+        assert a.phases == b.phases
+        x, y = _numbers(a), _numbers(b)
+        assert x.keys() == y.keys()
+        for key, value in x.items():
+            if isinstance(value, float):  # measured: equal to 5e-12 (chunked filters' rounding)
+                assert y[key] == pytest.approx(value, rel=1e-6, abs=1e-9, nan_ok=True), key
+            else:
+                assert y[key] == value, key
 
 
 class _Boom:

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from myoflow.reports.analyze import NothingToAnalyse, analyze
 from myoflow.analysis.report import rep_to_dict
 from myoflow.analysis.reps import movement_angle
 from myoflow.analysis.session_metrics import analyse_arrays
 from myoflow.dsp.imu import SagittalTiltFilter
 from myoflow.dsp.normalise import mvc_reference
 from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
+from myoflow.reports.analyze import NothingToAnalyse, analyze
 from myoflow.storage.schema import ClockAnchor, SessionMetadata
 from myoflow.storage.writer import Recorder
 from myoflow.stream import Gap, StreamInfo

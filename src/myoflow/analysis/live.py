@@ -20,6 +20,29 @@ What happens to the data:
    :class:`~myoflow.analysis.rep_summary.SessionContext` whose rest levels come from the first
    ``baseline_s`` of rest (after 0.5 s of filter settling);
 5. cues (:func:`rep_cues`) follow from the result.
+
+**Arrival order.** Live, each strap's packets come in bunches and the streams interleave as the
+radio delivers them; a replay delivers them in time order. Both give the same reps, phases,
+verdicts, cues and numbers (to float rounding of the chunked filters), because everything is a
+function of the data, not of what had arrived when:
+
+* each stage sees its own stream in order and is chunk-invariant; acc and gyro are paired by
+  time (:class:`~myoflow.analysis.live_sources.TimePairer`);
+* a grid cell is used only once every stream has completed it (the stream *frontiers*), and a
+  rep only once its window's cells are complete;
+* the rest window starts at the first grid cell holding EMG; a rep uses it when it ends by the
+  rep's last cell, else the quietest second before the rep;
+* without ``mvc``, a rep is scaled by the session peak *as of its last cell*
+  (:class:`~myoflow.analysis.live_grid.PeakHistory`), not as far as the scan had got.
+
+What still depends on timing: a stream whose frontier is more than 1 s of grid cells behind the
+newest of its kind (EMG, or segment angles) stops holding the analysis back, and an EMG stream
+that has delivered nothing yet counts as being at the first EMG cell, so it is dropped from the
+frontier once the others are 1 s past it. A strap that is silent (or whose packets arrive) more
+than 1 s late therefore has cells read before its data came, which a replay would have
+included; every segment must have delivered once before reps are searched. Acc or gyro samples
+that wait more than 5 s of data for their partner stream are dropped (``TimePairer``). The
+per-rep :class:`RepTiming` (latency, processing time) is a measurement of timing by design.
 """
 
 from __future__ import annotations
@@ -33,7 +56,7 @@ import numpy as np
 
 from myoflow._checks import check_option, check_positive, check_range
 from myoflow.analysis.activation import UNITS, ActivationParams, RestLevels, analysis_envelope, rest_levels
-from myoflow.analysis.live_grid import GridBuffer
+from myoflow.analysis.live_grid import GridBuffer, PeakHistory
 from myoflow.analysis.live_reps import IncrementalReps, LiveRep
 from myoflow.analysis.live_sources import EmgSource, SegmentSource, segment_sources
 from myoflow.analysis.live_types import (
@@ -136,10 +159,9 @@ class LiveAnalysis:
             probe = {seg: np.zeros(1) for seg in present}
             self.angle_label = movement_angle(probe.get("pelvis"), probe.get("thigh")).description
         self._reps = IncrementalReps(self.grid_hz) if self.angle_mode else None
-        self._peak = np.zeros(len(labels))
-        self._peak_done: int | None = None
-        self._emg_start: int | None = None
+        self._peaks = PeakHistory(self._src, max(1, int(round(_PEAK_WINDOW_S * self.grid_hz))))
         self._baseline_raw: np.ndarray | None = None
+        self._baseline_end: int | None = None  # grid cell after the baseline window
         self._levels: RestLevels | None = None
         self._pushed: int | None = None
         self._newest_t = -np.inf
@@ -213,15 +235,15 @@ class LiveAnalysis:
             if name in self._emg:
                 self._emg[name].gap(gap, self._src)
             elif name in self._seg_of:
-                self._seg_of[name].gap(gap)
+                self._seg_of[name].gap(gap, self._ang)
             self._advance(started)
 
     def on_event(self, event: Event) -> None:
         """Markers and other events do not change the analysis."""
 
     def on_status(self, status: Any) -> None:
-        """Strap states do not change the analysis (a silent stream stops holding it back
-        after 1 s)."""
+        """Strap states do not change the analysis (a stream more than 1 s behind the others
+        stops holding it back, module docstring)."""
 
     def poll(self) -> list[RepResult | Cue]:
         """Rep results and cues produced since the last call, in order."""
@@ -230,14 +252,19 @@ class LiveAnalysis:
             return out
 
     # --- processing ----------------------------------------------------------------------
+    def _front(self, fronts: list[int | None], first: int | None) -> int | None:
+        """First grid cell not complete in every stream that is not stale (module docstring):
+        a stream more than 1 s of cells behind the newest stops holding the others back; a
+        stream with no data yet counts as at cell ``first`` (None: nothing is complete)."""
+        if not fronts or (None in fronts and first is None):
+            return None
+        at = [first if f is None else f for f in fronts]
+        newest = max(at)
+        return min(f for f in at if f >= newest - int(_STALE_S * self.grid_hz))
+
     def _advance(self, started: float) -> None:
-        stale = int(_STALE_S * self.grid_hz)
-        emg = [s.frontier for s in self._emg.values() if s.frontier is not None]
-        ang = [s.frontier for s in self._segments if s.frontier is not None]
-        emg_front = min(f for f in emg if f >= max(emg) - stale) if emg else None
-        ang_front = (
-            min(f for f in ang if f >= max(ang) - stale) if len(ang) == len(self._segments) and ang else None
-        )
+        emg_front = self._front([s.frontier for s in self._emg.values()], self._src.first)
+        ang_front = self._front([s.frontier for s in self._segments], None)
         if emg_front is not None:
             self._emg_progress(emg_front)
         if self._reps is None or ang_front is None:
@@ -254,36 +281,31 @@ class LiveAnalysis:
             self._analyse(live_rep, started)
 
     def _emg_progress(self, front: int) -> None:
-        if self._emg_start is None:
-            self._emg_start = front
-            self._peak_done = front
-        w = max(1, int(round(_PEAK_WINDOW_S * self.grid_hz)))
-        if self._mvc is None and self._peak_done is not None and front > self._peak_done:
-            rows = self._src.read(self._peak_done - w + 1, front)
-            csum = np.concatenate((np.zeros((1, rows.shape[1])), np.cumsum(np.nan_to_num(rows), axis=0)))
-            bad = np.concatenate((np.zeros((1, rows.shape[1])), np.cumsum(~np.isfinite(rows), axis=0)))
-            means = (csum[w:] - csum[:-w]) / w
-            full = (bad[w:] - bad[:-w]) == 0
-            if means.size:
-                self._peak = np.maximum(self._peak, np.max(np.where(full, means, 0.0), axis=0))
-            self._peak_done = front
+        if self._mvc is None:
+            self._peaks.advance(front)
         # The rest window is anchored on the first grid cell holding EMG (a property of the data),
         # not on when processing first got here (which depends on how streams' blocks interleave).
-        first = self._src.first if self._src.first is not None else self._emg_start
+        first = self._src.first
+        if first is None or self._baseline_raw is not None:
+            return
         begin = first + int(round(_SETTLE_S * self.grid_hz))
-        n_base = int(round(self.baseline_s * self.grid_hz))
-        if self._baseline_raw is None and front >= begin + n_base:
-            self._baseline_raw = self._src.read(begin, begin + n_base)
+        end = begin + int(round(self.baseline_s * self.grid_hz))
+        if front >= end:
+            self._baseline_raw, self._baseline_end = self._src.read(begin, end), end
 
-    def _refs(self) -> np.ndarray:
+    def _refs(self, cell: int | None = None) -> np.ndarray:
+        """Per-source references: the MVC, else the session peak as of grid cell ``cell``
+        (None: as far as scanned), NaN where there is none."""
         if self._mvc is not None:
             return self._mvc
-        return np.where(self._peak > 0, self._peak, np.nan)
+        peak = self._peaks.latest if cell is None else self._peaks.at(cell)
+        return np.where(peak > 0, peak, np.nan)
 
-    def _muscle_pct(self, raw: np.ndarray) -> np.ndarray:
-        """Source-grid rows ``(n, n_sources)`` -> ``(n, n_muscles)`` in :attr:`unit`."""
+    def _muscle_pct(self, raw: np.ndarray, refs: np.ndarray) -> np.ndarray:
+        """Source-grid rows ``(n, n_sources)`` -> ``(n, n_muscles)`` in :attr:`unit`, against
+        per-source references ``refs`` (:meth:`_refs`)."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            pct = raw * (100.0 / self._refs())
+            pct = raw * (100.0 / refs)
             ok = np.isfinite(pct)
             sums = np.where(ok, pct, 0.0) @ self._weights
             counts = ok.astype(np.float64) @ self._weights
@@ -296,11 +318,15 @@ class LiveAnalysis:
             return cols["thigh"] - cols["pelvis"]
         return -cols["pelvis"] if "pelvis" in cols else cols["thigh"]
 
-    def _rest_levels(self, upto: int) -> RestLevels:
+    def _rest_levels(self, upto: int, refs: np.ndarray, quiet_end: int | None = None) -> RestLevels:
+        """Rest levels from the baseline if it ends by grid cell ``upto``, else from the quietest
+        second of the EMG before cell ``quiet_end`` (default ``upto``)."""
         raw = self._baseline_raw
-        if raw is None:  # no full baseline yet: the quietest second so far
-            raw = self._src.read(self._emg_start or 0, upto)
-        env = analysis_envelope(np.nan_to_num(self._muscle_pct(raw)), self.grid_hz, self.params)
+        if raw is None or self._baseline_end is None or self._baseline_end > upto:
+            end = upto if quiet_end is None else quiet_end
+            first = self._src.first if self._src.first is not None else end - 1
+            raw = self._src.read(max(first, end - self._src.capacity), end)
+        env = analysis_envelope(np.nan_to_num(self._muscle_pct(raw, refs)), self.grid_hz, self.params)
         seconds = env.shape[0] / self.grid_hz
         window = min(1.0, 0.5 * seconds)
         base = quietest_baseline(env, self.grid_hz, window_s=window, skip_s=min(0.25, 0.25 * seconds))
@@ -309,7 +335,10 @@ class LiveAnalysis:
     def _analyse(self, live_rep: LiveRep, started: float) -> None:
         rep, fs = live_rep.rep, self.grid_hz
         phases = rep.times(fs)
-        levels = self._rest_levels(rep.start)
+        # Everything below is a function of grid cells before rep.end + 1 (complete by now):
+        # the session peak as of the rep's last cell, the baseline if it ended by then.
+        refs = self._refs(rep.end)
+        levels = self._rest_levels(rep.end + 1, refs, quiet_end=rep.start)
         self._levels = levels
         ctx = SessionContext(
             placements=self.muscles,
@@ -321,8 +350,8 @@ class LiveAnalysis:
             antagonists=default_antagonists(self.muscles),
         )
         i0 = int(np.floor((phases["start"] - ctx.pre_s) * fs))
-        i1 = int(np.ceil(phases["end"] * fs)) + 1
-        env = self._muscle_pct(self._src.read(i0, i1)).astype(np.float32)
+        i1 = rep.end + 1
+        env = self._muscle_pct(self._src.read(i0, i1), refs).astype(np.float32)
         angle = self._movement(self._ang.read(i0, i1))
         data = RepData(
             index=len(self.results) + 1,
@@ -355,9 +384,10 @@ class LiveAnalysis:
             k1 = 0 if newest is None else newest + 1
             k0 = k1 - n if newest is not None else 0
             times = np.arange(k0, k1) / self.grid_hz
-            env = self._muscle_pct(self._src.read(k0, k1)).astype(np.float32)
+            refs = self._refs()
+            env = self._muscle_pct(self._src.read(k0, k1), refs).astype(np.float32)
             angle = self._movement(self._ang.read(k0, k1)) if self._segments else np.full(k1 - k0, np.nan)
-            levels = self._rest_levels(k1) if self._baseline_raw is not None else self._levels
+            levels = self._rest_levels(k1, refs) if self._baseline_raw is not None else self._levels
             thresholds = (
                 {}
                 if levels is None

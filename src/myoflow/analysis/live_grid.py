@@ -10,7 +10,8 @@ analysis puts them on one grid of cells ``k`` at ``t_k = k / grid_hz`` seconds (
 
 Both carry their state across blocks, so any chunking gives the same cells, and both restart
 after a gap: nothing is interpolated or averaged across missing samples, those cells stay NaN.
-:class:`GridBuffer` is the ring buffer the cells are written into (O(chunk) per write).
+:class:`GridBuffer` is the ring buffer the cells are written into (O(chunk) per write);
+:class:`PeakHistory` keeps the running session peak of a grid's columns as of every cell.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class GridBuffer:
         if capacity < 2:
             raise ValueError(f"capacity must be at least 2 cells, got {capacity}")
         self.capacity = int(capacity)
-        self._data = np.full((self.capacity, max(n_cols, 0)), np.nan)
+        self.n_cols = max(int(n_cols), 0)
+        self._data = np.full((self.capacity, self.n_cols), np.nan)
         self.newest: int | None = None  # highest cell index allocated so far
         self.first: int | None = None  # lowest cell index ever written
 
@@ -82,6 +84,61 @@ class GridBuffer:
         if hi > lo:
             out[lo - k0 : hi - k0] = self._data[np.arange(lo, hi) % self.capacity]
         return out
+
+
+class PeakHistory:
+    """The session peak of each column of a grid as of every cell: the largest mean over
+    ``window`` consecutive cells that are all finite, over the windows ending at or before
+    that cell (0 before any complete window).
+
+    Scanning starts at the grid's first written cell; :meth:`advance` scans the windows that
+    end before a cell, O(new cells). :meth:`at` reads the peak as of a cell, so a result
+    computed "with the peak so far" can name the cell it means instead of depending on how
+    far the scan had got when it ran.
+
+    Parameters
+    ----------
+    grid
+        The grid scanned.
+    window
+        Window length in cells (>= 1).
+    """
+
+    def __init__(self, grid: GridBuffer, window: int) -> None:
+        if window < 1:
+            raise ValueError(f"window must be at least 1 cell, got {window}")
+        self.grid, self.window = grid, int(window)
+        self._hist = GridBuffer(grid.grid_hz, grid.n_cols, grid.capacity)
+        self.done: int | None = None  # windows ending before this cell are scanned
+        self.latest = np.zeros(grid.n_cols)
+
+    def advance(self, upto: int) -> None:
+        """Scan the windows that end before cell ``upto`` (all complete in the grid)."""
+        if self.done is None:
+            if self.grid.first is None:
+                return
+            self.done = self.grid.first
+        if upto <= self.done:
+            return
+        w = self.window
+        rows = self.grid.read(self.done - w + 1, upto)
+        zero = np.zeros((1, rows.shape[1]))
+        csum = np.concatenate((zero, np.cumsum(np.nan_to_num(rows), axis=0)))
+        bad = np.concatenate((zero, np.cumsum(~np.isfinite(rows), axis=0)))
+        means = np.where((bad[w:] - bad[:-w]) == 0, (csum[w:] - csum[:-w]) / w, 0.0)
+        peaks = np.maximum.accumulate(np.concatenate((self.latest[np.newaxis], means)), axis=0)[1:]
+        self._hist.write(self.done, peaks, slice(None))
+        self.latest = peaks[-1].copy()
+        self.done = upto
+
+    def at(self, k: int) -> np.ndarray:
+        """Peak ``(n_cols,)`` over the windows ending at or before cell ``k`` (NaN when cell
+        ``k`` is not scanned yet or no longer kept; 0 before the first complete window)."""
+        if self.done is not None and self.grid.first is not None and k < self.done:
+            if k < self.grid.first:
+                return np.zeros_like(self.latest)
+            return self._hist.read(k, k + 1)[0]
+        return np.full_like(self.latest, np.nan)
 
 
 class BinPlacer:

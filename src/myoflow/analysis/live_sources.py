@@ -9,8 +9,24 @@
 * :class:`SegmentSource`: the sagittal angle ``phi`` of one body segment, from the best the
   straps on it deliver: an accelerometer + gyroscope pair of one strap at one rate
   (:class:`~myoflow.dsp.imu.SagittalTiltFilter`), a quaternion stream, an angle stream, or an
-  accelerometer alone (its tilt, no fusion). Acc and gyro samples are paired by stream sample
-  index; after a gap on either, pending samples are dropped and the filter restarts.
+  accelerometer alone (its tilt, no fusion).
+* :class:`TimePairer`: how the acc + gyro pair is fused, **by time, not by sample index** (the
+  two streams of a strap may start at different times, e.g. the Polar Verity's two
+  measurements, so index 0 of one is not index 0 of the other). The accelerometer samples are
+  the timeline; the gyro is interpolated linearly at each acc sample time from the two gyro
+  samples that bracket it (or taken as is at an equal time). An acc sample is decided once
+  the gyro stream has delivered a sample at or after its time, or announced a gap that covers
+  it: which samples are fused, and in which order, then depends on the data only, never on
+  how the blocks of the two streams interleave on arrival. Nothing is interpolated across a
+  loss: an acc sample whose bracketing gyro samples straddle a gyro gap, or that lies before
+  the gyro's first sample, is dropped; after any discontinuity of the fused sequence (an acc
+  gap, a dropped sample, a time step over 1.5 sample periods) the tilt filter restarts and the
+  grid placer is flushed, so the cells in between stay NaN. Buffered samples of one stream
+  are never discarded because of what the other stream delivers. The one timing dependence
+  left: samples of one stream that wait more than ``max_wait_s`` (default 5 s of that
+  stream's data) for the other stream are dropped (a gyro that never starts or went silent
+  without a gap), so a stream that arrives that far behind its partner loses samples live
+  that a time-ordered replay would fuse.
 
 :func:`segment_sources` picks one source per segment (``pelvis``, ``thigh``) from the streams.
 """
@@ -18,10 +34,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
-from myoflow.analysis.live_grid import GridBuffer, placer_for
+from myoflow._checks import check_positive, check_rate
+from myoflow.analysis.live_grid import BinPlacer, GridBuffer, InterpPlacer, placer_for
 from myoflow.dsp.imu import SagittalTiltFilter, sagittal_angle_from_acc, sagittal_angle_from_quaternion
 from myoflow.dsp.pipeline import EmgPipeline, profile_for_rate
 from myoflow.stream import Block, Gap, StreamInfo
@@ -30,6 +48,10 @@ from myoflow.stream import Block, Gap, StreamInfo
 SEGMENTS = ("pelvis", "thigh")
 #: Preference of the angle sources of one segment (higher is better).
 _METHOD_RANK = {"acc+gyro": 4, "quat": 3, "angle": 2, "acc": 1}
+#: Longest wait (s of data) of one stream's samples for the other stream (:class:`TimePairer`).
+MAX_WAIT_S = 5.0
+#: A time step longer than this many sample periods breaks the fused sequence.
+_BREAK_PERIODS = 1.5
 
 
 class EmgSource:
@@ -81,6 +103,147 @@ class EmgSource:
         self._restarted = True
 
 
+class PairedRun(NamedTuple):
+    """Acc samples fused with the gyro interpolated at their times (:class:`TimePairer`).
+
+    ``restart``: None when the run continues the previous one; else a discontinuity comes first
+    (the tilt filter restarts, the placer is flushed) and this host time (s) bounds the grid
+    cells that get nothing more: the run's first sample time, or for a run with no samples
+    (samples dropped at the end of what was decided) the last dropped sample's time.
+    ``times`` ``(n,)`` float64 s; ``acc`` ``(n, 3)`` g; ``gyro`` ``(n, 3)`` deg/s.
+    """
+
+    restart: float | None
+    times: np.ndarray
+    acc: np.ndarray
+    gyro: np.ndarray
+
+
+class _Queue:
+    """Buffered samples of one stream in time order, with a flag for a gap before each."""
+
+    def __init__(self) -> None:
+        self.t = np.empty(0)
+        self.x = np.empty((0, 3))
+        self.brk = np.empty(0, dtype=bool)
+
+    def append(self, block: Block, brk: bool) -> None:
+        flags = np.zeros(len(block), dtype=bool)
+        flags[0] = brk
+        self.t = np.concatenate((self.t, block.times))
+        self.x = np.concatenate((self.x, block.data), dtype=np.float64)
+        self.brk = np.concatenate((self.brk, flags))
+
+    def drop(self, n: int) -> None:
+        self.t, self.x, self.brk = self.t[n:], self.x[n:], self.brk[n:]
+
+
+class TimePairer:
+    """Pair one strap's acc and gyro samples by time (module docstring).
+
+    Parameters
+    ----------
+    rate
+        Nominal acc sample rate in Hz (a time step over 1.5 periods is a discontinuity).
+    max_wait_s
+        Samples of one stream older than the newest of that stream by more than this (s) stop
+        waiting for the other stream.
+
+    :meth:`block` and :meth:`gap` take the two streams' items in any interleaving (each
+    stream's own items in order) and return the :class:`PairedRun` s decided by them.
+    """
+
+    def __init__(self, rate: float, max_wait_s: float = MAX_WAIT_S) -> None:
+        self.rate = check_rate(rate, "rate")
+        self.max_wait_s = check_positive(max_wait_s, "max_wait_s", "s")
+        self._acc, self._gyro = _Queue(), _Queue()
+        self._next: dict[str, int | None] = {"acc": None, "gyro": None}  # next sample index
+        self._brk = {"acc": False, "gyro": False}  # a gap before the stream's next sample
+        self._gyro_gap_until: float | None = None  # the gyro's next sample time after a gap
+        self._acc_newest = -np.inf  # acc samples still to come are later than this
+        self._broken = True  # the next fused sample starts a new run
+        self._last_kept: float | None = None
+
+    def block(self, block: Block) -> list[PairedRun]:
+        """Buffer a block of the acc or the gyro stream; the runs it decides."""
+        kind = block.stream.kind
+        if len(block) == 0:
+            return []
+        expected = self._next[kind]
+        brk = self._brk[kind] or (expected is not None and block.start_index != expected)
+        self._next[kind], self._brk[kind] = block.end_index, False
+        if kind == "acc":
+            self._acc.append(block, brk)
+            self._acc_newest = float(block.times[-1])
+        else:
+            self._gyro.append(block, brk)
+            self._gyro_gap_until = None
+        return self._drain()
+
+    def gap(self, gap: Gap) -> list[PairedRun]:
+        """A gap of either stream (its ``t_end`` is the time of the stream's next sample)."""
+        kind = gap.stream.kind
+        self._brk[kind], self._next[kind] = True, None
+        if kind == "gyro":
+            self._gyro_gap_until = float(gap.t_end)
+        return self._drain()
+
+    def _drain(self) -> list[PairedRun]:
+        ta, tg = self._acc.t, self._gyro.t
+        m = int(np.searchsorted(ta, tg[-1], "right")) if tg.size else 0
+        if self._gyro_gap_until is not None:  # no gyro sample before this time
+            m = max(m, int(np.searchsorted(ta, self._gyro_gap_until, "left")))
+        m = max(m, int(np.searchsorted(ta, self._acc_newest - self.max_wait_s, "left")))
+        runs = self._decide(m) if m else []
+        # keep the gyro samples that may still bracket an acc sample (and no more than
+        # max_wait_s of them while the acc stream is silent)
+        if tg.size:
+            cut = float(self._acc.t[0]) if self._acc.t.size else self._acc_newest
+            j = int(np.searchsorted(tg, max(cut, float(tg[-1]) - self.max_wait_s), "right")) - 1
+            if j > 0:
+                self._gyro.drop(j)
+        return runs
+
+    def _decide(self, m: int) -> list[PairedRun]:
+        """Fuse or drop the first ``m`` buffered acc samples, in order."""
+        t, acc, brk = self._acc.t[:m], self._acc.x[:m], self._acc.brk[:m]
+        self._acc.drop(m)
+        gt, gx, gb = self._gyro.t, self._gyro.x, self._gyro.brk
+        keep = np.zeros(m, dtype=bool)
+        gyro = np.zeros((m, 3))
+        if gt.size:
+            j = np.searchsorted(gt, t, "right") - 1  # last gyro sample at or before t
+            lo, hi = np.maximum(j, 0), np.minimum(j + 1, gt.size - 1)
+            keep = (j >= 0) & ((gt[lo] == t) | ((j + 1 < gt.size) & ~gb[hi]))
+            span = gt[hi] - gt[lo]  # 0 past the last gyro sample: weight 0 there
+            w = (t - gt[lo]) / np.where(span > 0, span, np.inf)  # exactly 0 at equal times
+            gyro = gx[lo] + w[:, np.newaxis] * (gx[hi] - gx[lo])
+        limit = _BREAK_PERIODS / self.rate
+        if not self._broken and self._last_kept is not None and keep.all() and not brk.any():
+            if not np.any(np.diff(t, prepend=self._last_kept) > limit):  # the usual case
+                self._last_kept = float(t[-1])
+                return [PairedRun(None, t, acc, gyro)]
+        runs: list[PairedRun] = []
+        flags = np.cumsum(brk | ~keep) + int(self._broken)  # discontinuities so far
+        kept = np.flatnonzero(keep)
+        if kept.size:
+            tk = t[kept]
+            restart = np.diff(flags[kept], prepend=0) > 0
+            prev = np.concatenate(([tk[0] if self._last_kept is None else self._last_kept], tk[:-1]))
+            restart |= tk - prev > limit
+            edges = np.concatenate(([0], np.flatnonzero(restart[1:]) + 1, [kept.size]))
+            for a, b in zip(edges[:-1], edges[1:], strict=True):
+                idx = kept[a:b]
+                runs.append(PairedRun(float(t[idx[0]]) if restart[a] else None, t[idx], acc[idx], gyro[idx]))
+            self._last_kept = float(tk[-1])
+            self._broken = bool(flags[-1] > flags[kept[-1]])
+        else:
+            self._broken = True
+        if self._broken:  # dropped samples at the end: flush the placer up to them
+            runs.append(PairedRun(float(t[-1]), np.empty(0), np.empty((0, 3)), np.empty((0, 3))))
+        return runs
+
+
 class SegmentSource:
     """One segment's sagittal angle (deg) on the grid, column ``col`` (module docstring).
 
@@ -92,6 +255,10 @@ class SegmentSource:
         ``"acc+gyro"``, ``"quat"``, ``"angle"`` or ``"acc"``.
     streams
         Kind -> stream used (``acc`` and ``gyro`` for the pair, else the one stream).
+    grid_hz
+        Grid rate in Hz.
+    col
+        Column of the angle grid.
     """
 
     def __init__(
@@ -99,9 +266,8 @@ class SegmentSource:
     ) -> None:
         self.segment, self.method, self.streams, self.col = segment, method, streams, col
         rate = next(iter(streams.values())).rate
-        self.placer = placer_for(rate, grid_hz)
-        self._tilt = SagittalTiltFilter(rate) if method == "acc+gyro" else None
-        self._pending: dict[str, tuple[int, np.ndarray, np.ndarray] | None] = {"acc": None, "gyro": None}
+        self.placer: BinPlacer | InterpPlacer = placer_for(rate, grid_hz)
+        self._fusion = (TimePairer(rate), SagittalTiltFilter(rate)) if method == "acc+gyro" else None
         self._last: float | None = None  # last angle (deg), for continuity across blocks
 
     @property
@@ -118,32 +284,47 @@ class SegmentSource:
         return f"{self.segment}: {kinds} of {strap!r}"
 
     def block(self, block: Block, grid: GridBuffer) -> None:
-        if self.method == "acc+gyro":
-            self._buffer(block)
-            pair = self._pair()
-            if pair is None:
-                return
-            times, acc, gyro = pair
-            if self._tilt is None:
-                return
-            phi = self._tilt.process(acc, gyro)
-        elif self.method == "quat":
-            times, phi = block.times, self._continue(sagittal_angle_from_quaternion(block.data))
+        if self._fusion is not None:
+            self._fuse(self._fusion[0].block(block), grid)
+            return
+        if self.method == "quat":
+            phi = self._continue(sagittal_angle_from_quaternion(block.data))
         elif self.method == "acc":
-            times, phi = block.times, self._continue(sagittal_angle_from_acc(block.data))
+            phi = self._continue(sagittal_angle_from_acc(block.data))
         else:
-            times, phi = block.times, block.data[:, 0].astype(np.float64)
+            phi = block.data[:, 0].astype(np.float64)
+        self._place(block.times, phi, grid)
+
+    def gap(self, gap: Gap, grid: GridBuffer) -> None:
+        if self._fusion is not None:
+            self._fuse(self._fusion[0].gap(gap), grid)
+            return
+        self._last = None
+        self._flush(grid)
+        self.placer.skip_to(gap.t_end)
+
+    def _fuse(self, runs: list[PairedRun], grid: GridBuffer) -> None:
+        """Fuse the decided runs; restart the filter and flush the placer at each break."""
+        if self._fusion is None:
+            return
+        tilt = self._fusion[1]
+        for run in runs:
+            if run.restart is not None:
+                tilt.reset()
+                self._flush(grid)
+                self.placer.skip_to(run.restart)
+            if run.times.size:
+                self._place(run.times, tilt.process(run.acc, run.gyro), grid)
+
+    def _place(self, times: np.ndarray, phi: np.ndarray, grid: GridBuffer) -> None:
         out = self.placer.place(times, phi[:, np.newaxis])
         if out is not None:
             grid.write(out[0], out[1], slice(self.col, self.col + 1))
 
-    def gap(self, gap: Gap) -> None:
-        if self._tilt is not None:
-            self._tilt.reset()
-        self._pending = {"acc": None, "gyro": None}
-        self._last = None
-        self.placer.flush()
-        self.placer.skip_to(gap.t_end)
+    def _flush(self, grid: GridBuffer) -> None:
+        out = self.placer.flush()
+        if out is not None:
+            grid.write(out[0], out[1], slice(self.col, self.col + 1))
 
     def _continue(self, phi: np.ndarray) -> np.ndarray:
         """Shift a block's unwrapped angle by whole turns to continue the previous block."""
@@ -152,38 +333,6 @@ class SegmentSource:
         if phi.size:
             self._last = float(phi[-1])
         return phi
-
-    def _buffer(self, block: Block) -> None:
-        kind = block.stream.kind
-        old = self._pending[kind]
-        if old is not None and old[0] + len(old[1]) == block.start_index:
-            self._pending[kind] = (
-                old[0],
-                np.concatenate((old[1], block.data)),
-                np.concatenate((old[2], block.times)),
-            )
-        else:
-            self._pending[kind] = (block.start_index, block.data, block.times)
-
-    def _pair(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Acc and gyro samples with the same stream index: ``(times, acc, gyro)``."""
-        a, g = self._pending["acc"], self._pending["gyro"]
-        if a is None or g is None:
-            return None
-        lo = max(a[0], g[0])
-        hi = min(a[0] + len(a[1]), g[0] + len(g[1]))
-        if hi <= lo:
-            if a[0] + len(a[1]) <= g[0]:
-                self._pending["acc"] = None
-            if g[0] + len(g[1]) <= a[0]:
-                self._pending["gyro"] = None
-            return None
-        ia, ig = lo - a[0], lo - g[0]
-        n = hi - lo
-        out = (a[2][ia : ia + n], a[1][ia : ia + n], g[1][ig : ig + n])
-        self._pending["acc"] = (hi, a[1][ia + n :], a[2][ia + n :]) if ia + n < len(a[1]) else None
-        self._pending["gyro"] = (hi, g[1][ig + n :], g[2][ig + n :]) if ig + n < len(g[1]) else None
-        return out
 
 
 def _segment_of(info: StreamInfo) -> str | None:

@@ -75,7 +75,9 @@ class Retest:
         """A text table."""
         width = max([len(c.metric) for c in self.changes] + [6])
         wa, wb = max(12, len(self.label_a)), max(12, len(self.label_b))  # columns fit their labels
-        lines = [f"{'metric':<{width}} {self.label_a:>{wa}} {self.label_b:>{wb}} {'diff':>10} {'change %':>9}"]
+        lines = [
+            f"{'metric':<{width}} {self.label_a:>{wa}} {self.label_b:>{wb}} {'diff':>10} {'change %':>9}"
+        ]
         for c in self.changes:
             cells = [_fmt(c.a, wa), _fmt(c.b, wb), _fmt(c.diff, 10), _fmt(c.pct_change, 9)]
             lines.append(f"{c.metric:<{width}} " + " ".join(cells))
