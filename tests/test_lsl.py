@@ -282,8 +282,11 @@ def test_stream_cli_publishes_over_lsl_only_with_the_flag(capsys: pytest.Capture
     names, counts, thread = _stream_cli(base)  # without --lsl: nothing is announced
     thread.join(timeout=15)
     assert names == [] and not counts
-    names, counts, thread = _stream_cli([*base, "--lsl"])
-    thread.join(timeout=15)
+    # long enough that the outlets outlive resolving and reading, even on a loaded machine
+    names, counts, thread = _stream_cli(
+        ["stream", "--virtual", "--seconds", "8", "--kinds", "ganglion", "--lsl"]
+    )
+    thread.join(timeout=20)
     assert not thread.is_alive()
     assert names == ["ganglion/acc", "ganglion/emg", "ganglion/emg/envelope", "myoflow/markers"]
     assert counts["emg"] >= 100  # 200 Hz for at least 0.5 s of the read

@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "analyze": "analyse a recording: reps, phases, activation, relaxation, handover, co-contraction",
     "record": "record straps (or --virtual ones) to a live-readable, crash-safe HDF5 file",
     "batch": "analyse many recordings into one table, one row per rep (CSV or Parquet; processes or Dask)",
+    "dashboard": "live biofeedback dashboard (pyqtgraph) on straps, --virtual straps or a --replay FILE",
 }
 
 

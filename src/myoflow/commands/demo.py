@@ -13,6 +13,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from myoflow.demo import DemoSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,8 +82,30 @@ def run(args: argparse.Namespace) -> int:
         print(f"myoflow demo: {exc}", file=sys.stderr)
         return 2
     if not args.headless and dashboard_available():
-        # Hook for the dashboard issue: it opens here, reading the same sinks run_demo feeds.
-        print("myoflow demo: the live dashboard is not wired into the demo yet; printing to the console")
+        return _dashboard(settings)
     report = run_demo(settings, out=sys.stdout)
     print(f"\nprocessed {report.seconds:.1f} s of data in {report.wall_s:.2f} s")
     return 0
+
+
+def _dashboard(settings: DemoSettings) -> int:
+    """The demo with a display: the same virtual straps and session, in the live dashboard (real
+    time, calibrated on the synthetic MVC trial); ``--keep`` records the session from the start."""
+    from myoflow.dashboard.app import run_dashboard
+    from myoflow.dashboard.live_source import virtual_source
+
+    print("myoflow demo: opening the live dashboard (close the window to stop; --headless for the console)")
+    source = virtual_source(
+        settings.seconds,
+        exercise=settings.exercise,
+        emg_rate=settings.emg_rate,
+        mains_hz=settings.mains_hz,
+        seed=settings.seed,
+        drop=settings.drop,
+    )
+    code = run_dashboard(source, record=settings.keep, subject_id="synthetic-demo")
+    for path in source.saved:
+        print(f"recorded to {path} (finalised)")
+    if source.error is not None:
+        print(f"myoflow demo: the session stopped: {source.error}", file=sys.stderr)
+    return code

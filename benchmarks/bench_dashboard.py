@@ -1,0 +1,255 @@
+"""Dashboard benchmark, offscreen: 8 EMG lanes x 10 s at 2 kHz + the hip angle.
+
+A feeder thread plays the part of the ingest: every 10 ms it hands the live analysis (and the
+raw tap) what a strap would have just sent: 20 samples x 8 EMG channels at 2 kHz, stamped with
+the host receive time (the last sample of each block is received "now"), plus pelvis and thigh
+ACC + GYRO at 100 Hz. The first 10 s are fed at once, so the lanes are full from the start.
+The window shows the 8 envelope lanes (100 Hz analysis grid: 1,000 points each), the raw EMG
+lane of one muscle (2 kHz: 20,000 points, peak-downsampled to the pixel width) and the angle.
+
+1. **Frame cost** (``--seconds``, default 5): frames as fast as they go; each frame = copy-out
+   (snapshot, poll, raw window) + model + ``setData`` + Qt painting what changed
+   (``processEvents``). Reported: ms per frame (median, p95) and the fps that allows. Target
+   <= 16 ms.
+2. **Latency at the display rate** (``--seconds``, the window's own 60 Hz timer, as in the app):
+   notification-to-pixel latency = the time the paint that first shows a sample finished
+   (logged by the plots' ``paintEvent``), minus that sample's host receive
+   time, not counting the envelope's filter delay (the envelope is drawn delay-corrected, so a
+   sample received at ``r`` appears at ``r - delay`` on the time axis, in the 100 Hz grid cell
+   whose +-5 ms contains it; the filter delay is reported beside it), over every sample (each
+   received with its notification), and for the newest sample of each notification alone (the
+   worst case: its grid cell completes with the next notification). Also the main thread's
+   CPU share. Target: median <= 30 ms.
+
+Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_dashboard.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from _common import finish, machine  # noqa: E402
+
+RIGHT = ("glute_max_r", "biceps_femoris_r", "semitendinosus_r", "glute_med_r")
+MUSCLES = RIGHT + tuple(m[:-1] + "l" for m in RIGHT)
+EMG_HZ, IMU_HZ, BLOCK_S = 2000.0, 100.0, 0.01
+
+
+class BenchSource:
+    """What the window reads from a live session, fed by :meth:`feed` in a thread."""
+
+    kind = "live"
+    label = "benchmark feeder"
+    exercise = "glute_bridge"
+    recording = None
+
+    def __init__(self) -> None:
+        from myoflow.analysis.live import LiveAnalysis
+        from myoflow.dashboard.feed import RawTap
+        from myoflow.stream import StreamInfo
+        from myoflow.synth.config import SessionConfig
+        from myoflow.synth.session import generate_session
+
+        session = generate_session(SessionConfig(n_reps=8, emg_rate=EMG_HZ, imu_rate=IMU_HZ, seed=5))
+        emg = session.emg
+        self.emg = np.ascontiguousarray(np.concatenate((emg, 0.8 * emg[:, ::-1]), axis=1), dtype=np.float32)
+        self.imu = {seg: session.imu[seg] for seg in ("pelvis", "thigh")}
+        channels = tuple(f"ch{i + 1}" for i in range(8))
+        self.emg_info = StreamInfo("diy/emg", "emg", EMG_HZ, channels, MUSCLES, "uV")
+        self.imu_info = {
+            (seg, kind): StreamInfo(f"{seg}/{kind}", kind, IMU_HZ, ("x", "y", "z"), (seg,) * 3, unit)
+            for seg in ("pelvis", "thigh")
+            for kind, unit in (("acc", "g"), ("gyro", "deg/s"))
+        }
+        streams = {self.emg_info.name: self.emg_info, **{i.name: i for i in self.imu_info.values()}}
+        self.analysis = LiveAnalysis(list(streams.values()), history_s=10.0)
+        self.raw = RawTap(streams, window_s=12.0)
+        self.generation = 1
+        self.error = None
+        self.received: list[float] = []  # host receive time of every EMG block's last sample
+        self._stop = threading.Event()
+        self._t0 = 0.0
+        self.feed_cpu_s = 0.0
+
+    def _blocks(self, k: int, now: float) -> list:
+        from myoflow.stream import Block
+
+        n_emg, n_imu = int(EMG_HZ * BLOCK_S), 1
+        i0 = (k * n_emg) % (self.emg.shape[0] - n_emg)
+        emg_t = now - (np.arange(n_emg)[::-1]) / EMG_HZ
+        out = [Block(self.emg_info, self.emg[i0 : i0 + n_emg], emg_t, k * n_emg)]
+        j0 = (k * n_imu) % (self.imu["pelvis"][0].shape[0] - 1)
+        for (seg, kind), info in self.imu_info.items():
+            data = self.imu[seg][0 if kind == "acc" else 1][j0 : j0 + n_imu]
+            out.append(Block(info, np.ascontiguousarray(data), np.array([now]), k * n_imu))
+        return out
+
+    def prefill(self, seconds: float) -> int:
+        """Feed ``seconds`` of data ending now, at once."""
+        n = int(round(seconds / BLOCK_S))
+        now = time.monotonic()
+        for k in range(n):
+            for block in self._blocks(k, now - (n - k) * BLOCK_S):
+                self.analysis.on_block(block)
+                self.raw.on_block(block)
+        return n
+
+    def feed(self, k0: int) -> None:
+        """Real time from block ``k0`` on, one block per stream every 10 ms, until stopped."""
+        cpu0 = time.thread_time()
+        start = time.monotonic()
+        k = 0
+        while not self._stop.is_set():
+            due = start + k * BLOCK_S
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            now = time.monotonic()
+            for block in self._blocks(k0 + k, now):
+                self.analysis.on_block(block)
+                self.raw.on_block(block)
+            self.received.append(now)
+            k += 1
+        self.feed_cpu_s = time.thread_time() - cpu0
+
+    def start_feeding(self, k0: int) -> threading.Thread:
+        thread = threading.Thread(target=self.feed, args=(k0,), name="bench-feeder", daemon=True)
+        thread.start()
+        return thread
+
+    def statuses(self) -> list:
+        return []
+
+    def status_lines(self) -> list:
+        return []
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def muscles(self) -> tuple[str, ...]:
+        return self.analysis.muscles
+
+
+def run(seconds: float, fps: float) -> dict:
+    from PySide6 import QtCore
+
+    from myoflow.dashboard.app import qt_app, teardown
+    from myoflow.dashboard.model import peak_downsample
+    from myoflow.dashboard.window import DashboardWindow
+
+    app = qt_app()
+    source = BenchSource()
+    window = DashboardWindow(source, fps=fps)
+    window.timer.stop()  # this benchmark drives the frames itself
+    window.resize(1500, 950)
+    window.show()
+    window._raw_muscle = MUSCLES[0]
+    k0 = source.prefill(10.0)
+    feeder = source.start_feeding(k0)
+    for _ in range(10):  # warm up: build the lanes, first layouts
+        window.refresh()
+        app.processEvents()
+    width = window.plots.lane_rects()[0].width()
+    log = window.plots.paint_log
+
+    # 1. frame cost, as fast as frames go: refresh, then Qt paints what changed
+    costs = []
+    painted = 0
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        n0 = len(log)
+        t0 = time.perf_counter()
+        window.refresh()
+        app.processEvents()
+        costs.append((time.perf_counter() - t0) * 1000.0)
+        painted += len(log) > n0 or log.maxlen == len(log)
+
+    # 2. the app's own timer at the display rate; latency from the plots' paint log
+    delay_s = source.analysis.delay_ms / 1000.0
+    log.clear()
+    n_before = len(source.received)
+    cpu0, wall0 = time.thread_time(), time.monotonic()
+    window.timer.setInterval(int(round(1000.0 / fps)))
+    window.timer.start()
+    QtCore.QTimer.singleShot(int(seconds * 1000), app.quit)
+    app.exec()
+    window.timer.stop()
+    cpu_main = time.thread_time() - cpu0
+    wall = time.monotonic() - wall0
+    source.stop()
+    feeder.join()
+    # a grid cell at t_k holds the samples of [t_k - dt/2, t_k + dt/2) (delay-corrected)
+    half_cell = 0.5 / source.analysis.grid_hz
+    paints = [(t, shown + half_cell + delay_s) for t, shown in log if shown is not None]
+    teardown(window)
+
+    done = np.array([p[0] for p in paints])
+    shown = np.maximum.accumulate(np.array([p[1] for p in paints]))
+    received = np.array(source.received[n_before:])
+    received = received[(received > done[0]) & (received < shown[-1])]
+    # every sample of a notification is received at its receive time; sample i of 20 was taken
+    # (19 - i) / 2 kHz before it; the first paint whose data reach a sample's time shows it
+    n_emg = int(EMG_HZ * BLOCK_S)
+    taken = received[:, None] - (np.arange(n_emg)[::-1] / EMG_HZ)[None, :]
+    first = np.searchsorted(shown, taken - 1e-9)
+    latency_ms = (done[first] - received[:, None]) * 1000.0
+    last_ms = latency_ms[:, -1]  # the newest sample of each notification: the worst case
+
+    raw = np.random.default_rng(0).normal(size=(20000, 8)).astype(np.float32)
+    x = np.arange(20000) / EMG_HZ
+    t0 = time.perf_counter()
+    for _ in range(20):
+        peak_downsample(x, raw, width // 2)
+    ds_ms = (time.perf_counter() - t0) / 20 * 1000.0
+    return {
+        "lanes": len(MUSCLES),
+        "emg_rate_hz": EMG_HZ,
+        "window_s": 10.0,
+        "lane_width_px": width,
+        "frame_ms_median": float(np.median(costs)),
+        "frame_ms_p95": float(np.percentile(costs, 95)),
+        "max_fps": 1000.0 / float(np.median(costs)),
+        "frames_painted_pct": 100.0 * painted / max(1, len(costs)),
+        "timer_fps": len(paints) / wall,
+        "main_thread_cpu_pct": 100.0 * cpu_main / wall,
+        "feeder_cpu_pct": 100.0 * source.feed_cpu_s / (wall + seconds),
+        "latency_ms_median": float(np.median(latency_ms)),
+        "latency_ms_p95": float(np.percentile(latency_ms, 95)),
+        "latency_newest_sample_ms_median": float(np.median(last_ms)),
+        "filter_delay_ms": delay_s * 1000.0,
+        "samples_measured": int(latency_ms.size),
+        "notifications_measured": int(last_ms.size),
+        "raw_8x20000_downsample_ms": ds_ms,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument("--fps", type=float, default=60.0, help="display rate for the latency run")
+    args = parser.parse_args()
+    figures = run(args.seconds, args.fps)
+    print(
+        f"8 lanes x 10 s at 2 kHz + angle, {figures['lane_width_px']} px wide: "
+        f"{figures['frame_ms_median']:.1f} ms per frame (p95 {figures['frame_ms_p95']:.1f}), "
+        f"up to {figures['max_fps']:.0f} fps (target >= 60)"
+    )
+    print(
+        f"at {args.fps:g} Hz: {figures['timer_fps']:.0f} fps, main thread CPU "
+        f"{figures['main_thread_cpu_pct']:.0f} %, notification-to-pixel latency median "
+        f"{figures['latency_ms_median']:.1f} ms (p95 {figures['latency_ms_p95']:.1f}) on top of the "
+        f"{figures['filter_delay_ms']:.0f} ms filter delay (target median <= 30 ms); newest sample of "
+        f"each notification: median {figures['latency_newest_sample_ms_median']:.1f} ms"
+    )
+    finish({**figures, **machine()})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""Open the live biofeedback dashboard on straps, on --virtual straps, or on a --replay FILE.
+
+One lane per muscle (activation envelope in % MVC with the exercise's target band and the rest
+threshold), the hip angle with the current phase shaded, a large rep counter with a badge row
+per rep (relaxed at the bottom, handover, eccentric hold), cues you can act on mid-set, strap
+status (state, battery, loss over 5 s, rate), and controls: scan/connect, recording, MVC
+calibration wizard, exercise, marker, raw EMG lane, replay play/pause/seek/speed.
+
+--virtual streams the demo's virtual straps (DIY 4-channel EMG, Polar Verity Sense on pelvis and
+thigh) through the real BLE path, in real time (--fast: virtual time). --seconds N quits after N
+seconds (with --screenshot FILE.png saved first); without a display this runs offscreen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--virtual", action="store_true", help="virtual straps (no adapter needed)")
+    source.add_argument("--replay", metavar="FILE", default=None, help="play a recording (.h5)")
+    parser.add_argument(
+        "--device", action="append", default=[], metavar="ADDRESS_OR_NAME", help="a strap (repeat)"
+    )
+    parser.add_argument(
+        "--profile", action="append", default=[], metavar="NAME_OR_PATH", help="its profile (repeat)"
+    )
+    parser.add_argument(
+        "--placement", action="append", default=[], metavar="STREAM:CH=PLACEMENT", help="channel placement"
+    )
+    parser.add_argument("--seconds", type=float, default=None, help="quit after this many seconds")
+    parser.add_argument(
+        "--screenshot", metavar="FILE.png", default=None, help="save the window before quitting"
+    )
+    parser.add_argument("--record", metavar="FILE", default=None, help="record to this .h5 from the start")
+    parser.add_argument("--subject", default="", metavar="ID", help="pseudonymous subject id for --record")
+    parser.add_argument(
+        "--exercise",
+        default=None,
+        choices=("glute_bridge", "hip_thrust", "rdl", "deadlift"),
+        help="exercise (virtual straps: glute_bridge or rdl; replay: the file's by default)",
+    )
+    parser.add_argument("--fps", type=float, default=60.0, help="display refresh rate in Hz (default 60)")
+    parser.add_argument("--speed", type=float, default=1.0, help="replay speed, x real time (default 1)")
+    parser.add_argument("--mains", type=float, choices=(50.0, 60.0), default=50.0, help="mains notch, Hz")
+    parser.add_argument("--scan-timeout", type=float, default=10.0, help="seconds to find the straps")
+    virtual = parser.add_argument_group("virtual straps (with --virtual)")
+    virtual.add_argument("--fast", action="store_true", help="virtual time instead of real time")
+    virtual.add_argument("--rate", type=float, default=1000.0, help="EMG rate in Hz, 200-2000 (default 1000)")
+    virtual.add_argument("--drop", type=float, default=0.0, help="probability a notification is lost")
+    virtual.add_argument("--seed", type=int, default=7, help="seed of the synthetic session")
+    virtual.add_argument(
+        "--no-mvc", action="store_true", help="start uncalibrated (% session peak) instead of the MVC trial"
+    )
+
+
+def _has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) or sys.platform in (
+        "darwin",
+        "win32",
+    )
+
+
+def make_source(args: argparse.Namespace) -> object:
+    """The session the arguments describe (not started)."""
+    if args.replay is not None:
+        from myoflow.dashboard.replay_source import ReplaySource
+
+        if args.record is not None:
+            raise ValueError("--record cannot be combined with --replay")
+        return ReplaySource(args.replay, speed=args.speed, exercise=args.exercise, mains_hz=args.mains)
+    if args.virtual:
+        from myoflow.dashboard.live_source import virtual_source
+
+        exercise = args.exercise or "glute_bridge"
+        if exercise not in ("glute_bridge", "rdl"):
+            raise ValueError(f"--exercise must be glute_bridge or rdl with --virtual, got {exercise!r}")
+        return virtual_source(
+            args.seconds,
+            exercise=exercise,
+            fast=args.fast,
+            emg_rate=args.rate,
+            mains_hz=args.mains,
+            seed=args.seed,
+            drop=args.drop,
+            calibrated=not args.no_mvc,
+        )
+    from myoflow.commands.record import _real, parse_placements
+    from myoflow.dashboard.live_source import LiveSource
+
+    opened = _real(args, parse_placements(args.placement))
+    return LiveSource(
+        opened,
+        exercise=args.exercise or "glute_bridge",
+        mains_hz=args.mains,
+        seconds=args.seconds,
+        label=", ".join(args.device) or "straps",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import logging
+
+    from myoflow.devices.profiles import ProfileError
+    from myoflow.storage.schema import RecordingError
+
+    logging.getLogger("bumble").setLevel(logging.ERROR)
+    for name in ("seconds", "fps", "speed", "scan_timeout"):
+        value = getattr(args, name)
+        if value is not None and not value > 0:
+            print(
+                f"myoflow dashboard: --{name.replace('_', '-')} must be positive, got {value}",
+                file=sys.stderr,
+            )
+            return 2
+    if args.screenshot is not None and args.seconds is None:
+        print(
+            "myoflow dashboard: --screenshot needs --seconds (it is taken just before quitting)",
+            file=sys.stderr,
+        )
+        return 2
+    if not _has_display() and not os.environ.get("QT_QPA_PLATFORM"):
+        if args.seconds is None:
+            print(
+                "myoflow dashboard: no display found; set QT_QPA_PLATFORM=offscreen (with --seconds) "
+                "or run 'myoflow stream'/'myoflow record' for the console",
+                file=sys.stderr,
+            )
+            return 2
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    try:
+        source = make_source(args)
+    except (ValueError, ProfileError, RecordingError, OSError) as exc:
+        print(f"myoflow dashboard: {exc}", file=sys.stderr)
+        return 2
+    from myoflow.dashboard.app import run_dashboard
+
+    code = run_dashboard(
+        source,
+        seconds=args.seconds,
+        screenshot=args.screenshot,
+        record=args.record,
+        subject_id=args.subject,
+        fps=args.fps,
+    )
+    if source.error is not None:
+        print(f"myoflow dashboard: the session stopped: {source.error}", file=sys.stderr)
+    for path in getattr(source, "saved", []):
+        print(f"recorded to {path} (finalised)")
+    if args.screenshot is not None and code == 0:
+        print(f"screenshot saved to {args.screenshot}")
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m myoflow.commands.dashboard ...``: the same as ``myoflow dashboard ...``."""
+    parser = argparse.ArgumentParser(prog="myoflow dashboard", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Run the dashboard: the Qt application around one session, and a clean exit.
+
+:func:`run_dashboard` opens the window over a started session, optionally quits by itself
+after ``seconds`` (saving a screenshot first), and tears down in the order that keeps PySide6
+from crashing at exit: stop the session (straps stopped, recording finalised), stop the timer,
+close the window, ``deleteLater``, and let Qt process the deferred deletions.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from myoflow._checks import check_positive
+
+__all__ = ["qt_app", "run_dashboard", "teardown"]
+
+
+def qt_app() -> Any:
+    """The running QApplication, or a new one (pyqtgraph configured for speed: antialiasing and
+    OpenGL off). Also shortens Python's thread switch interval to 1 ms, so the GUI thread never
+    waits long for the GIL while the ingest thread processes a block."""
+    import sys
+
+    import pyqtgraph as pg
+    from PySide6 import QtWidgets
+
+    sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+    pg.setConfigOptions(antialias=False, useOpenGL=False, foreground="k")
+    return QtWidgets.QApplication.instance() or QtWidgets.QApplication(["myoflow-dashboard"])
+
+
+def teardown(window: Any) -> None:
+    """Stop ``window``'s session, close and delete it, and flush Qt's deferred deletions."""
+    from PySide6 import QtCore, QtWidgets
+
+    window.shutdown()
+    window.close()
+    window.deleteLater()
+    app = QtWidgets.QApplication.instance()
+    if app is not None:
+        app.processEvents()
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.DeferredDelete)
+        app.processEvents()
+
+
+def run_dashboard(
+    source: Any,
+    *,
+    seconds: float | None = None,
+    screenshot: str | Path | None = None,
+    record: str | Path | None = None,
+    subject_id: str = "",
+    fps: float = 60.0,
+    size: tuple[int, int] = (1500, 950),
+    window_s: float = 10.0,
+    contraction_s: float = 4.0,
+) -> int:
+    """Open the dashboard over ``source`` until the window is closed (or Ctrl-C) or ``seconds``
+    passed.
+
+    Parameters
+    ----------
+    source
+        A :class:`~myoflow.dashboard.live_source.LiveSource` or
+        :class:`~myoflow.dashboard.replay_source.ReplaySource` (started here).
+    seconds
+        Quit by itself after this many wall seconds (None: when the window is closed).
+    screenshot
+        Save the window to this PNG just before quitting.
+    record
+        Start recording to this ``.h5`` at once (live sources only).
+    fps
+        Refresh rate (Hz).
+
+    Returns
+    -------
+    int
+        The exit code: 0, or 1 when the session stopped with an error or the screenshot failed.
+    """
+    from PySide6 import QtCore
+
+    from myoflow.dashboard.window import DashboardWindow
+
+    if seconds is not None:
+        check_positive(seconds, "seconds", "s")
+    app = qt_app()
+    window = DashboardWindow(source, fps=fps, window_s=window_s, contraction_s=contraction_s)
+    window.resize(*size)
+    source.start(record=record, subject_id=subject_id)
+    window.show()
+    failures: list[str] = []
+
+    def finish() -> None:
+        try:
+            if screenshot is not None:
+                window.refresh()
+                path = Path(screenshot)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if not window.grab().save(str(path)):
+                    failures.append(f"could not save the screenshot to {path}")
+        finally:
+            window.shutdown()
+            app.quit()
+
+    if seconds is not None:
+        QtCore.QTimer.singleShot(int(round(seconds * 1000)), finish)
+    # Ctrl-C: Python runs signal handlers only between Qt events, so wake it up now and then
+    wake = QtCore.QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, lambda *_: window.close())
+    try:
+        app.exec()
+    finally:
+        wake.stop()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        teardown(window)
+    for text in failures:
+        print(f"myoflow dashboard: {text}")
+    return 1 if failures or source.error is not None else 0

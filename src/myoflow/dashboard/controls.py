@@ -1,0 +1,217 @@
+"""The control panel: connect (scan list), recording, MVC calibration, exercise, marker, raw
+lane, replay transport, and the settings that say what the display shows (envelope delay).
+
+The panel only emits signals; :class:`~myoflow.dashboard.window.DashboardWindow` turns them
+into commands for the session. A BLE scan runs in a worker thread; its result comes back to
+the GUI thread through a queued signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6 import QtCore, QtWidgets
+
+from myoflow.analysis.live_types import EXERCISES
+
+__all__ = ["SPEEDS", "Controls"]
+
+#: Replay speeds offered (x real time).
+SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class Controls(QtWidgets.QWidget):
+    """Buttons and fields (module docstring). ``kind`` is ``"live"`` or ``"replay"``."""
+
+    connect_requested = QtCore.Signal(list)  # SeenDevice objects
+    record_toggled = QtCore.Signal(bool, str, str)  # start?, file name, subject id
+    calibrate_requested = QtCore.Signal()
+    exercise_changed = QtCore.Signal(str)
+    marker_requested = QtCore.Signal()
+    raw_changed = QtCore.Signal(str)  # "" for off
+    play_toggled = QtCore.Signal(bool)
+    seek_requested = QtCore.Signal(float)  # fraction 0..1
+    speed_changed = QtCore.Signal(float)
+    _scanned = QtCore.Signal(object)
+
+    def __init__(self, kind: str, exercise: str, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        self._seen: list[Any] = []
+        if kind == "live":
+            layout.addWidget(self._connect_box())
+            layout.addWidget(self._record_box())
+        else:
+            layout.addWidget(self._replay_box())
+        layout.addWidget(self._session_box(exercise))
+        self.settings = QtWidgets.QLabel("envelope display delay: -")
+        self.settings.setWordWrap(True)
+        self.settings.setToolTip(
+            "The live envelope lags the muscle by the filters' group delay; the lanes are drawn "
+            "delay-corrected, so their newest point is this much older than the newest sample."
+        )
+        box = QtWidgets.QGroupBox("settings")
+        QtWidgets.QVBoxLayout(box).addWidget(self.settings)
+        layout.addWidget(box)
+        layout.addStretch(1)
+        self._scanned.connect(self._show_scan)
+
+    # --- groups ----------------------------------------------------------------------------
+    def _connect_box(self) -> QtWidgets.QGroupBox:
+        box = QtWidgets.QGroupBox("straps")
+        lay = QtWidgets.QVBoxLayout(box)
+        self.scan_button = QtWidgets.QPushButton("Scan")
+        self.scan_list = QtWidgets.QListWidget()
+        self.scan_list.setSelectionMode(QtWidgets.QAbstractItemView.MultiSelection)
+        self.scan_list.setMaximumHeight(80)
+        self.connect_button = QtWidgets.QPushButton("Connect selected")
+        self.scan_button.clicked.connect(self._scan)
+        self.connect_button.clicked.connect(self._connect_selected)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.scan_button)
+        row.addWidget(self.connect_button)
+        lay.addLayout(row)
+        lay.addWidget(self.scan_list)
+        return box
+
+    def _record_box(self) -> QtWidgets.QGroupBox:
+        box = QtWidgets.QGroupBox("recording")
+        form = QtWidgets.QFormLayout(box)
+        self.file_edit = QtWidgets.QLineEdit("session.h5")
+        self.subject_edit = QtWidgets.QLineEdit("")
+        self.subject_edit.setPlaceholderText("pseudonymous id")
+        self.record_button = QtWidgets.QPushButton("Start recording")
+        self.record_button.setCheckable(True)
+        self.record_button.toggled.connect(self._record)
+        form.addRow("file", self.file_edit)
+        form.addRow("subject", self.subject_edit)
+        form.addRow(self.record_button)
+        return box
+
+    def _replay_box(self) -> QtWidgets.QGroupBox:
+        box = QtWidgets.QGroupBox("replay")
+        lay = QtWidgets.QVBoxLayout(box)
+        row = QtWidgets.QHBoxLayout()
+        self.play_button = QtWidgets.QPushButton("Pause")
+        self.play_button.setCheckable(True)
+        self.play_button.setChecked(True)
+        self.play_button.toggled.connect(self._play)
+        self.speed_box = QtWidgets.QComboBox()
+        for s in SPEEDS:
+            self.speed_box.addItem(f"{s:g}x", s)
+        self.speed_box.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed_box.currentIndexChanged.connect(lambda i: self.speed_changed.emit(SPEEDS[i]))
+        row.addWidget(self.play_button)
+        row.addWidget(self.speed_box)
+        self.seek_slider = QtWidgets.QSlider(QtCore.Qt.Horizontal)
+        self.seek_slider.setRange(0, 1000)
+        self.seek_slider.sliderReleased.connect(
+            lambda: self.seek_requested.emit(self.seek_slider.value() / 1000.0)
+        )
+        lay.addLayout(row)
+        lay.addWidget(self.seek_slider)
+        return box
+
+    def _session_box(self, exercise: str) -> QtWidgets.QGroupBox:
+        box = QtWidgets.QGroupBox("session")
+        form = QtWidgets.QFormLayout(box)
+        self.exercise_box = QtWidgets.QComboBox()
+        self.exercise_box.addItems(list(EXERCISES))
+        self.exercise_box.setCurrentText(exercise)
+        self.exercise_box.currentTextChanged.connect(self.exercise_changed.emit)
+        self.raw_box = QtWidgets.QComboBox()
+        self.raw_box.addItem("off", "")
+        self.raw_box.currentIndexChanged.connect(lambda _i: self.raw_changed.emit(self.raw_box.currentData()))
+        self.calibrate_button = QtWidgets.QPushButton("MVC calibration...")
+        self.calibrate_button.clicked.connect(self.calibrate_requested.emit)
+        self.marker_button = QtWidgets.QPushButton("Marker")
+        self.marker_button.clicked.connect(self.marker_requested.emit)
+        form.addRow("exercise", self.exercise_box)
+        form.addRow("raw EMG", self.raw_box)
+        if self.kind == "live":
+            form.addRow(self.calibrate_button)
+            form.addRow(self.marker_button)
+        return box
+
+    # --- behaviour -------------------------------------------------------------------------
+    def set_muscles(self, muscles: Sequence[str]) -> None:
+        """Offer ``muscles`` for the raw lane."""
+        current = self.raw_box.currentData()
+        self.raw_box.blockSignals(True)
+        self.raw_box.clear()
+        self.raw_box.addItem("off", "")
+        for m in muscles:
+            self.raw_box.addItem(m, m)
+        index = max(0, self.raw_box.findData(current))
+        self.raw_box.setCurrentIndex(index)
+        self.raw_box.blockSignals(False)
+
+    def show_settings(self, delay_ms: float, window_s: float, fps: float, unit: str) -> None:
+        text = (
+            f"envelope display delay: {delay_ms:.0f} ms (filter group delay; target < 60 ms)\n"
+            f"window {window_s:g} s · levels in {unit} · refresh {fps:.0f} fps"
+        )
+        if self.settings.text() != text:
+            self.settings.setText(text)
+
+    def show_recording(self, recording: bool) -> None:
+        if self.kind != "live" or self.record_button.isChecked() == recording:
+            return
+        self.record_button.blockSignals(True)
+        self.record_button.setChecked(recording)
+        self.record_button.setText("Stop recording" if recording else "Start recording")
+        self.record_button.blockSignals(False)
+
+    def _record(self, on: bool) -> None:
+        self.record_button.setText("Stop recording" if on else "Start recording")
+        self.record_toggled.emit(on, self.file_edit.text().strip(), self.subject_edit.text().strip())
+
+    def _play(self, on: bool) -> None:
+        self.play_button.setText("Pause" if on else "Play")
+        self.play_toggled.emit(on)
+
+    def show_position(self, fraction: float) -> None:
+        if self.kind == "replay" and not self.seek_slider.isSliderDown():
+            self.seek_slider.blockSignals(True)
+            self.seek_slider.setValue(int(round(1000 * min(max(fraction, 0.0), 1.0))))
+            self.seek_slider.blockSignals(False)
+
+    def _scan(self) -> None:
+        self.scan_button.setEnabled(False)
+        self.scan_list.clear()
+        self.scan_list.addItem("scanning (5 s)...")
+
+        def work() -> None:
+            from myoflow.devices.ble import scan
+
+            try:
+                found: Any = asyncio.run(scan(5.0))
+            except Exception as exc:  # no adapter, permissions...: shown in the list
+                found = exc
+            self._scanned.emit(found)
+
+        threading.Thread(target=work, name="myoflow-dashboard-scan", daemon=True).start()
+
+    def _show_scan(self, found: Any) -> None:
+        self.scan_button.setEnabled(True)
+        self.scan_list.clear()
+        if isinstance(found, Exception):
+            self.scan_list.addItem(f"scan failed: {found}")
+            self._seen = []
+            return
+        self._seen = [d for d in found if d.profiles]
+        for d in self._seen:
+            self.scan_list.addItem(d.describe())
+        if not self._seen:
+            self.scan_list.addItem("no known strap found")
+
+    def _connect_selected(self) -> None:
+        rows = sorted(i.row() for i in self.scan_list.selectedIndexes())
+        chosen = [self._seen[r] for r in rows if r < len(self._seen)]
+        if chosen:
+            self.connect_requested.emit(chosen)

@@ -1,0 +1,432 @@
+"""The dashboard's view-model: what is drawn, computed without Qt.
+
+:class:`DashboardModel` turns what the session hands out (a
+:class:`~myoflow.analysis.live_types.LiveSnapshot`, the rep results and cues of
+:meth:`~myoflow.analysis.live.LiveAnalysis.poll`, strap statuses and an optional raw EMG window)
+into one :class:`Frame`: lane arrays already cut to about the pixel width (peak-preserving, so a
+burst is never thinned away), the phase spans behind the hip angle, one badge row per finished
+rep, the cue text and the status lines. The Qt widgets only copy a Frame into curves and labels,
+so everything that decides *what* the user sees is unit-tested here.
+
+Time on every x axis is seconds relative to the newest grid cell (``-window_s .. 0``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from myoflow._checks import check_option, check_positive, check_range
+from myoflow.analysis.live_types import CUES, EXERCISES, Cue, LiveSnapshot
+from myoflow.analysis.placement import parse_placement
+from myoflow.analysis.rep_summary import RepResult
+
+__all__ = [
+    "LOSS_WARNING_PCT",
+    "PHASES",
+    "TARGET_BANDS",
+    "Badge",
+    "DashboardModel",
+    "Frame",
+    "Lane",
+    "PhaseSpan",
+    "StatusLine",
+    "peak_downsample",
+]
+
+#: Activation target band (low, high) in the session unit (% MVC), per exercise.
+TARGET_BANDS: dict[str, tuple[float, float]] = {
+    "glute_bridge": (40.0, 80.0),
+    "hip_thrust": (50.0, 90.0),
+    "rdl": (30.0, 70.0),
+    "deadlift": (40.0, 80.0),
+}
+#: Phases shaded behind the hip angle, in the order of a rep.
+PHASES = ("concentric", "top", "eccentric", "bottom")
+#: A strap's packet loss over the last 5 s above this (%) is a warning.
+LOSS_WARNING_PCT = 1.0
+_BOUNDS = (("start", "top", "concentric"), ("top", "eccentric", "top"), ("eccentric", "bottom", "eccentric"))
+
+
+def peak_downsample(x: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Min and max of ``y`` in each of ``n_bins`` equal runs of samples (peaks survive).
+
+    Parameters
+    ----------
+    x
+        ``(n,)`` sample positions (s).
+    y
+        ``(n,)`` or ``(n, k)`` values; NaN (no data) is ignored, an all-NaN bin stays NaN.
+    n_bins
+        Bins; the output has ``2 * n_bins`` points (the input unchanged when ``n <= 2 * n_bins``).
+
+    Returns
+    -------
+    x_out, y_out
+        ``(m,)`` float64 and ``(m,)`` / ``(m, k)`` float32: per bin its first position with the
+        minimum, then its last position with the maximum.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y)
+    if x.ndim != 1 or y.shape[:1] != x.shape:
+        raise ValueError(f"x must be (n,) and y (n,) or (n, k) with the same n; got {x.shape} and {y.shape}")
+    n_bins = int(check_positive(n_bins, "n_bins", "bins"))
+    n = x.size
+    if n <= 2 * n_bins:
+        return x, y.astype(np.float32, copy=False)
+    starts = (np.arange(n_bins) * n) // n_bins
+    ends = np.append(starts[1:], n) - 1
+    lo = np.fmin.reduceat(y, starts, axis=0)
+    hi = np.fmax.reduceat(y, starts, axis=0)
+    x_out = np.column_stack((x[starts], x[ends])).ravel()
+    y_out = np.stack((lo, hi), axis=1).reshape((2 * n_bins, *y.shape[1:]))
+    return x_out, y_out.astype(np.float32, copy=False)
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One muscle's lane: envelope ``x`` (s, relative) / ``y`` (``unit``), its rest threshold
+    (None before the rest baseline), the target ``band`` and the newest value."""
+
+    muscle: str
+    x: np.ndarray
+    y: np.ndarray
+    threshold: float | None
+    band: tuple[float, float]
+    latest: float
+
+
+@dataclass(frozen=True)
+class PhaseSpan:
+    """``phase`` (one of :data:`PHASES`) from ``x0`` to ``x1`` (s, relative)."""
+
+    x0: float
+    x1: float
+    phase: str
+
+
+@dataclass(frozen=True)
+class Badge:
+    """The badge row of one finished rep (texts as shown; ``relaxed`` decides its colour)."""
+
+    rep_index: int
+    relaxed: bool | None
+    relaxed_text: str
+    handover_text: str
+    hold_text: str
+    partial: bool
+
+
+@dataclass(frozen=True)
+class StatusLine:
+    """One strap (or the replay): its text and whether it needs attention."""
+
+    name: str
+    state: str
+    text: str
+    warning: bool
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Everything one paint shows (module docstring). ``newest_s``: host-clock time of the newest
+    grid cell (x = 0); ``emg_newest_s``: of the newest envelope value drawn (it shows the muscle
+    at that time, i.e. samples received up to ``delay_ms`` later)."""
+
+    lanes: tuple[Lane, ...]
+    unit: str
+    raw: tuple[str, np.ndarray, np.ndarray] | None
+    angle_x: np.ndarray
+    angle_y: np.ndarray
+    angle_label: str
+    phase: str | None
+    phase_spans: tuple[PhaseSpan, ...]
+    rep_count: int
+    badges: tuple[Badge, ...]
+    cue_text: str
+    cue_kinds: tuple[str, ...]
+    statuses: tuple[StatusLine, ...]
+    delay_ms: float
+    newest_s: float | None
+    emg_newest_s: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class DashboardModel:
+    """Turns session state into :class:`Frame` s (module docstring).
+
+    Parameters
+    ----------
+    exercise
+        One of :data:`~myoflow.analysis.live_types.EXERCISES`; picks the target band.
+    window_s
+        Seconds of history on the lanes (s).
+    width_px
+        Plot width in pixels: lanes are cut to about this many points.
+    target_band
+        ``(low, high)`` in the session unit, over :data:`TARGET_BANDS`.
+    cue_hold_s
+        A rep's cues stay up this long (s of data) unless the next rep replaces them.
+    bottom_cue_s
+        Live cue: "relax fully at the bottom" once a glute stayed above its rest threshold
+        this long (s) in the bottom phase, before the rep's own result is out.
+    max_badges
+        Badge rows kept (the newest).
+    phase_speed_dps
+        The live phase is concentric (eccentric) while the movement angle fell (rose) faster
+        than this over the last ``phase_window_s`` (deg/s); otherwise the analysis' phase.
+    phase_window_s
+        Window of that speed (s).
+    """
+
+    def __init__(
+        self,
+        exercise: str = "glute_bridge",
+        *,
+        window_s: float = 10.0,
+        width_px: int = 800,
+        target_band: tuple[float, float] | None = None,
+        cue_hold_s: float = 8.0,
+        bottom_cue_s: float = 1.0,
+        max_badges: int = 8,
+        phase_speed_dps: float = 15.0,
+        phase_window_s: float = 0.3,
+    ) -> None:
+        self.exercise = check_option(exercise, "exercise", EXERCISES)
+        self.window_s = check_range(window_s, "window_s", 1.0, 120.0, "s")
+        self.width_px = int(check_range(width_px, "width_px", 50, 10000, "px"))
+        band = TARGET_BANDS[self.exercise] if target_band is None else tuple(target_band)
+        if len(band) != 2 or not (np.isfinite(band).all() and band[0] < band[1]):
+            raise ValueError(f"target_band must be (low, high) with low < high, got {target_band!r}")
+        self.target_band = (float(band[0]), float(band[1]))
+        self.cue_hold_s = check_positive(cue_hold_s, "cue_hold_s", "s")
+        self.bottom_cue_s = check_positive(bottom_cue_s, "bottom_cue_s", "s")
+        self.max_badges = int(check_positive(max_badges, "max_badges"))
+        self.phase_speed_dps = check_positive(phase_speed_dps, "phase_speed_dps", "deg/s")
+        self.phase_window_s = check_positive(phase_window_s, "phase_window_s", "s")
+        self.results: list[RepResult] = []
+        self.cues: list[Cue] = []
+        self._live_phases: list[list[Any]] = []  # [t0, t1, phase] on the grid clock
+
+    def set_exercise(self, exercise: str) -> None:
+        """Change the exercise (and its target band)."""
+        self.exercise = check_option(exercise, "exercise", EXERCISES)
+        self.target_band = TARGET_BANDS[self.exercise]
+
+    def reset(self) -> None:
+        """Forget reps, cues and phases (a new analysis started)."""
+        self.results.clear()
+        self.cues.clear()
+        self._live_phases.clear()
+
+    def frame(
+        self,
+        snap: LiveSnapshot,
+        polled: Sequence[Any] = (),
+        statuses: Sequence[Any] = (),
+        raw: tuple[str, np.ndarray, np.ndarray] | None = None,
+        extra_status: Sequence[StatusLine] = (),
+    ) -> Frame:
+        """The frame for ``snap`` plus what :meth:`LiveAnalysis.poll` returned since the last one.
+
+        ``statuses``: :class:`~myoflow.devices.sinks.StrapStatus` of each strap; ``raw``:
+        ``(muscle, times, values)`` of one lane's raw EMG (host-clock s, uV); ``extra_status``
+        lines are appended as they are (the replay's position, errors).
+        """
+        for item in polled:
+            if isinstance(item, RepResult):
+                self.results.append(item)
+            elif isinstance(item, Cue):
+                self.cues.append(item)
+        del self.results[: -self.max_badges]
+        newest = float(snap.times[-1]) if snap.times.size else None
+        keep = snap.times > newest - self.window_s if newest is not None else slice(0, 0)
+        times = snap.times[keep]
+        rel = times - newest if newest is not None else times
+        bins = max(1, self.width_px // 2)
+        x_env, y_env = peak_downsample(rel, snap.envelope_pct[keep], bins)
+        lanes = []
+        for j, muscle in enumerate(snap.muscles):
+            column = snap.envelope_pct[keep, j]
+            finite = column[np.isfinite(column)]
+            lanes.append(
+                Lane(
+                    muscle=muscle,
+                    x=x_env,
+                    y=np.ascontiguousarray(y_env[:, j]),
+                    threshold=snap.rest_threshold_pct.get(muscle),
+                    band=self.target_band,
+                    latest=float(finite[-1]) if finite.size else float("nan"),
+                )
+            )
+        x_ang, y_ang = peak_downsample(rel, snap.angle_deg[keep], bins)
+        raw_out = None
+        if raw is not None and newest is not None and raw[1].size:
+            t_raw = np.asarray(raw[1]) - newest
+            inside = t_raw >= -self.window_s
+            raw_out = (raw[0], *peak_downsample(t_raw[inside], np.asarray(raw[2])[inside], bins))
+        has_emg = np.flatnonzero(np.isfinite(snap.envelope_pct).any(axis=1))
+        emg_newest = float(snap.times[has_emg[-1]]) if has_emg.size else None
+        phase = self.live_phase(snap)
+        self._track_phase(phase, newest)
+        cue_text, kinds = self._cue(snap, newest, phase)
+        return Frame(
+            lanes=tuple(lanes),
+            unit=snap.unit,
+            raw=raw_out,
+            angle_x=x_ang,
+            angle_y=y_ang,
+            angle_label=snap.angle_label or "no IMU: no angle",
+            phase=phase,
+            phase_spans=self._spans(newest),
+            rep_count=snap.rep_count,
+            badges=tuple(badge(r) for r in self.results),
+            cue_text=cue_text,
+            cue_kinds=kinds,
+            statuses=tuple(status_line(s) for s in statuses) + tuple(extra_status),
+            delay_ms=float(snap.delay_ms),
+            newest_s=newest,
+            emg_newest_s=emg_newest,
+        )
+
+    # --- pieces ---------------------------------------------------------------------------
+    def live_phase(self, snap: LiveSnapshot) -> str | None:
+        """The current phase: concentric / eccentric while the movement angle (larger = more
+        flexed) is falling / rising faster than ``phase_speed_dps`` over the last
+        ``phase_window_s``, else the analysis' own phase (top or bottom by position)."""
+        if snap.phase is None or snap.times.size < 3:
+            return snap.phase
+        dt = float(snap.times[1] - snap.times[0])
+        n = max(2, int(round(self.phase_window_s / dt)))
+        recent = snap.angle_deg[-(n + 1) :]
+        ok = np.flatnonzero(np.isfinite(recent))
+        if ok.size < 2 or ok[-1] - ok[0] < n // 2:
+            return snap.phase
+        speed = (recent[ok[-1]] - recent[ok[0]]) / ((ok[-1] - ok[0]) * dt)
+        if speed < -self.phase_speed_dps:
+            return "concentric"
+        if speed > self.phase_speed_dps:
+            return "eccentric"
+        return snap.phase
+
+    def _track_phase(self, phase: str | None, newest: float | None) -> None:
+        if newest is None:
+            return
+        if phase is None:
+            self._live_phases.clear()
+            return
+        last = self._live_phases[-1] if self._live_phases else None
+        if last is not None and last[2] == phase and newest >= last[1]:
+            last[1] = newest
+        else:
+            self._live_phases.append([newest if last is None else last[1], newest, phase])
+        horizon = newest - self.window_s
+        while self._live_phases and self._live_phases[0][1] < horizon:
+            self._live_phases.pop(0)
+
+    def _spans(self, newest: float | None) -> tuple[PhaseSpan, ...]:
+        """Finished reps' exact phases, then the live phases after the last finished rep."""
+        if newest is None:
+            return ()
+        horizon = newest - self.window_s
+        spans: list[tuple[float, float, str]] = []
+        for r in self.results:
+            p = r.phases
+            spans += [(p[a], p[b], name) for a, b, name in _BOUNDS]
+            spans.append((p["bottom"], max(p["bottom"], p["end"]), "bottom"))
+        done = self.results[-1].phases["end"] if self.results else -np.inf
+        spans += [(max(t0, done), t1, ph) for t0, t1, ph in self._live_phases if t1 > done]
+        return tuple(
+            PhaseSpan(max(t0, horizon) - newest, min(t1, newest) - newest, ph)
+            for t0, t1, ph in spans
+            if t1 > horizon and t1 > t0 and ph in PHASES
+        )
+
+    def _cue(
+        self, snap: LiveSnapshot, newest: float | None, phase: str | None
+    ) -> tuple[str, tuple[str, ...]]:
+        if newest is None:
+            return "", ()
+        shown: list[Cue] = []
+        if self.cues:
+            last_rep = self.cues[-1].rep_index
+            latest_result = self.results[-1].index if self.results else last_rep
+            if last_rep == latest_result and newest - self.cues[-1].time <= self.cue_hold_s:
+                shown = [c for c in self.cues if c.rep_index == last_rep]
+        kinds = [c.kind for c in shown]
+        if "relax" not in kinds and self._stuck_at_bottom(snap, newest, phase):
+            kinds.insert(0, "relax")
+        return "  ·  ".join(CUES[k] for k in kinds), tuple(kinds)
+
+    def _stuck_at_bottom(self, snap: LiveSnapshot, newest: float, phase: str | None) -> bool:
+        """A glute above its rest threshold for the last ``bottom_cue_s`` of the bottom phase."""
+        if phase != "bottom" or not self._live_phases or not snap.rest_threshold_pct:
+            return False
+        since = self._live_phases[-1][0]
+        if newest - since < self.bottom_cue_s:
+            return False
+        recent = snap.times >= newest - self.bottom_cue_s
+        for j, muscle in enumerate(snap.muscles):
+            thr = snap.rest_threshold_pct.get(muscle)
+            if thr is None or parse_placement(muscle).role != "glute":
+                continue
+            col = snap.envelope_pct[recent, j]
+            col = col[np.isfinite(col)]
+            if col.size >= 3 and bool(np.all(col > thr)):
+                return True
+        return False
+
+
+def badge(result: RepResult) -> Badge:
+    """The badge row of one rep: the glute's bottom relaxation, the handover, eccentric hold."""
+    glutes = [m for m in result.muscles if parse_placement(m).role == "glute"]
+    key = glutes[0] if glutes else next(iter(result.relaxation), None)
+    relaxed: bool | None = None
+    relaxed_text = "relaxed: n/a"
+    if key is not None and key in result.relaxation:
+        r = result.relaxation[key]
+        relaxed = bool(r.relaxed)
+        relaxed_text = f"relaxed {'yes' if relaxed else 'NO'} (min {r.bottom_min_pct:.0f}{_pct(result.unit)})"
+    h = result.handover
+    if h is None:
+        handover_text = "handover n/a"
+    elif h.crossover_s is None:
+        handover_text = "handover none"
+    else:
+        angle = f" at {h.crossover_hip_deg:.0f} deg" if h.crossover_hip_deg is not None else ""
+        when = f", {h.crossover_ms:+.0f} ms" if h.crossover_ms is not None else ""
+        handover_text = f"handover{angle}{when}"
+    holds = [v for m, v in result.eccentric_hold_pct.items() if m in glutes and np.isfinite(v)]
+    hold_text = f"ecc. hold {holds[0]:.0f}%" if holds else "ecc. hold n/a"
+    return Badge(result.index, relaxed, relaxed_text, handover_text, hold_text, bool(result.partial))
+
+
+def status_line(status: Any) -> StatusLine:
+    """One :class:`~myoflow.devices.sinks.StrapStatus` as shown: state, battery, loss, rate."""
+    state = {"streaming": "connected"}.get(status.state, status.state)
+    parts = [state]
+    if status.battery is not None:
+        parts.append(f"battery {status.battery}%")
+    worst = 0.0
+    for s in status.streams.values():
+        short = s.stream.rsplit("/", 1)[-1]
+        parts.append(f"{short} {s.effective_rate:.0f} Hz, loss {s.loss_percent_5s:.1f}%")
+        worst = max(worst, float(s.loss_percent_5s))
+    if status.error:
+        parts.append(status.error)
+    warning = worst > LOSS_WARNING_PCT or status.state in ("reconnecting", "failed")
+    return StatusLine(status.name, state, f"{status.name}: " + " · ".join(parts), warning)
+
+
+def _pct(unit: str) -> str:
+    return " % MVC" if "MVC" in unit else "%"
+
+
+def mvc_covers(mvc: Mapping[str, float] | None, placements: Sequence[str]) -> bool:
+    """True when ``mvc`` has a positive reference for every placement."""
+    if not mvc:
+        return False
+    return all(isinstance(mvc.get(p), (int, float)) and mvc[p] > 0 for p in placements)

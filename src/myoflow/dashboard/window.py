@@ -1,0 +1,222 @@
+"""The dashboard window: the panels around the plots, refreshed from a QTimer.
+
+Every ``1/fps`` s :meth:`DashboardWindow.refresh` copies the session's state out
+(:meth:`~myoflow.analysis.live.LiveAnalysis.snapshot`, ``poll``, strap statuses, one raw lane),
+lets the :class:`~myoflow.dashboard.model.DashboardModel` decide what to draw, and hands the
+:class:`~myoflow.dashboard.model.Frame` to the widgets. Nothing here waits for the radio or the
+disk: the session runs in its own threads. :meth:`shutdown` stops the session (straps stopped,
+recording finalised) before the widgets go.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore, QtWidgets
+
+from myoflow._checks import check_range
+from myoflow.dashboard.controls import Controls
+from myoflow.dashboard.model import DashboardModel, Frame, StatusLine
+from myoflow.dashboard.panels import CueBanner, RepPanel, StatusPanel
+from myoflow.dashboard.plots import PlotsView, phase_legend
+
+__all__ = ["DashboardWindow"]
+
+
+class DashboardWindow(QtWidgets.QMainWindow):
+    """The live biofeedback dashboard over a session ``source``
+    (:class:`~myoflow.dashboard.live_source.LiveSource` or
+    :class:`~myoflow.dashboard.replay_source.ReplaySource`).
+
+    Parameters
+    ----------
+    source
+        Where the data comes from (started by the caller).
+    fps
+        Refresh rate of the timer (30-120 Hz).
+    window_s
+        Seconds shown on the lanes.
+    contraction_s
+        Length of each MVC contraction in the wizard (s).
+    """
+
+    def __init__(
+        self, source: Any, *, fps: float = 60.0, window_s: float = 10.0, contraction_s: float = 4.0
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle(f"myoflow dashboard: {source.label}")
+        self.source = source
+        self.fps = check_range(fps, "fps", 1.0, 240.0, "Hz")
+        self.contraction_s = contraction_s
+        self.model = DashboardModel(source.exercise, window_s=window_s)
+        self.frame: Frame | None = None
+        self.frames = 0
+        self.frame_ms: deque[float] = deque(maxlen=600)
+        self._stamps: deque[float] = deque(maxlen=120)
+        self._generation = -1
+        self._raw_muscle = ""
+        self.wizard: Any = None
+        self.messages: list[str] = []
+        self._build()
+        self.timer = QtCore.QTimer(self)
+        self.timer.setTimerType(QtCore.Qt.PreciseTimer)
+        self.timer.setInterval(max(1, int(round(1000.0 / self.fps))))
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+
+    def _build(self) -> None:
+        central = QtWidgets.QWidget()
+        outer = QtWidgets.QVBoxLayout(central)
+        self.cue = CueBanner()
+        outer.addWidget(self.cue)
+        body = QtWidgets.QHBoxLayout()
+        left = QtWidgets.QVBoxLayout()
+        self.plots = PlotsView(self.model.window_s)
+        legend = QtWidgets.QLabel(phase_legend())
+        left.addWidget(self.plots, 1)
+        left.addWidget(legend)
+        right = QtWidgets.QVBoxLayout()
+        self.reps = RepPanel(5)
+        self.status = StatusPanel(5)
+        self.controls = Controls(self.source.kind, self.source.exercise)
+        scroll = QtWidgets.QScrollArea()  # the controls scroll on small screens
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.NoFrame)
+        right.addWidget(self.reps)
+        right.addWidget(self.status)
+        right.addWidget(scroll, 1)
+        side = QtWidgets.QWidget()
+        side.setLayout(right)
+        side.setFixedWidth(430)
+        body.addLayout(left, 1)
+        body.addWidget(side)
+        outer.addLayout(body, 1)
+        self.setCentralWidget(central)
+        c = self.controls
+        c.record_toggled.connect(self._record)
+        c.marker_requested.connect(self._marker)
+        c.exercise_changed.connect(self._exercise)
+        c.raw_changed.connect(self._raw)
+        c.calibrate_requested.connect(self.open_wizard)
+        c.play_toggled.connect(lambda on: self.source.play() if on else self.source.pause())
+        c.speed_changed.connect(lambda s: self.source.set_speed(s))
+        c.seek_requested.connect(lambda f: self.source.seek(f * max(self.source.duration_s, 0.0)))
+        c.connect_requested.connect(self._connect_devices)
+
+    # --- the frame -----------------------------------------------------------------------------
+    def refresh(self) -> Frame | None:
+        """Pull the session's state and draw one frame (the timer calls this)."""
+        started = time.perf_counter()
+        source = self.source
+        analysis = source.analysis
+        extra = [*source.status_lines(), *(StatusLine("note", "info", m, True) for m in self.messages[-2:])]
+        if analysis is None:
+            self.status.show_status(extra, "waiting for data")
+            return None
+        if source.generation != self._generation:
+            self._generation = source.generation
+            self.model.reset()
+            self.model.set_exercise(source.exercise)
+            snap = analysis.snapshot()
+            if snap.muscles != self.plots.muscles:
+                self.plots.build(snap.muscles, snap.unit, self.model.target_band, snap.angle_label or "angle")
+                self.controls.set_muscles(snap.muscles)
+        snap = analysis.snapshot()
+        polled = analysis.poll()
+        raw = None
+        if self._raw_muscle and source.raw is not None and self._raw_muscle in source.raw.channels:
+            raw = (self._raw_muscle, *source.raw.window(self._raw_muscle, self.model.window_s))
+        frame = self.model.frame(snap, polled, source.statuses(), raw, extra)
+        self.frame = frame
+        self.plots.show_frame(frame)
+        self.cue.show_cue(frame.cue_text, frame.cue_kinds)
+        self.reps.show_reps(frame.rep_count, frame.phase, frame.badges)
+        now = time.perf_counter()
+        self._stamps.append(now)
+        fps = (len(self._stamps) - 1) / (self._stamps[-1] - self._stamps[0]) if len(self._stamps) > 1 else 0.0
+        ms = self.frame_ms[-1] if self.frame_ms else 0.0
+        self.status.show_status(frame.statuses, f"display: {fps:.0f} fps, {ms:.1f} ms per frame update")
+        self.controls.show_settings(frame.delay_ms, self.model.window_s, fps, frame.unit)
+        self.controls.show_recording(getattr(source, "recording", None) is not None)
+        if source.kind == "replay" and source.duration_s > 0:
+            self.controls.show_position(source.position_s / source.duration_s)
+        self.frames += 1
+        self.frame_ms.append((time.perf_counter() - started) * 1000.0)
+        return frame
+
+    @property
+    def measured_fps(self) -> float:
+        """Frames per second over the last ~2 s of refreshes."""
+        s = self._stamps
+        return (len(s) - 1) / (s[-1] - s[0]) if len(s) > 1 and s[-1] > s[0] else 0.0
+
+    # --- commands ------------------------------------------------------------------------------
+    def _say(self, text: str) -> None:
+        self.messages.append(text)
+
+    def _record(self, on: bool, name: str, subject: str) -> None:
+        try:
+            if on:
+                self.source.start_recording(Path(name or "session.h5"), subject)
+            else:
+                self.source.stop_recording()
+        except (ValueError, OSError) as exc:
+            self._say(str(exc))
+            self.controls.show_recording(False)
+
+    def _marker(self) -> None:
+        event = self.source.marker("marker")
+        self._say(f"marker at {event.time:.1f} s" if event is not None else "marker: not streaming yet")
+
+    def _exercise(self, exercise: str) -> None:
+        self.source.set_exercise(exercise)
+
+    def _raw(self, muscle: str) -> None:
+        self._raw_muscle = muscle
+
+    def open_wizard(self) -> Any:
+        """Open the MVC calibration wizard for the session's muscles (non-modal)."""
+        from myoflow.dashboard.wizard import MvcWizard
+
+        muscles = self.source.muscles()
+        if not muscles:
+            self._say("MVC calibration: no EMG streaming yet")
+            return None
+        self.wizard = MvcWizard(self.source, muscles, self.contraction_s, parent=self)
+        self.wizard.applied.connect(lambda refs: self._say("MVC references applied: % MVC from now on"))
+        self.wizard.open()
+        return self.wizard
+
+    def _connect_devices(self, seen: list[Any]) -> None:
+        """Stream the chosen scanned straps instead of the current session."""
+        from myoflow.dashboard.live_source import LiveSource
+        from myoflow.devices.ingest import Ingest, StrapConfig
+        from myoflow.session import ingest_of
+
+        configs = [StrapConfig(d.profiles[0], device=d.address) for d in seen]
+        old = self.source
+        self.source = LiveSource(
+            lambda sinks: ingest_of(lambda: Ingest(configs, sinks)),
+            exercise=old.exercise,
+            label=", ".join(d.name or d.address for d in seen),
+        )
+        self._generation = -1
+        threading.Thread(target=old.stop, name="myoflow-dashboard-stop-old", daemon=True).start()
+        self.source.start()
+
+    # --- teardown ------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop the timer and the session (straps stopped, recording finalised); blocks."""
+        self.timer.stop()
+        if self.wizard is not None:
+            self.wizard.reject()
+        self.source.stop()
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,128 @@
+"""The dashboard window against virtual straps (virtual time) and a replayed recording.
+
+One virtual session (22 s of glute bridges, the 3rd rep stays tense at the bottom) is streamed
+through the real BLE path into the window for the whole module; the tests then check what the
+window drew: curves with data, the rep counter, the cue of the tense rep, lane pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6 import QtGui
+
+from myoflow.dashboard.app import teardown
+from myoflow.dashboard.live_source import LiveSource, virtual_source
+from myoflow.dashboard.plots import BACKGROUND, LANE_COLOURS
+from myoflow.dashboard.window import DashboardWindow
+
+
+@pytest.fixture(scope="module")
+def live(qapp, open_window, wait_until) -> Iterator[tuple[DashboardWindow, LiveSource, int]]:  # noqa: ANN001
+    source = virtual_source(22.0, fast=True, seed=7)
+    window = open_window(source, fps=30.0)
+    seen_counts: list[int] = []
+    wait_until(lambda: source.analysis is not None)
+    first_generation = source.generation
+
+    def done() -> bool:
+        seen_counts.append(int(window.reps.counter.text()))
+        return source.finished
+
+    wait_until(done, timeout=60.0)
+    window.refresh()
+    assert source.error is None, source.error
+    yield window, source, first_generation
+    teardown(window)
+
+
+def test_window_opens_and_curves_receive_data(live) -> None:  # noqa: ANN001
+    window, source, _ = live
+    assert window.plots.muscles == source.analysis.muscles
+    assert len(window.plots.curves) == 4
+    for curve in window.plots.curves:
+        x, y = curve.getData()
+        assert x is not None and np.isfinite(y).sum() > 200
+        assert x[-1] <= 0.0 and x[0] >= -10.0
+    _, angle = window.plots.angle_curve.getData()
+    assert np.nanmax(angle) - np.nanmin(angle) > 20.0  # the bridges move the hip
+    assert window.frames > 10
+    assert "fps" in window.status.display.text()
+    assert "envelope display delay: " in window.controls.settings.text()
+    assert window.frame.delay_ms < 60.0
+
+
+def test_rep_counter_advances_with_the_synthetic_reps(live) -> None:  # noqa: ANN001
+    window, source, _ = live
+    reps = len(source.analysis.results)
+    assert reps >= 3
+    assert window.reps.counter.text() == str(reps)
+    assert [b.rep_index for b in window.frame.badges] == list(range(1, reps + 1))
+    assert any(s.phase == "bottom" for s in window.frame.phase_spans)
+
+
+def test_a_rep_that_stays_tense_shows_its_cue(live) -> None:  # noqa: ANN001
+    window, source, _ = live
+    verdicts = {r.index: r.relaxation["glute_max_r"].relaxed for r in source.analysis.results}
+    assert verdicts[1] and verdicts[2] and not verdicts[3]
+    assert any("relax fully at the bottom" in text for text in window.cue.history)
+    row = next(cells for cells in window.reps.rows if cells[0].text() == "#3")
+    assert row[1].text().startswith("relaxed NO")
+    ok_row = next(cells for cells in window.reps.rows if cells[0].text() == "#1")
+    assert ok_row[1].text().startswith("relaxed yes")
+
+
+def _pixels(image: QtGui.QImage) -> np.ndarray:
+    image = image.convertToFormat(QtGui.QImage.Format_RGB888)
+    w, h, stride = image.width(), image.height(), image.bytesPerLine()
+    buf = np.frombuffer(image.constBits(), dtype=np.uint8, count=stride * h).reshape(h, stride)
+    return buf[:, : 3 * w].reshape(h, w, 3).copy()
+
+
+def test_screenshot_shows_every_lane_drawn(live, tmp_path: Path) -> None:  # noqa: ANN001
+    window, _, _ = live
+    path = tmp_path / "dashboard.png"
+    assert window.grab().save(str(path))
+    image = QtGui.QImage(str(path))
+    assert image.width() >= 1000 and image.height() >= 700
+    px = _pixels(image).astype(int)
+    origin = window.plots.mapTo(window, window.plots.rect().topLeft())
+    for j, rect in enumerate(window.plots.lane_rects()):
+        x0, y0 = rect.left() + origin.x(), rect.top() + origin.y()
+        area = px[y0 : y0 + rect.height(), x0 : x0 + rect.width()]
+        assert area.shape[0] > 40 and area.shape[1] > 400
+        colour = np.array(LANE_COLOURS[j])
+        curve = np.all(np.abs(area - colour) <= 12, axis=-1)
+        background = np.all(area == np.array(BACKGROUND), axis=-1)
+        assert curve.sum() > 100, f"lane {j}: curve colour found in {curve.sum()} pixels"
+        assert 0.05 < 1 - background.mean(), f"lane {j}: almost nothing drawn"
+        # the curve spans the lane's width: found in both halves
+        half = area.shape[1] // 2
+        assert curve[:, :half].any() and curve[:, half:].any()
+
+
+def test_mvc_wizard_calibrates_each_muscle_step_by_step(live, wait_until) -> None:  # noqa: ANN001
+    from myoflow.demo import DemoSettings, synthetic_mvc
+
+    window, source, first_generation = live
+    window.contraction_s = 0.05
+    wizard = window.open_wizard()
+    muscles = [s.muscle for s in wizard.calibration.steps]
+    assert muscles == list(source.analysis.muscles)
+    for k, muscle in enumerate(muscles):
+        assert f"step {k + 1} of 4" in wizard.instruction.text()
+        assert wizard.calibration.current.muscle == muscle
+        wizard.start_step()
+        wait_until(lambda k=k: wizard.calibration.index == k + 1, timeout=10.0)
+    assert wizard.apply_button.isEnabled()
+    wizard.apply_button.click()
+    expected = synthetic_mvc(DemoSettings(seconds=28.0, seed=7).session_config())
+    assert set(source.mvc) == set(expected)
+    for m, v in source.mvc.items():
+        assert v == pytest.approx(expected[m], rel=0.05)
+    assert source.generation == first_generation + 1  # a fresh analysis in % MVC
+    window.refresh()
+    assert window.reps.counter.text() == "0"
