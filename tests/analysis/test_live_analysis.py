@@ -515,3 +515,23 @@ def test_time_pairer_fuses_the_same_samples_in_any_interleaving(acc_t0, gyro_t0,
     # not fused (lost, or dropped for want of gyro), nowhere else
     idx = np.flatnonzero(np.isin(ta, times))
     assert starts == [float(times[k]) for k in np.flatnonzero(np.diff(idx, prepend=-2) > 1)]
+
+
+def test_live_phase_follows_the_movement() -> None:
+    from myoflow.analysis.live_reps import IncrementalReps
+
+    fs = 100.0
+    t = np.arange(0, 25, 1 / fs)
+    # bottom 45 deg, up in 1 s, hold 1 s, down in 1.5 s, rest 1.5 s: 5 s per rep
+    angle = np.interp(t % 5.0, [0, 1, 2, 3, 4.5, 5], [45, 2, 2, 2, 45, 45])
+    reps = IncrementalReps(fs)
+    seen = {}
+    for k in range(0, t.size, 2):  # 20 ms steps
+        reps.push(k, angle[k : k + 2])
+        reps.finished(k + 2)
+        seen[round(t[k], 2)] = reps.phase()
+    for rep_start in (10.0, 15.0):  # after the session's range is known
+        assert seen[rep_start + 0.5] == "concentric"
+        assert seen[rep_start + 2.5] == "top"
+        assert seen[rep_start + 3.7] == "eccentric"
+        assert seen[rep_start + 4.8] == "bottom"

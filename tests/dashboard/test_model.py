@@ -121,15 +121,6 @@ def test_phase_spans_come_from_finished_reps_then_the_live_phase() -> None:
     assert spans[4:] == [(20.0, 20.5, "top")]  # the live phases after the last finished rep
 
 
-def test_live_phase_follows_the_angle_speed() -> None:
-    model = DashboardModel()
-    assert model.live_phase(snapshot(phase="top", still=True)) == "top"
-    assert model.live_phase(snapshot(phase="top", still=False)) == "top"  # 5 deg/s: too slow
-    model = DashboardModel(phase_speed_dps=4.0)
-    assert model.live_phase(snapshot(phase="top", still=False)) == "concentric"
-    assert model.live_phase(snapshot(phase=None, still=False)) is None
-
-
 def test_badges_and_cues_of_a_rep_that_did_not_relax() -> None:
     model = DashboardModel()
     bad = result(2, 10.0, relaxed=False, crossover=False, hold=30.0)

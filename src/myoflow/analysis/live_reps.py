@@ -287,6 +287,16 @@ class IncrementalReps:
         )
         return start, leave
 
+    def _recent_speed(self, window_s: float = 0.2) -> float:
+        """Angular speed (deg/s) now: the least-squares slope of the raw angle over the last
+        ``window_s`` (it lags by about half of it). The smoothed trace cannot say: its zero-phase
+        filter flattens the newest samples, where the speed would read ~0."""
+        recent = self._raw[-max(3, int(round(window_s * self.fs))) :]
+        if recent.size < 3:
+            return 0.0
+        t = np.arange(recent.size) / self.fs
+        return float(np.polyfit(t, recent, 1)[0])
+
     def _provisional(self) -> np.ndarray:
         """Final smoothed angle plus the last step's provisional (unsettled) tail."""
         return np.concatenate((self._a, self._tail))
@@ -335,7 +345,7 @@ class IncrementalReps:
         tail = a[self._left :]
         if tail.size < 3 or hi - tail[-1] < self.min_rep_frac * (hi - lo):
             return "bottom"
-        v = float(np.gradient(tail[-3:])[-1] * self.fs)
+        v = self._recent_speed()
         still = 0.1 * (self._conc_speed or 20.0)
         if v < -still:
             return "concentric"

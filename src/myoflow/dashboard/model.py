@@ -175,11 +175,6 @@ class DashboardModel:
         this long (s) in the bottom phase, before the rep's own result is out.
     max_badges
         Badge rows kept (the newest).
-    phase_speed_dps
-        The live phase is concentric (eccentric) while the movement angle fell (rose) faster
-        than this over the last ``phase_window_s`` (deg/s); otherwise the analysis' phase.
-    phase_window_s
-        Window of that speed (s).
     """
 
     def __init__(
@@ -192,8 +187,6 @@ class DashboardModel:
         cue_hold_s: float = 8.0,
         bottom_cue_s: float = 1.0,
         max_badges: int = 8,
-        phase_speed_dps: float = 15.0,
-        phase_window_s: float = 0.3,
     ) -> None:
         self.exercise = check_option(exercise, "exercise", EXERCISES)
         self.window_s = check_range(window_s, "window_s", 1.0, 120.0, "s")
@@ -205,8 +198,6 @@ class DashboardModel:
         self.cue_hold_s = check_positive(cue_hold_s, "cue_hold_s", "s")
         self.bottom_cue_s = check_positive(bottom_cue_s, "bottom_cue_s", "s")
         self.max_badges = int(check_positive(max_badges, "max_badges"))
-        self.phase_speed_dps = check_positive(phase_speed_dps, "phase_speed_dps", "deg/s")
-        self.phase_window_s = check_positive(phase_window_s, "phase_window_s", "s")
         self.results: list[RepResult] = []
         self.cues: list[Cue] = []
         self._live_phases: list[list[Any]] = []  # [t0, t1, phase] on the grid clock
@@ -270,7 +261,7 @@ class DashboardModel:
             raw_out = (raw[0], *peak_downsample(t_raw[inside], np.asarray(raw[2])[inside], bins))
         has_emg = np.flatnonzero(np.isfinite(snap.envelope_pct).any(axis=1))
         emg_newest = float(snap.times[has_emg[-1]]) if has_emg.size else None
-        phase = self.live_phase(snap)
+        phase = snap.phase
         self._track_phase(phase, newest)
         cue_text, kinds = self._cue(snap, newest, phase)
         return Frame(
@@ -293,25 +284,6 @@ class DashboardModel:
         )
 
     # --- pieces ---------------------------------------------------------------------------
-    def live_phase(self, snap: LiveSnapshot) -> str | None:
-        """The current phase: concentric / eccentric while the movement angle (larger = more
-        flexed) is falling / rising faster than ``phase_speed_dps`` over the last
-        ``phase_window_s``, else the analysis' own phase (top or bottom by position)."""
-        if snap.phase is None or snap.times.size < 3:
-            return snap.phase
-        dt = float(snap.times[1] - snap.times[0])
-        n = max(2, int(round(self.phase_window_s / dt)))
-        recent = snap.angle_deg[-(n + 1) :]
-        ok = np.flatnonzero(np.isfinite(recent))
-        if ok.size < 2 or ok[-1] - ok[0] < n // 2:
-            return snap.phase
-        speed = (recent[ok[-1]] - recent[ok[0]]) / ((ok[-1] - ok[0]) * dt)
-        if speed < -self.phase_speed_dps:
-            return "concentric"
-        if speed > self.phase_speed_dps:
-            return "eccentric"
-        return snap.phase
-
     def _track_phase(self, phase: str | None, newest: float | None) -> None:
         if newest is None:
             return
