@@ -11,7 +11,8 @@ from myoflow.analysis.live import LiveAnalysis
 from myoflow.demo import EMG_STREAM, DemoSettings, synthetic_mvc, virtual_glute_ingest
 from myoflow.devices.profiles import load_profile
 from myoflow.live import EnvelopeSummary
-from myoflow.session import RecorderSink, run_session
+from myoflow.recorder_sink import RecorderSink
+from myoflow.session import run_session
 from myoflow.storage.reader import open_recording
 from myoflow.storage.replay import Replayer
 from myoflow.storage.schema import SessionMetadata

@@ -238,8 +238,9 @@ class DemoReport:
 def run_demo(settings: DemoSettings, out: TextIO, sinks: Sequence[Any] = ()) -> DemoReport:
     """Calibrate, stream the virtual straps, record, analyse, compare with the truth; print to
     ``out`` as it goes. ``sinks`` also receive everything the straps deliver."""
+    from myoflow.recorder_sink import RecorderSink
     from myoflow.reports.analyze import analyze
-    from myoflow.session import RecorderSink, run_session
+    from myoflow.session import run_session
     from myoflow.storage.reader import open_recording
     from myoflow.storage.schema import SessionMetadata
 

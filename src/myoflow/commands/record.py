@@ -107,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _record(args: argparse.Namespace) -> Any:
-    from myoflow.session import RecorderSink, run_session
+    from myoflow.recorder_sink import RecorderSink
+    from myoflow.session import run_session
     from myoflow.storage.schema import SessionMetadata
 
     for name in ("seconds", "status_every", "scan_timeout"):

@@ -201,7 +201,7 @@ class LiveSource:
     # --- commands from the GUI -------------------------------------------------------------
     def start_recording(self, path: str | Path, subject_id: str = "", overwrite: bool = True) -> Path:
         """Record from now on to ``path`` (the file is created on the ingest's thread)."""
-        from myoflow.session import RecorderSink
+        from myoflow.recorder_sink import RecorderSink
         from myoflow.storage.schema import SessionMetadata
 
         if self.ingest is None:
