@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from myoflow.analysis.live import LiveAnalysis
-from myoflow.demo import EMG_STREAM, DemoSettings, synthetic_mvc, virtual_glute_ingest
+from myoflow.demo import DemoSettings
 from myoflow.devices.profiles import load_profile
 from myoflow.live import EnvelopeSummary
 from myoflow.recorder_sink import RecorderSink
@@ -17,6 +17,7 @@ from myoflow.storage.reader import open_recording
 from myoflow.storage.replay import Replayer
 from myoflow.storage.schema import SessionMetadata
 from myoflow.synth.session import generate_session
+from myoflow.virtual_glute import EMG_STREAM, synthetic_mvc, virtual_glute_ingest
 
 logging.getLogger("bumble").setLevel(logging.ERROR)
 SESSION = generate_session(DemoSettings(seconds=20, seed=3).session_config())

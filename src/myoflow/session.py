@@ -112,7 +112,7 @@ def run_session(
     open_ingest
         ``open_ingest(sinks)`` returns an async context manager yielding a started
         :class:`~myoflow.devices.ingest.Ingest` over those sinks (see
-        :func:`myoflow.demo.virtual_glute_ingest` for virtual straps, or
+        :func:`myoflow.virtual_glute.virtual_glute_ingest` for virtual straps, or
         ``lambda sinks: Ingest(configs, sinks)`` for real ones).
     seconds
         Host-clock seconds to stream (virtual seconds for a virtual clock).

@@ -209,9 +209,9 @@ def test_slot_forwards_to_the_current_target_only() -> None:
 
 
 def test_mvc_calibration_steps_through_the_synthetic_trial() -> None:
-    from myoflow.demo import synthetic_mvc
     from myoflow.synth.calibration import mvc_trial
     from myoflow.synth.config import SessionConfig
+    from myoflow.virtual_glute import synthetic_mvc
 
     config = SessionConfig(emg_rate=1000.0, seed=3)
     trial = mvc_trial(config)

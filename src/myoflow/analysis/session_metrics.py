@@ -11,7 +11,7 @@ format and the command line are built on top of this elsewhere.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,6 +109,7 @@ def analyse_arrays(
     baseline: Baseline | None = None,
     antagonists: dict[str, str] | None = None,
     cocontraction_pairs: Sequence[tuple[str, str]] = (),
+    rep_options: Mapping[str, float] | None = None,
 ) -> SessionMetrics:
     """Reps, per-rep metrics and set summaries of one session.
 
@@ -127,6 +128,9 @@ def analyse_arrays(
         starting at time 0; None: EMG-only mode.
     params, baseline, antagonists, cocontraction_pairs
         See :func:`build_context`.
+    rep_options
+        Keyword arguments of :func:`~myoflow.analysis.reps.segment_reps` (``min_rep_frac``,
+        ``min_range_deg``, ...) for the reps of ``movement``; not used in EMG-only mode.
     """
     emg_fs = check_rate(emg_fs, "emg_fs")
     env = as_signal(envelope, "envelope")
@@ -145,7 +149,7 @@ def analyse_arrays(
         if angle_fs is None:
             raise ValueError("angle_fs (Hz) is needed with a movement angle")
         rep_fs = check_rate(angle_fs, "angle_fs")
-        reps = segment_reps(movement.angle_deg, rep_fs)
+        reps = segment_reps(movement.angle_deg, rep_fs, **(rep_options or {}))
         mode, source, angle = movement.source, movement.description, movement.angle_deg
     ctx = build_context(
         analysis,

@@ -150,8 +150,9 @@ def _virtual(
 ) -> tuple[Any, Any, Any]:
     import dataclasses
 
-    from myoflow.demo import DemoSettings, synthetic_mvc, virtual_glute_ingest
+    from myoflow.demo import DemoSettings
     from myoflow.synth.session import generate_session
+    from myoflow.virtual_glute import synthetic_mvc, virtual_glute_ingest
 
     if args.exercise not in ("glute_bridge", "rdl"):
         raise ValueError(f"--exercise must be glute_bridge or rdl with --virtual, got {args.exercise!r}")

@@ -310,14 +310,16 @@ def virtual_source(
     calibrated: bool = True,
     window_s: float = 10.0,
 ) -> LiveSource:
-    """A :class:`LiveSource` over the demo's virtual straps (:func:`myoflow.demo.virtual_glute_ingest`).
+    """A :class:`LiveSource` over the virtual glute-bridge straps
+    (:func:`myoflow.virtual_glute.virtual_glute_ingest`).
 
     The synthetic session lasts ``seconds`` plus a margin (60 s when None, then it ends);
     ``calibrated`` starts with MVC references from its synthetic MVC trial, which also serves
     the MVC wizard's contractions.
     """
-    from myoflow.demo import DemoSettings, synthetic_mvc, virtual_glute_ingest
+    from myoflow.demo import DemoSettings
     from myoflow.synth.session import generate_session
+    from myoflow.virtual_glute import synthetic_mvc, virtual_glute_ingest
 
     length = max(12.0, (seconds if seconds is not None else 60.0) + 6.0)
     settings = DemoSettings(

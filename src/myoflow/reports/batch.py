@@ -20,7 +20,8 @@ order the workers finish in. A file that cannot be analysed becomes an entry of
 
 Memory stays bounded: at most ``2 x workers`` files are in flight, and each file's rows (a few
 kB; no signals) go to a temporary spool file as they arrive; the output (CSV, or Parquet with
-pyarrow) is written from the spool at the end, in input order, Parquet in row groups.
+pyarrow) is written from the spool at the end, in input order, Parquet in row groups
+(:mod:`myoflow.reports._batch_table`).
 """
 
 from __future__ import annotations
@@ -28,17 +29,16 @@ from __future__ import annotations
 import csv
 import inspect
 import io
-import json
 import os
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from myoflow._checks import check_option
 from myoflow.reports._batch_run import run_dask, run_inline, run_local
+from myoflow.reports._batch_table import Spool, parse_cell, pyarrow_modules, write_table
 
 __all__ = [
     "LEADING_COLUMNS",
@@ -53,14 +53,7 @@ __all__ = [
 #: The columns every row starts with; the report's CSV columns follow.
 LEADING_COLUMNS = ("session", "subject", "exercise", "start_utc")
 OUTPUT_SUFFIXES = (".csv", ".parquet")
-PYARROW_MISSING = (
-    "writing Parquet needs pyarrow, which is not installed: pip install 'myoflow[batch]' "
-    "(or pyarrow), or write CSV instead (--out results.csv)"
-)
-_STR_COLUMNS = frozenset({*LEADING_COLUMNS, "level_unit"})
-_INT_COLUMNS = frozenset({"rep", "set_index", "partial"})
-_INT_SUFFIXES = (".relaxed", ".antagonist_cue")
-_ROW_GROUP = 8192  # rows per Parquet row group (and per write)
+_TEXT_COLUMNS = frozenset({*LEADING_COLUMNS, "level_unit"})
 
 
 @dataclass(frozen=True)
@@ -153,22 +146,10 @@ def analyze_file(path: str, options: dict[str, Any] | None = None) -> FileResult
     header = next(reader)
     src = report.source
     lead = (path, src.get("subject_id") or None, src.get("exercise") or None, src.get("start_utc"))
-    rows = tuple(lead + tuple(_parse(c, v) for c, v in zip(header, r, strict=True)) for r in reader)
+    rows = tuple(
+        lead + tuple(parse_cell(c, v, _TEXT_COLUMNS) for c, v in zip(header, r, strict=True)) for r in reader
+    )
     return FileResult(path, (*LEADING_COLUMNS, *header), rows, None, time.perf_counter() - t0)
-
-
-def _parse(column: str, text: str) -> Any:
-    """A CSV cell as a value: None when empty, int for counts and 0/1 flags, str for text."""
-    if text == "":
-        return None
-    if column in _STR_COLUMNS:
-        return text
-    if column in _INT_COLUMNS or column.endswith(_INT_SUFFIXES):
-        return int(text)
-    try:
-        return float(text)
-    except ValueError:
-        return text
 
 
 # ---------------------------------------------------------------------------- the batch
@@ -234,7 +215,7 @@ def batch_analyze(
         if not out_path.parent.is_dir():
             raise ValueError(f"out: the folder of {str(out_path)!r} does not exist")
         if out_path.suffix.lower() == ".parquet":
-            _pyarrow()
+            pyarrow_modules()
     if workers is not None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
             raise ValueError(f"workers must be an integer >= 0 (0: in this process), got {workers!r}")
@@ -256,7 +237,7 @@ def batch_analyze(
         n = min(_usable_cores() if workers is None else workers, len(files))
         runner = "this process" if n == 0 else f"{n} local process{'es' if n > 1 else ''}"
         results = run_inline(analyze_file, jobs) if n == 0 else run_local(analyze_file, jobs, n)
-    spool = _Spool(len(files))
+    spool = Spool(len(files), LEADING_COLUMNS, _TEXT_COLUMNS)
     failures: dict[int, tuple[str, str]] = {}
     no_reps: dict[int, str] = {}
     try:
@@ -266,7 +247,7 @@ def batch_analyze(
             elif res.error is not None:
                 failures[i] = (files[i], res.error)
             else:
-                spool.add(i, res)
+                spool.add(i, res.columns, res.rows)
                 if not res.rows:
                     no_reps[i] = files[i]
             if progress is not None:
@@ -279,7 +260,7 @@ def batch_analyze(
                 for c in columns:
                     table[c].append(row.get(c))
         else:
-            _write(out_path, columns, spool)
+            write_table(out_path, columns, spool)
     finally:
         spool.close()
     return BatchResult(
@@ -319,109 +300,13 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-# ---------------------------------------------------------------------------- the table
-
-
-class _Spool:
-    """Each file's rows on disk (one JSON array per file) until the batch ends; the order
-    and column signature of each file are kept in memory (a few numbers per file)."""
-
-    def __init__(self, n_files: int) -> None:
-        self._f = tempfile.TemporaryFile("w+b", prefix="myoflow-batch-")
-        self._where: list[tuple[int, int, int] | None] = [None] * n_files
-        self._signatures: dict[tuple[str, ...], int] = {}
-        self.n_rows = 0
-        self.text_columns: set[str] = set()
-
-    def add(self, index: int, res: FileResult) -> None:
-        data = json.dumps(res.rows).encode()
-        self._f.seek(0, io.SEEK_END)
-        offset = self._f.tell()
-        self._f.write(data)
-        sig = self._signatures.setdefault(res.columns, len(self._signatures))
-        self._where[index] = (offset, len(data), sig)
-        self.n_rows += len(res.rows)
-        for row in res.rows:
-            self.text_columns.update(c for c, v in zip(res.columns, row, strict=True) if isinstance(v, str))
-
-    def columns(self) -> list[str]:
-        """The union of the files' columns, in input order."""
-        by_id = {sig: cols for cols, sig in self._signatures.items()}
-        out = dict.fromkeys(LEADING_COLUMNS)
-        for where in self._where:
-            if where is not None:
-                out.update(dict.fromkeys(by_id[where[2]]))
-        return list(out)
-
-    def rows(self) -> Iterator[dict[str, Any]]:
-        """Every row as ``{column: value}`` in input order."""
-        by_id = {sig: cols for cols, sig in self._signatures.items()}
-        for where in self._where:
-            if where is None:
-                continue
-            offset, size, sig = where
-            self._f.seek(offset)
-            for row in json.loads(self._f.read(size)):
-                yield dict(zip(by_id[sig], row, strict=True))
-
-    def close(self) -> None:
-        self._f.close()
-
-
-def _write(path: Path, columns: list[str], spool: _Spool) -> None:
-    """Write the table to ``path`` (via a ``.part`` file renamed at the end)."""
-    part = path.with_name(path.name + ".part")
-    try:
-        if path.suffix.lower() == ".parquet":
-            _write_parquet(part, columns, spool)
-        else:
-            with open(part, "w", newline="", encoding="utf-8") as f:
-                writer = csv.writer(f, lineterminator="\n")
-                writer.writerow(columns)
-                for row in spool.rows():
-                    writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
-        os.replace(part, path)
-    finally:
-        part.unlink(missing_ok=True)
-
-
-def _write_parquet(path: Path, columns: list[str], spool: _Spool) -> None:
-    pa, pq = _pyarrow()
-    text = _STR_COLUMNS | spool.text_columns
-
-    def kind(c: str) -> Any:
-        if c in text:
-            return pa.string()
-        return pa.int64() if c in _INT_COLUMNS or c.endswith(_INT_SUFFIXES) else pa.float64()
-
-    schema = pa.schema([(c, kind(c)) for c in columns])
-    with pq.ParquetWriter(path, schema) as writer:
-        batch: list[dict[str, Any]] = []
-        for row in spool.rows():
-            batch.append({c: str(v) if c in text and v is not None else v for c, v in row.items()})
-            if len(batch) == _ROW_GROUP:
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                batch = []
-        if batch or spool.n_rows == 0:
-            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-
-
-def _pyarrow() -> tuple[Any, Any]:
-    try:
-        import pyarrow
-        import pyarrow.parquet
-    except ImportError:
-        raise ImportError(PYARROW_MISSING) from None
-    return pyarrow, pyarrow.parquet
-
-
 def read_table(path: str | os.PathLike[str]) -> dict[str, list[Any]]:
     """A table written by :func:`batch_analyze` (CSV or Parquet) as ``{column: values}``, with
     the same values (None for missing, int counts and flags, float metrics, str text)."""
     path = Path(path)
     check_option(path.suffix.lower(), "path (file suffix)", OUTPUT_SUFFIXES)
     if path.suffix.lower() == ".parquet":
-        _, pq = _pyarrow()
+        _, pq = pyarrow_modules()
         return pq.read_table(path).to_pydict()
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.reader(f)
@@ -429,5 +314,5 @@ def read_table(path: str | os.PathLike[str]) -> dict[str, list[Any]]:
         cols: list[list[Any]] = [[] for _ in header]
         for row in reader:
             for values, c, v in zip(cols, header, row, strict=True):
-                values.append(_parse(c, v))
+                values.append(parse_cell(c, v, _TEXT_COLUMNS))
     return dict(zip(header, cols, strict=True))

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from myoflow.storage import schema
+from myoflow.storage._layout import write_layout
 from myoflow.storage._timemap import TimeMap
 from myoflow.storage.schema import ClockAnchor, RecordingError, SessionMetadata, StreamSpec
 
@@ -190,7 +191,7 @@ class LiveFile:
             raise RecorderWriteError(path, f"cannot create the recording file: {exc.strerror}") from exc
         try:
             self.file = h5py.File(path, "w", libver=("v110", "v110"))
-            schema.write_layout(self.file, state="live", clock=clock, metadata=metadata, specs=specs)
+            write_layout(self.file, state="live", clock=clock, metadata=metadata, specs=specs)
             self.file.swmr_mode = True
         except (OSError, ValueError) as exc:
             raise RecorderWriteError(path, f"cannot create the recording file: {exc}") from exc

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from myoflow.storage import schema
+from myoflow.storage._layout import read_header, read_stream_spec
 from myoflow.storage.schema import (
     ClockAnchor,
     DeviceInfo,
@@ -87,8 +88,10 @@ def _open_problem(path: Path, exc: OSError) -> str:
         return "not an HDF5 file (no HDF5 signature found; is it a recording at all?)"
     m = re.search(r"truncated file: eof = (\d+).*stored_eof = (\d+)", text)
     if m:
-        return (f"truncated HDF5 file: it has {m.group(1)} bytes but its header says "
-                f"{m.group(2)} (an interrupted copy or download?)")
+        return (
+            f"truncated HDF5 file: it has {m.group(1)} bytes but its header says "
+            f"{m.group(2)} (an interrupted copy or download?)"
+        )
     if "ermission denied" in text:
         return "permission denied"
     return f"cannot be opened as HDF5 ({text})"
@@ -115,7 +118,7 @@ class Recording:
         self.path = path
         self.swmr = swmr
         self._f = f
-        header = schema.read_header(f, path)
+        header = read_header(f, path)
         self.schema_version = header.schema_version
         self.myoflow_version = header.myoflow_version
         self.state = header.state
@@ -123,7 +126,7 @@ class Recording:
         self._base_metadata = header.metadata
         self.streams: dict[str, StreamView] = {}
         for key in f[schema.STREAMS]:
-            spec = schema.read_stream_spec(f[schema.STREAMS][key], path)
+            spec = read_stream_spec(f[schema.STREAMS][key], path)
             self.streams[spec.info.name] = StreamView(self, f[schema.STREAMS][key], spec)
         self._events: list[Event] | None = None
 
@@ -166,8 +169,15 @@ class Recording:
                     break
                 try:
                     rec = json.loads(blob[start : start + length].decode("utf-8"))
-                    events.append(Event(float(row["time"]), str(rec["kind"]), str(rec["label"]),
-                                        rec["stream"], dict(rec["data"])))
+                    events.append(
+                        Event(
+                            float(row["time"]),
+                            str(rec["kind"]),
+                            str(rec["label"]),
+                            rec["stream"],
+                            dict(rec["data"]),
+                        )
+                    )
                 except (ValueError, KeyError, TypeError) as exc:
                     raise RecordingError(
                         self.path, f"event {len(events)} is not valid JSON text ({exc})"
@@ -203,8 +213,7 @@ class Recording:
         return sorted((g for v in self.streams.values() for g in v.gaps), key=lambda g: g.t_start)
 
     def __repr__(self) -> str:
-        return (f"Recording({str(self.path)!r}, state={self.state!r}, "
-                f"streams={list(self.streams)})")
+        return f"Recording({str(self.path)!r}, state={self.state!r}, streams={list(self.streams)})"
 
 
 class StreamView:
@@ -258,8 +267,7 @@ class StreamView:
         gaps = _read(path, self._g[schema.GAPS], slice(None))
         gaps = gaps[gaps["row"] <= n]
         known = np.where(gaps["n_missing"] > 0, gaps["n_missing"], 0)
-        return {"time_map": tm, "packets": packets, "gaps": gaps,
-                "lost_before": np.cumsum(known)}
+        return {"time_map": tm, "packets": packets, "gaps": gaps, "lost_before": np.cumsum(known)}
 
     @property
     def time_map(self) -> np.ndarray:
@@ -280,8 +288,14 @@ class StreamView:
     def gaps(self) -> list[Gap]:
         """The stream's gaps as :class:`myoflow.stream.Gap` (``n_missing`` None when unknown)."""
         return [
-            Gap(self.info, int(g["index"]), None if g["n_missing"] < 0 else int(g["n_missing"]),
-                float(g["t_start"]), float(g["t_end"]), g["reason"].decode("utf-8", "replace"))
+            Gap(
+                self.info,
+                int(g["index"]),
+                None if g["n_missing"] < 0 else int(g["n_missing"]),
+                float(g["t_start"]),
+                float(g["t_end"]),
+                g["reason"].decode("utf-8", "replace"),
+            )
             for g in self._tables["gaps"]
         ]
 
@@ -342,16 +356,13 @@ class StreamView:
         lost = np.concatenate(([0], t["lost_before"]))[k]
         return rows + lost
 
-    def blocks(
-        self, block_size: int = 256, start: int = 0, stop: int | None = None
-    ) -> Iterator[Block]:
+    def blocks(self, block_size: int = 256, start: int = 0, stop: int | None = None) -> Iterator[Block]:
         """Replay rows ``start:stop`` as Blocks in physical units that never span a gap.
 
         Blocks hold ``block_size`` samples except before a gap and at the end. At most
         ``max(block_size, READ_ROWS)`` rows are in memory at once.
         """
-        if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) \
-                or block_size < 1:
+        if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) or block_size < 1:
             raise ValueError(f"block_size must be a positive number of samples, got {block_size!r}")
         start, stop = self._range(start, stop)
         rows = self._tables["gaps"]["row"]
@@ -368,8 +379,10 @@ class StreamView:
                     yield Block(self.info, data[b0:b1], times[b0:b1], first + b0)
 
     def __repr__(self) -> str:
-        return (f"StreamView({self.name!r}, kind={self.info.kind!r}, rate={self.rate}, "
-                f"n_samples={self.n_samples})")
+        return (
+            f"StreamView({self.name!r}, kind={self.info.kind!r}, rate={self.rate}, "
+            f"n_samples={self.n_samples})"
+        )
 
 
 def _read(path: Path, ds: Any, sel: slice) -> np.ndarray:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from myoflow.storage import schema
+from myoflow.storage._layout import write_layout
 from myoflow.storage.reader import Recording, open_recording
 from myoflow.storage.schema import RecordingError
 
@@ -47,9 +48,7 @@ def recover(broken: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path
     return finalise(broken, out, state="recovered")
 
 
-def finalise(
-    source: str | os.PathLike[str], out: str | os.PathLike[str], *, state: str = "final"
-) -> Path:
+def finalise(source: str | os.PathLike[str], out: str | os.PathLike[str], *, state: str = "final") -> Path:
     """Write ``source`` as a compressed, verified recording at ``out``, atomically.
 
     Raises :class:`~myoflow.storage.schema.RecordingError` naming the file when the source
@@ -75,8 +74,7 @@ def finalise(
                 raise
             if isinstance(exc, OSError):
                 raise RecordingError(
-                    out, f"cannot write the finalised recording ({exc}); "
-                    f"the source {source} is unchanged"
+                    out, f"cannot write the finalised recording ({exc}); the source {source} is unchanged"
                 ) from exc
             raise
     return out
@@ -85,10 +83,17 @@ def finalise(
 def _write_copy(src: Recording, tmp: Path, state: str) -> dict[str, str]:
     import h5py
 
-    tables = {name: {t: getattr(v, attr) for t, attr in
-                     ((schema.TIME_MAP, "time_map"), (schema.PACKETS, "packets"),
-                      (schema.GAPS, "gap_table"))}
-              for name, v in src.streams.items()}
+    tables = {
+        name: {
+            t: getattr(v, attr)
+            for t, attr in (
+                (schema.TIME_MAP, "time_map"),
+                (schema.PACKETS, "packets"),
+                (schema.GAPS, "gap_table"),
+            )
+        }
+        for name, v in src.streams.items()
+    }
     ev_table, ev_json = src.event_table
     sizes: dict[str, dict[str, int]] = {
         name: {schema.RAW: v.n_samples, **{t: len(a) for t, a in tables[name].items()}}
@@ -98,10 +103,15 @@ def _write_copy(src: Recording, tmp: Path, state: str) -> dict[str, str]:
     rates = {name: v.effective_rate for name, v in src.streams.items()}
     sums = {}
     with h5py.File(tmp, "w") as f:
-        schema.write_layout(
-            f, state=state, clock=src.clock, metadata=src.metadata,
-            specs=[v.spec for v in src.streams.values()], sizes=sizes,
-            effective_rates=rates, myoflow_version=src.myoflow_version,
+        write_layout(
+            f,
+            state=state,
+            clock=src.clock,
+            metadata=src.metadata,
+            specs=[v.spec for v in src.streams.values()],
+            sizes=sizes,
+            effective_rates=rates,
+            myoflow_version=src.myoflow_version,
         )
         ev = f[schema.EVENTS]
         ev[schema.EVENT_TABLE][:] = ev_table
@@ -122,8 +132,7 @@ def _write_copy(src: Recording, tmp: Path, state: str) -> dict[str, str]:
 def _raw_digest(view: Any) -> str:
     digest = hashlib.blake2b(digest_size=16)
     for r0 in range(0, view.n_samples, _COPY_ROWS):
-        digest.update(np.ascontiguousarray(view.raw(r0, min(r0 + _COPY_ROWS, view.n_samples)))
-                      .tobytes())
+        digest.update(np.ascontiguousarray(view.raw(r0, min(r0 + _COPY_ROWS, view.n_samples))).tobytes())
     return digest.hexdigest()
 
 

@@ -1,23 +1,6 @@
-"""Publish a session over Lab Streaming Layer (LSL): every stream, its envelope, and markers.
+"""The LSL sink: one outlet per myoflow stream, an envelope outlet per EMG stream, and markers.
 
-:class:`LslSink` is a sink of the ingest (``on_block``, ``on_gap``, ``on_status``) and of a
-replay (``on_event``); ``on_results`` takes what :meth:`LiveAnalysis.poll
-<myoflow.analysis.live.LiveAnalysis.poll>` hands out. It opens, per myoflow stream, an outlet
-of the same name, and per EMG stream an ``<name>/envelope`` outlet, plus one marker outlet, so
-that LabRecorder, OpenViBE, MNE-LSL or any LSL inlet can consume the session
-(``docs/lsl.md``).
-
-Nothing is announced unless an :class:`LslSink` is made (``--lsl`` on the command line):
-importing this module does not even load ``pylsl``. LSL announces outlets to the local
-network; :func:`configure` with ``machine_only=True`` keeps discovery on this machine.
-
-Time stamps: myoflow's times are host monotonic seconds; LSL's are :func:`pylsl.local_clock`.
-The offset between the two is measured once, when the sink is made (:class:`ClockMap`); on Linux
-both are ``CLOCK_MONOTONIC`` and the offset is exactly 0, so LSL time stamps equal myoflow's
-times bit for bit. Gaps: no sample is invented. The samples after a gap carry their own (later)
-time stamps, so an inlet sees a jump of more than one sample period; the marker stream says how
-many samples were lost, and every data outlet declares ``synchronization/can_drop_samples``
-so XDF loaders do not stretch the time stamps across the hole.
+See :mod:`myoflow.lsl` for what is published and how time stamps and gaps are handled.
 """
 
 from __future__ import annotations
@@ -28,25 +11,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from myoflow._checks import check_option
+from myoflow.lsl._setup import ClockMap, LslError, import_pylsl, wanted_session
 from myoflow.stream import Block, Event, Gap, StreamInfo
 
-__all__ = [
-    "ENVELOPE_TYPE",
-    "LSL_TYPES",
-    "MARKER_FORMATS",
-    "ClockMap",
-    "LslError",
-    "LslSink",
-    "configure",
-    "import_pylsl",
-    "local_only_config",
-]
+__all__ = ["ENVELOPE_TYPE", "LSL_TYPES", "MARKER_FORMATS", "MARKER_TYPE", "LslSink"]
 
 #: LSL content type of each myoflow stream kind.
 LSL_TYPES = {"emg": "EMG", "ecg": "ECG", "acc": "ACC", "gyro": "GYRO", "quat": "QUAT", "angle": "ANGLE"}
@@ -57,97 +30,6 @@ MARKER_TYPE = "Markers"
 MARKER_FORMATS = ("json", "text")
 #: Manufacturer by protocol of the shipped profiles (the profile TOML names only the model).
 _MANUFACTURERS = {"ganglion": "OpenBCI", "myo": "Thalmic Labs", "polar_pmd": "Polar Electro", "diy": "DIY"}
-#: Two clocks whose offset is below this (s) are taken to be the same clock.
-SAME_CLOCK_TOLERANCE_S = 1e-4
-_WANTED_SESSION: str | None = None  # the session id configure() asked for
-
-
-class LslError(RuntimeError):
-    """LSL cannot be used: ``pylsl`` or its ``liblsl`` is missing, or it was configured too late."""
-
-
-def import_pylsl() -> ModuleType:
-    """``pylsl``, or an :class:`LslError` that says how to install it."""
-    try:
-        import pylsl
-    except (ImportError, RuntimeError) as exc:  # pylsl raises RuntimeError when liblsl is missing
-        raise LslError(
-            f"LSL output needs pylsl with its liblsl: pip install 'myoflow[lsl]' ({exc})"
-        ) from None
-    return pylsl
-
-
-def local_only_config(session_id: str = "default", log_level: int | None = None) -> str:
-    """An ``lsl_api.cfg`` text that keeps LSL on this machine.
-
-    IPv4 only, discovery at ``machine`` scope (queries and answers on 127.0.0.1, TTL 0), the
-    discovery responders bound to 127.0.0.1, and the LSL session ``session_id`` (inlets resolve
-    only outlets of the same session). ``log_level`` -3..9 sets liblsl's stderr verbosity.
-    """
-    text = "[ports]\nIPv6 = disable\n[multicast]\nResolveScope = machine\nListenAddress = 127.0.0.1\n"
-    text += f"[lab]\nSessionID = {session_id}\n"
-    return text + ("" if log_level is None else f"[log]\nlevel = {int(log_level)}\n")
-
-
-def configure(
-    session_id: str = "default", *, machine_only: bool = True, log_level: int | None = None
-) -> None:
-    """Configure liblsl for this process, before anything else makes an LSL stream.
-
-    liblsl reads its configuration once, when the first stream is made; this sets it to
-    :func:`local_only_config` (``machine_only=True``) or to only the session id and log level,
-    ahead of ``LSLAPICFG`` and the ``lsl_api.cfg`` files. An :class:`LslSink` made afterwards
-    checks that the configuration applied (its marker outlet carries ``session_id``) and raises
-    :class:`LslError` if liblsl had been configured earlier.
-    """
-    global _WANTED_SESSION
-    pylsl = import_pylsl()
-    if machine_only:
-        text = local_only_config(session_id, log_level)
-    else:
-        text = f"[lab]\nSessionID = {session_id}\n" + (
-            "" if log_level is None else f"[log]\nlevel = {log_level}\n"
-        )
-    pylsl.set_config_content(text)
-    _WANTED_SESSION = session_id
-
-
-@dataclass(frozen=True)
-class ClockMap:
-    """``lsl_time = host_time + offset_s``, measured once.
-
-    Attributes
-    ----------
-    offset_s
-        LSL clock minus host clock, s; exactly 0 when :attr:`same_clock`.
-    same_clock
-        The two clocks agreed within the measurement's resolution plus
-        :data:`SAME_CLOCK_TOLERANCE_S` (on Linux both are ``CLOCK_MONOTONIC``).
-    resolution_s
-        Width of the tightest host-clock bracket around an LSL clock reading, s.
-    """
-
-    offset_s: float
-    same_clock: bool
-    resolution_s: float
-
-    @classmethod
-    def measure(cls, clock: Callable[[], float], lsl_clock: Callable[[], float], rounds: int = 9) -> ClockMap:
-        """Read ``lsl_clock`` between two ``clock`` readings ``rounds`` times; keep the tightest."""
-        best = (math.inf, 0.0)
-        for _ in range(rounds):
-            a = float(clock())
-            t = float(lsl_clock())
-            b = float(clock())
-            if b - a < best[0]:
-                best = (b - a, t - 0.5 * (a + b))
-        width, offset = best
-        same = abs(offset) <= max(width, 0.0) + SAME_CLOCK_TOLERANCE_S
-        return cls(0.0 if same else offset, same, max(width, 0.0))
-
-    def to_lsl(self, times: np.ndarray | float) -> np.ndarray:
-        """Host-clock seconds to LSL seconds (float64)."""
-        return np.asarray(times, dtype=np.float64) + self.offset_s
 
 
 @dataclass(frozen=True)
@@ -222,11 +104,11 @@ class LslSink:
         self.delays_ms: dict[str, float] = {}
         self._closed = False
         self._markers = self._open_markers(marker_name)
-        got = self._markers.get_info().session_id()
-        if _WANTED_SESSION is not None and got != _WANTED_SESSION:
+        got, wanted = self._markers.get_info().session_id(), wanted_session()
+        if wanted is not None and got != wanted:
             self._markers = None
             raise LslError(
-                f"LSL session is {got!r}, not {_WANTED_SESSION!r}: liblsl was configured before "
+                f"LSL session is {got!r}, not {wanted!r}: liblsl was configured before "
                 "myoflow.lsl.configure() was called; call it before any LSL stream is made"
             )
         for info in streams:

@@ -1,0 +1,348 @@
+"""Recording -> arrays for :func:`myoflow.reports.analyze.analyze` (its steps 1-4).
+
+* :func:`emg_envelopes`: every EMG stream read as physical values on its own sample grid (lost
+  samples NaN), one zero-phase envelope per gap-free run, channels named by placement, all on
+  the first stream's grid;
+* :class:`SessionClock`: host-clock seconds -> session seconds of that grid;
+* :func:`find_movement`: the movement angle from pelvis/thigh IMU streams or an ``angle``
+  stream, on the session clock;
+* :func:`mvc_array`: MVC references per channel from the metadata or the caller;
+* :func:`start_utc`: UTC time of a host-clock time.
+
+Every function that can fall back or drop data appends a sentence to ``notes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from myoflow.analysis.placement import parse_placement
+from myoflow.analysis.reps import MovementAngle, movement_angle
+from myoflow.dsp.imu import SagittalTiltFilter, align, sagittal_angle_from_quaternion
+from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
+
+__all__ = ["SessionClock", "emg_envelopes", "find_movement", "mvc_array", "start_utc"]
+
+PELVIS = ("pelvis", "sacrum", "lumbar", "lower_back")
+THIGH = ("thigh",)
+
+
+class SessionClock:
+    """Host-clock seconds -> session seconds (sample periods of the base EMG stream).
+
+    ``host`` ``(n,)`` are the host times (s) of the base stream's grid positions at ``fs`` Hz;
+    times outside them are extrapolated at the nominal rate.
+    """
+
+    def __init__(self, host: np.ndarray, fs: float) -> None:
+        self.host, self.fs = host, fs
+        self.k = np.arange(host.size, dtype=np.float64)
+
+    def __call__(self, t: np.ndarray) -> np.ndarray:
+        t = np.asarray(t, dtype=np.float64)
+        k = np.interp(t, self.host, self.k)
+        lo, hi = t < self.host[0], t > self.host[-1]
+        k[lo] = (t[lo] - self.host[0]) * self.fs
+        k[hi] = self.k[-1] + (t[hi] - self.host[-1]) * self.fs
+        return k / self.fs
+
+
+def _grid(view) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]], np.ndarray]:
+    """``(data (n_idx, ch) float64 NaN where lost, host times (n_idx,), gap-free runs as
+    [begin, end) grid positions, grid position of each stored row)``."""
+    n = view.n_samples
+    idx = view.sample_indices(0, n)
+    pos = idx - idx[0]
+    rows_t = view.times(0, n)
+    data = np.full((int(pos[-1]) + 1, view.info.n_channels), np.nan)
+    data[pos] = view.physical(0, n)
+    host = np.interp(np.arange(data.shape[0], dtype=np.float64), pos.astype(np.float64), rows_t)
+    cuts = view.gap_table["row"]
+    cuts = np.unique(np.concatenate(([0, n], cuts[(cuts > 0) & (cuts < n)]))).astype(np.int64)
+    runs = [(int(pos[a]), int(pos[b - 1]) + 1) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
+    return data, host, runs, pos
+
+
+def emg_envelopes(
+    views: list[Any], mains_hz: float | None, notes: list[str]
+) -> tuple[np.ndarray, list[str], dict[str, dict[str, str]], np.ndarray]:
+    """Zero-phase envelopes of every EMG stream on the first stream's sample grid.
+
+    Parameters
+    ----------
+    views
+        The recording's EMG stream views (at least 2 samples each); the first sets the grid.
+    mains_hz
+        Mains frequency (50, 60 or None) of the notch filters.
+    notes
+        Gets a sentence for each gap, run too short to filter, resampled stream or unplaced
+        channel.
+
+    Returns
+    -------
+    envelope, names, channels, host
+        ``(n, ch)`` float32 envelope (uV, NaN where samples were lost); channel names (the
+        placement, else ``stream/label``); name -> ``{"stream", "channel"}``; ``(n,)`` host
+        times (s) of the grid.
+    """
+    names: list[str] = []
+    channels: dict[str, dict[str, str]] = {}
+    columns: list[np.ndarray] = []
+    host0 = None
+    for view in views:
+        data, host, runs, _ = _grid(view)
+        rate = float(view.rate)
+        profile = profile_for_rate(rate, mains_hz)
+        env = np.full(data.shape, np.nan, dtype=np.float32)
+        min_len = int(2 * rate)  # a run shorter than 2 s gives no usable envelope
+        for a, b in runs:
+            if b - a >= min_len:
+                env[a:b] = envelope_offline(data[a:b], rate, profile)
+            else:
+                notes.append(
+                    f"{view.name}: {b - a} samples at {a / rate:.2f} s between gaps left out (< 2 s)"
+                )
+        if view.gaps:
+            notes.append(f"{view.name}: {len(view.gaps)} gap(s); lost samples are left out of every metric")
+        if host0 is None:
+            host0, base_n = host, data.shape[0]
+            columns.append(env)
+        else:
+            columns.append(align(host, env, host0, max_gap_s=1.5 / rate).astype(np.float32))
+            notes.append(f"{view.name} ({rate:g} Hz) interpolated onto the sample times of {views[0].name}")
+        places = view.info.placements or (None,) * view.info.n_channels
+        for label, place in zip(view.info.channels, places, strict=True):
+            name = place or f"{view.name}/{label}"
+            if not place:
+                notes.append(f"{view.name} channel {label!r} has no placement: named {name!r}, role 'other'")
+            if name in channels:
+                name = f"{name}@{view.name}"
+            names.append(name)
+            channels[name] = {"stream": view.name, "channel": label}
+    env = np.ascontiguousarray(np.concatenate(columns, axis=1)[:base_n], dtype=np.float32)
+    return env, names, channels, host0
+
+
+def _segment_of(placement: str | None) -> tuple[str, str] | None:
+    """``(segment, side)`` of an IMU placement such as ``thigh_r`` or ``pelvis``."""
+    if not placement:
+        return None
+    p = parse_placement(placement)
+    if p.muscle in PELVIS:
+        return "pelvis", p.side
+    if p.muscle in THIGH:
+        return "thigh", p.side
+    return p.muscle, p.side
+
+
+def _axes(view, idx: list[int]) -> list[int]:
+    """Channel indices of one segment ordered x, y, z when the labels end with x/y/z."""
+    ends = [view.info.channels[i].strip().lower()[-1:] for i in idx]
+    if sorted(ends) == ["x", "y", "z"]:
+        return [idx[ends.index(a)] for a in "xyz"]
+    return idx
+
+
+def _imu_segments(rec) -> dict[str, dict[str, Any]]:
+    """Segment key (``thigh_r``) -> {kind: (view, channel indices)} for acc, gyro and quat."""
+    found: dict[str, dict[str, Any]] = {}
+    for view in rec.streams.values():
+        if view.info.kind not in ("acc", "gyro", "quat") or view.n_samples < 2:
+            continue
+        groups: dict[str, list[int]] = {}
+        for i, place in enumerate(view.info.placements or (None,) * view.info.n_channels):
+            seg = _segment_of(place)
+            if seg is not None:
+                groups.setdefault(place, []).append(i)
+        for place, idx in groups.items():
+            need = 4 if view.info.kind == "quat" else 3
+            if len(idx) == need:
+                found.setdefault(place, {})[view.info.kind] = (view, _axes(view, idx) if need == 3 else idx)
+    return found
+
+
+def _segment_phi(
+    parts: dict[str, Any], clock: SessionClock
+) -> tuple[np.ndarray, np.ndarray, float, list] | None:
+    """Sagittal angle of one segment on session times: ``(times, phi, rate, stream names)``."""
+    if "acc" in parts and "gyro" in parts:
+        (av, ai), (gv, gi) = parts["acc"], parts["gyro"]
+        acc, host, runs, _ = _grid(av)
+        acc = acc[:, ai]
+        gdata, ghost, _, _ = _grid(gv)
+        gyro = align(ghost, gdata[:, gi], host, max_gap_s=1.5 / gv.rate)
+        ok = np.all(np.isfinite(acc), axis=1) & np.all(np.isfinite(gyro), axis=1)
+        phi = np.full(acc.shape[0], np.nan)
+        for a, b in runs:
+            for p, q in _true_runs(ok[a:b]):
+                phi[a + p : a + q] = SagittalTiltFilter(av.rate).process(
+                    acc[a + p : a + q], gyro[a + p : a + q]
+                )
+        return clock(host), phi, float(av.rate), [av.name, gv.name]
+    if "quat" in parts:
+        qv, qi = parts["quat"]
+        q, host, _, _ = _grid(qv)
+        q = q[:, qi]
+        ok = np.all(np.isfinite(q), axis=1) & (np.linalg.norm(np.nan_to_num(q), axis=1) > 0)
+        phi = np.full(q.shape[0], np.nan)
+        phi[ok] = sagittal_angle_from_quaternion(q[ok])
+        return clock(host), phi, float(qv.rate), [qv.name]
+    return None
+
+
+def _on_grid(t: np.ndarray, x: np.ndarray, rate: float) -> np.ndarray:
+    """Values at session times ``j / rate`` from 0 to the last finite time (NaN in gaps)."""
+    good = np.isfinite(x)
+    t, x = t[good], x[good]
+    n = int(np.floor(t[-1] * rate + 1e-6)) + 1
+    grid = np.arange(max(n, 1), dtype=np.float64) / rate
+    return align(t, x, grid, max_gap_s=1.5 / rate)
+
+
+def find_movement(
+    rec: Any,
+    clock: SessionClock,
+    emg_names: list[str],
+    angle_source: str,
+    angle_sign: int | None,
+    notes: list[str],
+) -> tuple[tuple[MovementAngle, float, str, int] | None, list[str]]:
+    """The movement angle on the session clock, by ``angle_source`` (``analyze``'s order).
+
+    Returns ``((MovementAngle, rate in Hz, source, sign), names of the streams used)``, or
+    ``(None, [])`` for EMG-only (the reason noted). IMUs on the EMG's side are preferred.
+    """
+    if angle_source == "emg":
+        notes.append("angle_source='emg': reps found from the EMG (any IMU ignored)")
+        return None, []
+    sides = [parse_placement(n).side for n in emg_names if parse_placement(n).side]
+    side = max(set(sides), key=sides.count) if sides else ""
+    if angle_source in ("auto", "imu"):
+        segs = _imu_segments(rec)
+        phis: dict[str, tuple] = {}
+        for kind in ("pelvis", "thigh"):
+            keys = [k for k in segs if _segment_of(k)[0] == kind]
+            keys.sort(key=lambda k: _segment_of(k)[1] != side)  # the EMG side first
+            for k in keys:
+                got = _segment_phi(segs[k], clock)
+                if got is not None:
+                    phis[kind] = got
+                    break
+        if phis:
+            rate = min(p[2] for p in phis.values())
+            on = {kind: _on_grid(p[0], p[1], rate) for kind, p in phis.items()}
+            if len(on) == 2:
+                n = min(v.size for v in on.values())
+                mv = movement_angle(on["pelvis"][:n], on["thigh"][:n])
+            else:
+                mv = movement_angle(on.get("pelvis"), on.get("thigh"))
+                missing = "thigh" if "pelvis" in on else "pelvis"
+                notes.append(f"no {missing} IMU: the {mv.description} is used instead of the hip angle")
+            mv = _signed(mv, angle_sign, notes)
+            return (mv, rate, mv.source, angle_sign or 1), [n for p in phis.values() for n in p[3]]
+        if angle_source == "imu":
+            notes.append("angle_source='imu' but no pelvis/thigh acc+gyro or quat stream: EMG only")
+            return None, []
+    angles = [v for v in rec.streams.values() if v.info.kind == "angle" and v.n_samples > 1]
+    joints = {}
+    for v in angles:
+        place = (v.info.placements or ("",))[0] or ""
+        joint = parse_placement(place).muscle if place else v.info.channels[0].lower()
+        joints.setdefault("hip" if "hip" in joint else "knee" if "knee" in joint else "other", v)
+    for joint in ("hip", "knee", "other"):
+        if joint in joints:
+            v = joints[joint]
+            data, host, _, _ = _grid(v)
+            a = _on_grid(clock(host), data[:, 0], float(v.rate))
+            sign = angle_sign
+            if sign is None:
+                sign = 1 if joint == "hip" else _rest_high_sign(a, float(v.rate))
+            desc = f"{joint} angle from stream {v.name!r}" + (
+                ", negated (rest position high)" if sign < 0 else ""
+            )
+            mode = "hip" if joint == "hip" else "segment"
+            if joint != "hip":
+                notes.append(
+                    f"movement angle is a {joint} angle: rom_deg and the crossover/stall "
+                    f"angles are {joint} degrees"
+                )
+            mv = MovementAngle(sign * a, mode, desc)
+            return (mv, float(v.rate), joint, sign), [v.name]
+    if angle_source == "angle":
+        notes.append("angle_source='angle' but no angle stream: EMG only")
+    else:
+        notes.append("no IMU (pelvis/thigh acc+gyro or quat) and no angle stream: reps found from the EMG")
+    return None, []
+
+
+def _signed(mv: MovementAngle, sign: int | None, notes: list[str]) -> MovementAngle:
+    if sign in (None, 1):
+        return mv
+    notes.append("movement angle negated by angle_sign=-1")
+    return MovementAngle(-mv.angle_deg, mv.source, mv.description + ", negated")
+
+
+def _rest_high_sign(a: np.ndarray, rate: float) -> int:
+    """+1 when the first second sits nearer the top of the range than the bottom, else -1."""
+    finite = a[np.isfinite(a)]
+    if finite.size < 2:
+        return 1
+    lo, hi = np.percentile(finite, [2.0, 98.0])
+    head = a[: max(1, int(rate))]
+    start = float(np.nanmedian(head)) if np.isfinite(head).any() else float(finite[0])
+    return 1 if hi - start <= start - lo else -1
+
+
+def _true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
+
+
+def mvc_array(
+    refs: Mapping[str, Any] | Any,
+    names: list[str],
+    channels: Mapping[str, Mapping[str, str]],
+    notes: list[str],
+) -> np.ndarray | None:
+    """One MVC reference per channel (uV), or None (noted) when any channel has none.
+
+    ``refs`` maps placement or channel label to a value (a list of several: their maximum), or
+    is a sequence of one value per channel in ``names`` order (ValueError for a wrong length).
+    """
+    if refs is None or (isinstance(refs, Mapping) and not refs):
+        notes.append("no MVC references: levels are % session peak")
+        return None
+    if not isinstance(refs, Mapping):
+        arr = np.asarray(refs, dtype=np.float64).reshape(-1)
+        if arr.size != len(names):
+            raise ValueError(f"mvc has {arr.size} value(s) but the recording has {len(names)} EMG channel(s)")
+        return arr
+    out, missing = [], []
+    for name in names:
+        label = channels[name]["channel"]
+        value = refs.get(name, refs.get(label))
+        if isinstance(value, (list, tuple)):  # several MVC positions: the maximum
+            value = max((float(v) for v in value if v is not None), default=None)
+        if value is None or not np.isfinite(float(value)) or float(value) <= 0:
+            missing.append(name)
+            out.append(np.nan)
+        else:
+            out.append(float(value))
+    if missing:
+        notes.append(f"no MVC reference for {', '.join(missing)}: all levels are % session peak")
+        return None
+    return np.asarray(out)
+
+
+def start_utc(rec: Any, host0: float) -> str | None:
+    """ISO 8601 UTC time of host-clock time ``host0`` (s), or None without a clock anchor."""
+    from datetime import UTC, datetime
+
+    clock = getattr(rec, "clock", None)
+    if clock is None:
+        return None
+    unix = host0 + clock.unix_s - clock.monotonic_s
+    return datetime.fromtimestamp(unix, UTC).isoformat()
