@@ -266,3 +266,27 @@ def test_errors_name_the_problem() -> None:
     det = StreamingOnsetDetector(1000.0, 2, base)
     with pytest.raises(ValueError, match="started with 2 channel"):
         det.process(np.zeros((4, 3)))
+
+
+def test_long_recordings_scanned_in_chunks_give_the_one_pass_result() -> None:
+    from myoflow.dsp._onset_scan import OnsetState, scan
+    from myoflow.dsp.onsets import _CHUNK, _thresholds
+
+    fs = 2000.0
+    n = 3 * _CHUNK + 1234
+    rng = np.random.default_rng(8)
+    x = np.abs(rng.normal(1.0, 0.3, (n, 2)))
+    for edge in (_CHUNK - 40, 2 * _CHUNK - 5):  # bursts across the chunk joins
+        x[edge : edge + 400, 0] += 10.0
+        x[edge - 200 : edge + 90, 1] += 10.0
+    base = baseline_from(x[:2000])
+    params = OnsetParams()
+    got = detect_onsets(x, fs, base, params)
+    thr_on, thr_off = _thresholds(base, params, 2)
+    ev_ch, ev_on, ev_sample, _ = scan(
+        x.astype(np.float32), thr_on, thr_off, *params.min_samples(fs), OnsetState(2)
+    )
+    for c in range(2):
+        samples = ev_sample[ev_ch == c]
+        assert np.array_equal(got[c].ravel()[: samples.size], samples)
+        assert len(got[c]) >= 2 and got[c][0, 0] < _CHUNK < got[c][0, 1]  # one spans a join

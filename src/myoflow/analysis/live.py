@@ -163,6 +163,7 @@ class LiveAnalysis:
         self._baseline_raw: np.ndarray | None = None
         self._baseline_end: int | None = None  # grid cell after the baseline window
         self._levels: RestLevels | None = None
+        self._display_levels: tuple[bytes, RestLevels] | None = None  # snapshot() cache
         self._pushed: int | None = None
         self._newest_t = -np.inf
         self._out: list[RepResult | Cue] = []
@@ -318,6 +319,16 @@ class LiveAnalysis:
             return cols["thigh"] - cols["pelvis"]
         return -cols["pelvis"] if "pelvis" in cols else cols["thigh"]
 
+    def _snapshot_levels(self, upto: int, refs: np.ndarray) -> RestLevels:
+        """:meth:`_rest_levels` for displays, computed once per set of references once the
+        baseline is complete (it then depends on nothing else): frames stay cheap."""
+        if self._baseline_end is None or self._baseline_end > upto:
+            return self._rest_levels(upto, refs)
+        key = refs.tobytes()
+        if self._display_levels is None or self._display_levels[0] != key:
+            self._display_levels = (key, self._rest_levels(upto, refs))
+        return self._display_levels[1]
+
     def _rest_levels(self, upto: int, refs: np.ndarray, quiet_end: int | None = None) -> RestLevels:
         """Rest levels from the baseline if it ends by grid cell ``upto``, else from the quietest
         second of the EMG before cell ``quiet_end`` (default ``upto``)."""
@@ -387,7 +398,7 @@ class LiveAnalysis:
             refs = self._refs()
             env = self._muscle_pct(self._src.read(k0, k1), refs).astype(np.float32)
             angle = self._movement(self._ang.read(k0, k1)) if self._segments else np.full(k1 - k0, np.nan)
-            levels = self._rest_levels(k1, refs) if self._baseline_raw is not None else self._levels
+            levels = self._snapshot_levels(k1, refs) if self._baseline_raw is not None else self._levels
             thresholds = (
                 {}
                 if levels is None
