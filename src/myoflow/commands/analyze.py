@@ -24,7 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--json", action="store_true", help="print the JSON report")
     out.add_argument("--csv", action="store_true", help="print one CSV row per rep")
     parser.add_argument("--plot", metavar="PNG", help="also write a plot of the session to this PNG file")
-    parser.add_argument("--exercise", metavar="NAME", help="exercise name (default: from the recording)")
+    add_analysis_options(parser, exercise_help="exercise name (default: from the recording)")
+
+
+def add_analysis_options(parser: argparse.ArgumentParser, exercise_help: str) -> None:
+    """The options that tune the analysis (shared with ``myoflow batch``)."""
+    parser.add_argument("--exercise", metavar="NAME", help=exercise_help)
     parser.add_argument(
         "--angle",
         choices=("auto", "imu", "angle", "emg"),
@@ -43,20 +48,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def analysis_options(args: argparse.Namespace) -> dict[str, Any]:
+    """:func:`~myoflow.reports.analyze.analyze` keywords from :func:`add_analysis_options`."""
+    return {
+        "exercise": args.exercise,
+        "angle_source": args.angle,
+        "mains_hz": args.mains,
+        "rep_options": {} if args.min_rep_frac is None else {"min_rep_frac": args.min_rep_frac},
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     from myoflow.reports.analyze import NothingToAnalyse, analyze
     from myoflow.storage.schema import RecordingError
 
     where = "myoflow analyze"
     try:
-        options = {} if args.min_rep_frac is None else {"min_rep_frac": args.min_rep_frac}
-        report = analyze(
-            args.file,
-            exercise=args.exercise,
-            angle_source=args.angle,
-            mains_hz=args.mains,
-            rep_options=options,
-        )
+        report = analyze(args.file, **analysis_options(args))
     except NothingToAnalyse as exc:
         print(f"{where}: {exc}", file=sys.stderr)
         return 2

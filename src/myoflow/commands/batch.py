@@ -17,6 +17,8 @@ import csv
 import sys
 from pathlib import Path
 
+from myoflow.commands.analyze import add_analysis_options, analysis_options
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("patterns", nargs="+", metavar="GLOB", help="recordings: paths or patterns")
@@ -31,19 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scheduler", metavar="ADDRESS", help="run on a Dask distributed cluster, e.g. tcp://host:8786"
     )
     parser.add_argument("--failures", metavar="CSV", help="also write the failed files (path,error) here")
-    parser.add_argument("--exercise", metavar="NAME", help="exercise name for every file (default: its own)")
-    parser.add_argument(
-        "--angle",
-        choices=("auto", "imu", "angle", "emg"),
-        default="auto",
-        help="movement angle source (default auto: IMUs, then angle streams, then EMG only)",
-    )
-    parser.add_argument(
-        "--min-rep-frac", type=float, metavar="F", help="as in `myoflow analyze` (default 0.12)"
-    )
-    parser.add_argument(
-        "--mains", type=float, choices=(50.0, 60.0), default=50.0, help="mains frequency, Hz (default 50)"
-    )
+    add_analysis_options(parser, exercise_help="exercise name for every file (default: its own)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,9 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         print(f"{where}: no file matches {' '.join(args.patterns)}", file=sys.stderr)
         return 2
-    options = {"exercise": args.exercise, "angle_source": args.angle, "mains_hz": args.mains}
-    if args.min_rep_frac is not None:
-        options["rep_options"] = {"min_rep_frac": args.min_rep_frac}
+    options = analysis_options(args)
 
     def progress(done: int, total: int, path: str) -> None:
         bar.update(done, note=Path(path).name)
