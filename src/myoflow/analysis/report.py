@@ -258,12 +258,7 @@ class Report:
                 st = h.stall
                 row.update(
                     {
-                        "hamstring_onset_ms": h.hamstring_onset_ms,
-                        "glute_onset_ms": h.glute_onset_ms,
-                        "crossover_s": h.crossover_s,
-                        "crossover_ms": h.crossover_ms,
-                        "crossover_angle_deg": h.crossover_hip_deg,
-                        "crossover_pct": h.crossover_pct,
+                        **_handover_fields(h),
                         "stall_start_s": None if st is None else st.start_s,
                         "stall_duration_s": None if st is None else st.duration_s,
                         "stall_angle_deg": None if st is None else st.hip_deg,
@@ -274,6 +269,18 @@ class Report:
             row.update({f"{p}.cocontraction_pct": v for p, v in r.cocontraction_pct.items()})
             writer.writerow({k: _cell(row.get(k)) for k in cols})
         return buf.getvalue()
+
+
+def _handover_fields(h: Any) -> dict[str, Any]:
+    """The handover's onsets and crossover, as both the JSON and the CSV name them."""
+    return {
+        "hamstring_onset_ms": h.hamstring_onset_ms,
+        "glute_onset_ms": h.glute_onset_ms,
+        "crossover_s": h.crossover_s,
+        "crossover_ms": h.crossover_ms,
+        "crossover_angle_deg": h.crossover_hip_deg,
+        "crossover_pct": h.crossover_pct,
+    }
 
 
 def rep_to_dict(r: RepResult) -> dict[str, Any]:
@@ -299,12 +306,7 @@ def rep_to_dict(r: RepResult) -> dict[str, Any]:
     if h is not None:
         st = h.stall
         handover = {
-            "hamstring_onset_ms": h.hamstring_onset_ms,
-            "glute_onset_ms": h.glute_onset_ms,
-            "crossover_s": h.crossover_s,
-            "crossover_ms": h.crossover_ms,
-            "crossover_angle_deg": h.crossover_hip_deg,
-            "crossover_pct": h.crossover_pct,
+            **_handover_fields(h),
             "stall": None
             if st is None
             else {
