@@ -25,7 +25,7 @@ from scipy import signal
 from myoflow._checks import as_signal, check_positive, check_rate
 
 #: The zero-phase kernel is truncated where it has decayed below this fraction of its peak.
-KERNEL_TOLERANCE = 1e-6
+KERNEL_TOLERANCE = 1e-5
 _BLOCK = 1 << 15
 
 
