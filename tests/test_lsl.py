@@ -259,16 +259,18 @@ def test_configure_too_late_is_detected() -> None:
     assert "LSL session is 'early', not 'late'" in out.stdout
 
 
-def _stream_cli(args: list[str]) -> tuple[list[str], dict[str, int], threading.Thread]:
-    """Run ``myoflow stream --virtual`` in a thread; while it runs, resolve and read streams."""
+def _stream_cli(
+    args: list[str], emg: str = "ganglion/emg"
+) -> tuple[list[str], dict[str, int], threading.Thread]:
+    """Run a ``myoflow`` command in a thread; while it runs, resolve the streams and read ``emg``."""
     done: dict[str, int] = {}
     thread = threading.Thread(target=lambda: done.setdefault("rc", cli.main(args)), daemon=True)
     thread.start()
     time.sleep(1.0)  # the virtual straps connect in well under a second
     names = sorted(info.name() for info in pylsl.resolve_streams(wait_time=1.5))
     counts = {}
-    if "ganglion/emg" in names:
-        inlet = _inlet("ganglion/emg")
+    if emg in names:
+        inlet = _inlet(emg)
         data, stamps = _drain(inlet, 100)
         now = pylsl.local_clock()
         counts["emg"] = len(data)
@@ -291,3 +293,49 @@ def test_stream_cli_publishes_over_lsl_only_with_the_flag(capsys: pytest.Capture
     assert names == ["ganglion/acc", "ganglion/emg", "ganglion/emg/envelope", "myoflow/markers"]
     assert counts["emg"] >= 100  # 200 Hz for at least 0.5 s of the read
     assert "ganglion  emg" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_record_publishes_over_lsl_and_still_records(tmp_path) -> None:
+    from myoflow.storage.reader import open_recording
+
+    out = tmp_path / "lsl.h5"
+    args = ["record", "--virtual", "--seconds", "8", "--out", str(out), "--lsl"]
+    names, counts, thread = _stream_cli(args, emg="diy/emg")
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert {"diy/emg", "diy/emg/envelope", "pelvis/acc", "thigh/gyro", "myoflow/markers"} <= set(names)
+    assert counts["emg"] >= 100
+    with open_recording(out) as rec:
+        assert rec.state == "final" and rec.streams["diy/emg"].n_samples > 1000
+
+
+def test_lsl_refuses_virtual_time(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    code = cli.main(
+        ["record", "--virtual", "--fast", "--seconds", "2", "--out", str(tmp_path / "x.h5"), "--lsl"]
+    )
+    assert code == 2
+    assert "--lsl publishes in real time" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_dashboard_publishes_streams_and_rep_markers_over_lsl(tmp_path) -> None:
+    cfg = tmp_path / "lsl_api.cfg"
+    cfg.write_text(lsl.local_only_config(SESSION, log_level=-3))
+    env = {**os.environ, "LSLAPICFG": str(cfg), "QT_QPA_PLATFORM": "offscreen"}
+    cmd = [sys.executable, "-m", "myoflow.cli", "dashboard", "--virtual", "--seconds", "14", "--lsl"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        markers = pylsl.StreamInlet(_resolve("name", "myoflow/markers")[0], recover=False)
+        for name in ("diy/emg", "diy/emg/envelope"):  # outlets open with their stream's first block
+            assert _resolve("name", name)
+        kinds = set()
+        deadline = time.monotonic() + 20.0
+        while "rep" not in kinds and time.monotonic() < deadline:
+            sample, _ = markers.pull_sample(timeout=1.0)
+            if sample:
+                kinds.add(json.loads(sample[0])["kind"])
+        assert "rep" in kinds  # a finished rep's result, forwarded from the window's poll
+    finally:
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err

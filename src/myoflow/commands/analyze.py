@@ -17,6 +17,8 @@ import argparse
 import sys
 from typing import Any
 
+from myoflow.commands._shared import add_analysis_options, analysis_options
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="a myoflow HDF5 recording (.h5)")
@@ -25,37 +27,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--csv", action="store_true", help="print one CSV row per rep")
     parser.add_argument("--plot", metavar="PNG", help="also write a plot of the session to this PNG file")
     add_analysis_options(parser, exercise_help="exercise name (default: from the recording)")
-
-
-def add_analysis_options(parser: argparse.ArgumentParser, exercise_help: str) -> None:
-    """The options that tune the analysis (shared with ``myoflow batch``)."""
-    parser.add_argument("--exercise", metavar="NAME", help=exercise_help)
-    parser.add_argument(
-        "--angle",
-        choices=("auto", "imu", "angle", "emg"),
-        default="auto",
-        help="movement angle source (default auto: IMUs, then angle streams, then EMG only)",
-    )
-    parser.add_argument(
-        "--min-rep-frac",
-        type=float,
-        metavar="F",
-        help="a rep must extend the angle by this fraction of the range and return to half of it "
-        "(default 0.12; raise it, e.g. 0.35, when the rest position drifts between reps)",
-    )
-    parser.add_argument(
-        "--mains", type=float, choices=(50.0, 60.0), default=50.0, help="mains frequency, Hz (default 50)"
-    )
-
-
-def analysis_options(args: argparse.Namespace) -> dict[str, Any]:
-    """:func:`~myoflow.reports.analyze.analyze` keywords from :func:`add_analysis_options`."""
-    return {
-        "exercise": args.exercise,
-        "angle_source": args.angle,
-        "mains_hz": args.mains,
-        "rep_options": {} if args.min_rep_frac is None else {"min_rep_frac": args.min_rep_frac},
-    }
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ import csv
 import sys
 from pathlib import Path
 
-from myoflow.commands.analyze import add_analysis_options, analysis_options
+from myoflow.commands._shared import add_analysis_options, analysis_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

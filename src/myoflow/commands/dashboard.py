@@ -17,6 +17,8 @@ import argparse
 import os
 import sys
 
+from myoflow.commands._shared import add_lsl_option, lsl_sinks
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
@@ -44,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="exercise (virtual straps: glute_bridge or rdl; replay: the file's by default)",
     )
     parser.add_argument("--fps", type=float, default=60.0, help="display refresh rate in Hz (default 60)")
+    add_lsl_option(parser)
     parser.add_argument("--speed", type=float, default=1.0, help="replay speed, x real time (default 1)")
     parser.add_argument("--mains", type=float, choices=(50.0, 60.0), default=50.0, help="mains notch, Hz")
     parser.add_argument("--scan-timeout", type=float, default=10.0, help="seconds to find the straps")
@@ -64,13 +67,15 @@ def _has_display() -> bool:
     )
 
 
-def make_source(args: argparse.Namespace) -> object:
+def make_source(args: argparse.Namespace, extra_sinks: tuple = ()) -> object:
     """The session the arguments describe (not started)."""
     if args.replay is not None:
         from myoflow.dashboard.replay_source import ReplaySource
 
         if args.record is not None:
             raise ValueError("--record cannot be combined with --replay")
+        if extra_sinks:
+            raise ValueError("--lsl publishes live straps; it cannot be combined with --replay")
         return ReplaySource(args.replay, speed=args.speed, exercise=args.exercise, mains_hz=args.mains)
     if args.virtual:
         from myoflow.dashboard.live_source import virtual_source
@@ -87,6 +92,7 @@ def make_source(args: argparse.Namespace) -> object:
             seed=args.seed,
             drop=args.drop,
             calibrated=not args.no_mvc,
+            extra_sinks=extra_sinks,
         )
     from myoflow.commands.record import _real, parse_placements
     from myoflow.dashboard.live_source import LiveSource
@@ -98,6 +104,7 @@ def make_source(args: argparse.Namespace) -> object:
         mains_hz=args.mains,
         seconds=args.seconds,
         label=", ".join(args.device) or "straps",
+        extra_sinks=extra_sinks,
     )
 
 
@@ -131,9 +138,12 @@ def run(args: argparse.Namespace) -> int:
             )
             return 2
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from myoflow.lsl import LslError
+
     try:
-        source = make_source(args)
-    except (ValueError, ProfileError, RecordingError, OSError) as exc:
+        lsl = lsl_sinks(args)
+        source = make_source(args, lsl)
+    except (ValueError, ProfileError, RecordingError, OSError, LslError) as exc:
         print(f"myoflow dashboard: {exc}", file=sys.stderr)
         return 2
     from myoflow.dashboard.app import run_dashboard
@@ -152,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"recorded to {path} (finalised)")
     if args.screenshot is not None and code == 0:
         print(f"screenshot saved to {args.screenshot}")
+    for sink in lsl:
+        sink.close()
     return code
 
 

@@ -23,6 +23,8 @@ import argparse
 import sys
 from typing import Any
 
+from myoflow.commands._shared import add_lsl_option, lsl_sinks
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="FILE", help="the recording to write (.h5)")
@@ -30,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seconds", type=float, default=None, help="how long to record (default: until Ctrl-C)"
     )
     parser.add_argument("--virtual", action="store_true", help="record virtual straps (no adapter needed)")
+    add_lsl_option(parser)
     parser.add_argument(
         "--device", action="append", default=[], metavar="ADDRESS_OR_NAME", help="a strap (repeat)"
     )
@@ -86,12 +89,13 @@ def run(args: argparse.Namespace) -> int:
 
     from myoflow.devices.errors import IngestError
     from myoflow.devices.profiles import ProfileError
+    from myoflow.lsl import LslError
     from myoflow.storage.schema import RecordingError
 
     logging.getLogger("bumble").setLevel(logging.ERROR)
     try:
         result = _record(args)
-    except (ValueError, ProfileError) as exc:
+    except (ValueError, ProfileError, LslError) as exc:
         print(f"myoflow record: {exc}", file=sys.stderr)
         return 2
     except (IngestError, BleakError, TimeoutError, OSError, RecordingError) as exc:
@@ -131,6 +135,7 @@ def _record(args: argparse.Namespace) -> Any:
                 "real straps is not built yet); record the MVC contractions as their own session"
             )
         opened = _real(args, placements)
+    lsl = lsl_sinks(args)
     recorder = RecorderSink(args.out, meta, overwrite=args.overwrite)
     console = _Console(args.status_every)
 
@@ -142,7 +147,11 @@ def _record(args: argparse.Namespace) -> Any:
 
             recorder.on_event(Event(float(ingest.clock()), "calibration", "mvc", None, calibration))
 
-    return run_session(opened, args.seconds, [console], recorder=recorder, on_started=started)
+    try:
+        return run_session(opened, args.seconds, [console, *lsl], recorder=recorder, on_started=started)
+    finally:
+        for sink in lsl:
+            sink.close()
 
 
 def _virtual(

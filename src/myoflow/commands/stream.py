@@ -22,6 +22,8 @@ import argparse
 import sys
 from typing import Any
 
+from myoflow.commands._shared import add_lsl_option, lsl_sinks
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--virtual", action="store_true", help="stream virtual straps (no adapter needed)")
@@ -46,11 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scan-timeout", type=float, default=10.0, help="seconds to find the straps (default 10)"
     )
-    parser.add_argument(
-        "--lsl",
-        action="store_true",
-        help="also publish the streams, EMG envelopes and markers over Lab Streaming Layer",
-    )
+    add_lsl_option(parser)
     virtual = parser.add_argument_group("virtual straps (with --virtual)")
     virtual.add_argument(
         "--kinds",
@@ -101,7 +99,7 @@ async def _stream(args: argparse.Namespace) -> tuple[str, bool]:
 
     console = _Console()
     if not args.virtual:
-        sinks = [console, *_lsl_sinks(args, None)]
+        sinks = [console, *lsl_sinks(args)]
         ingest = Ingest(_configs(args), sinks, scan_timeout=args.scan_timeout)
         return await _run(ingest, args, console)
     from myoflow.devices.ingest import ReconnectPolicy
@@ -117,18 +115,9 @@ async def _stream(args: argparse.Namespace) -> tuple[str, bool]:
     )
     kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
     async with virtual_rig(kinds, conditions=conditions, fast=args.fast, seed=args.seed) as rig:
-        sinks = [console, *_lsl_sinks(args, rig.clock)]
+        sinks = [console, *lsl_sinks(args, rig.clock)]
         ingest = rig.ingest(sinks, reconnect=ReconnectPolicy(initial_s=0.05, max_s=1.0))
         return await _run(ingest, args, console)
-
-
-def _lsl_sinks(args: argparse.Namespace, clock: Any) -> list[Any]:
-    """``[LslSink]`` with --lsl (on the ingest's clock; None: the default host clock), else []."""
-    if not args.lsl:
-        return []
-    from myoflow.lsl import LslSink
-
-    return [LslSink() if clock is None else LslSink(clock=clock)]
 
 
 def _configs(args: argparse.Namespace) -> list[Any]:

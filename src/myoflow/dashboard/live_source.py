@@ -73,8 +73,12 @@ class LiveSource:
         window_s: float = 10.0,
         contraction: Callable[[str, float], tuple[np.ndarray, float]] | None = None,
         label: str = "straps",
+        extra_sinks: Sequence[Any] = (),
     ) -> None:
         self._open = open_ingest
+        #: More sinks for the ingest (e.g. an LslSink); those with ``on_results`` also get each
+        #: frame's rep results and cues from the window.
+        self.extra_sinks = tuple(extra_sinks)
         self.mvc = dict(mvc) if mvc else None
         self.exercise = str(check_option(exercise, "exercise", EXERCISES))
         self.mains_hz = mains_hz
@@ -120,7 +124,7 @@ class LiveSource:
                 run_session(
                     self._open,
                     self.seconds,
-                    [self.board, self._analysis, self._raw, self._rec],
+                    [self.board, self._analysis, self._raw, self._rec, *self.extra_sinks],
                     late_sinks=self._late,
                     on_started=started,
                     on_tick=self._tick,
@@ -309,6 +313,7 @@ def virtual_source(
     drop: float = 0.0,
     calibrated: bool = True,
     window_s: float = 10.0,
+    extra_sinks: Sequence[Any] = (),
 ) -> LiveSource:
     """A :class:`LiveSource` over the virtual glute-bridge straps
     (:func:`myoflow.virtual_glute.virtual_glute_ingest`).
@@ -355,4 +360,5 @@ def virtual_source(
         window_s=window_s,
         contraction=contraction,
         label="virtual straps",
+        extra_sinks=extra_sinks,
     )

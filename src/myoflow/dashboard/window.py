@@ -128,6 +128,9 @@ class DashboardWindow(QtWidgets.QMainWindow):
                 self.controls.set_muscles(snap.muscles)
         snap = analysis.snapshot()
         polled = analysis.poll()
+        for sink in getattr(source, "extra_sinks", ()):
+            if polled and hasattr(sink, "on_results"):
+                sink.on_results(polled)  # e.g. rep and cue markers over LSL
         raw = None
         if self._raw_muscle and source.raw is not None and self._raw_muscle in source.raw.channels:
             raw = (self._raw_muscle, *source.raw.window(self._raw_muscle, self.model.window_s))
