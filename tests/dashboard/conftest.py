@@ -19,7 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 RECORDING = Path(__file__).resolve().parents[2] / "recordings" / "glute_bridge_virtual.h5"
 
 
-def _wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+def _wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
     from PySide6 import QtTest
 
     deadline = time.monotonic() + timeout

@@ -28,7 +28,7 @@ def test_recording_start_and_stop_writes_a_valid_file(qapp, tmp_path: Path, open
         controls.marker_button.click()
         wait_until(lambda: recorder.packets > 300)
         controls.record_button.click()
-        wait_until(lambda: bool(source.saved), timeout=20.0)
+        wait_until(lambda: bool(source.saved), timeout=60.0)
         assert not controls.record_button.isChecked()
     finally:
         teardown(window)
@@ -47,7 +47,7 @@ def test_replay_plays_a_recording_and_seeks(qapp, recording, open_window, wait_u
     assert source.mvc is not None  # the file's MVC references cover its muscles
     window = open_window(source)
     try:
-        wait_until(lambda: int(window.reps.counter.text()) >= 2, timeout=20.0)
+        wait_until(lambda: int(window.reps.counter.text()) >= 2, timeout=60.0)
         assert window.controls.seek_slider.value() > 0
         window.controls.play_button.click()  # pause: what was due is delivered, then nothing
         assert not source.clock.playing
@@ -58,13 +58,13 @@ def test_replay_plays_a_recording_and_seeks(qapp, recording, open_window, wait_u
             positions.append(source.position_s)
             return positions[-1] == positions[-2]
 
-        wait_until(settled, timeout=10.0)
+        wait_until(settled, timeout=60.0)
         QtTest.QTest.qWait(200)
         assert source.position_s == positions[-1] < source.duration_s - 5.0
         generation = source.generation
         source.seek(3.0)
-        wait_until(lambda: source.generation > generation, timeout=10.0)
-        wait_until(lambda: abs(source.position_s - 3.0) < 0.1, timeout=10.0)
+        wait_until(lambda: source.generation > generation, timeout=60.0)
+        wait_until(lambda: abs(source.position_s - 3.0) < 0.1, timeout=60.0)
         window.refresh()
         assert window.reps.counter.text() == "0"
         assert "paused" in window.status.lines[0].text()

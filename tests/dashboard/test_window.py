@@ -117,7 +117,7 @@ def test_mvc_wizard_calibrates_each_muscle_step_by_step(live, wait_until) -> Non
         assert f"step {k + 1} of 4" in wizard.instruction.text()
         assert wizard.calibration.current.muscle == muscle
         wizard.start_step()
-        wait_until(lambda k=k: wizard.calibration.index == k + 1, timeout=10.0)
+        wait_until(lambda k=k: wizard.calibration.index == k + 1, timeout=60.0)
     assert wizard.apply_button.isEnabled()
     wizard.apply_button.click()
     expected = synthetic_mvc(DemoSettings(seconds=28.0, seed=7).session_config())
