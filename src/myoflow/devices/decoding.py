@@ -195,7 +195,7 @@ class StrapDecoder:
         a mapping ``channel label -> placement`` (see :func:`resolve_placements`).
     stream_options
         Optional ``stream name -> timebase options`` that override ``timebase_options`` for
-        that stream's timebase (e.g. a wider ``bin_s`` for the H10's sparse ECG frames).
+        that stream's timebase (e.g. ``window_s``; ``bin_s`` is a minimum, bins span five packets).
     **timebase_options
         Passed to every :class:`~myoflow.devices.timebase.Timebase` (``window_s``, ...).
 

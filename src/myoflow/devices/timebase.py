@@ -37,6 +37,8 @@ from myoflow.stream import Block, Gap, StreamInfo
 __all__ = ["Step", "Timebase"]
 
 Converter = Callable[[Packet], np.ndarray]
+#: The drift fit's min-filter bins span at least this many packets.
+PACKETS_PER_BIN = 5
 _DELAY_ALPHA = 0.02  # smoothing of the typical arrival delay used to size unknown gaps
 
 
@@ -68,7 +70,10 @@ class Timebase:
         protocol class has a default.
     window_s, bin_s, quantile, anchor_s
         Drift fit window, min-filter bins and intercept anchor (host s) and low quantile, see
-        :class:`~myoflow.devices.clockfit.ClockFit`.
+        :class:`~myoflow.devices.clockfit.ClockFit`. ``bin_s`` is a minimum: bins are widened
+        to span at least :data:`PACKETS_PER_BIN` packets (decided at the first packet), or a
+        bin of long packets (Polar ECG: 0.56 s each) would hold one packet and leave the min
+        filter nothing to choose from.
     max_slew
         Largest correction rate of emitted times, s per s (see
         :class:`~myoflow.devices.clockfit.MonotonicMap`).
@@ -98,7 +103,9 @@ class Timebase:
         self._convert = convert or self._default_convert
         self.history_s = check_positive(history_s, "history_s", "s")
         slope = 1.0 if self.device_time else 1.0 / stream.rate
-        self.fit = ClockFit(slope, window_s=window_s, bin_s=bin_s, quantile=quantile, anchor_s=anchor_s)
+        self._fit_args = {"window_s": window_s, "bin_s": bin_s, "quantile": quantile, "anchor_s": anchor_s}
+        self._max_slew = max_slew
+        self.fit = ClockFit(slope, **self._fit_args)
         self._times = MonotonicMap(self.fit, max_slew=max_slew)
         self._dx = 1.0  # position step per sample: 1 (an index), or a device period in s
         self.next_index = 0
@@ -151,12 +158,23 @@ class Timebase:
                 f"{packet.kind!r} packet of shape {packet.samples.shape}"
             )
         self._last_h = h
+        if self.received_packets == 0 and self.fit.n_fits == 0:
+            self._size_bins(packet.n_samples)
         step = self._account(packet, h)
         self._restart_pending = False
         if step is None:
             self.skipped_packets += 1
             return []
         return self._emit(packet, h, step)
+
+    def _size_bins(self, samples_per_packet: int) -> None:
+        """Widen the fit's bins to hold :data:`PACKETS_PER_BIN` packets (before any observation)."""
+        bin_s = PACKETS_PER_BIN * samples_per_packet / self.stream.rate
+        if bin_s <= self._fit_args["bin_s"]:
+            return
+        args = {**self._fit_args, "bin_s": bin_s, "window_s": max(self._fit_args["window_s"], 4 * bin_s)}
+        self.fit = ClockFit(self.fit.nominal_slope, **args)
+        self._times = MonotonicMap(self.fit, max_slew=self._max_slew)
 
     def restart(self, host_time_s: float) -> None:
         """The connection dropped and came back at ``host_time_s``: the next packet starts anew.
