@@ -29,6 +29,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from myoflow.analysis.placement import channels_with_role
 from myoflow.synth.config import SessionConfig
 from myoflow.synth.session import SyntheticSession, generate_session
 from myoflow.virtual_glute import EMG_STREAM, synthetic_mvc, virtual_glute_ingest
@@ -173,7 +174,7 @@ def run_demo(settings: DemoSettings, out: TextIO, sinks: Sequence[Any] = ()) -> 
     offset = t_emg0 - clock_origin[0]
     print("\nrecording analysed offline (zero-phase envelopes; myoflow.reports.analyze):", file=out)
     print_table(report.reps, session, offset, out)
-    glute = next((m for m in session.placements if m.startswith("glute_max")), session.placements[0])
+    glute = _glute(session.placements)
     agree = sum(
         (t := matching_truth(r, session.truth, -clock_origin[0])) is not None
         and t.muscles[glute].relaxed == r.relaxation[glute].relaxed
@@ -196,7 +197,7 @@ def _announce(
 
     if hasattr(item, "relaxation"):
         reps.append(item)
-        glute = next((m for m in session.placements if m.startswith("glute_max")), session.placements[0])
+        glute = _glute(session.placements)
         cells = ", ".join(f"{_short(m)} {mr.peak_pct:.0f}%" for m, mr in item.muscles.items())
         relaxed = "relaxed" if item.relaxation[glute].relaxed else "NOT relaxed"
         print(
@@ -217,7 +218,7 @@ def _announce(
 def print_table(reps: list[Any], session: SyntheticSession, offset_s: float, out: TextIO) -> None:
     """Per rep: timing, range of motion, peak % MVC / onset per muscle, relaxation vs truth."""
     muscles = session.placements
-    glute = next((m for m in muscles if m.startswith("glute_max")), muscles[0])
+    glute = _glute(muscles)
     print(
         f"\n{'rep':>3} {'start':>6} {'conc':>5} {'ROM':>5}  "
         + "  ".join(f"{_short(m):>11}" for m in muscles)
@@ -284,6 +285,12 @@ def matching_truth(rep: Any, truth: list, offset_s: float = 0.0) -> Any | None:
     start = rep.start_s + offset_s
     best = min(truth, key=lambda r: abs(r.onset_s - start), default=None)
     return best if best is not None and abs(best.onset_s - start) < 1.0 else None
+
+
+def _glute(placements: Sequence[str]) -> str:
+    """The gluteus maximus channel the demo reports on (the first channel if none is placed)."""
+    found = channels_with_role(placements, "glute")
+    return placements[found[0] if found else 0]
 
 
 def _short(placement: str) -> str:
