@@ -31,6 +31,12 @@ def machine() -> dict[str, Any]:
     return {"python": platform.python_version(), "cores": os.cpu_count(), "numpy": np.__version__}
 
 
+def print_figures(figures: dict[str, Any]) -> None:
+    """One aligned ``name value`` line per figure (floats to 4 significant digits)."""
+    for key, value in figures.items():
+        print(f"{key:40s} {value:.4g}" if isinstance(value, float) else f"{key:40s} {value}")
+
+
 def finish(figures: dict[str, Any]) -> None:
     """Print the benchmark's figures as the last line, one JSON object (rounded)."""
 

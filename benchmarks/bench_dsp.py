@@ -28,7 +28,7 @@ from myoflow.dsp.pipeline import STANDARD, EmgPipeline, envelope_offline
 from myoflow.dsp.rest import quietest_baseline
 from myoflow.synth.emg import burst_activation, surface_emg
 
-from _common import finish, machine, median_time
+from _common import finish, machine, median_time, print_figures
 
 FS = 2000.0
 CHANNELS = 8
@@ -148,8 +148,7 @@ def main() -> None:
     figures |= bench_streaming(x, args.chunks)
     figures |= bench_neurokit(x)
     figures |= machine()
-    for key, value in figures.items():
-        print(f"{key:40s} {value:.4g}" if isinstance(value, float) else f"{key:40s} {value}")
+    print_figures(figures)
     finish(figures)
 
 

@@ -31,7 +31,7 @@ from myoflow.devices.profiles import load_profile
 from myoflow.devices.sinks import Sink
 from myoflow.devices.virtual_rig import PROFILE_OF_KIND, virtual_rig
 
-from _common import finish, machine
+from _common import finish, machine, print_figures
 
 KINDS = ("ganglion", "polar_h10", "myo")
 TARGET_PCT = 5.0
@@ -143,8 +143,7 @@ def main() -> None:
         "meets_target": bool(100.0 * ingest_cpu / args.seconds < TARGET_PCT),
     }
     figures |= machine()
-    for key, value in figures.items():
-        print(f"{key:40s} {value:.4g}" if isinstance(value, float) else f"{key:40s} {value}")
+    print_figures(figures)
     finish(figures)
 
 
