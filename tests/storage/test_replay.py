@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from myoflow.analysis.live import LiveAnalysis
 from myoflow.dsp.pipeline import EmgPipeline
-from myoflow.live import EnvelopeSummary, LiveProcessor
+from myoflow.live import EnvelopeSummary
+from myoflow.session import FanOut
 from myoflow.storage.reader import open_recording
 from myoflow.storage.replay import ManualClock, Replayer, ReplaySink
 from myoflow.storage.writer import Recorder
@@ -141,50 +143,39 @@ def test_items_are_time_ordered_blocks_never_span_gaps_and_nothing_is_lost(gappy
 
 def test_streaming_through_the_live_pipeline_equals_batch(plain: dict) -> None:
     session = plain["session"]
-    placements = session.placements
-    mvc = np.array([300.0, 250.0, 220.0, 170.0])
+    mvc = dict(zip(session.placements, (300.0, 250.0, 220.0, 170.0), strict=True))
     with open_recording(plain["path"]) as rec:
-        live = LiveProcessor(EMG_RATE, placements, mvc, IMU_RATE)
+        infos = [view.info for view in rec.streams.values()]
+        live = LiveAnalysis(infos, mvc=mvc, history_s=120.0)
         pipe = EmgPipeline(EMG_RATE)
-        waiting: dict[str, dict[str, np.ndarray]] = {"pelvis": {}, "thigh": {}}
         envelopes = []
 
-        class Feed:
+        class Envelopes:  # the bare signal core, fed the same replayed blocks
             def on_block(self, block: Block) -> None:
                 if block.stream.kind == "emg":
-                    live.feed_emg(block.data)
                     envelopes.append(pipe.process(block.data).envelope)
-                    return
-                seg = block.stream.placements[0]
-                waiting[seg][block.stream.kind] = block.data
-                if len(waiting[seg]) == 2:  # acc and gyro of the same samples
-                    live.feed_imu(seg, waiting[seg].pop("acc"), waiting[seg].pop("gyro"))
 
             def on_gap(self, gap: Gap) -> None:
                 raise AssertionError("no gaps in this recording")
 
-            def on_event(self, event: Event) -> None:
-                pass
-
-        Replayer(rec, speed=None, block_s=0.02).run(Feed())
+        Replayer(rec, speed=None, block_s=0.02).run(FanOut([live, Envelopes()]))
         emg = rec.streams["strap/emg"].physical()
         np.testing.assert_allclose(emg, plain["raw"] * SCALE, rtol=1e-6)
-        batch = LiveProcessor(EMG_RATE, placements, mvc, IMU_RATE)
-        batch.feed_emg(emg)
-        for seg in ("pelvis", "thigh"):
-            batch.feed_imu(
-                seg, rec.streams[f"strap/{seg}/acc"].physical(), rec.streams[f"strap/{seg}/gyro"].physical()
-            )
+        # the same replay in 1 s blocks: live analytics do not depend on the chunking
+        batch = LiveAnalysis(infos, mvc=mvc, history_s=120.0)
+        Replayer(rec, speed=None, block_s=1.0).run(batch)
     np.testing.assert_allclose(
         np.concatenate(envelopes), EmgPipeline(EMG_RATE).process(emg).envelope, rtol=1e-5, atol=1e-4
     )
-    np.testing.assert_allclose(live.envelope_pct(), batch.envelope_pct(), rtol=1e-5, atol=1e-4)
-    np.testing.assert_allclose(live.hip_angle(), batch.hip_angle(), atol=1e-6)
-    assert live.hip_angle().size == session.imu_times.size
-    onsets = live.onset_intervals()
-    assert any(len(o) for o in onsets), "the session's reps should give onsets"
-    for a, b in zip(onsets, batch.onset_intervals(), strict=True):
-        np.testing.assert_array_equal(a, b)
+    a, b = live.snapshot(), batch.snapshot()
+    np.testing.assert_allclose(a.envelope_pct, b.envelope_pct, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(a.angle_deg, b.angle_deg, atol=1e-6)
+    assert len(live.results) == len(batch.results) == len(session.truth)
+    for x, y in zip(live.results, batch.results, strict=True):
+        assert x.phases == pytest.approx(y.phases, abs=1e-9)
+        assert {m: r.relaxed for m, r in x.relaxation.items()} == {
+            m: r.relaxed for m, r in y.relaxation.items()
+        }
 
 
 def test_envelope_summary_matches_batch_and_restarts_after_a_gap(gappy: dict) -> None:
