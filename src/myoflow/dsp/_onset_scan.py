@@ -90,6 +90,29 @@ def _runs(mask: np.ndarray, carry: np.ndarray) -> _Arrays4:
     return ch, start, length, trailing
 
 
+_ROWS_PER_LINE = 64  # rows compared as one line of ``64 * ch`` values (see _compare)
+
+
+def _compare(op: np.ufunc, x: np.ndarray, thr: np.ndarray) -> np.ndarray:
+    """``op(x, thr)`` for ``x`` ``(n, ch)`` against per-channel ``thr`` ``(ch,)``, as a bool
+    array ``(n, ch)``.
+
+    Broadcasting a row of ``ch`` thresholds runs NumPy's inner loop over only ``ch`` values;
+    comparing lines of ``_ROWS_PER_LINE`` rows against the thresholds tiled as often is ~3x
+    faster and gives the same result.
+    """
+    n, n_ch = x.shape
+    out = np.empty((n, n_ch), dtype=bool)
+    bulk = n - n % _ROWS_PER_LINE
+    if bulk and x.flags.c_contiguous:
+        width = _ROWS_PER_LINE * n_ch
+        op(x[:bulk].reshape(-1, width), np.tile(thr, _ROWS_PER_LINE), out=out[:bulk].reshape(-1, width))
+    else:
+        bulk = 0
+    op(x[bulk:], thr, out=out[bulk:])
+    return out
+
+
 def scan(
     x: np.ndarray,
     thr_on: np.ndarray,
@@ -109,8 +132,8 @@ def scan(
     if n == 0:
         none = np.empty(0, np.int64)
         return none, np.empty(0, bool), none, none
-    a_ch, a_start, a_len, a_tail = _runs(x > thr_on, state.run_above)
-    b_ch, b_start, b_len, b_tail = _runs(x < thr_off, state.run_below)
+    a_ch, a_start, a_len, a_tail = _runs(_compare(np.greater, x, thr_on), state.run_above)
+    b_ch, b_start, b_len, b_tail = _runs(_compare(np.less, x, thr_off), state.run_below)
     a_ok = a_len >= min_on
     b_ok = b_len >= min_off
     # One virtual run per channel, before everything, stands for the current state.

@@ -17,6 +17,8 @@ second (edges are padded differently); ``benchmarks/bench_dsp.py`` measures spee
 from __future__ import annotations
 
 import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.fft as sfft
@@ -97,7 +99,7 @@ def zero_phase_fft(
         Mains notches, always applied forward-backward (``|H|^2``): one pass's magnitude has a
         kink at the notch frequency, whose kernel decays too slowly to truncate.
     workers
-        Threads for the FFTs (``-1``: all cores).
+        Blocks filtered at once, one thread each (``-1``: one per core).
 
     Returns
     -------
@@ -106,9 +108,11 @@ def zero_phase_fft(
     """
     x = as_signal(x)
     out = np.empty_like(x)
-    stages = _stages(sos, passes, notch_sos)
-    for start, block in _filtered_blocks(x, check_rate(fs), stages, 1, 1, workers):
+
+    def store(start: int, block: np.ndarray) -> None:
         out[start : start + block.shape[0]] = block
+
+    _each_filtered_block(x, check_rate(fs), _stages(sos, passes, notch_sos), 1, 1, workers, store)
     return out
 
 
@@ -126,8 +130,8 @@ def envelope_zero_phase(
 
     Both filters apply ``|H|^passes`` with zero phase: with ``passes=1`` and the live designs
     (band ``band_sos``, Butterworth low-pass of ``order``) the result is the live envelope
-    without its delay; ``passes=2`` reproduces ``sosfiltfilt`` of both. ``notch_sos`` as in
-    :func:`zero_phase_fft`.
+    without its delay; ``passes=2`` reproduces ``sosfiltfilt`` of both. ``notch_sos`` and
+    ``workers`` as in :func:`zero_phase_fft`.
 
     How it saves work, and what that costs in accuracy (measured in ``benchmarks/``):
 
@@ -163,17 +167,19 @@ def envelope_zero_phase(
         return zero_phase_fft(rectified, fs, low, passes, workers=workers)
     sub = factor // shrink  # block length at the reduced inverse-FFT rate
     means = np.empty((-(-n // factor), ch), dtype=np.float32)
-    for start, block in _filtered_blocks(x, fs, stages, shrink, factor, workers):
+    # `sub` consecutive rows of `ch` values are one row of `sub * ch` values; a matrix product
+    # with `sub` stacked identities / sub averages them (far faster than strided adds).
+    averaging = np.kron(np.full((sub, 1), 1.0 / sub, dtype=np.float32), np.eye(ch, dtype=np.float32))
+
+    def average(start: int, block: np.ndarray) -> None:
         rect = np.abs(block, out=block)
         full = rect.shape[0] // sub
         k = start // factor
-        acc = means[k : k + full]
-        np.copyto(acc, rect[0 : full * sub : sub])
-        for j in range(1, sub):  # strided adds beat a reduction over a middle axis
-            acc += rect[j : full * sub : sub]
-        acc *= np.float32(1.0 / sub)
+        _matmul(rect[: full * sub].reshape(full, sub * ch), averaging, means[k : k + full])
         if rect.shape[0] % sub:
             means[k + full] = rect[full * sub :].mean(axis=0)
+
+    _each_filtered_block(x, fs, stages, shrink, factor, workers, average)
     low = signal.butter(order, cutoff_hz, "lowpass", fs=fs / factor, output="sos")
     smooth = zero_phase_fft(means, fs / factor, low, passes, workers=workers)
     return _upsample_linear(smooth, factor, n)
@@ -185,10 +191,16 @@ def _stages(sos: np.ndarray, passes: int, notch_sos: np.ndarray | None) -> Stage
     return [(sos, passes)] if notch_sos is None else [(sos, passes), (notch_sos, 2)]
 
 
-def _filtered_blocks(x, fs, stages, shrink, align, workers):
-    """Yield ``(start, block)``: consecutive pieces of ``x`` filtered with the stages' zero-phase
-    response by overlap-save FFTs. ``block`` holds samples ``start ..`` at rate ``fs / shrink``;
-    every ``start`` is a multiple of ``align``."""
+def _each_filtered_block(x, fs, stages, shrink, align, workers, consume) -> None:
+    """Filter ``x`` with the stages' zero-phase response by overlap-save FFTs and call
+    ``consume(start, block)`` for each consecutive piece: ``block`` holds samples ``start ..``
+    at rate ``fs / shrink`` and every ``start`` is a multiple of ``align``.
+
+    Blocks run on ``workers`` threads at once (``-1``: one per core), each with one-thread FFTs:
+    whole blocks in parallel scale better than one block's FFT split over threads, and the
+    per-block work in ``consume`` runs in parallel too. ``consume`` must only write rows of its
+    own block.
+    """
     n = x.shape[0]
     margin = _halfwidth(stages, fs)
     margin += (-margin) % shrink
@@ -199,14 +211,25 @@ def _filtered_blocks(x, fs, stages, shrink, align, workers):
     gain = (_gain(stages, fs, nfft, nfft // (2 * shrink) + 1) / shrink).astype(np.float32)[:, np.newaxis]
     if shrink > 1:
         gain[-1] = 0.0  # the new Nyquist bin: drop it rather than fold it
-    for start in range(0, n, step):
+
+    def one(start: int) -> None:
         stop = min(start + step, n)
-        spec = sfft.rfft(_segment(x, start - margin, stop + margin), n=nfft, axis=0, workers=workers)
+        spec = sfft.rfft(_segment(x, start - margin, stop + margin), n=nfft, axis=0, workers=1)
         spec = spec[: gain.shape[0]]
         spec *= gain
-        out = sfft.irfft(spec, n=nfft // shrink, axis=0, workers=workers)
+        out = sfft.irfft(spec, n=nfft // shrink, axis=0, workers=1)
         lo = margin // shrink
-        yield start, out[lo : lo + -(-(stop - start) // shrink)]
+        consume(start, out[lo : lo + -(-(stop - start) // shrink)])
+
+    starts = range(0, n, step)
+    threads = min(len(starts), (os.cpu_count() or 1) if workers == -1 else max(1, workers))
+    if threads <= 1:
+        for start in starts:
+            one(start)
+        return
+    with ThreadPoolExecutor(threads, thread_name_prefix="myoflow-fft") as pool:
+        for _ in pool.map(one, starts):  # re-raises the first error of any block
+            pass
 
 
 def _band_top(stages: Stages, fs: float) -> float:
@@ -224,29 +247,39 @@ def _upsample_linear(slow: np.ndarray, factor: int, n: int) -> np.ndarray:
     offset = (factor - 1) / 2.0
     lead = int(np.ceil(offset))  # samples before the first centre
     frac = ((np.arange(factor) + (lead - offset)) / factor).astype(np.float32)
-    # One interval between centres = `factor` output rows = one row of factor * ch values, so
-    # the arithmetic runs over rows of that length rather than over rows of ch values.
-    frac_row = np.repeat(frac, ch)[None, :]
-    slope = np.diff(slow, axis=0)
+    # One interval between centres = `factor` output rows = one row of factor * ch values:
+    # [value, slope] at the interval's first centre times [tiled identities; identities * frac].
+    eye = np.eye(ch, dtype=np.float32)
+    weights = np.vstack([np.tile(eye, factor), np.kron(frac[None, :], eye)])
     out = np.empty((n, ch), dtype=np.float32)
     out[:lead] = slow[0]
     body = min(nb - 1, max(0, n - lead) // factor)  # whole intervals between centres that fit
-    piece = 2048  # intervals per step: keeps the temporaries in cache
-    for k0 in range(0, body, piece):
-        k1 = min(body, k0 + piece)
-        view = out[lead + k0 * factor : lead + k1 * factor].reshape(k1 - k0, factor * ch)
-        np.multiply(np.tile(slope[k0:k1], factor), frac_row, out=view)
-        view += np.tile(slow[k0:k1], factor)
+    if body:
+        coef = np.hstack([slow[:body], slow[1 : body + 1] - slow[:body]])
+        _matmul(coef, weights, out[lead : lead + body * factor].reshape(body, factor * ch))
     done = lead + body * factor
     if done < n:  # a partial interval, then the last centre's value
         k = min(body, nb - 2) if nb > 1 else 0
         tail = np.arange(done, n) - lead - k * factor
-        out[done:] = slow[k] + (slope[k] if nb > 1 else 0) * np.clip(
+        out[done:] = slow[k] + (slow[k + 1] - slow[k] if nb > 1 else 0) * np.clip(
             ((tail + (lead - offset)) / factor).astype(np.float32)[:, None], 0, None
         )
         beyond = np.arange(done, n) > (nb - 1) * factor + offset
         out[done:][beyond] = slow[-1]
     return out
+
+
+#: Largest m * k * n of one matrix product that OpenBLAS runs on a single thread (its
+#: SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD); larger products wake its threads, which
+#: then compete with the FFT threads for the cores.
+_ONE_THREAD_GEMM = 65536 * 4
+
+
+def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """``out[:] = a @ b`` in row pieces small enough to stay on one BLAS thread."""
+    rows = max(1, _ONE_THREAD_GEMM // (a.shape[1] * b.shape[1]))
+    for i in range(0, a.shape[0], rows):
+        np.matmul(a[i : i + rows], b, out=out[i : i + rows])
 
 
 def _segment(x: np.ndarray, a: int, b: int) -> np.ndarray:
