@@ -11,7 +11,9 @@ import pytest
 
 from myoflow.cli import main
 from myoflow.commands import record
+from myoflow.demo import DemoSettings
 from myoflow.storage.reader import open_recording
+from myoflow.virtual_glute import synthetic_mvc
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "recordings" / "glute_bridge_virtual.h5"
 STREAMS = ["diy/emg", "pelvis/acc", "pelvis/gyro", "thigh/acc", "thigh/gyro"]
@@ -44,17 +46,26 @@ def test_record_virtual_writes_a_finalised_described_recording(tmp_path, capsys)
         "diy/emg:ch4=adductor_magnus_r",
     ]
     assert _record(argv) == 0
-    assert "finalised" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "finalised" in printed and "mvc: CONTRACT adductor magnus r as hard as you can" in printed
+    placed = (*MUSCLES[:3], "adductor_magnus_r")
     with open_recording(out) as rec:
         assert rec.state == "final" and list(rec.streams) == STREAMS
         meta = rec.metadata
         assert (meta.subject_id, meta.exercise, meta.notes) == ("S07", "glute_bridge", "left knee sore")
-        assert set(meta.mvc_references) == set(MUSCLES) and all(v > 50 for v in meta.mvc_references.values())
-        assert [e.kind for e in rec.events] == ["calibration"]
-        assert rec.streams["diy/emg"].info.placements == (*MUSCLES[:3], "adductor_magnus_r")
+        # The guided calibration (4 contractions on the synthetic person's trial) measured what a
+        # direct calibration of that trial gives, channel by channel.
+        direct = synthetic_mvc(DemoSettings(seconds=14.0, emg_rate=1000.0, seed=7).session_config())
+        assert list(meta.mvc_references) == list(placed)
+        for got, want in zip(meta.mvc_references.values(), direct.values(), strict=True):
+            assert got == pytest.approx(want, rel=0.05)
+        calibration = [e for e in rec.events if e.kind == "calibration"]
+        assert [e.label for e in calibration] == ["mvc_contraction"] * 4 + ["mvc"]
+        assert rec.streams["diy/emg"].info.placements == placed
         assert sum(len(v.gaps) for v in rec.streams.values()) >= 1  # 2 % of the packets were lost
         emg = rec.streams["diy/emg"]
-        assert 7.5 * 1000 < emg.n_samples + sum(g.n_missing for g in emg.gaps) <= 8.05 * 1000
+        # 33 s of calibration (3 s rest, then 4 x (4 s contraction + 3.5 s rest)), then 8 s.
+        assert 40.5 * 1000 < emg.n_samples + sum(g.n_missing for g in emg.gaps) <= 41.05 * 1000
     assert main(["info", str(out), "--json"]) == 0
     desc = json.loads(capsys.readouterr().out)
     assert desc["state"] == "final"
@@ -68,7 +79,12 @@ def test_record_virtual_writes_a_finalised_described_recording(tmp_path, capsys)
     [
         (["--virtual", "--seconds", "1", "--placement", "diy/emg=ch1"], "STREAM:CHANNEL=PLACEMENT"),
         (["--virtual", "--seconds", "1", "--placement", "nope/emg:ch1=glute_max_r"], "unknown stream"),
-        (["--seconds", "1", "--profile", "myo_raw_emg", "--calibrate-mvc"], "only available with --virtual"),
+        (["--seconds", "1", "--profile", "polar_h10_acc_ecg", "--calibrate-mvc"], "needs an EMG stream"),
+        (
+            ["--virtual", "--seconds", "1", "--calibrate-mvc", "--mvc-rest", "0.5"],
+            "--mvc-rest must be at least",
+        ),
+        (["--virtual", "--calibrate-mvc", "--mvc-lead", "9"], "--mvc-lead must be 3"),
         (["--virtual", "--seconds", "-1"], "--seconds must be positive"),
     ],
 )

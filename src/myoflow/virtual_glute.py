@@ -12,12 +12,15 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
+from myoflow.synth.calibration import WornSignals
 from myoflow.synth.config import SessionConfig
 from myoflow.synth.session import SyntheticSession
 
 #: Strap names in the session (stream names are ``"<strap>/<stream>"``).
 EMG_STRAP, PELVIS_STRAP, THIGH_STRAP = "diy", "pelvis", "thigh"
 EMG_STREAM = f"{EMG_STRAP}/emg"
+#: Channels of the virtual EMG strap (the session's placements, repeated if fewer).
+EMG_CHANNELS = 4
 _DIY_PER_PACKET = 20
 
 
@@ -38,7 +41,7 @@ def emg_profile(rate: int) -> Any:
 
 @contextlib.asynccontextmanager
 async def virtual_glute_ingest(
-    session: SyntheticSession,
+    session: SyntheticSession | WornSignals,
     sinks: Sequence[Any],
     *,
     fast: bool = True,
@@ -47,7 +50,8 @@ async def virtual_glute_ingest(
     placements: Mapping[str, Mapping[str, str]] | None = None,
     on_rig: Callable[[Any, list[Any]], None] | None = None,
 ) -> AsyncIterator[Any]:
-    """A started :class:`~myoflow.devices.ingest.Ingest` of the demo's three virtual straps.
+    """A started :class:`~myoflow.devices.ingest.Ingest` of the demo's three virtual straps,
+    streaming ``session`` (or the signals of an MVC trial followed by a session).
 
     ``fast``: virtual time (the ingest's clock is the straps' :class:`VirtualClock`); ``drop``:
     probability each notification is lost; ``placements`` overrides channel placements by
@@ -69,7 +73,7 @@ async def virtual_glute_ingest(
         VirtualDiyStrap(
             session,
             name="DIYemg-0",
-            n_channels=4,
+            n_channels=EMG_CHANNELS,
             fs=rate,
             block_s=_DIY_PER_PACKET / rate,
             radio_id=0,
@@ -111,7 +115,7 @@ async def virtual_glute_ingest(
                         EMG_STRAP,
                         "emg",
                         emg.stream("emg").channels,
-                        [muscles[j % len(muscles)] for j in range(4)],
+                        [muscles[j % len(muscles)] for j in range(EMG_CHANNELS)],
                     )
                 },
             ),

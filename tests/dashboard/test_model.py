@@ -14,10 +14,10 @@ from myoflow.analysis.relaxation import Relaxation
 from myoflow.analysis.rep_summary import RepResult
 from myoflow.dashboard.feed import RawTap, Slot
 from myoflow.dashboard.model import DashboardModel, badge, peak_downsample, status_line
-from myoflow.dashboard.mvc import MvcCalibration
 from myoflow.dashboard.replay_source import PlaybackClock
 from myoflow.devices.decoding import StreamStats
 from myoflow.devices.sinks import StrapStatus
+from myoflow.mvc_calibration import MvcCalibration
 from myoflow.stream import Block, StreamInfo
 
 MUSCLES = ("glute_max_r", "biceps_femoris_r")

@@ -11,7 +11,14 @@ Real straps: one --device (address or advertised name) per strap, each with its 
 
 --virtual records the demo's virtual straps (DIY 4-channel EMG on glutes and hamstrings, Polar
 Verity Sense on pelvis and thigh) on a synthetic session through the real bleak path; --fast
-runs them in virtual time. --calibrate-mvc stores MVC references from the synthetic MVC trial.
+runs them in virtual time.
+
+--calibrate-mvc starts the recording with a guided MVC calibration: after --mvc-lead seconds of
+rest, the console asks each EMG channel's muscle in turn to contract as hard as possible for
+--mvc-contraction seconds, --mvc-rest seconds apart. The contractions stay in the recording
+(marked by events), each reference goes into the metadata as soon as it is measured, and
+--seconds counts from the end of the calibration. The virtual straps' synthetic person follows
+the same cues (a synthetic MVC trial, then the session).
 
 --placement STREAM:CHANNEL=PLACEMENT (repeat) says where a channel sits, e.g.
 --placement diy/emg:ch1=glute_max_l --placement pelvis/acc:x=pelvis.
@@ -53,8 +60,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="STREAM:CH=PLACEMENT",
         help="channel placement (repeat)",
     )
+    mvc = parser.add_argument_group("MVC calibration (with --calibrate-mvc)")
+    mvc.add_argument(
+        "--calibrate-mvc",
+        action="store_true",
+        help="start with a guided MVC calibration of every EMG channel",
+    )
+    mvc.add_argument("--mvc-lead", type=float, default=None, help="rest before the first contraction, s (5)")
+    mvc.add_argument("--mvc-contraction", type=float, default=4.0, help="length of each contraction, s (4)")
+    mvc.add_argument(
+        "--mvc-rest", type=float, default=None, help="rest between contractions, s (10; virtual: 3.5)"
+    )
     parser.add_argument(
-        "--calibrate-mvc", action="store_true", help="store MVC references (virtual: synthetic trial)"
+        "--mains",
+        type=float,
+        choices=(50.0, 60.0),
+        default=50.0,
+        help="mains frequency, Hz (notches; virtual: hum)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     parser.add_argument("--status-every", type=float, default=2.0, help="real seconds between status lines")
@@ -64,7 +86,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     virtual.add_argument("--rate", type=float, default=1000.0, help="EMG rate in Hz, 200-2000 (default 1000)")
     virtual.add_argument("--drop", type=float, default=0.0, help="probability a notification is lost")
     virtual.add_argument("--seed", type=int, default=7, help="seed of the synthetic session and the radio")
-    virtual.add_argument("--mains", type=float, choices=(50.0, 60.0), default=50.0, help="mains hum, Hz")
 
 
 def parse_placements(items: list[str]) -> dict[str, dict[str, str]]:
@@ -111,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _record(args: argparse.Namespace) -> Any:
+    from myoflow.guided_mvc import GuidedMvc
     from myoflow.recorder_sink import RecorderSink
     from myoflow.session import run_session
     from myoflow.storage.schema import SessionMetadata
@@ -125,43 +147,74 @@ def _record(args: argparse.Namespace) -> Any:
     if Path(args.out).exists() and not args.overwrite:
         raise ValueError(f"--out {args.out} already exists; pass --overwrite to replace it")
     meta = SessionMetadata(subject_id=args.subject, exercise=args.exercise, notes=args.notes)
-    calibration: dict[str, Any] | None = None
+    timing = _mvc_timing(args)
     if args.virtual:
-        opened, meta, calibration = _virtual(args, meta, placements)
+        opened, meta, n_emg = _virtual(args, meta, placements, timing)
     else:
-        if args.calibrate_mvc:
-            raise ValueError(
-                "--calibrate-mvc is only available with --virtual so far (the guided MVC procedure for "
-                "real straps is not built yet); record the MVC contractions as their own session"
-            )
-        opened = _real(args, placements)
+        opened, n_emg = _real(args, placements)
     lsl = lsl_sinks(args)
     recorder = RecorderSink(args.out, meta, overwrite=args.overwrite)
     console = _Console(args.status_every)
+    sinks: list[Any] = [console, *lsl]
+    seconds = args.seconds
+    if timing is not None:
+        guided = GuidedMvc(
+            *timing,
+            mains_hz=args.mains,
+            say=lambda line: print(f"  mvc: {line}", flush=True),
+            emit=recorder.on_event,
+            on_references=lambda refs, t: recorder.update_metadata(time_s=t, mvc_references=refs),
+        )
+        sinks.append(guided)
+        if seconds is not None:
+            seconds += guided.duration_s(n_emg)
 
     def started(ingest: Any) -> None:
         console.ingest = ingest
         print(f"recording {', '.join(s.name for s in ingest.straps)} to {args.out}", flush=True)
-        if calibration is not None:
-            from myoflow.stream import Event
-
-            recorder.on_event(Event(float(ingest.clock()), "calibration", "mvc", None, calibration))
 
     try:
-        return run_session(opened, args.seconds, [console, *lsl], recorder=recorder, on_started=started)
+        return run_session(opened, seconds, sinks, recorder=recorder, on_started=started)
     finally:
         for sink in lsl:
             sink.close()
 
 
+def _mvc_timing(args: argparse.Namespace) -> tuple[float, float, float] | None:
+    """``(lead, contraction, rest)`` seconds of the guided MVC calibration, None without it."""
+    if not args.calibrate_mvc:
+        return None
+    rest = args.mvc_rest if args.mvc_rest is not None else 3.5 if args.virtual else 10.0
+    contraction = args.mvc_contraction
+    # Virtual: the synthetic trial rests `lead` before each contraction and ramps down 0.5 s after it.
+    lead = args.mvc_lead if args.mvc_lead is not None else rest - 0.5 if args.virtual else 5.0
+    for name, value, low in (
+        ("--mvc-rest", rest, 1.0),
+        ("--mvc-contraction", contraction, 1.0),
+        ("--mvc-lead", lead, 0.5),
+    ):
+        if not value >= low:
+            raise ValueError(f"{name} must be at least {low:g} s, got {value}")
+    if args.virtual and args.mvc_lead is not None and abs(lead - (rest - 0.5)) > 1e-9:
+        raise ValueError(
+            "--virtual: the synthetic person rests --mvc-rest - 0.5 s before the first contraction, "
+            f"so --mvc-lead must be {rest - 0.5:g}"
+        )
+    return lead, contraction, rest
+
+
 def _virtual(
-    args: argparse.Namespace, meta: Any, placements: dict[str, dict[str, str]]
-) -> tuple[Any, Any, Any]:
+    args: argparse.Namespace,
+    meta: Any,
+    placements: dict[str, dict[str, str]],
+    timing: tuple[float, float, float] | None,
+) -> tuple[Any, Any, int]:
     import dataclasses
 
     from myoflow.demo import DemoSettings
+    from myoflow.synth.calibration import mvc_trial, trial_then_session
     from myoflow.synth.session import generate_session
-    from myoflow.virtual_glute import synthetic_mvc, virtual_glute_ingest
+    from myoflow.virtual_glute import EMG_CHANNELS, virtual_glute_ingest
 
     if args.exercise not in ("glute_bridge", "rdl"):
         raise ValueError(f"--exercise must be glute_bridge or rdl with --virtual, got {args.exercise!r}")
@@ -175,29 +228,26 @@ def _virtual(
         drop=args.drop,
     )
     config = settings.session_config()
-    session = generate_session(config)
-    calibration = None
-    if args.calibrate_mvc:
-        refs = synthetic_mvc(config, args.mains)
-        meta = dataclasses.replace(meta, mvc_references=refs)
-        calibration = {
-            "method": "synthetic MVC trial (myoflow.synth.calibration.mvc_trial)",
-            "mvc_references": refs,
-        }
+    signals: Any = generate_session(config)
+    if timing is not None:  # the synthetic person contracts on the guided procedure's cues
+        lead, contraction, _ = timing
+        signals = trial_then_session(mvc_trial(config, contraction_s=contraction, rest_s=lead), signals)
     extra = {
         "virtual": {"seed": args.seed, "drop": args.drop, "fast": bool(args.fast), "emg_rate": args.rate}
     }
+    if timing is not None:
+        extra["virtual"]["session_starts_s"] = signals.lead_s
     meta = dataclasses.replace(meta, extra=extra)
 
     def opened(sinks: Any) -> Any:
         return virtual_glute_ingest(
-            session, sinks, fast=args.fast, drop=args.drop, seed=args.seed, placements=placements
+            signals, sinks, fast=args.fast, drop=args.drop, seed=args.seed, placements=placements
         )
 
-    return opened, meta, calibration
+    return opened, meta, EMG_CHANNELS
 
 
-def _real(args: argparse.Namespace, placements: dict[str, dict[str, str]]) -> Any:
+def _real(args: argparse.Namespace, placements: dict[str, dict[str, str]]) -> tuple[Any, int]:
     from myoflow.devices.ingest import Ingest, StrapConfig
     from myoflow.devices.profiles import load_profile
     from myoflow.session import ingest_of
@@ -230,7 +280,12 @@ def _real(args: argparse.Namespace, placements: dict[str, dict[str, str]]) -> An
     unknown = sorted(k for k in placements if k.split("/", 1)[0] not in names)
     if unknown:
         raise ValueError(f"--placement names unknown stream(s) {unknown}; the straps are {sorted(names)}")
-    return lambda sinks: ingest_of(lambda: Ingest(configs, sinks, scan_timeout=args.scan_timeout))
+    n_emg = sum(len(spec.channels) for profile in loaded for spec in profile.streams if spec.kind == "emg")
+    if args.calibrate_mvc and n_emg == 0:
+        raise ValueError(
+            f"--calibrate-mvc needs an EMG stream; the profiles {[p.name for p in loaded]} have none"
+        )
+    return lambda sinks: ingest_of(lambda: Ingest(configs, sinks, scan_timeout=args.scan_timeout)), n_emg
 
 
 class _Console:

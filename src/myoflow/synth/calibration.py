@@ -1,7 +1,8 @@
 """MVC calibration recordings: each placement contracts maximally in turn, with known plateaus.
 
 :func:`mvc_trial` synthesises the trial a session's % MVC normalisation is calibrated from,
-using the same placements, MVC amplitudes, EMG rate and noise as its :class:`SessionConfig`.
+using the same placements, MVC amplitudes, EMG rate and noise as its :class:`SessionConfig`;
+:func:`trial_then_session` joins the two into what virtual straps worn through both stream.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from myoflow.synth.activation import REST_PCT
 from myoflow.synth.artefacts import emg_artefacts
 from myoflow.synth.config import SessionConfig
 from myoflow.synth.emg import burst_activation, surface_emg
+from myoflow.synth.session import SyntheticSession
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,3 +78,48 @@ def mvc_trial(
     return MvcTrial(
         emg, times, fs, cfg.placements, mvc_map, plateaus, np.ascontiguousarray(act, dtype=np.float32)
     )
+
+
+@dataclass(frozen=True, eq=False)
+class WornSignals:
+    """What straps worn through an MVC trial and then a session stream, and nothing else.
+
+    ``emg`` ``(n, ch)`` float32 uV at ``config.emg_rate`` in ``placements`` order; ``imu``
+    segment -> ``(acc (m, 3) g, gyro (m, 3) deg/s)`` at ``imu_times`` (s, from 0); the session
+    starts ``lead_s`` seconds in. The session's truth is on its own clock: add ``lead_s``.
+    """
+
+    config: SessionConfig
+    placements: tuple[str, ...]
+    emg: np.ndarray
+    imu: dict[str, tuple[np.ndarray, np.ndarray]]
+    imu_times: np.ndarray
+    lead_s: float
+
+
+def trial_then_session(trial: MvcTrial, session: SyntheticSession) -> WornSignals:
+    """The signals of ``trial`` followed by those of ``session`` (same placements and rate).
+
+    During the trial the IMUs lie still at the session's first pose (its first acc and gyro
+    samples repeated). The trial is cut to a whole number of IMU samples, so both kinds of
+    signal switch to the session together (to within one EMG sample).
+    """
+    if trial.placements != session.placements or trial.fs != session.config.emg_rate:
+        raise ValueError(
+            f"the MVC trial ({trial.placements} at {trial.fs} Hz) does not match the session "
+            f"({session.placements} at {session.config.emg_rate} Hz)"
+        )
+    imu_rate = session.config.imu_rate
+    m = int(trial.emg.shape[0] / trial.fs * imu_rate)
+    lead_s = m / imu_rate
+    n = int(round(lead_s * trial.fs))
+    emg = np.concatenate([trial.emg[:n], session.emg]).astype(np.float32)
+    imu = {
+        seg: (
+            np.concatenate([np.repeat(acc[:1], m, 0), acc]),
+            np.concatenate([np.repeat(gyro[:1], m, 0), gyro]),
+        )
+        for seg, (acc, gyro) in session.imu.items()
+    }
+    times = np.concatenate([np.arange(m) / imu_rate, session.imu_times + lead_s])
+    return WornSignals(session.config, session.placements, emg, imu, times, lead_s)

@@ -39,7 +39,7 @@ class VirtualDiyStrap(VirtualStrap):
 
     Parameters
     ----------
-    session : SyntheticSession
+    session : SyntheticSession or WornSignals
         EMG content (uV).
     name : str
         Advertised name (at most 8 characters keep the advert within 31 bytes).

@@ -96,7 +96,7 @@ class VirtualPolar(VirtualStrap):
 
     Parameters
     ----------
-    session : SyntheticSession
+    session : SyntheticSession or WornSignals
         IMU content for ACC and GYRO.
     model : {"H10", "Sense"}
         Which strap.

@@ -1,10 +1,11 @@
-"""The MVC calibration wizard's steps, without Qt: one muscle at a time.
+"""MVC calibration steps, one muscle at a time (no Qt, no Bluetooth).
 
 For each muscle the person rests, then contracts as hard as they can for ``contraction_s``;
 the reference is the peak of the 0.5 s moving average of the live envelope over that
 contraction (:func:`myoflow.live.calibrate_mvc`, the same envelope the dashboard shows), in uV.
-The Qt wizard (:mod:`myoflow.dashboard.wizard`) shows the current :class:`MvcStep`, counts the
-contraction down and hands the EMG it got to :meth:`MvcCalibration.measure`.
+Two front ends drive it: the dashboard's wizard (:mod:`myoflow.dashboard.wizard`, a button and
+a countdown per muscle) and ``myoflow record --calibrate-mvc`` (:mod:`myoflow.guided_mvc`,
+timed cues on the console). Both hand the contraction's EMG to :meth:`MvcCalibration.measure`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ import numpy as np
 
 from myoflow._checks import check_positive, check_rate
 
-__all__ = ["MvcCalibration", "MvcStep"]
+__all__ = ["MIN_PEAK_OVER_REST", "REST_CHECK_S", "MvcCalibration", "MvcStep"]
+
+#: A contraction's reference must reach this multiple of the resting envelope before it.
+MIN_PEAK_OVER_REST = 3.0
+#: Seconds of rest before the cue that give the resting level (when at least 0.5 s more precede).
+REST_CHECK_S = 1.0
 
 
 @dataclass
@@ -73,28 +79,51 @@ class MvcCalibration:
             f"Rest, then press Start and contract as hard as you can for {self.contraction_s:g} s."
         )
 
-    def measure(self, emg: np.ndarray, fs: float) -> float:
+    def measure(self, emg: np.ndarray, fs: float, settle_s: float = 0.0) -> float:
         """The current muscle's reference (uV) from its contraction ``emg`` ``(n,)`` at ``fs`` Hz;
-        moves on to the next muscle."""
-        from myoflow.dsp.pipeline import profile_for_rate
-        from myoflow.live import calibrate_mvc
+        moves on to the next muscle.
+
+        ``settle_s``: seconds of rest at the start of ``emg`` (before the cue), which let the
+        filters settle; the peak is searched after them, and at least 1 s must follow. With at
+        least :data:`REST_CHECK_S` + 0.5 s of them, the last :data:`REST_CHECK_S` give the
+        resting level, and a peak below :data:`MIN_PEAK_OVER_REST` times it is not a contraction
+        (a loose electrode, the wrong muscle): ``ValueError``, and the step stays current.
+        """
+        from myoflow.dsp.normalise import mvc_reference
+        from myoflow.dsp.pipeline import EmgPipeline, profile_for_rate
 
         step = self.current
         if step is None:
             raise ValueError("measure: every muscle is calibrated already")
         fs = check_rate(fs)
         x = np.asarray(emg, dtype=np.float32).reshape(-1, 1)
-        if x.shape[0] < int(fs):
+        skip = min(x.shape[0], int(round(max(0.0, settle_s) * fs)))
+        if x.shape[0] - skip < int(fs):
             raise ValueError(
-                f"the contraction of {step.muscle} has {x.shape[0]} samples at {fs:g} Hz; "
+                f"the contraction of {step.muscle} has {x.shape[0] - skip} samples at {fs:g} Hz; "
                 "at least 1 s is needed"
             )
-        value = float(calibrate_mvc(x, fs, profile_for_rate(fs, mains_hz=self.mains_hz))[0])
+        envelope = EmgPipeline(fs, profile_for_rate(fs, mains_hz=self.mains_hz)).process(x).envelope
+        value = float(mvc_reference(envelope[skip:], fs, window_s=0.5)[0])
         if not (np.isfinite(value) and value > 0):
             raise ValueError(f"no contraction found for {step.muscle} (reference {value}); try again")
+        if skip >= (REST_CHECK_S + 0.5) * fs:
+            rest = float(envelope[skip - int(REST_CHECK_S * fs) : skip].mean())
+            if value < MIN_PEAK_OVER_REST * rest:
+                raise ValueError(
+                    f"no contraction found for {step.muscle}: its envelope peaked at {value:.1f} uV, "
+                    f"{value / rest:.1f}x its resting {rest:.1f} uV (at least {MIN_PEAK_OVER_REST:g}x "
+                    "expected); check the electrode and try again"
+                )
         step.reference_uv = value
         self.index += 1
         return value
+
+    def skip(self) -> None:
+        """Move on to the next muscle without a reference for the current one."""
+        if self.current is None:
+            raise ValueError("skip: every muscle is calibrated already")
+        self.index += 1
 
     def redo(self, muscle: str) -> None:
         """Measure ``muscle`` again (and the steps after it)."""
