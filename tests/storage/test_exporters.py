@@ -186,3 +186,47 @@ def test_nwb_export_of_an_imported_uci_file_validates(shared_data: Path, tmp_pat
         assert nwb.acquisition["uci_emg"].data.shape == (5681, 4)
         assert nwb.acquisition["uci_knee_angle"].unit == "deg"
         assert list(nwb.invalid_times.to_dataframe()["stream"]) == ["uci/knee_angle"]
+
+
+@needs_pynwb
+def test_nwb_export_of_a_long_recording_streams_in_buffers(tmp_path: Path) -> None:
+    """A recording many buffers long, with a gap and per-channel offsets (physical float32
+    path), comes out sample for sample while Python holds far less than one stream at a time."""
+    import tracemalloc
+
+    import pynwb
+
+    from myoflow.storage.export_nwb import ROWS_PER_BUFFER, export_nwb
+
+    info = StreamInfo("long/emg", "emg", 2000.0, tuple(f"ch{k}" for k in range(16)), None)
+    n = 600_000 + 1234  # 5 min at 2 kHz
+    assert n > 10 * ROWS_PER_BUFFER
+    rng = np.random.default_rng(5)
+    raw = rng.integers(-3000, 3000, size=(n, 16), dtype=np.int16)
+    t = 100.0 + np.arange(n + 100) / 2000.0
+    path = tmp_path / "long.h5"
+    rec = Recorder(path, SessionMetadata(), clock=ClockAnchor(100.0, 1_700_000_000.0), on_full="wait")
+    rec.add_stream(info, np.int16, scale=np.full(16, 0.5), offset=np.arange(16.0), device=None)
+    rec.start()
+    cut = 3 * ROWS_PER_BUFFER + 77
+    for a in range(0, cut, 20000):
+        rec.write_block(info.name, raw[a : min(a + 20000, cut)], t[a : min(a + 20000, cut)], start_index=a)
+    rec.write_gap(Gap(info, cut, 100, t[cut], t[cut + 99], "loss"))
+    for a in range(cut, n, 20000):
+        b = min(a + 20000, n)
+        rec.write_block(info.name, raw[a:b], t[a + 100 : b + 100], start_index=a + 100)
+    rec.close()
+    whole_physical = n * 16 * 4  # bytes of the stream as float32
+    tracemalloc.start()
+    out = export_nwb(path, tmp_path / "long.nwb")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # Loading the stream whole (raw, float64 and float32 copies) held 140 MB here (3.6x the stream).
+    assert peak < whole_physical / 3, (
+        f"export held {peak / 1e6:.1f} MB (the stream is {whole_physical / 1e6:.1f} MB)"
+    )
+    with pynwb.NWBHDF5IO(str(out), "r") as io:
+        es = io.read().acquisition["long_emg"]
+        np.testing.assert_allclose(es.data[:], raw * 0.5 + np.arange(16.0), rtol=1e-6)
+        stamps = es.timestamps[:]
+        np.testing.assert_allclose(stamps, np.r_[t[:cut], t[cut + 100 : n + 100]] - 100.0, atol=1e-9)

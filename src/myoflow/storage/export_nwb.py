@@ -20,6 +20,9 @@ sample of the recording):
 * every event -> a ``TimeIntervals`` table ``events`` (start = stop = event time, ``kind``,
   ``label``, ``stream``, ``data_json``);
 * session metadata -> ``subject`` (pseudonymous id), ``session_description``, ``notes``.
+
+Samples and timestamps are read and written :data:`ROWS_PER_BUFFER` rows at a time (HDF5
+chunks of :data:`ROWS_PER_CHUNK` rows), so memory stays bounded for hour-long recordings.
 """
 
 from __future__ import annotations
@@ -33,9 +36,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["export_nwb"]
+__all__ = ["ROWS_PER_BUFFER", "ROWS_PER_CHUNK", "export_nwb"]
 
 _VOLTS = {"uV": 1e-6, "mV": 1e-3, "V": 1.0}
+#: Rows of one HDF5 chunk of an exported series.
+ROWS_PER_CHUNK = 1 << 13
+#: Rows read from the recording and written at once (a whole number of chunks).
+ROWS_PER_BUFFER = 4 * ROWS_PER_CHUNK
 
 
 def export_nwb(
@@ -119,7 +126,7 @@ def _series(nwb: Any, view: Any, t_ref: float, devices: dict[str, Any]) -> Any:
         if same_offset:
             return ElectricalSeries(
                 name=name,
-                data=view.raw(),
+                data=_rows(view.raw, view),
                 electrodes=region,
                 channel_conversion=view.scale.astype(np.float32),
                 conversion=volts,
@@ -128,13 +135,18 @@ def _series(nwb: Any, view: Any, t_ref: float, devices: dict[str, Any]) -> Any:
                 **timing,
             )
         return ElectricalSeries(
-            name=name, data=view.physical(), electrodes=region, conversion=volts, description=desc, **timing
+            name=name,
+            data=_rows(view.physical, view, np.float32),
+            electrodes=region,
+            conversion=volts,
+            description=desc,
+            **timing,
         )
     comments = json.dumps({"channels": list(info.channels), "placements": places, "kind": info.kind})
     if same_offset and np.all(view.scale == view.scale[0]):
         return TimeSeries(
             name=name,
-            data=view.raw(),
+            data=_rows(view.raw, view),
             unit=info.unit,
             conversion=float(view.scale[0]),
             offset=float(view.offset[0]),
@@ -143,7 +155,12 @@ def _series(nwb: Any, view: Any, t_ref: float, devices: dict[str, Any]) -> Any:
             **timing,
         )
     return TimeSeries(
-        name=name, data=view.physical(), unit=info.unit, description=desc, comments=comments, **timing
+        name=name,
+        data=_rows(view.physical, view, np.float32),
+        unit=info.unit,
+        description=desc,
+        comments=comments,
+        **timing,
     )
 
 
@@ -151,9 +168,37 @@ def _timing(view: Any, t_ref: float) -> dict[str, Any]:
     tm = view.time_map
     n = view.n_samples
     if view.gaps or len(tm) > 2 or n < 2:
-        return {"timestamps": view.times() - t_ref}
+        return {"timestamps": _rows(lambda a, b: view.times(a, b) - t_ref, view, np.float64, ())}
     t0, t1 = float(tm["time"][0]), float(tm["time"][-1])
     return {"starting_time": t0 - t_ref, "rate": float((n - 1) / (t1 - t0))}
+
+
+def _rows(read: Any, view: Any, dtype: Any = None, tail: tuple[int, ...] | None = None) -> Any:
+    """``read(start, stop)`` over the view's rows as an HDF5 data chunk iterator (bounded memory).
+
+    ``dtype`` defaults to the stored raw dtype, ``tail`` (the shape after the row axis) to
+    ``(n_channels,)``.
+    """
+    from hdmf.data_utils import GenericDataChunkIterator
+
+    n = view.n_samples
+    tail = (view.info.n_channels,) if tail is None else tail
+    dtype = np.dtype(view.raw_dtype if dtype is None else dtype)
+
+    class Rows(GenericDataChunkIterator):
+        def _get_data(self, selection: tuple[slice, ...]) -> np.ndarray:
+            rows = selection[0]
+            return np.asarray(read(rows.start, rows.stop), dtype=dtype)[(slice(None), *selection[1:])]
+
+        def _get_maxshape(self) -> tuple[int, ...]:
+            return (n, *tail)
+
+        def _get_dtype(self) -> np.dtype:
+            return dtype
+
+    chunk = max(1, min(ROWS_PER_CHUNK, n))
+    buffer = max(1, n if n <= ROWS_PER_BUFFER else ROWS_PER_BUFFER)  # whole chunks, or all rows
+    return Rows(buffer_shape=(buffer, *tail), chunk_shape=(chunk, *tail))
 
 
 def _device(nwb: Any, view: Any, devices: dict[str, Any]) -> Any:
