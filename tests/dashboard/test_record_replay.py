@@ -49,18 +49,12 @@ def test_replay_plays_a_recording_and_seeks(qapp, recording, open_window, wait_u
     try:
         wait_until(lambda: int(window.reps.counter.text()) >= 2, timeout=60.0)
         assert window.controls.seek_slider.value() > 0
-        window.controls.play_button.click()  # pause: what was due is delivered, then nothing
+        window.controls.play_button.click()  # pause: a delivery under way finishes, then nothing
         assert not source.clock.playing
-        positions = [source.position_s]
-
-        def settled() -> bool:
-            QtTest.QTest.qWait(100)
-            positions.append(source.position_s)
-            return positions[-1] == positions[-2]
-
-        wait_until(settled, timeout=60.0)
-        QtTest.QTest.qWait(200)
-        assert source.position_s == positions[-1] < source.duration_s - 5.0
+        wait_until(lambda: source.holding, timeout=60.0)
+        held = source.position_s
+        QtTest.QTest.qWait(300)
+        assert source.position_s == held < source.duration_s - 5.0
         generation = source.generation
         source.seek(3.0)
         wait_until(lambda: source.generation > generation, timeout=60.0)

@@ -114,6 +114,9 @@ class ReplaySource:
         self.finished = False  # thread ended
         self.ended = False  # everything delivered
         self.position_s = 0.0
+        # True once the replay thread has gone a turn without delivering (paused or ended):
+        # position_s then holds. A poll under way when pause is pressed still finishes first.
+        self.holding = False
         self.duration_s = 0.0
         self.recording = None
         self.saved: list[Path] = []
@@ -153,10 +156,12 @@ class ReplaySource:
                     name, value = self._commands.get_nowait()
                     if name == "seek":
                         replayer = self._seek(Replayer, value)
-                if self.clock.playing and not replayer.done:
+                delivering = self.clock.playing and not replayer.done
+                if delivering:
                     replayer.poll(self._fan)
                 self.position_s = replayer.position - replayer.t_start
                 self.ended = replayer.done
+                self.holding = not delivering  # nothing more arrives until play or a seek
                 self._stop.wait(0.004)
         except BaseException as exc:  # shown in the status bar
             self.error = exc
