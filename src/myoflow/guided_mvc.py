@@ -54,7 +54,9 @@ class MvcChannel:
 
 
 class GuidedMvc:
-    """The timed procedure of the module docstring; feed it every block (``on_block``).
+    """The timed procedure of the module docstring; feed it every block (``on_block``, its only
+    sink method: lost samples are simply missing from the contraction they fall in, and strap
+    states do not change a schedule that runs on the samples' clock).
 
     Parameters
     ----------
@@ -138,12 +140,6 @@ class GuidedMvc:
         else:
             self._collect(block)
         self._advance()
-
-    def on_gap(self, gap: object) -> None:
-        """Lost samples are simply missing from the contraction they fall in."""
-
-    def on_status(self, status: object) -> None:
-        """Strap states do not change the schedule (it runs on the samples' clock)."""
 
     # ------------------------------------------------------------------ the procedure
     def _start(self) -> None:
