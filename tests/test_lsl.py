@@ -40,8 +40,8 @@ def _loopback_only() -> None:
     lsl.configure(SESSION, machine_only=True, log_level=-3)
 
 
-def _resolve(prop: str, value: str, minimum: int = 1) -> list:
-    return pylsl.resolve_byprop(prop, value, minimum=minimum, timeout=TIMEOUT_S)
+def _resolve(prop: str, value: str, minimum: int = 1, timeout: float = TIMEOUT_S) -> list:
+    return pylsl.resolve_byprop(prop, value, minimum=minimum, timeout=timeout)
 
 
 def _inlet(name: str):
@@ -326,9 +326,11 @@ def test_dashboard_publishes_streams_and_rep_markers_over_lsl(tmp_path) -> None:
     cmd = [sys.executable, "-m", "myoflow.cli", "dashboard", "--virtual", "--seconds", "14", "--lsl"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        markers = pylsl.StreamInlet(_resolve("name", "myoflow/markers")[0], recover=False)
+        # A subprocess starting Qt and the virtual straps: on a loaded machine its first block can
+        # take well over TIMEOUT_S; resolving returns as soon as the outlet appears.
+        markers = pylsl.StreamInlet(_resolve("name", "myoflow/markers", timeout=60.0)[0], recover=False)
         for name in ("diy/emg", "diy/emg/envelope"):  # outlets open with their stream's first block
-            assert _resolve("name", name)
+            assert _resolve("name", name, timeout=60.0)
         kinds = set()
         deadline = time.monotonic() + 20.0
         while "rep" not in kinds and time.monotonic() < deadline:
