@@ -29,7 +29,7 @@ from myoflow.devices.ble import StrapLink
 from myoflow.devices.decoding import StrapDecoder
 from myoflow.devices.profiles import load_profile
 from myoflow.devices.sinks import Sink
-from myoflow.devices.virtual_rig import PROFILE_OF_KIND, virtual_rig
+from myoflow.rigs.virtual_rig import PROFILE_OF_KIND, virtual_rig
 
 from _common import finish, machine, print_figures
 

@@ -11,9 +11,9 @@ import pytest
 
 from myoflow.cli import main
 from myoflow.commands import record
-from myoflow.demo import DemoSettings
+from myoflow.rigs.demo import DemoSettings
+from myoflow.rigs.virtual_glute import synthetic_mvc
 from myoflow.storage.reader import open_recording
-from myoflow.virtual_glute import synthetic_mvc
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "recordings" / "glute_bridge_virtual.h5"
 STREAMS = ["diy/emg", "pelvis/acc", "pelvis/gyro", "thigh/acc", "thigh/gyro"]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from myoflow.cli import main
-from myoflow.demo import DemoSettings, onset_errors_ms, run_demo
+from myoflow.rigs.demo import DemoSettings, onset_errors_ms, run_demo
 
 
 def test_demo_command_runs_headless_and_exits_zero() -> None:

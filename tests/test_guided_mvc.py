@@ -7,15 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from myoflow.guided_mvc import GuidedMvc
+from myoflow.rigs.virtual_glute import synthetic_mvc
+from myoflow.session.guided_mvc import GuidedMvc
 from myoflow.stream import Block, StreamInfo
 from myoflow.synth.calibration import mvc_trial
 from myoflow.synth.config import SessionConfig
-from myoflow.virtual_glute import synthetic_mvc
 
 CONFIG = SessionConfig(seed=3)
 TRIAL = mvc_trial(CONFIG, contraction_s=4.0, rest_s=3.0)
-#: What the trial's plateaus give when calibrated directly (myoflow.virtual_glute.synthetic_mvc).
+#: What the trial's plateaus give when calibrated directly (myoflow.rigs.virtual_glute.synthetic_mvc).
 EXPECTED = synthetic_mvc(CONFIG)
 CLOCK = 1234.5  # host-clock seconds of the trial's first sample
 

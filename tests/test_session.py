@@ -1,4 +1,4 @@
-"""myoflow.session: virtual straps -> real bleak ingest -> recorder + sinks, replay, crashes."""
+"""myoflow.session.run: virtual straps -> real bleak ingest -> recorder + sinks, replay, crashes."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 
 from myoflow.analysis.live import LiveAnalysis
-from myoflow.demo import DemoSettings
 from myoflow.devices.profiles import load_profile
-from myoflow.live import EnvelopeSummary
-from myoflow.recorder_sink import RecorderSink
-from myoflow.session import run_session
+from myoflow.rigs.demo import DemoSettings
+from myoflow.rigs.virtual_glute import EMG_STREAM, synthetic_mvc, virtual_glute_ingest
+from myoflow.session.live import EnvelopeSummary
+from myoflow.session.recorder_sink import RecorderSink
+from myoflow.session.run import run_session
 from myoflow.storage.reader import open_recording
 from myoflow.storage.replay import Replayer
 from myoflow.storage.schema import SessionMetadata
 from myoflow.synth.session import generate_session
-from myoflow.virtual_glute import EMG_STREAM, synthetic_mvc, virtual_glute_ingest
 
 logging.getLogger("bumble").setLevel(logging.ERROR)
 SESSION = generate_session(DemoSettings(seconds=20, seed=3).session_config())

@@ -21,7 +21,7 @@ from myoflow.analysis.session_metrics import analyse_arrays
 from myoflow.dsp.imu import SagittalTiltFilter
 from myoflow.dsp.normalise import mvc_reference
 from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
-from myoflow.live import calibrate_mvc
+from myoflow.session.live import calibrate_mvc
 from myoflow.stream import Block, Gap, StreamInfo
 from myoflow.synth.calibration import mvc_trial
 from myoflow.synth.config import SessionConfig

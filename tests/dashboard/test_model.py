@@ -17,7 +17,7 @@ from myoflow.dashboard.model import DashboardModel, badge, peak_downsample, stat
 from myoflow.dashboard.replay_source import PlaybackClock
 from myoflow.devices.decoding import StreamStats
 from myoflow.devices.sinks import StrapStatus
-from myoflow.mvc_calibration import MvcCalibration
+from myoflow.session.calibration import MvcCalibration
 from myoflow.stream import Block, StreamInfo
 
 MUSCLES = ("glute_max_r", "biceps_femoris_r")
@@ -209,9 +209,9 @@ def test_slot_forwards_to_the_current_target_only() -> None:
 
 
 def test_mvc_calibration_steps_through_the_synthetic_trial() -> None:
+    from myoflow.rigs.virtual_glute import synthetic_mvc
     from myoflow.synth.calibration import mvc_trial
     from myoflow.synth.config import SessionConfig
-    from myoflow.virtual_glute import synthetic_mvc
 
     config = SessionConfig(emg_rate=1000.0, seed=3)
     trial = mvc_trial(config)

@@ -105,8 +105,8 @@ def test_screenshot_shows_every_lane_drawn(live, tmp_path: Path) -> None:  # noq
 
 
 def test_mvc_wizard_calibrates_each_muscle_step_by_step(live, wait_until) -> None:  # noqa: ANN001
-    from myoflow.demo import DemoSettings
-    from myoflow.virtual_glute import synthetic_mvc
+    from myoflow.rigs.demo import DemoSettings
+    from myoflow.rigs.virtual_glute import synthetic_mvc
 
     window, source, first_generation = live
     window.contraction_s = 0.05

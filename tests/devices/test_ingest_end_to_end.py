@@ -21,7 +21,7 @@ from myoflow.devices.ingest import ReconnectPolicy
 from myoflow.devices.profiles import load_profile
 from myoflow.devices.sinks import CollectingSink
 from myoflow.devices.virtual.radio import LinkConditions
-from myoflow.devices.virtual_rig import PROFILE_OF_KIND, virtual_rig
+from myoflow.rigs.virtual_rig import PROFILE_OF_KIND, virtual_rig
 from myoflow.synth.session import glute_bridge_session
 
 SESSION = glute_bridge_session(n_reps=4, emg_rate=1000.0, imu_rate=100.0, seed=5)

@@ -31,7 +31,7 @@ from myoflow.devices.profiles import load_profile
 from myoflow.devices.sinks import CollectingSink, QueueSink
 from myoflow.devices.virtual.polar import VirtualPolar
 from myoflow.devices.virtual.radio import LinkConditions
-from myoflow.devices.virtual_rig import VirtualRig, virtual_rig
+from myoflow.rigs.virtual_rig import VirtualRig, virtual_rig
 from myoflow.stream import Block
 from myoflow.synth.session import glute_bridge_session
 

@@ -11,8 +11,8 @@ import pytest
 
 from myoflow.analysis.live import LiveAnalysis
 from myoflow.dsp.pipeline import EmgPipeline
-from myoflow.live import EnvelopeSummary
-from myoflow.session import FanOut
+from myoflow.session.live import EnvelopeSummary
+from myoflow.session.run import FanOut
 from myoflow.storage.reader import open_recording
 from myoflow.storage.replay import ManualClock, Replayer, ReplaySink
 from myoflow.storage.writer import Recorder

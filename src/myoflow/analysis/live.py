@@ -100,7 +100,7 @@ class LiveAnalysis:
         ``glute_max_r``); acc/gyro/quat/angle streams placed on ``pelvis`` or ``thigh`` give the
         angle; other streams (ECG, ...) are ignored.
     mvc
-        MVC reference in envelope units (``myoflow.live.calibrate_mvc``), keyed by
+        MVC reference in envelope units (``myoflow.session.live.calibrate_mvc``), keyed by
         ``"<stream>/<channel>"``, channel label or placement; it must cover every EMG channel.
         None: % of the session peak so far.
     exercise

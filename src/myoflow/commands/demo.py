@@ -16,7 +16,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from myoflow.demo import DemoSettings
+    from myoflow.rigs.demo import DemoSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +64,7 @@ def dashboard_available() -> bool:
 def run(args: argparse.Namespace) -> int:
     import logging
 
-    from myoflow.demo import DemoSettings, run_demo
+    from myoflow.rigs.demo import DemoSettings, run_demo
 
     logging.getLogger("bumble").setLevel(logging.ERROR)
     try:

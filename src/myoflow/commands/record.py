@@ -132,9 +132,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _record(args: argparse.Namespace) -> Any:
-    from myoflow.guided_mvc import GuidedMvc
-    from myoflow.recorder_sink import RecorderSink
-    from myoflow.session import run_session
+    from myoflow.session.guided_mvc import GuidedMvc
+    from myoflow.session.recorder_sink import RecorderSink
+    from myoflow.session.run import run_session
     from myoflow.storage.schema import SessionMetadata
 
     for name in ("seconds", "status_every", "scan_timeout"):
@@ -211,10 +211,10 @@ def _virtual(
 ) -> tuple[Any, Any, int]:
     import dataclasses
 
-    from myoflow.demo import DemoSettings
+    from myoflow.rigs.demo import DemoSettings
+    from myoflow.rigs.virtual_glute import EMG_CHANNELS, virtual_glute_ingest
     from myoflow.synth.calibration import mvc_trial, trial_then_session
     from myoflow.synth.session import generate_session
-    from myoflow.virtual_glute import EMG_CHANNELS, virtual_glute_ingest
 
     if args.exercise not in ("glute_bridge", "rdl"):
         raise ValueError(f"--exercise must be glute_bridge or rdl with --virtual, got {args.exercise!r}")
@@ -250,7 +250,7 @@ def _virtual(
 def _real(args: argparse.Namespace, placements: dict[str, dict[str, str]]) -> tuple[Any, int]:
     from myoflow.devices.ingest import Ingest, StrapConfig
     from myoflow.devices.profiles import load_profile
-    from myoflow.session import ingest_of
+    from myoflow.session.run import ingest_of
 
     devices, profiles = list(args.device), list(args.profile)
     if devices and len(profiles) > 1 and len(profiles) != len(devices):

@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from myoflow._checks import check_positive, check_range
     from myoflow._progress import ProgressBar
-    from myoflow.live import EnvelopeSummary
+    from myoflow.session.live import EnvelopeSummary
     from myoflow.storage.reader import open_recording
     from myoflow.storage.replay import MAX_BLOCK_S, Replayer
     from myoflow.storage.schema import RecordingError

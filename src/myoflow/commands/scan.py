@@ -67,7 +67,7 @@ async def _scan(args: argparse.Namespace, timeout: float) -> list:
 
     if not args.virtual:
         return await scan(timeout)
-    from myoflow.devices.virtual_rig import virtual_rig
+    from myoflow.rigs.virtual_rig import virtual_rig
 
     kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
     async with virtual_rig(kinds) as rig:

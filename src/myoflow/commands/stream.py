@@ -104,7 +104,7 @@ async def _stream(args: argparse.Namespace) -> tuple[str, bool]:
         return await _run(ingest, args, console)
     from myoflow.devices.ingest import ReconnectPolicy
     from myoflow.devices.virtual.radio import LinkConditions
-    from myoflow.devices.virtual_rig import virtual_rig
+    from myoflow.rigs.virtual_rig import virtual_rig
 
     conditions = LinkConditions(
         drop_prob=args.drop,

@@ -9,7 +9,7 @@ They run on the ingest's (or the replay's) thread; the GUI thread only copies ou
   change).
 * :class:`Slot`: one sink that forwards to a target which can be swapped from another thread
   (a recorder started and stopped mid-session, an analysis rebuilt after calibration).
-* :class:`MidSession`: puts a :class:`~myoflow.recorder_sink.RecorderSink` started mid-session in
+* :class:`MidSession`: puts a :class:`~myoflow.session.recorder_sink.RecorderSink` started mid-session in
   front of data whose sample indices do not start at 0, and keeps a failing recording from
   stopping the live session.
 """

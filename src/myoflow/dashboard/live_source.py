@@ -109,7 +109,7 @@ class LiveSource:
     # --- running ---------------------------------------------------------------------------
     def start(self, record: str | Path | None = None, subject_id: str = "") -> None:
         """Start streaming in the background (``record``: start recording to it at once)."""
-        from myoflow.session import run_session
+        from myoflow.session.run import run_session
 
         pending = (record, subject_id) if record is not None else None
 
@@ -205,7 +205,7 @@ class LiveSource:
     # --- commands from the GUI -------------------------------------------------------------
     def start_recording(self, path: str | Path, subject_id: str = "", overwrite: bool = True) -> Path:
         """Record from now on to ``path`` (the file is created on the ingest's thread)."""
-        from myoflow.recorder_sink import RecorderSink
+        from myoflow.session.recorder_sink import RecorderSink
         from myoflow.storage.schema import SessionMetadata
 
         if self.ingest is None:
@@ -316,15 +316,15 @@ def virtual_source(
     extra_sinks: Sequence[Any] = (),
 ) -> LiveSource:
     """A :class:`LiveSource` over the virtual glute-bridge straps
-    (:func:`myoflow.virtual_glute.virtual_glute_ingest`).
+    (:func:`myoflow.rigs.virtual_glute.virtual_glute_ingest`).
 
     The synthetic session lasts ``seconds`` plus a margin (60 s when None, then it ends);
     ``calibrated`` starts with MVC references from its synthetic MVC trial, which also serves
     the MVC wizard's contractions.
     """
-    from myoflow.demo import DemoSettings
+    from myoflow.rigs.demo import DemoSettings
+    from myoflow.rigs.virtual_glute import synthetic_mvc, virtual_glute_ingest
     from myoflow.synth.session import generate_session
-    from myoflow.virtual_glute import synthetic_mvc, virtual_glute_ingest
 
     length = max(12.0, (seconds if seconds is not None else 60.0) + 6.0)
     settings = DemoSettings(

@@ -20,7 +20,7 @@ from myoflow.analysis.live import LiveAnalysis
 from myoflow.analysis.live_types import EXERCISES
 from myoflow.dashboard.feed import RawTap
 from myoflow.dashboard.model import StatusLine, mvc_covers
-from myoflow.session import FanOut
+from myoflow.session.run import FanOut
 
 __all__ = ["PlaybackClock", "ReplaySource"]
 

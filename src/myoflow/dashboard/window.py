@@ -199,7 +199,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
         """Stream the chosen scanned straps instead of the current session."""
         from myoflow.dashboard.live_source import LiveSource
         from myoflow.devices.ingest import Ingest, StrapConfig
-        from myoflow.session import ingest_of
+        from myoflow.session.run import ingest_of
 
         configs = [StrapConfig(d.profiles[0], device=d.address) for d in seen]
         old = self.source

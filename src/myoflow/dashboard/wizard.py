@@ -1,6 +1,6 @@
 """The MVC calibration wizard: one muscle at a time, with a countdown for each contraction.
 
-A non-modal dialog over :class:`~myoflow.mvc_calibration.MvcCalibration`: Start counts the
+A non-modal dialog over :class:`~myoflow.session.calibration.MvcCalibration`: Start counts the
 contraction down (a QTimer, so the dashboard keeps drawing meanwhile), then takes the
 contraction's EMG from the session (``source.contraction(muscle, seconds)``: the straps' raw
 EMG, or the virtual straps' synthetic MVC trial), measures the reference and moves to the next
@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
-from myoflow.mvc_calibration import MvcCalibration
+from myoflow.session.calibration import MvcCalibration
 
 __all__ = ["MvcWizard"]
 

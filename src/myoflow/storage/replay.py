@@ -21,7 +21,7 @@ Three ways to drive it:
 Consumers implement :class:`ReplaySink` (``on_block``, ``on_gap``, ``on_event``): the
 ``on_block``/``on_gap`` names are those of the ingest's sinks
 (:class:`myoflow.devices.sinks.Sink`), so a sink written for the ingest (without ``on_event``)
-can be replayed into too; it then gets no events. :class:`myoflow.live.EnvelopeSummary` is a
+can be replayed into too; it then gets no events. :class:`myoflow.session.live.EnvelopeSummary` is a
 ready-made sink that runs EMG streams through the live signal core (``myoflow replay`` prints its
 summary); it lives above the storage layer, which knows nothing of the signal core.
 """

@@ -7,7 +7,7 @@ sink on the ingest's loop; the recorder sink hands it to the HDF5
 :class:`~myoflow.storage.writer.Recorder`, whose own writer thread does the disk I/O, so neither a
 slow disk nor a slow analysis stalls the radio.
 
-The recorder (:class:`myoflow.recorder_sink.RecorderSink`) joins the fan-out before the straps
+The recorder (:class:`myoflow.session.recorder_sink.RecorderSink`) joins the fan-out before the straps
 start and keeps the raw samples through the sinks' ``on_packet`` hook.
 
 **Shutdown.** Ctrl-C in the calling thread, an exception in a sink, or the end of ``seconds``
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from myoflow._checks import check_positive
-from myoflow.recorder_sink import RecorderSink
+from myoflow.session.recorder_sink import RecorderSink
 from myoflow.stream import Block, Event, Gap
 
 __all__ = ["FanOut", "SessionResult", "ingest_of", "run_session"]
@@ -112,7 +112,7 @@ def run_session(
     open_ingest
         ``open_ingest(sinks)`` returns an async context manager yielding a started
         :class:`~myoflow.devices.ingest.Ingest` over those sinks (see
-        :func:`myoflow.virtual_glute.virtual_glute_ingest` for virtual straps, or
+        :func:`myoflow.rigs.virtual_glute.virtual_glute_ingest` for virtual straps, or
         ``lambda sinks: Ingest(configs, sinks)`` for real ones).
     seconds
         Host-clock seconds to stream (virtual seconds for a virtual clock).

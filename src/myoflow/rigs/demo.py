@@ -30,9 +30,9 @@ from typing import Any, TextIO
 import numpy as np
 
 from myoflow.analysis.placement import channels_with_role
+from myoflow.rigs.virtual_glute import EMG_STREAM, synthetic_mvc, virtual_glute_ingest
 from myoflow.synth.config import SessionConfig
 from myoflow.synth.session import SyntheticSession, generate_session
-from myoflow.virtual_glute import EMG_STREAM, synthetic_mvc, virtual_glute_ingest
 
 #: Approximate duration of one rep (concentric + top hold + eccentric + bottom rest), seconds.
 _REP_S = 5.0
@@ -99,9 +99,9 @@ class DemoReport:
 def run_demo(settings: DemoSettings, out: TextIO, sinks: Sequence[Any] = ()) -> DemoReport:
     """Calibrate, stream the virtual straps, record, analyse, compare with the truth; print to
     ``out`` as it goes. ``sinks`` also receive everything the straps deliver."""
-    from myoflow.recorder_sink import RecorderSink
     from myoflow.reports.analyze import analyze
-    from myoflow.session import run_session
+    from myoflow.session.recorder_sink import RecorderSink
+    from myoflow.session.run import run_session
     from myoflow.storage.reader import open_recording
     from myoflow.storage.schema import SessionMetadata
 

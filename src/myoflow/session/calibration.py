@@ -2,9 +2,9 @@
 
 For each muscle the person rests, then contracts as hard as they can for ``contraction_s``;
 the reference is the peak of the 0.5 s moving average of the live envelope over that
-contraction (:func:`myoflow.live.calibrate_mvc`, the same envelope the dashboard shows), in uV.
+contraction (:func:`myoflow.session.live.calibrate_mvc`, the same envelope the dashboard shows), in uV.
 Two front ends drive it: the dashboard's wizard (:mod:`myoflow.dashboard.wizard`, a button and
-a countdown per muscle) and ``myoflow record --calibrate-mvc`` (:mod:`myoflow.guided_mvc`,
+a countdown per muscle) and ``myoflow record --calibrate-mvc`` (:mod:`myoflow.session.guided_mvc`,
 timed cues on the console). Both hand the contraction's EMG to :meth:`MvcCalibration.measure`.
 """
 

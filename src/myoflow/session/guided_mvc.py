@@ -8,7 +8,7 @@ with ``rest_s`` from the end of one contraction to the next cue::
 
 The schedule runs on the samples' own clock, so live straps, virtual straps in virtual time and
 a replay all give the same result. Each contraction's EMG, with up to 2 s of the rest before
-its cue for the filters to settle, goes to :class:`~myoflow.mvc_calibration.MvcCalibration`
+its cue for the filters to settle, goes to :class:`~myoflow.session.calibration.MvcCalibration`
 (peak 0.5 s mean of the live envelope, uV). The contractions stay in the recording: a
 ``calibration`` event marks each one (label ``mvc_contraction``) and one more (label ``mvc``)
 holds every reference at the end. A contraction that gives no reference is reported and
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from myoflow._checks import check_positive
-from myoflow.mvc_calibration import MvcCalibration
+from myoflow.session.calibration import MvcCalibration
 from myoflow.stream import Block, Event, StreamInfo
 
 __all__ = ["GuidedMvc", "MvcChannel"]
