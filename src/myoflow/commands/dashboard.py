@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     virtual.add_argument("--drop", type=float, default=0.0, help="probability a notification is lost")
     virtual.add_argument("--seed", type=int, default=7, help="seed of the synthetic session")
     virtual.add_argument(
-        "--no-mvc", action="store_true", help="start uncalibrated (% session peak) instead of the MVC trial"
+        "--no-mvc", action="store_true", help="start uncalibrated (%% session peak) instead of the MVC trial"
     )
 
 

@@ -9,11 +9,14 @@ close the window, ``deleteLater``, and let Qt process the deferred deletions.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 from myoflow._checks import check_positive
+from myoflow.dashboard.console import run_console
+from myoflow.dashboard.platform import platform_problem
 
 __all__ = ["qt_app", "run_dashboard", "teardown"]
 
@@ -22,8 +25,6 @@ def qt_app() -> Any:
     """The running QApplication, or a new one (pyqtgraph configured for speed: antialiasing and
     OpenGL off). Also shortens Python's thread switch interval to 1 ms, so the GUI thread never
     waits long for the GIL while the ingest thread processes a block."""
-    import sys
-
     import pyqtgraph as pg
     from PySide6 import QtWidgets
 
@@ -75,17 +76,28 @@ def run_dashboard(
     fps
         Refresh rate (Hz).
 
+    When Qt's platform plugin cannot start here (missing system libraries, no X server),
+    says why on stderr and runs :func:`~myoflow.dashboard.console.run_console` instead.
+
     Returns
     -------
     int
         The exit code: 0, or 1 when the session stopped with an error or the screenshot failed.
     """
+    if seconds is not None:
+        check_positive(seconds, "seconds", "s")
+    from PySide6 import QtWidgets
+
+    if QtWidgets.QApplication.instance() is None:
+        problem = platform_problem()
+        if problem is not None:
+            print(f"myoflow dashboard: {problem}", file=sys.stderr)
+            print("myoflow dashboard: no window can open; showing the console view instead", file=sys.stderr)
+            return run_console(source, sys.stdout, seconds=seconds, record=record, subject_id=subject_id)
     from PySide6 import QtCore
 
     from myoflow.dashboard.window import DashboardWindow
 
-    if seconds is not None:
-        check_positive(seconds, "seconds", "s")
     app = qt_app()
     window = DashboardWindow(source, fps=fps, window_s=window_s, contraction_s=contraction_s)
     window.resize(*size)

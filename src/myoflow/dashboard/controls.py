@@ -4,6 +4,11 @@ lane, replay transport, and the settings that say what the display shows (envelo
 The panel only emits signals; :class:`~myoflow.dashboard.window.DashboardWindow` turns them
 into commands for the session. A BLE scan runs in a worker thread; its result comes back to
 the GUI thread through a queued signal.
+
+Two rules keep a session from being changed by accident: buttons never take keyboard focus
+(a Space press after clicking Stop must not start a new recording; the window's shortcuts act
+instead), and combo boxes and sliders ignore the mouse wheel unless they have focus (a scroll
+over the panel must not change the exercise), see :class:`WheelGuard`.
 """
 
 from __future__ import annotations
@@ -17,17 +22,43 @@ from PySide6 import QtCore, QtWidgets
 
 from myoflow.analysis.live_types import EXERCISES
 
-__all__ = ["SPEEDS", "Controls"]
+__all__ = ["SPEEDS", "Controls", "WheelGuard"]
 
 #: Replay speeds offered (x real time).
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class WheelGuard(QtCore.QObject):
+    """Event filter: a wheel event on a widget without keyboard focus is dropped instead of
+    changing the widget's value (click the widget first, then the wheel works)."""
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QtCore.QEvent.Wheel and isinstance(watched, QtWidgets.QWidget):
+            if not watched.hasFocus():
+                event.ignore()
+                return True
+        return False
+
+
+def guard_inputs(root: QtWidgets.QWidget, guard: WheelGuard) -> None:
+    """Under ``root``: buttons take no keyboard focus; value widgets get focus only by click or
+    Tab (not by wheel) and ignore the wheel while unfocused."""
+    for button in root.findChildren(QtWidgets.QAbstractButton):
+        button.setFocusPolicy(QtCore.Qt.NoFocus)
+    for widget in (
+        *root.findChildren(QtWidgets.QComboBox),
+        *root.findChildren(QtWidgets.QAbstractSlider),
+        *root.findChildren(QtWidgets.QAbstractSpinBox),
+    ):
+        widget.setFocusPolicy(QtCore.Qt.StrongFocus)
+        widget.installEventFilter(guard)
 
 
 class Controls(QtWidgets.QWidget):
     """Buttons and fields (module docstring). ``kind`` is ``"live"`` or ``"replay"``."""
 
     connect_requested = QtCore.Signal(list)  # SeenDevice objects
-    record_toggled = QtCore.Signal(bool, str, str)  # start?, file name, subject id
+    record_toggled = QtCore.Signal(bool, str, str, str)  # start?, folder, file name ("" auto), subject
     calibrate_requested = QtCore.Signal()
     exercise_changed = QtCore.Signal(str)
     marker_requested = QtCore.Signal()
@@ -37,9 +68,12 @@ class Controls(QtWidgets.QWidget):
     speed_changed = QtCore.Signal(float)
     _scanned = QtCore.Signal(object)
 
-    def __init__(self, kind: str, exercise: str, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(
+        self, kind: str, exercise: str, parent: QtWidgets.QWidget | None = None, folder: str = "."
+    ) -> None:
         super().__init__(parent)
         self.kind = kind
+        self._folder = folder
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         self._seen: list[Any] = []
@@ -60,6 +94,8 @@ class Controls(QtWidgets.QWidget):
         layout.addWidget(box)
         layout.addStretch(1)
         self._scanned.connect(self._show_scan)
+        self._guard = WheelGuard(self)
+        guard_inputs(self, self._guard)
 
     # --- groups ----------------------------------------------------------------------------
     def _connect_box(self) -> QtWidgets.QGroupBox:
@@ -82,12 +118,19 @@ class Controls(QtWidgets.QWidget):
     def _record_box(self) -> QtWidgets.QGroupBox:
         box = QtWidgets.QGroupBox("recording")
         form = QtWidgets.QFormLayout(box)
-        self.file_edit = QtWidgets.QLineEdit("session.h5")
+        self.folder_edit = QtWidgets.QLineEdit(self._folder)
+        self.file_edit = QtWidgets.QLineEdit("")
+        self.file_edit.setPlaceholderText("automatic: subject_exercise_time.h5")
+        self.file_edit.setToolTip(
+            "Empty: a new name from subject, exercise and time (never an existing file). "
+            "A typed name that exists is overwritten only after you confirm."
+        )
         self.subject_edit = QtWidgets.QLineEdit("")
         self.subject_edit.setPlaceholderText("pseudonymous id")
         self.record_button = QtWidgets.QPushButton("Start recording")
         self.record_button.setCheckable(True)
         self.record_button.toggled.connect(self._record)
+        form.addRow("folder", self.folder_edit)
         form.addRow("file", self.file_edit)
         form.addRow("subject", self.subject_edit)
         form.addRow(self.record_button)
@@ -159,8 +202,8 @@ class Controls(QtWidgets.QWidget):
         if self.settings.text() != text:
             self.settings.setText(text)
 
-    def show_recording(self, recording: bool) -> None:
-        if self.kind != "live" or self.record_button.isChecked() == recording:
+    def show_recording(self, recording: bool, force: bool = False) -> None:
+        if self.kind != "live" or (self.record_button.isChecked() == recording and not force):
             return
         self.record_button.blockSignals(True)
         self.record_button.setChecked(recording)
@@ -169,7 +212,12 @@ class Controls(QtWidgets.QWidget):
 
     def _record(self, on: bool) -> None:
         self.record_button.setText("Stop recording" if on else "Start recording")
-        self.record_toggled.emit(on, self.file_edit.text().strip(), self.subject_edit.text().strip())
+        self.record_toggled.emit(
+            on,
+            self.folder_edit.text().strip(),
+            self.file_edit.text().strip(),
+            self.subject_edit.text().strip(),
+        )
 
     def _play(self, on: bool) -> None:
         self.play_button.setText("Pause" if on else "Play")

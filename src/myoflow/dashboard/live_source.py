@@ -203,8 +203,9 @@ class LiveSource:
         return lines
 
     # --- commands from the GUI -------------------------------------------------------------
-    def start_recording(self, path: str | Path, subject_id: str = "", overwrite: bool = True) -> Path:
-        """Record from now on to ``path`` (the file is created on the ingest's thread)."""
+    def start_recording(self, path: str | Path, subject_id: str = "", overwrite: bool = False) -> Path:
+        """Record from now on to ``path`` (the file is created on the ingest's thread; its folder
+        is created here). An existing ``path`` is refused unless ``overwrite``."""
         from myoflow.session.recorder_sink import RecorderSink
         from myoflow.storage.schema import SessionMetadata
 
@@ -215,6 +216,9 @@ class LiveSource:
         path = Path(path)
         if path.suffix != ".h5":
             raise ValueError(f"recording file name must end in .h5, got {str(path)!r}")
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; not overwritten (choose another name)")
+        path.parent.mkdir(parents=True, exist_ok=True)
         meta = SessionMetadata(
             subject_id=str(subject_id),
             exercise=self.exercise,
@@ -269,6 +273,14 @@ class LiveSource:
         self.exercise = str(check_option(exercise, "exercise", EXERCISES))
         if self.streams:
             self._swap_analysis()
+
+    def new_set(self) -> None:
+        """Start a new set: the analysis restarts (rep numbers from 1); a recording gets a
+        ``set`` event and goes on."""
+        if self.streams:
+            self._swap_analysis()
+        if self.ingest is not None:
+            self._rec.on_event(Event(float(self.ingest.clock()), "set", "next set", None, {}))
 
     def set_mvc(self, mvc: Mapping[str, float]) -> None:
         """Use new MVC references (the analysis restarts; a recording stores them)."""

@@ -162,7 +162,7 @@ class ReplaySource:
                 self.position_s = replayer.position - replayer.t_start
                 self.ended = replayer.done
                 self.holding = not delivering  # nothing more arrives until play or a seek
-                self._stop.wait(0.004)
+                self._stop.wait(0.004 if delivering else 0.05)  # idle when paused or ended
         except BaseException as exc:  # shown in the status bar
             self.error = exc
         finally:

@@ -6,6 +6,12 @@ lets the :class:`~myoflow.dashboard.model.DashboardModel` decide what to draw, a
 :class:`~myoflow.dashboard.model.Frame` to the widgets. Nothing here waits for the radio or the
 disk: the session runs in its own threads. :meth:`shutdown` stops the session (straps stopped,
 recording finalised) before the widgets go.
+
+Recording never overwrites a file without a confirmation (:meth:`DashboardWindow.confirm`):
+an empty file field gets a new name from subject, exercise and time
+(:func:`~myoflow.dashboard.naming.recording_path`). A new analysis (next set, another exercise,
+a new MVC calibration) keeps the finished set as a :class:`~myoflow.dashboard.sets.SetSummary`.
+Keyboard shortcuts: :data:`SHORTCUTS`.
 """
 
 from __future__ import annotations
@@ -21,10 +27,24 @@ from PySide6 import QtCore, QtWidgets
 from myoflow._checks import check_range
 from myoflow.dashboard.controls import Controls
 from myoflow.dashboard.model import DashboardModel, Frame, StatusLine
+from myoflow.dashboard.naming import recording_path
 from myoflow.dashboard.panels import CueBanner, RepPanel, StatusPanel
 from myoflow.dashboard.plots import PlotsView, phase_legend
+from myoflow.dashboard.sets import SetSummary, summarize_set
 
-__all__ = ["DashboardWindow"]
+__all__ = ["SHORTCUTS", "DashboardWindow"]
+
+#: Keyboard shortcut -> what it does (also shown by F1). Buttons never hold the focus, so these
+#: always reach the window (a text field being typed in keeps its letters).
+SHORTCUTS: dict[str, str] = {
+    "R": "start / stop recording",
+    "M": "marker",
+    "N": "next set (the finished set is kept in the set list)",
+    "S": "sound on / off",
+    "V": "mat view / desk view",
+    "F11": "full screen on / off",
+    "F1": "this help",
+}
 
 
 class DashboardWindow(QtWidgets.QMainWindow):
@@ -45,7 +65,13 @@ class DashboardWindow(QtWidgets.QMainWindow):
     """
 
     def __init__(
-        self, source: Any, *, fps: float = 60.0, window_s: float = 10.0, contraction_s: float = 4.0
+        self,
+        source: Any,
+        *,
+        fps: float = 60.0,
+        window_s: float = 10.0,
+        contraction_s: float = 4.0,
+        record_folder: str | Path = ".",
     ) -> None:
         super().__init__()
         self.setWindowTitle(f"myoflow dashboard: {source.label}")
@@ -61,7 +87,12 @@ class DashboardWindow(QtWidgets.QMainWindow):
         self._raw_muscle = ""
         self.wizard: Any = None
         self.messages: list[str] = []
+        self.record_folder = str(record_folder)
+        #: Finished sets, oldest first (kept across exercise / MVC changes and "next set").
+        self.sets: list[SetSummary] = []
+        self._set_reason = "new analysis"
         self._build()
+        self._shortcuts()
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.PreciseTimer)
         self.timer.setInterval(max(1, int(round(1000.0 / self.fps))))
@@ -82,13 +113,17 @@ class DashboardWindow(QtWidgets.QMainWindow):
         right = QtWidgets.QVBoxLayout()
         self.reps = RepPanel(5)
         self.status = StatusPanel(5)
-        self.controls = Controls(self.source.kind, self.source.exercise)
+        self.controls = Controls(self.source.kind, self.source.exercise, folder=self.record_folder)
+        self.set_list = QtWidgets.QLabel("")
+        self.set_list.setWordWrap(True)
         scroll = QtWidgets.QScrollArea()  # the controls scroll on small screens
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.NoFrame)
+        self.control_scroll = scroll
         right.addWidget(self.reps)
         right.addWidget(self.status)
+        right.addWidget(self.set_list)
         right.addWidget(scroll, 1)
         side = QtWidgets.QWidget()
         side.setLayout(right)
@@ -120,6 +155,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
             return None
         if source.generation != self._generation:
             self._generation = source.generation
+            self._close_set()
             self.model.reset()
             self.model.set_exercise(source.exercise)
             snap = analysis.snapshot()
@@ -162,22 +198,94 @@ class DashboardWindow(QtWidgets.QMainWindow):
     def _say(self, text: str) -> None:
         self.messages.append(text)
 
-    def _record(self, on: bool, name: str, subject: str) -> None:
+    def _close_set(self) -> None:
+        """Keep the finished set's reps as a summary (the analysis is being replaced)."""
+        if self.model.results:
+            summary = summarize_set(
+                self.model.results, self.model.exercise, len(self.sets) + 1, self._set_reason
+            )
+            self.sets.append(summary)
+            self.set_list.setText("\n".join(s.text for s in self.sets[-4:]))
+        self._set_reason = "new analysis"
+
+    def confirm(self, question: str) -> bool:
+        """Ask a yes/no question; "No" is the default (Enter or Escape keep things as they are)."""
+        buttons = QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.No
+        answer = QtWidgets.QMessageBox.question(self, "myoflow", question, buttons, QtWidgets.QMessageBox.No)
+        return answer == QtWidgets.QMessageBox.Yes
+
+    def _record(self, on: bool, folder: str, name: str, subject: str) -> None:
         try:
-            if on:
-                self.source.start_recording(Path(name or "session.h5"), subject)
-            else:
+            if not on:
                 self.source.stop_recording()
+                return
+            if name:
+                path = Path(folder or ".") / name
+                path = path if path.suffix == ".h5" else path.with_name(path.name + ".h5")
+            else:
+                path = recording_path(folder or ".", subject, self.source.exercise)
+            overwrite = False
+            if path.exists():
+                if not self.confirm(f"{path} exists. Overwrite it? Its recording will be lost."):
+                    self._say(f"not recorded: {path} exists (leave the file field empty for a new name)")
+                    self.controls.show_recording(False, force=True)
+                    return
+                overwrite = True
+            self.source.start_recording(path, subject, overwrite=overwrite)
+            self._say(f"recording to {path}")
         except (ValueError, OSError) as exc:
             self._say(str(exc))
-            self.controls.show_recording(False)
+            self.controls.show_recording(False, force=True)
+
+    def toggle_recording(self) -> None:
+        """Start or stop recording, as the button does (shortcut R)."""
+        if self.source.kind == "live":
+            self.controls.record_button.click()
+
+    def next_set(self) -> None:
+        """End the set: keep its summary, restart the analysis (shortcut N)."""
+        self._set_reason = "next set"
+        if hasattr(self.source, "new_set"):
+            self.source.new_set()
+
+    def _shortcuts(self) -> None:
+        from PySide6 import QtGui
+
+        actions = {
+            "R": self.toggle_recording,
+            "M": self._marker,
+            "N": self.next_set,
+            "F11": self.toggle_full_screen,
+            "F1": self.show_help,
+        }
+        self._shortcut_objects = []
+        for key, slot in actions.items():
+            shortcut = QtGui.QShortcut(QtGui.QKeySequence(key), self)
+            shortcut.setContext(QtCore.Qt.WindowShortcut)
+            shortcut.activated.connect(slot)
+            self._shortcut_objects.append(shortcut)
+
+    def toggle_full_screen(self) -> None:
+        """Full screen on / off (F11)."""
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def show_help(self) -> None:
+        """The keyboard shortcuts, in a box over the window (F1)."""
+        lines = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;{v}</td></tr>" for k, v in SHORTCUTS.items())
+        box = QtWidgets.QMessageBox(self)
+        box.setWindowTitle("myoflow: keyboard shortcuts")
+        box.setText(f"<table>{lines}</table>")
+        box.open()
+        self.help_box = box
 
     def _marker(self) -> None:
         event = self.source.marker("marker")
         self._say(f"marker at {event.time:.1f} s" if event is not None else "marker: not streaming yet")
 
     def _exercise(self, exercise: str) -> None:
-        self.source.set_exercise(exercise)
+        if exercise != self.source.exercise:
+            self._set_reason = f"exercise changed to {exercise}"
+            self.source.set_exercise(exercise)
 
     def _raw(self, muscle: str) -> None:
         self._raw_muscle = muscle
@@ -191,9 +299,13 @@ class DashboardWindow(QtWidgets.QMainWindow):
             self._say("MVC calibration: no EMG streaming yet")
             return None
         self.wizard = MvcWizard(self.source, muscles, self.contraction_s, parent=self)
-        self.wizard.applied.connect(lambda refs: self._say("MVC references applied: % MVC from now on"))
+        self.wizard.applied.connect(self._mvc_applied)
         self.wizard.open()
         return self.wizard
+
+    def _mvc_applied(self, _refs: Any) -> None:
+        self._set_reason = "MVC calibration"
+        self._say("MVC references applied: % MVC from now on")
 
     def _connect_devices(self, seen: list[Any]) -> None:
         """Stream the chosen scanned straps instead of the current session."""
