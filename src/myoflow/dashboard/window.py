@@ -40,8 +40,6 @@ SHORTCUTS: dict[str, str] = {
     "R": "start / stop recording",
     "M": "marker",
     "N": "next set (the finished set is kept in the set list)",
-    "S": "sound on / off",
-    "V": "mat view / desk view",
     "F11": "full screen on / off",
     "F1": "this help",
 }
