@@ -14,7 +14,7 @@ import pytest
 
 from myoflow.reports._batch_run import run_local
 from myoflow.reports.analyze import analyze
-from myoflow.reports.batch import LEADING_COLUMNS, batch_analyze, expand_paths, read_table
+from myoflow.reports.batch import LEADING_COLUMNS, batch_analyze, expand_paths, read_table, unit_columns
 from myoflow.storage.schema import ClockAnchor, SessionMetadata
 from myoflow.storage.writer import Recorder
 from myoflow.synth.config import SessionConfig
@@ -93,8 +93,8 @@ def test_one_row_per_rep_of_every_good_file_and_the_bad_files_listed(folder: Pat
         assert [r["rep"] for r in reps] == list(range(1, N_REPS + 1))
         assert {(r["subject"], r["exercise"]) for r in reps} == {(subject, exercise)}
         side, other = ("l", "r") if places else ("r", "l")
-        assert all(r[f"glute_max_{side}.peak_pct"] > 10.0 for r in reps)
-        assert all(r[f"glute_max_{other}.peak_pct"] is None for r in reps)  # a muscle it lacks
+        assert all(r[f"glute_max_{side}.peak_pct_session_peak"] > 10.0 for r in reps)
+        assert all(r[f"glute_max_{other}.peak_pct_session_peak"] is None for r in reps)  # a muscle it lacks
     # progress after each file, done counting up to the total
     assert [c[0] for c in calls] == list(range(1, 7)) and {c[1] for c in calls} == {6}
     assert sorted(c[2] for c in calls) == sorted(names)
@@ -109,11 +109,12 @@ def test_rows_equal_analyze_of_each_file(folder: Path, pooled) -> None:
         want = list(csv.DictReader(io.StringIO(report.to_csv())))
         got = rows[path]
         assert len(got) == len(want) == len(report.reps)
+        named = dict(zip(want[0], unit_columns(list(want[0]), report.metrics.context.unit), strict=True))
         for g, w in zip(got, want, strict=True):
             for col, text in w.items():
-                value = g[col]
+                value = g[named[col]]
                 assert ("" if value is None else str(value)) == text or float(value) == float(text), col
-            assert all(g[c] is None for c in set(table) - set(w) - set(LEADING_COLUMNS))
+            assert all(g[c] is None for c in set(table) - set(named.values()) - set(LEADING_COLUMNS))
     inline = batch_analyze(str(folder / "**" / "*.h5"), workers=0)
     assert inline.runner == "this process" and inline.table() == table
 

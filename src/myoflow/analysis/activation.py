@@ -73,7 +73,11 @@ class Normalised:
 
 
 def normalise(
-    envelope: np.ndarray, fs: float, mvc: np.ndarray | None = None, window_s: float = 0.5
+    envelope: np.ndarray,
+    fs: float,
+    mvc: np.ndarray | None = None,
+    window_s: float = 0.5,
+    unit: str | None = None,
 ) -> Normalised:
     """Express envelopes in % MVC, or in % of each channel's session peak without an MVC.
 
@@ -87,13 +91,16 @@ def normalise(
         ``(n_channels,)`` MVC reference in the envelope's unit (same pipeline), or None.
     window_s
         Averaging window (s) of the session peak, as for an MVC reference.
+    unit
+        Label of references that are not maximal (e.g. ``"% reference contraction"``,
+        :data:`myoflow.analysis.normalisation.UNITS`); default ``% MVC``.
     """
     fs = check_rate(fs)
     env = as_signal(envelope, "envelope")
     if mvc is None:
         ref, unit = mvc_reference(env, fs, window_s=window_s), UNITS["session_peak"]
     else:
-        ref, unit = np.asarray(mvc, dtype=np.float64).reshape(-1), UNITS["mvc"]
+        ref, unit = np.asarray(mvc, dtype=np.float64).reshape(-1), unit or UNITS["mvc"]
         if ref.size != env.shape[1]:
             raise ValueError(f"mvc has {ref.size} value(s) but the envelope has {env.shape[1]} channel(s)")
     bad = np.flatnonzero(~(np.isfinite(ref) & (ref > 0)))

@@ -74,6 +74,14 @@ class Report:
         Placement -> ``{"stream": name, "channel": label}`` of each EMG channel.
     signals
         The arrays behind the results, for :func:`myoflow.reports.plot.plot_report`.
+    normalisation
+        ``method`` (``"mvc"``, ``"submaximal"``, ``"session_peak"``), ``unit``,
+        ``references`` ``{muscle: {"value_uv", "source"}}``, ``missing`` (channels without one).
+    mains
+        ``mains_hz`` used by the notch filters and ``source`` (given, stored, detected, assumed).
+    warnings
+        Where a result may be wrong and why (unknown placements, unsure rep detection); the
+        command line prints them on stderr.
     """
 
     source: dict[str, Any]
@@ -84,6 +92,9 @@ class Report:
     channels: dict[str, dict[str, str]] = field(default_factory=dict)
     emg_rate_hz: float | None = None
     signals: Signals | None = None
+    normalisation: dict[str, Any] = field(default_factory=dict)
+    mains: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def reps(self) -> list[RepResult]:
@@ -151,7 +162,11 @@ class Report:
             "muscles": {},
             "bottom_rest_s": None if m is None else m.context.bottom_rest_s,
             "antagonists": {} if m is None else dict(m.context.antagonists),
+            "normalisation": dict(self.normalisation),
+            "mains_hz": self.mains.get("mains_hz"),
+            "mains_source": self.mains.get("source"),
             "unavailable": dict(self.unavailable),
+            "warnings": list(self.warnings),
             "notes": list(self.notes),
             "summary": self.summary(),
         }

@@ -110,6 +110,7 @@ def analyse_arrays(
     antagonists: dict[str, str] | None = None,
     cocontraction_pairs: Sequence[tuple[str, str]] = (),
     rep_options: Mapping[str, float] | None = None,
+    unit: str | None = None,
 ) -> SessionMetrics:
     """Reps, per-rep metrics and set summaries of one session.
 
@@ -131,6 +132,8 @@ def analyse_arrays(
     rep_options
         Keyword arguments of :func:`~myoflow.analysis.reps.segment_reps` (``min_rep_frac``,
         ``min_range_deg``, ...) for the reps of ``movement``; not used in EMG-only mode.
+    unit
+        Level label for ``mvc`` references that are not maximal (``normalise``).
     """
     emg_fs = check_rate(emg_fs, "emg_fs")
     env = as_signal(envelope, "envelope")
@@ -139,7 +142,7 @@ def analyse_arrays(
             f"envelope has {env.shape[1]} channel(s) but {len(placements)} placements were given"
         )
     params = params or ActivationParams()
-    norm = normalise(env, emg_fs, mvc)
+    norm = normalise(env, emg_fs, mvc, unit=unit)
     analysis = analysis_envelope(norm.envelope, emg_fs, params)
     if movement is None:
         reps = segment_reps_emg(analysis, emg_fs, prime_movers(placements))

@@ -23,16 +23,69 @@ def add_analysis_options(parser: argparse.ArgumentParser, exercise_help: str) ->
         "(default 0.12; raise it, e.g. 0.35, when the rest position drifts between reps)",
     )
     parser.add_argument(
-        "--mains", type=float, choices=(50.0, 60.0), default=50.0, help="mains frequency, Hz (default 50)"
+        "--mains",
+        choices=("auto", "50", "60"),
+        default="auto",
+        help="mains frequency in Hz (default auto: the recording's stored value, else detected "
+        "from the EMG spectrum, else 50)",
+    )
+    parser.add_argument(
+        "--mvc",
+        metavar="MUSCLE=UV",
+        action="append",
+        default=[],
+        help="MVC reference of a muscle in envelope uV, e.g. glute_max_r=263 (repeat, or "
+        "comma-separate); comes before --mvc-from and the recording's references",
+    )
+    parser.add_argument(
+        "--mvc-from",
+        metavar="TRIAL.h5",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="MVC trial recording(s): each muscle's reference is its largest 0.5 s envelope "
+        "mean over these files",
+    )
+    parser.add_argument(
+        "--normalise",
+        choices=("auto", "mvc", "submaximal", "session-peak"),
+        default="auto",
+        help="auto (default): %% MVC when every muscle has a reference, else %% session peak; "
+        "mvc or submaximal: references required (submaximal levels read '%% reference "
+        "contraction'); session-peak: ignore references",
     )
 
 
+def parse_mvc_values(items: list[str]) -> dict[str, float]:
+    """``["glute_max_r=263", "bf_r=180,st_r=150"]`` -> ``{muscle: uV}``; ValueError naming a bad item."""
+    out: dict[str, float] = {}
+    for item in (part.strip() for text in items for part in text.split(",")):
+        if not item:
+            continue
+        key, sep, value = item.rpartition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not sep or not key.strip() or not number > 0 or number == float("inf"):
+            raise ValueError(
+                f"--mvc {item!r}: expected MUSCLE=UV with a positive number of uV, e.g. glute_max_r=263"
+            )
+        out[key.strip()] = number
+    return out
+
+
 def analysis_options(args: argparse.Namespace) -> dict[str, Any]:
-    """:func:`~myoflow.reports.analyze.analyze` keywords from :func:`add_analysis_options`."""
+    """:func:`~myoflow.reports.analyze.analyze` keywords from :func:`add_analysis_options`;
+    ValueError for a malformed ``--mvc``."""
+    mvc = parse_mvc_values(args.mvc)
     return {
         "exercise": args.exercise,
         "angle_source": args.angle,
-        "mains_hz": args.mains,
+        "mains_hz": "auto" if args.mains == "auto" else float(args.mains),
+        "mvc": mvc or None,
+        "mvc_from": list(args.mvc_from) or None,
+        "normalisation": args.normalise.replace("-", "_"),
         "rep_options": {} if args.min_rep_frac is None else {"min_rep_frac": args.min_rep_frac},
     }
 

@@ -5,6 +5,9 @@ The channels' placements (glute_max_r, biceps_femoris_r, ...) come from the reco
 movement angle from pelvis/thigh IMUs, a hip or knee angle stream, or (none worn) the EMG.
 Prints a short text report, or --json (the documented JSON report) or --csv (one row per rep);
 --plot also writes a PNG of envelopes, angle, phases, crossovers and relaxation windows.
+Warnings (unknown placements, reps found without a movement angle, cycles instead of reps) go
+to stderr. Levels are % MVC with references from --mvc, --mvc-from trial files or the
+recording (see docs/metrics.md, Normalisation), else % session peak.
 
 Exit code: 0 with results (metrics that lack channels are listed with the reason), 1 when the
 file cannot be read, 2 when nothing can be analysed (no EMG stream, or no complete rep; the
@@ -45,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # e.g. --min-rep-frac out of range
         print(f"{where}: {exc}", file=sys.stderr)
         return 2
+    for warning in report.warnings:
+        print(f"{where}: warning: {warning}", file=sys.stderr)
     if args.json:
         print(report.to_json())
     elif args.csv:
@@ -75,6 +80,11 @@ def format_report(report: Any) -> str:
         f"movement: {d['movement']['description']}",
         f"{s['n_reps']} rep(s) in {s['n_sets']} set(s); levels in {s['level_unit']}",
     ]
+    refs = s["normalisation"].get("references") or {}
+    lines += [f"  reference {m}: {r['value_uv']:.1f} uV ({r['source']})" for m, r in refs.items()]
+    if s.get("mains_hz") is not None:
+        lines.append(f"  mains: {s['mains_hz']:g} Hz ({s['mains_source']})")
+    lines += [f"  WARNING: {w}" for w in s["warnings"]]
     lines += [f"  note: {n}" for n in s["notes"]]
     lines += [f"  not available: {k}: {v}" for k, v in s["unavailable"].items()]
     for rep in d["reps"]:

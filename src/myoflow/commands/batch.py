@@ -45,7 +45,11 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         print(f"{where}: no file matches {' '.join(args.patterns)}", file=sys.stderr)
         return 2
-    options = analysis_options(args)
+    try:
+        options = analysis_options(args)
+    except ValueError as exc:
+        print(f"{where}: {exc}", file=sys.stderr)
+        return 2
 
     def progress(done: int, total: int, path: str) -> None:
         bar.update(done, note=Path(path).name)

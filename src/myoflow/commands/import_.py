@@ -112,6 +112,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                 help="one placement per EMG channel, comma-separated"
                 + (" (STREAM=LABEL,... for xdf)" if p is xdf else ""),
             )
+        p.add_argument(
+            "--mains",
+            choices=("auto", "50", "60"),
+            default="auto",
+            help="mains frequency in Hz stored with the recording (default auto: detected from the "
+            "EMG spectrum when it shows a clear 50 or 60 Hz line)",
+        )
         p.add_argument("--subject", metavar="ID", default=None, help="pseudonymous subject id")
         p.add_argument("--exercise", metavar="NAME", default=None, help="exercise, e.g. glute_bridge")
 
@@ -129,13 +136,38 @@ def run(args: argparse.Namespace) -> int:
         print(f"{where}: {_one_line(exc)}", file=sys.stderr)
         return 1
     print(report.summary())
+    for line in placement_warnings(args.out):
+        print(f"{where}: warning: {line}", file=sys.stderr)
     return 0
+
+
+def placement_warnings(path: str) -> list[str]:
+    """One line per channel of the recording at ``path`` whose placement is not a known muscle
+    (EMG) or body segment/joint (other kinds), with the closest known names."""
+    from myoflow.analysis.placement import placement_warning
+    from myoflow.storage.reader import open_recording
+
+    out = []
+    with open_recording(path) as rec:
+        for view in rec.streams.values():
+            info = view.info
+            for label, place in zip(info.channels, info.placements or (), strict=False):
+                problem = placement_warning(place, info.kind) if place else None
+                if problem is not None:
+                    out.append(f"stream {info.name!r} channel {label!r}: {problem}")
+    return out
 
 
 def _run(args: argparse.Namespace) -> ImportReport:
     if not args.out:
         raise ValueError("--out is required: the .h5 recording to write")
-    common = {"overwrite": args.overwrite}
+    if args.mains == "auto":
+        from myoflow.analysis.mains import detect_mains
+
+        mains: object = detect_mains
+    else:
+        mains = float(args.mains)
+    common = {"overwrite": args.overwrite, "mains": mains}
     if args.format != "uci":
         common |= {"subject_id": args.subject or "", "exercise": args.exercise or ""}
     if args.format == "csv":

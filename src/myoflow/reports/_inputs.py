@@ -6,7 +6,6 @@
 * :class:`SessionClock`: host-clock seconds -> session seconds of that grid;
 * :func:`find_movement`: the movement angle from pelvis/thigh IMU streams or an ``angle``
   stream, on the session clock;
-* :func:`mvc_array`: MVC references per channel from the metadata or the caller;
 * :func:`start_utc`: UTC time of a host-clock time.
 
 Every function that can fall back or drop data appends a sentence to ``notes``.
@@ -14,20 +13,24 @@ Every function that can fall back or drop data appends a sentence to ``notes``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from myoflow.analysis.placement import parse_placement
+from myoflow.analysis.placement import (
+    angle_segments,
+    canonical_placement,
+    dominant_side,
+    parse_placement,
+    placement_warning,
+    segment_of,
+)
 from myoflow.analysis.reps import MovementAngle, movement_angle
 from myoflow.dsp.imu import SagittalTiltFilter, align, sagittal_angle_from_quaternion
 from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
 
-__all__ = ["SessionClock", "emg_envelopes", "find_movement", "mvc_array", "start_utc"]
+__all__ = ["SessionClock", "emg_envelopes", "find_movement", "start_utc"]
 
-PELVIS = ("pelvis", "sacrum", "lumbar", "lower_back")
-THIGH = ("thigh",)
 
 
 class SessionClock:
@@ -67,7 +70,7 @@ def _grid(view) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]], np.ndarr
 
 
 def emg_envelopes(
-    views: list[Any], mains_hz: float | None, notes: list[str]
+    views: list[Any], mains_hz: float | None, notes: list[str], warnings: list[str] | None = None
 ) -> tuple[np.ndarray, list[str], dict[str, dict[str, str]], np.ndarray]:
     """Zero-phase envelopes of every EMG stream on the first stream's sample grid.
 
@@ -80,12 +83,14 @@ def emg_envelopes(
     notes
         Gets a sentence for each gap, run too short to filter, resampled stream or unplaced
         channel.
+    warnings
+        Gets a sentence for each placement that is not a known muscle (with the closest names).
 
     Returns
     -------
     envelope, names, channels, host
         ``(n, ch)`` float32 envelope (uV, NaN where samples were lost); channel names (the
-        placement, else ``stream/label``); name -> ``{"stream", "channel"}``; ``(n,)`` host
+        canonical placement, else ``stream/label``); name -> ``{"stream", "channel"}``; ``(n,)`` host
         times (s) of the grid.
     """
     names: list[str] = []
@@ -115,27 +120,19 @@ def emg_envelopes(
             notes.append(f"{view.name} ({rate:g} Hz) interpolated onto the sample times of {views[0].name}")
         places = view.info.placements or (None,) * view.info.n_channels
         for label, place in zip(view.info.channels, places, strict=True):
-            name = place or f"{view.name}/{label}"
+            name = canonical_placement(place) if place else f"{view.name}/{label}"
             if not place:
                 notes.append(f"{view.name} channel {label!r} has no placement: named {name!r}, role 'other'")
+            elif (problem := placement_warning(place)) is not None and warnings is not None:
+                warnings.append(f"{view.name} channel {label!r}: {problem}")
+            elif name != place:
+                notes.append(f"{view.name} channel {label!r}: placement {place!r} read as {name!r}")
             if name in channels:
                 name = f"{name}@{view.name}"
             names.append(name)
             channels[name] = {"stream": view.name, "channel": label}
     env = np.ascontiguousarray(np.concatenate(columns, axis=1)[:base_n], dtype=np.float32)
     return env, names, channels, host0
-
-
-def _segment_of(placement: str | None) -> tuple[str, str] | None:
-    """``(segment, side)`` of an IMU placement such as ``thigh_r`` or ``pelvis``."""
-    if not placement:
-        return None
-    p = parse_placement(placement)
-    if p.muscle in PELVIS:
-        return "pelvis", p.side
-    if p.muscle in THIGH:
-        return "thigh", p.side
-    return p.muscle, p.side
 
 
 def _axes(view, idx: list[int]) -> list[int]:
@@ -154,7 +151,7 @@ def _imu_segments(rec) -> dict[str, dict[str, Any]]:
             continue
         groups: dict[str, list[int]] = {}
         for i, place in enumerate(view.info.placements or (None,) * view.info.n_channels):
-            seg = _segment_of(place)
+            seg = segment_of(place)
             if seg is not None:
                 groups.setdefault(place, []).append(i)
         for place, idx in groups.items():
@@ -218,15 +215,13 @@ def find_movement(
     if angle_source == "emg":
         notes.append("angle_source='emg': reps found from the EMG (any IMU ignored)")
         return None, []
-    sides = [parse_placement(n).side for n in emg_names if parse_placement(n).side]
-    side = max(set(sides), key=sides.count) if sides else ""
+    side = dominant_side(emg_names)
     if angle_source in ("auto", "imu"):
         segs = _imu_segments(rec)
+        places = list(segs)
         phis: dict[str, tuple] = {}
-        for kind in ("pelvis", "thigh"):
-            keys = [k for k in segs if _segment_of(k)[0] == kind]
-            keys.sort(key=lambda k: _segment_of(k)[1] != side)  # the EMG side first
-            for k in keys:
+        for kind, order in angle_segments(places, side).items():  # the EMG side first
+            for k in (places[i] for i in order):
                 got = _segment_phi(segs[k], clock)
                 if got is not None:
                     phis[kind] = got
@@ -299,42 +294,6 @@ def _rest_high_sign(a: np.ndarray, rate: float) -> int:
 def _true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
     edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
-
-
-def mvc_array(
-    refs: Mapping[str, Any] | Any,
-    names: list[str],
-    channels: Mapping[str, Mapping[str, str]],
-    notes: list[str],
-) -> np.ndarray | None:
-    """One MVC reference per channel (uV), or None (noted) when any channel has none.
-
-    ``refs`` maps placement or channel label to a value (a list of several: their maximum), or
-    is a sequence of one value per channel in ``names`` order (ValueError for a wrong length).
-    """
-    if refs is None or (isinstance(refs, Mapping) and not refs):
-        notes.append("no MVC references: levels are % session peak")
-        return None
-    if not isinstance(refs, Mapping):
-        arr = np.asarray(refs, dtype=np.float64).reshape(-1)
-        if arr.size != len(names):
-            raise ValueError(f"mvc has {arr.size} value(s) but the recording has {len(names)} EMG channel(s)")
-        return arr
-    out, missing = [], []
-    for name in names:
-        label = channels[name]["channel"]
-        value = refs.get(name, refs.get(label))
-        if isinstance(value, (list, tuple)):  # several MVC positions: the maximum
-            value = max((float(v) for v in value if v is not None), default=None)
-        if value is None or not np.isfinite(float(value)) or float(value) <= 0:
-            missing.append(name)
-            out.append(np.nan)
-        else:
-            out.append(float(value))
-    if missing:
-        notes.append(f"no MVC reference for {', '.join(missing)}: all levels are % session peak")
-        return None
-    return np.asarray(out)
 
 
 def start_utc(rec: Any, host0: float) -> str | None:

@@ -16,9 +16,13 @@ and runs the metric core (:func:`myoflow.analysis.session_metrics.analyse_arrays
    fallback (flagged ``movement.source == "emg"``). A knee angle is oriented so that the
    position at the start of the recording (rest) is the high end (negated otherwise: say so in
    ``movement.sign``). ``angle_source`` forces a choice.
-4. **Normalisation**: ``mvc`` if given, else the recording's ``mvc_references`` (by placement or
-   channel label; a list of several positions uses the maximum); % session peak when any
-   channel lacks one (noted).
+4. **Normalisation** (:mod:`myoflow.reports._mvc`): per channel the first reference found in
+   ``mvc`` (uV, by placement in any spelling or channel label), the MVC trial files
+   ``mvc_from`` (largest over the files), the recording's ``mvc_references`` (a list of
+   several positions uses the maximum); % session peak when any channel lacks one (noted),
+   unless ``normalisation`` asks otherwise. The report keeps each reference and its source.
+5. **Mains**: ``mains_hz``, or with ``"auto"`` the recording's stored value, else the one
+   detected from the spectrum, else 50 Hz (:func:`myoflow.analysis.mains.resolve_mains`).
 
 Steps 1-4 (recording -> arrays) are in :mod:`myoflow.reports._inputs`; this module checks the
 options and assembles the :class:`~myoflow.analysis.report.Report`.
@@ -37,10 +41,12 @@ import numpy as np
 
 from myoflow._checks import check_option
 from myoflow.analysis.activation import ActivationParams
+from myoflow.analysis.normalisation import METHODS
 from myoflow.analysis.placement import channels_with_role
 from myoflow.analysis.report import Report, Signals
 from myoflow.analysis.session_metrics import analyse_arrays, default_antagonists
-from myoflow.reports._inputs import SessionClock, emg_envelopes, find_movement, mvc_array, start_utc
+from myoflow.reports._inputs import SessionClock, emg_envelopes, find_movement, start_utc
+from myoflow.reports._mvc import mvc_from_trials, normalisation, recording_mains, trial_paths
 from myoflow.storage.reader import open_recording
 
 __all__ = ["ANGLE_SOURCES", "NothingToAnalyse", "analyze"]
@@ -58,9 +64,11 @@ def analyze(
     *,
     exercise: str | None = None,
     mvc: Mapping[str, float] | Sequence[float] | None = None,
+    mvc_from: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+    normalisation: str = "auto",
     angle_source: str = "auto",
     angle_sign: int | None = None,
-    mains_hz: float | None = 50.0,
+    mains_hz: float | str | None = "auto",
     params: ActivationParams | None = None,
     cocontraction_pairs: Sequence[tuple[str, str]] | None = None,
     rep_options: Mapping[str, float] | None = None,
@@ -75,15 +83,25 @@ def analyze(
     exercise
         Exercise name for the report; default: the recording's metadata.
     mvc
-        MVC references in envelope uV, by placement (mapping) or one per EMG channel; default:
-        the recording's ``mvc_references``.
+        References in envelope uV, by placement (any spelling, e.g. ``{"glute_max_r": 263}``),
+        channel label or ``stream/label`` (mapping), or one per EMG channel. They come first;
+        channels they do not cover are looked up in ``mvc_from``, then in the recording's
+        ``mvc_references``.
+    mvc_from
+        MVC trial recording(s): a path or a list; each muscle's reference is the largest 0.5 s
+        mean of its analysis envelope over the files.
+    normalisation
+        ``"auto"`` (% MVC when every channel has a reference, else % session peak),
+        ``"mvc"`` or ``"submaximal"`` (references required for every channel; submaximal
+        references label the levels ``% reference contraction``) or ``"session_peak"``.
     angle_source
         ``"auto"`` (module docstring order), ``"imu"``, ``"angle"`` (an ``angle`` stream) or
         ``"emg"`` (EMG-only, ignore any IMU).
     angle_sign
         +1 or -1 to orient the movement angle by hand (larger must mean the rest position).
     mains_hz
-        Mains frequency (50, 60 or None) for the EMG notch filters.
+        Mains frequency (50, 60 or None: no notch) of the EMG notch filters; ``"auto"``: the
+        recording's stored value, else detected from the spectrum, else 50 (noted).
     params
         Activation and relaxation thresholds (:class:`~myoflow.analysis.activation.ActivationParams`).
     cocontraction_pairs
@@ -102,11 +120,15 @@ def analyze(
         With ``metrics`` None only when no rep could be analysed (see ``notes``).
     """
     check_option(angle_source, "angle_source", ANGLE_SOURCES)
+    check_option(normalisation, "normalisation", METHODS)
+    check_option(mains_hz, "mains_hz", ("auto", 50, 60, None))
     if angle_sign not in (None, 1, -1):
         raise ValueError(f"angle_sign must be 1, -1 or None, got {angle_sign!r}")
     opts = {
         "exercise": exercise,
         "mvc": mvc,
+        "mvc_from": trial_paths(mvc_from),
+        "normalisation": normalisation,
         "angle_source": angle_source,
         "angle_sign": angle_sign,
         "mains_hz": mains_hz,
@@ -125,13 +147,17 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
     meta = rec.metadata
     exercise, mvc, params, pairs = opts["exercise"], opts["mvc"], opts["params"], opts["pairs"]
     notes: list[str] = []
+    warnings: list[str] = []
     emg_views = [v for v in rec.streams.values() if v.info.kind == "emg" and v.n_samples > 1]
     if not emg_views:
         kinds = ", ".join(f"{n} ({v.info.kind})" for n, v in rec.streams.items()) or "no streams"
         raise NothingToAnalyse(f"{rec.path}: nothing to analyse: no EMG stream with data; found {kinds}")
     base = emg_views[0]
     fs = float(base.rate)
-    env, names, channels, host = emg_envelopes(emg_views, opts["mains_hz"], notes)
+    mains_hz, mains_how = recording_mains(rec, base, opts["mains_hz"])
+    if mains_how.startswith("assumed"):
+        notes.append(f"mains frequency {mains_hz:g} Hz {mains_how}; pass mains_hz/--mains if it was 60 Hz")
+    env, names, channels, host = emg_envelopes(emg_views, mains_hz, notes, warnings)
     clock = SessionClock(host, fs)
     source = {
         "file": str(rec.path),
@@ -145,7 +171,11 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
     }
     movement, mv_streams = find_movement(rec, clock, names, opts["angle_source"], opts["angle_sign"], notes)
     source["movement_streams"] = mv_streams
-    refs = mvc_array(mvc if mvc is not None else meta.mvc_references, names, channels, notes)
+    trials, trial_notes = mvc_from_trials(opts["mvc_from"], opts["mains_hz"])
+    notes += trial_notes
+    refs, norm_record = normalisation(
+        opts["normalisation"], mvc, trials, meta.mvc_references, names, channels, notes
+    )
     angle = None if movement is None else movement[0]
     angle_fs = None if movement is None else movement[1]
     mv_info = {
@@ -168,6 +198,7 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
         params=params,
         cocontraction_pairs=list(pairs),
         rep_options=opts["rep_options"],
+        unit=norm_record["unit"],
     )
     unavailable = dict(metrics.context.unavailable)
     if not pairs:
@@ -196,6 +227,9 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
         channels=channels,
         emg_rate_hz=fs,
         signals=signals,
+        normalisation=norm_record,
+        mains={"mains_hz": mains_hz, "source": mains_how},
+        warnings=warnings,
     )
 
 

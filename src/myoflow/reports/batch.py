@@ -144,12 +144,13 @@ def analyze_file(path: str, options: dict[str, Any] | None = None) -> FileResult
         return FileResult(path, error=f"{type(exc).__name__}: {msg}", wall_s=time.perf_counter() - t0)
     reader = csv.reader(io.StringIO(report.to_csv()))
     header = next(reader)
+    names = unit_columns(header, report.metrics.context.unit if report.metrics else None)
     src = report.source
     lead = (path, src.get("subject_id") or None, src.get("exercise") or None, src.get("start_utc"))
     rows = tuple(
         lead + tuple(parse_cell(c, v, _TEXT_COLUMNS) for c, v in zip(header, r, strict=True)) for r in reader
     )
-    return FileResult(path, (*LEADING_COLUMNS, *header), rows, None, time.perf_counter() - t0)
+    return FileResult(path, (*LEADING_COLUMNS, *names), rows, None, time.perf_counter() - t0)
 
 
 # ---------------------------------------------------------------------------- the batch
@@ -278,6 +279,8 @@ def batch_analyze(
 
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     """``analyze`` keyword arguments, checked once here rather than failing in every file."""
+    from myoflow.analysis.normalisation import METHODS
+    from myoflow.reports._mvc import trial_paths
     from myoflow.reports.analyze import ANGLE_SOURCES, analyze
 
     allowed = [
@@ -290,7 +293,29 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
         check_option(options["angle_source"], "angle_source", ANGLE_SOURCES)
     if "angle_sign" in options:
         check_option(options["angle_sign"], "angle_sign", (None, 1, -1))
+    if "normalisation" in options:
+        check_option(options["normalisation"], "normalisation", METHODS)
+    if "mains_hz" in options:
+        check_option(options["mains_hz"], "mains_hz", ("auto", 50, 60, None))
+    for trial in trial_paths(options.get("mvc_from")):
+        if not trial.is_file():
+            raise ValueError(f"mvc_from: MVC trial file {trial} does not exist")
     return dict(options)
+
+
+#: Level unit -> suffix of its level columns in a batch table (``% MVC`` keeps the plain name).
+UNIT_SUFFIXES = {"% MVC": "", "% reference contraction": "_rvc", "% session peak": "_session_peak"}
+#: Per-muscle columns whose values are in the session's level unit.
+LEVEL_FIELDS = (".peak_pct", ".mean_pct", ".bottom_min_pct", ".threshold_pct")
+
+
+def unit_columns(header: list[str], unit: str | None) -> list[str]:
+    """``header`` with each level column renamed for ``unit`` (``glute_max_r.peak_pct`` ->
+    ``glute_max_r.peak_pct_session_peak``), so one column never mixes two units."""
+    suffix = UNIT_SUFFIXES.get(unit or "% MVC", "_" + "".join(c if c.isalnum() else "_" for c in unit or ""))
+    if not suffix:
+        return list(header)
+    return [c + suffix if c.endswith(LEVEL_FIELDS) else c for c in header]
 
 
 def _usable_cores() -> int:

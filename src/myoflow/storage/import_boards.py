@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from myoflow.storage.importers import ImportReport, SourceStream, write_import
+from myoflow.storage.importers import ImportReport, MainsOption, SourceStream, write_import
 from myoflow.storage.textfiles_openbci import BoardRecording, read_brainflow_csv, read_openbci_gui
 from myoflow.stream import KIND_UNITS, Event, StreamInfo
 
@@ -34,6 +34,7 @@ def import_openbci(
     subject_id: str = "",
     exercise: str = "",
     overwrite: bool = False,
+    mains: MainsOption = None,
 ) -> ImportReport:
     """Import an OpenBCI GUI ``OpenBCI-RAW-*.txt`` recording.
 
@@ -45,7 +46,7 @@ def import_openbci(
         One muscle label per EXG channel (``"glute_max_r"``...), or None.
     """
     rec = read_openbci_gui(path)
-    return _import_board(rec, out, "openbci", kind, placements, subject_id, exercise, overwrite)
+    return _import_board(rec, out, "openbci", kind, placements, subject_id, exercise, overwrite, mains)
 
 
 def import_brainflow(
@@ -58,6 +59,7 @@ def import_brainflow(
     subject_id: str = "",
     exercise: str = "",
     overwrite: bool = False,
+    mains: MainsOption = None,
 ) -> ImportReport:
     """Import a BrainFlow CSV file (``DataFilter.write_file``); see :func:`import_openbci`.
 
@@ -65,7 +67,7 @@ def import_brainflow(
     it from the number of columns when that is unambiguous.
     """
     rec = read_brainflow_csv(path, board_id)
-    return _import_board(rec, out, "brainflow", kind, placements, subject_id, exercise, overwrite)
+    return _import_board(rec, out, "brainflow", kind, placements, subject_id, exercise, overwrite, mains)
 
 
 def counter_index(counter: np.ndarray, notes: list[str], what: str) -> np.ndarray | None:
@@ -107,6 +109,7 @@ def _import_board(
     subject_id: str,
     exercise: str,
     overwrite: bool,
+    mains: MainsOption = None,
 ) -> ImportReport:
     from myoflow.storage.schema import DeviceInfo
 
@@ -181,4 +184,5 @@ def _import_board(
         exercise=exercise,
         start_unix=start_unix,
         overwrite=overwrite,
+        mains=mains,
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from myoflow.storage.importers import ImportReport, SourceStream, unit_scale, write_import
+from myoflow.storage.importers import ImportReport, MainsOption, SourceStream, unit_scale, write_import
 from myoflow.stream import KIND_UNITS, Event, StreamInfo
 
 PathLike = str | os.PathLike[str]
@@ -64,6 +64,7 @@ def import_csv(
     exercise: str = "",
     delimiter: str | None = None,
     overwrite: bool = False,
+    mains: MainsOption = None,
 ) -> ImportReport:
     """Import a delimited text file with one sample per row.
 
@@ -132,6 +133,7 @@ def import_csv(
         subject_id=subject_id,
         exercise=exercise,
         overwrite=overwrite,
+        mains=mains,
     )
 
 
@@ -166,6 +168,7 @@ def import_uci(
     subject_id: str | None = None,
     exercise: str | None = None,
     overwrite: bool = False,
+    mains: MainsOption = None,
 ) -> ImportReport:
     """Import one file of the UCI "EMG Dataset in Lower Limb" (Biometrics DataLOG, 1000 Hz).
 
@@ -228,6 +231,7 @@ def import_uci(
         subject_id=subject_id,
         exercise=exercise,
         overwrite=overwrite,
+        mains=mains,
     )
 
 
@@ -281,6 +285,7 @@ def import_opensignals(
     subject_id: str = "",
     exercise: str = "",
     overwrite: bool = False,
+    mains: MainsOption = None,
 ) -> ImportReport:
     """Import an OpenSignals/BITalino "Simple Text Format" file (as in the BioSPPy examples).
 
@@ -353,4 +358,5 @@ def import_opensignals(
         subject_id=subject_id,
         exercise=exercise,
         overwrite=overwrite,
+        mains=mains,
     )

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from myoflow.storage.importers import ImportReport, SourceStream, unit_scale, write_import
+from myoflow.storage.importers import ImportReport, MainsOption, SourceStream, unit_scale, write_import
 from myoflow.stream import KIND_UNITS, Event, StreamInfo
 
 __all__ = ["import_xdf"]
@@ -69,6 +69,7 @@ def import_xdf(
     subject_id: str = "",
     exercise: str = "",
     overwrite: bool = False,
+    mains: MainsOption = None,
 ) -> ImportReport:
     """Import an XDF file; see the module docs for what is done to it.
 
@@ -145,6 +146,7 @@ def import_xdf(
         start_unix=start,
         clock_zero=float(min(firsts)),
         overwrite=overwrite,
+        mains=mains,
     )
 
 

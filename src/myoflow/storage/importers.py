@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,8 @@ from myoflow.stream import KIND_UNITS, Event, Gap, StreamInfo
 
 __all__ = ["ImportReport", "SourceStream", "unit_scale", "write_import"]
 
+#: ``write_import(mains=...)``: Hz, a detector ``(values, rate) -> Hz | None``, or None.
+MainsOption = float | Callable[[np.ndarray, float], float | None] | None
 #: Reason stored in the gaps table for rows the source file lacks.
 MISSING_REASON = "missing in file"
 _CHUNK_ROWS = 16384
@@ -167,11 +170,18 @@ def write_import(
     start_unix: float | None = None,
     clock_zero: float = 0.0,
     overwrite: bool = False,
+    mains: MainsOption = None,
 ) -> ImportReport:
     """Write imported streams and events as a finalised myoflow recording at ``out``.
 
     Parameters
     ----------
+    mains
+        The mains frequency to store in ``filter_settings`` (``mains_hz``, ``mains_source``):
+        a number (Hz, as given), or a function ``(values (n, ch), rate) -> 50.0 | 60.0 | None``
+        that detects it from the first EMG stream's values (e.g.
+        :func:`myoflow.analysis.mains.detect_mains`, passed in by the caller: storage does no
+        signal processing); None stores nothing.
     start_unix
         UTC (s since 1970) of time ``clock_zero`` on the streams' clock; None: the source
         file's modification time (reported in the notes).
@@ -204,6 +214,7 @@ def write_import(
             "the file records no start time: the UTC anchor is the file's modification "
             "time, not the time of the recording"
         )
+    settings = _mains_settings(mains, plans, notes)
     report = ImportReport(source, out, fmt, notes=notes)
     when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = f"Imported from {source.name} ({fmt}) by myoflow {__version__} at {when}." + "".join(
@@ -213,6 +224,7 @@ def write_import(
         subject_id=subject_id,
         exercise=exercise,
         notes=text,
+        filter_settings=settings,
         extra={"import": {"source": source.name, "format": fmt, "notes": notes}},
     )
     rec = Recorder(
@@ -240,6 +252,28 @@ def write_import(
         raise
     rec.close()
     return report
+
+
+def _mains_settings(mains: MainsOption, plans: list[_Plan], notes: list[str]) -> dict[str, Any]:
+    if mains is None:
+        return {}
+    if not callable(mains):
+        value = float(mains)
+        if value not in (50.0, 60.0):
+            raise ValueError(f"mains must be 50 or 60 Hz, got {mains!r}")
+        return {"mains_hz": value, "mains_source": "given at import"}
+    emg = next((p for p in plans if p.stream.info.kind == "emg"), None)
+    if emg is None:
+        return {}
+    values = np.asarray(emg.stream.values, dtype=np.float64)[emg.rows]
+    found = mains(values, float(emg.stream.info.rate))
+    if found is None:
+        notes.append(
+            "mains frequency not detected in the EMG spectrum (no clear 50 or 60 Hz line); not stored"
+        )
+        return {}
+    notes.append(f"mains frequency {found:g} Hz detected from the EMG spectrum")
+    return {"mains_hz": float(found), "mains_source": "detected from the spectrum at import"}
 
 
 def storage_dtype(values: np.ndarray) -> np.dtype:

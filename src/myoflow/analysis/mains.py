@@ -1,0 +1,97 @@
+"""Which mains frequency (50 or 60 Hz) a recording's EMG carries, from its spectrum.
+
+Mains interference shows as narrow spectral lines at the mains frequency and its odd
+harmonics. :func:`detect_mains` compares, for 50 and 60 Hz, the power in a 2 Hz band around
+each line (the fundamental and, below Nyquist, the 3rd harmonic) with the median power of the
+band around it (the EMG's broad spectrum). The frequency whose lines stand out is the answer
+when they stand out clearly (:data:`MIN_LINE_RATIO`) and at least twice as much as the other
+frequency's; otherwise there is no answer (a clean or a battery-only recording), and the
+caller keeps the default or asks.
+
+:func:`resolve_mains` is the one place that decides which mains frequency an analysis uses:
+the caller's value, else the recording's ``filter_settings["mains_hz"]`` (stored by record,
+import and the dashboard), else the spectrum, else 50 Hz; it says which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from scipy.signal import welch
+
+from myoflow._checks import as_signal, check_rate
+
+__all__ = ["MAINS", "MAX_S", "MIN_LINE_RATIO", "detect_mains", "resolve_mains", "stored_mains"]
+
+#: Mains frequencies in use (Hz).
+MAINS = (50.0, 60.0)
+#: A mains line must carry this many times the median power of its neighbourhood.
+MIN_LINE_RATIO = 6.0
+#: Seconds of data :func:`detect_mains` looks at.
+MAX_S = 120.0
+_SEGMENT_S = 16.0  # Welch segments: 1/16 Hz bins, so a pure line stands out of the EMG
+
+
+def line_ratio(x: np.ndarray, fs: float, f0: float) -> float:
+    """How far the mains line at ``f0`` (or its 3rd harmonic, below Nyquist) stands out in
+    ``x`` ``(n, ch)``: the largest 1/16 Hz bin within +-1 Hz of the line over the median bin
+    from 8 Hz below to 8 Hz above it (the line's +-2 Hz left out), averaged over channels."""
+    nper = int(min(x.shape[0], _SEGMENT_S * fs))
+    f, p = welch(x, fs=fs, nperseg=nper, axis=0, detrend="constant")
+    ratios = []
+    for h in (f0, 3 * f0):
+        if h + 9 >= fs / 2:
+            continue
+        line = (f >= h - 1) & (f <= h + 1)
+        near = (f >= h - 8) & (f <= h + 8) & ~((f >= h - 2) & (f <= h + 2))
+        floor = np.median(p[near], axis=0)
+        ok = floor > 0
+        if ok.any():
+            ratios.append(float(np.mean(p[line][:, ok].max(axis=0) / floor[ok])))
+    return max(ratios) if ratios else 0.0
+
+
+def detect_mains(emg: np.ndarray, fs: float) -> float | None:
+    """50.0 or 60.0 when the EMG ``(n_samples, n_channels)`` (raw, any unit; NaN rows are
+    dropped) shows that mains frequency's lines (module docstring), else None."""
+    fs = check_rate(fs)
+    x = as_signal(emg, "emg", dtype=np.float64)
+    x = x[: int(MAX_S * fs)]
+    x = x[np.all(np.isfinite(x), axis=1)]
+    if x.shape[0] < int(2 * fs) or fs / 2 < min(MAINS) + 9:
+        return None
+    scores = {f0: line_ratio(x, fs, f0) for f0 in MAINS}
+    best = max(scores, key=scores.__getitem__)
+    other = min(scores.values())
+    if scores[best] >= MIN_LINE_RATIO and scores[best] >= 2.0 * max(other, 1.0):
+        return best
+    return None
+
+
+def stored_mains(filter_settings: Mapping[str, Any] | None) -> float | None:
+    """The mains frequency a recording's ``filter_settings`` hold (``mains_hz``), else None."""
+    value = (filter_settings or {}).get("mains_hz")
+    return float(value) if isinstance(value, (int, float)) and float(value) in MAINS else None
+
+
+def resolve_mains(
+    given: float | None | str,
+    filter_settings: Mapping[str, Any] | None,
+    emg: np.ndarray | None = None,
+    fs: float | None = None,
+) -> tuple[float | None, str]:
+    """``(mains_hz, how)``: ``given`` (a number, or None for no notch) when it is not
+    ``"auto"``; else the stored value, else the spectrum of ``emg`` at ``fs``, else 50 Hz."""
+    if given != "auto":
+        return (None if given is None else float(given)), "given"
+    stored = stored_mains(filter_settings)
+    if stored is not None:
+        how = str((filter_settings or {}).get("mains_source") or "stored in the recording")
+        return stored, how if how.startswith("stored") else f"stored in the recording ({how})"
+    if emg is not None and fs is not None:
+        found = detect_mains(emg, fs)
+        if found is not None:
+            return found, "detected from the spectrum"
+    return 50.0, "assumed (not stored, not detected from the spectrum)"

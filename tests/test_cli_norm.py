@@ -1,0 +1,169 @@
+"""The command line side of issue 12's normalisation work: `import --map` with placement
+synonyms and unknown names, `analyze --mvc/--mvc-from/--normalise`, the mains frequency kept
+with an import, and batch tables that never mix `% MVC` and `% session peak` in one column."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from myoflow import cli
+from myoflow.commands import analyze as analyze_cmd
+from myoflow.commands import batch as batch_cmd
+from myoflow.commands import import_ as import_cmd
+from myoflow.storage.reader import open_recording
+from myoflow.storage.schema import ClockAnchor, SessionMetadata
+from myoflow.storage.writer import Recorder
+from myoflow.stream import StreamInfo
+from myoflow.synth.calibration import mvc_trial
+from myoflow.synth.config import SessionConfig
+from myoflow.synth.session import SyntheticSession, generate_session
+
+CFG = SessionConfig(n_reps=3, emg_rate=1000.0, imu_rate=1000.0, seed=31, hum_hz=60.0, noise_preset="typical")
+COLS = ("GM", "BF", "ST", "GMED")
+
+
+def _main(argv: list[str]) -> int:
+    if argv[0] in cli.COMMANDS:
+        return cli.main(argv)
+    module = {"import": import_cmd, "analyze": analyze_cmd, "batch": batch_cmd}[argv[0]]
+    parser = argparse.ArgumentParser(prog=f"myoflow {argv[0]}", description=module.__doc__)
+    module.add_arguments(parser)
+    return module.run(parser.parse_args(argv[1:]))
+
+
+@pytest.fixture(scope="module")
+def session() -> SyntheticSession:
+    return generate_session(CFG)
+
+
+@pytest.fixture(scope="module")
+def table(session: SyntheticSession, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cols = {name: session.emg[:, i] / 1000.0 for i, name in enumerate(COLS)}
+    for seg, (acc, gyro) in session.imu.items():
+        for k, axis in enumerate("xyz"):
+            cols[f"{seg}_a{axis}"], cols[f"{seg}_g{axis}"] = acc[:, k], gyro[:, k]
+    n = min(len(v) for v in cols.values())
+    path = tmp_path_factory.mktemp("csv") / "session.csv"
+    np.savetxt(
+        path,
+        np.column_stack([v[:n] for v in cols.values()]),
+        fmt="%.6g",
+        delimiter=",",
+        header=",".join(cols),
+        comments="",
+    )
+    return path
+
+
+def _import(table: Path, out: Path, emg: dict[str, str], *extra: str) -> list[str]:
+    args = ["import", "csv", str(table), "--rate", "1000", "--out", str(out), *extra]
+    for col, place in emg.items():
+        args += ["--map", f"{col}=emg:{place}", "--unit", f"{col}=mV"]
+    for seg, place in (("pelvis", "sacrum"), ("thigh", "Thigh-R")):
+        for axis in "xyz":
+            args += ["--map", f"{seg}_a{axis}=acc:{place}", "--map", f"{seg}_g{axis}=gyro:{place}"]
+    return args
+
+
+def _trial(path: Path, placements: tuple[str, ...]) -> Path:
+    trial = mvc_trial(CFG)
+    info = StreamInfo("trial/emg", "emg", trial.fs, trial.placements, placements)
+    with Recorder(path, SessionMetadata(), clock=ClockAnchor(0.0, 1.7e9), on_full="wait") as rec:
+        rec.add_stream(info, np.float32)
+        rec.start()
+        rec.write_block(info.name, trial.emg, trial.times)
+    return path
+
+
+def test_import_synonyms_store_mains_and_analyze_reads_them(table: Path, tmp_path: Path, capsys) -> None:
+    places = {"GM": "gluteus_maximus_right", "BF": "BF_R", "ST": "Semitendinosus-Right", "GMED": "GMed_R"}
+    out = tmp_path / "s.h5"
+    assert _main(_import(table, out, places)) == 0
+    captured = capsys.readouterr()
+    assert "warning" not in captured.err
+    assert "mains frequency 60 Hz detected from the EMG spectrum" in captured.out
+    with open_recording(out) as rec:
+        assert rec.metadata.filter_settings == {
+            "mains_hz": 60.0,
+            "mains_source": "detected from the spectrum at import",
+        }
+    assert _main(["analyze", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    s = doc["session"]
+    assert set(s["muscles"]) == {"glute_max_r", "biceps_femoris_r", "semitendinosus_r", "glute_med_r"}
+    assert s["mains_hz"] == 60.0 and s["mains_source"].startswith("stored in the recording")
+    assert "handover" not in s["unavailable"] and doc["reps"][0]["handover"] is not None
+    assert doc["movement"]["source"] == "hip"  # a sacrum IMU is the pelvis
+    assert doc["session"]["n_reps"] == 3
+
+
+def test_unknown_placement_is_warned_about_at_import_and_analyze(table: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "gm.h5"
+    places = {"GM": "GM", "BF": "biceps_femoris_r", "ST": "semitendinosus_r", "GMED": "glute_med_r"}
+    assert _main(_import(table, out, places, "--mains", "50")) == 0
+    err = capsys.readouterr().err
+    assert "channel 'GM': placement 'GM' is not a known muscle" in err and "glute_max" in err
+    with open_recording(out) as rec:
+        assert rec.metadata.filter_settings["mains_hz"] == 50.0  # as given, even if wrong
+    assert _main(["analyze", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "warning: synth" not in captured.err and "placement 'GM' is not a known muscle" in captured.err
+    assert "not available: handover" in captured.out and "WARNING: " in captured.out
+
+
+def test_mvc_values_and_trial_files_on_the_command_line(table: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "s.h5"
+    canon = ("glute_max_r", "biceps_femoris_r", "semitendinosus_r", "glute_med_r")
+    assert _main(_import(table, out, dict(zip(COLS, canon, strict=True)))) == 0
+    trial = _trial(tmp_path / "mvc.h5", ("GMax_R", "BF_R", "ST_R", "GMed_R"))
+    capsys.readouterr()
+    argv = ["analyze", str(out), "--json", "--mvc", "glute_max_r=263", "--mvc-from", str(trial)]
+    assert _main(argv) == 0
+    s = json.loads(capsys.readouterr().out)["session"]
+    assert s["level_unit"] == "% MVC"
+    refs = s["normalisation"]["references"]
+    assert refs["glute_max_r"] == {"value_uv": 263.0, "source": "mvc argument"}
+    assert refs["semitendinosus_r"]["source"] == "trial file mvc.h5"
+    assert (
+        _main(["analyze", str(out), "--json", "--mvc", "glute_max_r=263", "--normalise", "submaximal"]) == 2
+    )
+    assert "needs a reference for every EMG channel; none for biceps_femoris_r" in capsys.readouterr().err
+    assert _main(["analyze", str(out), "--mvc", "glute_max_r=lots"]) == 2
+    assert "--mvc 'glute_max_r=lots': expected MUSCLE=UV" in capsys.readouterr().err
+    assert _main(["analyze", str(out), "--mvc-from", str(tmp_path / "none.h5")]) == 1
+
+
+def _write(path: Path, s: SyntheticSession, mvc: dict[str, float]) -> Path:
+    meta = SessionMetadata(subject_id=path.stem, exercise="glute_bridge", mvc_references=mvc)
+    blocks = (s.emg_block(), *s.imu_blocks())
+    with Recorder(path, meta, clock=ClockAnchor(0.0, 1.7e9), on_full="wait") as rec:
+        for b in blocks:
+            rec.add_stream(b.stream, np.float32)
+        rec.start()
+        for b in blocks:
+            rec.write_block(b.stream.name, b.data, b.times)
+    return path
+
+
+def test_batch_keeps_mvc_and_session_peak_levels_in_separate_columns(session, tmp_path: Path, capsys) -> None:
+    refs = dict(zip(session.placements, session.config.mvc_values().tolist(), strict=True))
+    a = _write(tmp_path / "a.h5", session, refs)  # % MVC
+    b = _write(tmp_path / "b.h5", session, {})  # % session peak
+    out = tmp_path / "t.csv"
+    assert _main(["batch", str(a), str(b), "--out", str(out), "--workers", "0"]) == 0
+    with out.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    by = {k: [r for r in rows if r["subject"] == k] for k in ("a", "b")}
+    assert {r["level_unit"] for r in by["a"]} == {"% MVC"}
+    assert {r["level_unit"] for r in by["b"]} == {"% session peak"}
+    for r in by["a"]:
+        assert float(r["glute_max_r.peak_pct"]) > 10 and r["glute_max_r.peak_pct_session_peak"] == ""
+    for r in by["b"]:
+        assert r["glute_max_r.peak_pct"] == "" and float(r["glute_max_r.peak_pct_session_peak"]) > 10
+    capsys.readouterr()
