@@ -218,3 +218,26 @@ def test_stored_mains_wins_and_no_hum_is_assumed_50_with_a_note() -> None:
     assert detect_mains(clean, 1000.0) is None
     hz, how = resolve_mains("auto", {}, clean, 1000.0)
     assert hz == 50.0 and how.startswith("assumed")
+
+
+def test_live_and_offline_take_a_sacrum_imu_as_the_pelvis(session, tmp_path: Path) -> None:
+    from myoflow.analysis.live import LiveAnalysis
+
+    imu = [b for b in session.imu_blocks() if b.stream.placements[0] == "pelvis"]
+    sacrum = [
+        StreamInfo(b.stream.name, b.stream.kind, b.stream.rate, b.stream.channels, ("sacrum",) * 3)
+        for b in imu
+    ]
+    live = LiveAnalysis([session.emg_block().stream, *sacrum], mvc=None)
+    assert live.angle_mode == "segment" and "reps" not in live.unavailable
+    assert live.angle_label == "pelvis segment angle, negated (one IMU)"
+    path = tmp_path / "sacrum.h5"
+    with Recorder(path, SessionMetadata(), clock=ClockAnchor(0.0, 1.7e9), on_full="wait") as rec:
+        for info in (session.emg_block().stream, *sacrum):
+            rec.add_stream(info, np.float32)
+        rec.start()
+        rec.write_block("synth/emg", session.emg, session.emg_times)
+        for b, info in zip(imu, sacrum, strict=True):
+            rec.write_block(info.name, b.data, b.times)
+    offline = analyze(path)
+    assert offline.movement["description"] == live.angle_label and len(offline.reps) == 4

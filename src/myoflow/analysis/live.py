@@ -68,6 +68,7 @@ from myoflow.analysis.live_types import (
     RepTiming,
     rep_cues,
 )
+from myoflow.analysis.normalisation import channel_keys, lookup_mvc
 from myoflow.analysis.rep_summary import RepData, RepResult, SessionContext, analyse_rep
 from myoflow.analysis.reps import movement_angle
 from myoflow.analysis.session_metrics import default_antagonists
@@ -140,7 +141,7 @@ class LiveAnalysis:
             if info.kind == "emg":
                 cols = slice(len(labels), len(labels) + info.n_channels)
                 self._emg[info.name] = EmgSource(info, mains_hz, self.grid_hz, cols)
-                places = info.placements or tuple(f"{info.name}/{c}" for c in info.channels)
+                places = [k.placement or f"{k.stream}/{k.channel}" for k in channel_keys(info)]
                 labels.extend(places)
         self.muscles = tuple(dict.fromkeys(labels))
         weights = np.zeros((len(labels), len(self.muscles)))
@@ -175,17 +176,10 @@ class LiveAnalysis:
     def _references(self, mvc: Mapping[str, float] | None) -> np.ndarray | None:
         if mvc is None:
             return None
-        refs, missing = [], []
-        for src in self._emg.values():
-            info = src.info
-            for j, ch in enumerate(info.channels):
-                place = info.placements[j] if info.placements else None
-                keys = [f"{info.name}/{ch}", ch] + ([place] if place else [])
-                value = next((mvc[k] for k in keys if k in mvc), None)
-                ok = isinstance(value, (int, float, np.floating)) and np.isfinite(value) and value > 0
-                refs.append(float(value) if ok else np.nan)
-                if not ok:
-                    missing.append(f"{info.name}/{ch}" + (f" ({place})" if place else ""))
+        keys = [k for src in self._emg.values() for k in channel_keys(src.info)]
+        found = [lookup_mvc(mvc, k.stream, k.channel, k.placement) for k in keys]
+        refs = [np.nan if v is None else v for v in found]
+        missing = [k.label for k, v in zip(keys, found, strict=True) if v is None]
         if missing:
             raise ValueError(
                 f"mvc has no positive reference for EMG channel(s) {', '.join(missing)}: run the MVC "

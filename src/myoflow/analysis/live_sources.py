@@ -40,12 +40,13 @@ import numpy as np
 
 from myoflow._checks import check_positive, check_rate
 from myoflow.analysis.live_grid import BinPlacer, GridBuffer, InterpPlacer, placer_for
+from myoflow.analysis.placement import ANGLE_SEGMENTS, angle_segments, dominant_side
 from myoflow.dsp.imu import SagittalTiltFilter, sagittal_angle_from_acc, sagittal_angle_from_quaternion
 from myoflow.dsp.pipeline import EmgPipeline, profile_for_rate
 from myoflow.stream import Block, Gap, StreamInfo
 
 #: Segments whose angles make the hip angle (docs/conventions.md).
-SEGMENTS = ("pelvis", "thigh")
+SEGMENTS = ANGLE_SEGMENTS
 #: Preference of the angle sources of one segment (higher is better).
 _METHOD_RANK = {"acc+gyro": 4, "quat": 3, "angle": 2, "acc": 1}
 #: Longest wait (s of data) of one stream's samples for the other stream (:class:`TimePairer`).
@@ -335,18 +336,26 @@ class SegmentSource:
         return phi
 
 
-def _segment_of(info: StreamInfo) -> str | None:
+def _placement_of(info: StreamInfo) -> str | None:
     places = set(info.placements or ())
     return places.pop() if len(places) == 1 else None
 
 
 def segment_sources(streams: Sequence[StreamInfo], grid_hz: float) -> list[SegmentSource]:
     """One :class:`SegmentSource` per segment in :data:`SEGMENTS` that some stream is placed on
-    (by its placements, e.g. ``("pelvis",) * 3``), the best method available (module docstring)."""
+    (by its placements, e.g. ``("pelvis",) * 3``; the planner
+    :func:`~myoflow.analysis.placement.angle_segments` that offline analysis uses too, so
+    ``sacrum`` is the pelvis and the EMG's side comes first), then the best method available
+    (module docstring)."""
+    motion = [i for i in streams if i.kind in ("acc", "gyro", "quat", "angle")]
+    emg_places = [p for i in streams if i.kind == "emg" for p in (i.placements or ())]
+    plan = angle_segments([_placement_of(i) for i in motion], dominant_side(emg_places))
+    side_rank = {i: k for idx in plan.values() for k, i in enumerate(idx)}
     by_strap: dict[tuple[str, str], dict[str, StreamInfo]] = {}
-    for info in streams:
-        seg = _segment_of(info)
-        if seg not in SEGMENTS or info.kind not in ("acc", "gyro", "quat", "angle"):
+    order: dict[tuple[str, str], int] = {}
+    for j, info in enumerate(motion):
+        seg = next((s for s, idx in plan.items() if j in idx), None)
+        if seg is None:
             continue
         if info.kind in ("acc", "gyro") and info.n_channels != 3:
             raise ValueError(
@@ -354,8 +363,9 @@ def segment_sources(streams: Sequence[StreamInfo], grid_hz: float) -> list[Segme
             )
         strap = info.name.rsplit("/", 1)[0]
         by_strap.setdefault((seg, strap), {}).setdefault(info.kind, info)
+        order[(seg, strap)] = min(order.get((seg, strap), side_rank[j]), side_rank[j])
     best: dict[str, tuple[int, str, dict[str, StreamInfo]]] = {}
-    for (seg, _strap), kinds in by_strap.items():
+    for (seg, _strap), kinds in sorted(by_strap.items(), key=lambda kv: order[kv[0]]):
         options = []
         if "acc" in kinds and "gyro" in kinds and kinds["acc"].rate == kinds["gyro"].rate:
             options.append(("acc+gyro", {"acc": kinds["acc"], "gyro": kinds["gyro"]}))

@@ -45,6 +45,7 @@ __all__ = [
     "ChannelKey",
     "Reference",
     "calibrate_mvc",
+    "channel_keys",
     "lookup_mvc",
     "reference_value",
     "resolve_mvc",
@@ -78,6 +79,15 @@ class Reference:
 
     value_uv: float
     source: str
+
+
+def channel_keys(info: Any) -> list[ChannelKey]:
+    """The :class:`ChannelKey` of each channel of an EMG ``StreamInfo`` (canonical placements)."""
+    places = info.placements or (None,) * info.n_channels
+    return [
+        ChannelKey(info.name, ch, canonical_placement(p) if p else None)
+        for ch, p in zip(info.channels, places, strict=True)
+    ]
 
 
 def reference_value(value: Any) -> float | None:

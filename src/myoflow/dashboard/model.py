@@ -21,6 +21,7 @@ import numpy as np
 
 from myoflow._checks import check_option, check_positive, check_range
 from myoflow.analysis.live_types import CUES, EXERCISES, Cue, LiveSnapshot
+from myoflow.analysis.normalisation import lookup_mvc
 from myoflow.analysis.placement import parse_placement
 from myoflow.analysis.rep_summary import RepResult
 
@@ -401,4 +402,4 @@ def mvc_covers(mvc: Mapping[str, float] | None, placements: Sequence[str]) -> bo
     """True when ``mvc`` has a positive reference for every placement."""
     if not mvc:
         return False
-    return all(isinstance(mvc.get(p), (int, float)) and mvc[p] > 0 for p in placements)
+    return all(lookup_mvc(mvc, "", p, p) is not None for p in placements)

@@ -284,11 +284,10 @@ class LslSink:
             raise RuntimeError("this LslSink is closed")
 
     def _mvc_of(self, info: StreamInfo, j: int) -> float | None:
-        keys = [f"{info.name}/{info.channels[j]}", info.channels[j]]
-        if info.placements:
-            keys.append(info.placements[j])
-        value = next((self.mvc[k] for k in keys if k in self.mvc), None)
-        return None if value is None else float(value)
+        from myoflow.analysis.normalisation import lookup_mvc
+
+        place = info.placements[j] if info.placements else None
+        return lookup_mvc(self.mvc, info.name, info.channels[j], place)
 
     def _outlet(
         self,

@@ -2,7 +2,8 @@
 
 For each muscle the person rests, then contracts as hard as they can for ``contraction_s``;
 the reference is the peak of the 0.5 s moving average of the live envelope over that
-contraction (:func:`myoflow.session.live.calibrate_mvc`, the same envelope the dashboard shows), in uV.
+contraction (:func:`myoflow.analysis.normalisation.calibrate_mvc`, the same envelope the
+dashboard shows), in uV.
 Two front ends drive it: the dashboard's wizard (:mod:`myoflow.dashboard.wizard`, a button and
 a countdown per muscle) and ``myoflow record --calibrate-mvc`` (:mod:`myoflow.session.guided_mvc`,
 timed cues on the console). Both hand the contraction's EMG to :meth:`MvcCalibration.measure`.
@@ -89,7 +90,7 @@ class MvcCalibration:
         resting level, and a peak below :data:`MIN_PEAK_OVER_REST` times it is not a contraction
         (a loose electrode, the wrong muscle): ``ValueError``, and the step stays current.
         """
-        from myoflow.dsp.normalise import mvc_reference
+        from myoflow.analysis.normalisation import calibrate_mvc
         from myoflow.dsp.pipeline import EmgPipeline, profile_for_rate
 
         step = self.current
@@ -103,8 +104,9 @@ class MvcCalibration:
                 f"the contraction of {step.muscle} has {x.shape[0] - skip} samples at {fs:g} Hz; "
                 "at least 1 s is needed"
             )
-        envelope = EmgPipeline(fs, profile_for_rate(fs, mains_hz=self.mains_hz)).process(x).envelope
-        value = float(mvc_reference(envelope[skip:], fs, window_s=0.5)[0])
+        profile = profile_for_rate(fs, mains_hz=self.mains_hz)
+        envelope = EmgPipeline(fs, profile).process(x).envelope  # for the resting level
+        value = float(calibrate_mvc(x, fs, profile, skip_s=skip / fs)[0])
         if not (np.isfinite(value) and value > 0):
             raise ValueError(f"no contraction found for {step.muscle} (reference {value}); try again")
         if skip >= (REST_CHECK_S + 0.5) * fs:

@@ -1,7 +1,7 @@
 """Live signal-core helpers shared by the demo, the recorder, the dashboard and replay.
 
 * :func:`calibrate_mvc`: MVC references from a calibration contraction, in the units of the
-  live envelope.
+  live envelope (defined in :mod:`myoflow.analysis.normalisation`, re-exported here).
 * :class:`EnvelopeSummary`: a sink that runs every EMG stream through the live signal core and
   keeps a running summary (``myoflow replay`` prints it).
 
@@ -16,18 +16,11 @@ from typing import Any
 import numpy as np
 
 from myoflow._checks import check_option
-from myoflow.dsp.normalise import mvc_reference
-from myoflow.dsp.pipeline import EmgPipeline, EmgProfile, profile_for_rate
+from myoflow.analysis.normalisation import calibrate_mvc, lookup_mvc
+from myoflow.dsp.pipeline import EmgPipeline, profile_for_rate
 from myoflow.stream import Block, Event, Gap
 
-
-def calibrate_mvc(
-    emg: np.ndarray, fs: float, profile: EmgProfile | None = None, window_s: float = 0.5
-) -> np.ndarray:
-    """MVC reference per channel (same envelope units as live) from a calibration recording
-    ``(n_samples, n_channels)``: peak of the ``window_s`` moving average of the live envelope."""
-    envelope = EmgPipeline(fs, profile).process(emg).envelope
-    return mvc_reference(envelope, fs, window_s=window_s)
+__all__ = ["EnvelopeSummary", "calibrate_mvc"]
 
 
 class EnvelopeSummary:
@@ -105,8 +98,8 @@ class EnvelopeSummary:
                 place = info.placements[c] if info.placements else None
                 mean = float(a["sum"][c] / a["n"]) if a["n"] else math.nan
                 peak = float(a["peak"][c])
-                ref = self.mvc.get(place or "", self.mvc.get(label))
-                ok = isinstance(ref, (int, float)) and ref > 0
+                ref = lookup_mvc(self.mvc, info.name, label, place)
+                ok = ref is not None
                 rows.append(
                     {
                         "channel": label,
