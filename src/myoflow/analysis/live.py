@@ -35,14 +35,17 @@ function of the data, not of what had arrived when:
 * without ``mvc``, a rep is scaled by the session peak *as of its last cell*
   (:class:`~myoflow.analysis.live_grid.PeakHistory`), not as far as the scan had got.
 
-What still depends on timing: a stream whose frontier is more than 1 s of grid cells behind the
-newest of its kind (EMG, or segment angles) stops holding the analysis back, and an EMG stream
-that has delivered nothing yet counts as being at the first EMG cell, so it is dropped from the
-frontier once the others are 1 s past it. A strap that is silent (or whose packets arrive) more
-than 1 s late therefore has cells read before its data came, which a replay would have
-included; every segment must have delivered once before reps are searched. Acc or gyro samples
-that wait more than 5 s of data for their partner stream are dropped (``TimePairer``). The
-per-rep :class:`RepTiming` (latency, processing time) is a measurement of timing by design.
+What still depends on timing: a stream whose frontier is more than 2.5 s of grid cells behind
+the newest of its kind (EMG, or segment angles) stops holding the analysis back, and an EMG
+stream that has delivered nothing yet counts as being at the first EMG cell, so it is dropped
+from the frontier once the others are 2.5 s past it. 2.5 s covers the slowest strap's delivery:
+a Polar Verity Sense sends its IMU in frames of about 71 samples, every 1-2 s (polar-ble-sdk
+issue 317), and its reps then come up to that much later, equal to a replay's. A
+strap that is silent (or whose packets arrive) more than 2.5 s late has cells read before its
+data came, which a replay would have included; every segment must have delivered once before
+reps are searched. Acc or gyro samples that wait more than 5 s of data for their partner stream
+are dropped (``TimePairer``). The per-rep :class:`RepTiming` (latency, processing time) is a
+measurement of timing by design.
 """
 
 from __future__ import annotations
@@ -87,7 +90,8 @@ __all__ = [
 ]
 
 _SETTLE_S = 0.5  # filter settling skipped before the rest baseline
-_STALE_S = 1.0  # a stream this far behind the others no longer holds the analysis back
+_STALE_S = 2.5  # a stream this far behind the others no longer holds the analysis back (s);
+# above the slowest strap's delivery interval (Verity Sense IMU frames: 1-2 s)
 _PEAK_WINDOW_S = 0.5  # session peak: largest mean over this window, as an MVC reference
 
 
@@ -237,7 +241,7 @@ class LiveAnalysis:
         """Markers and other events do not change the analysis."""
 
     def on_status(self, status: Any) -> None:
-        """Strap states do not change the analysis (a stream more than 1 s behind the others
+        """Strap states do not change the analysis (a stream more than 2.5 s behind the others
         stops holding it back, module docstring)."""
 
     def poll(self) -> list[RepResult | Cue]:
@@ -249,7 +253,7 @@ class LiveAnalysis:
     # --- processing ----------------------------------------------------------------------
     def _front(self, fronts: list[int | None], first: int | None) -> int | None:
         """First grid cell not complete in every stream that is not stale (module docstring):
-        a stream more than 1 s of cells behind the newest stops holding the others back; a
+        a stream more than ``_STALE_S`` of cells behind the newest stops holding the others back; a
         stream with no data yet counts as at cell ``first`` (None: nothing is complete)."""
         if not fronts or (None in fronts and first is None):
             return None
