@@ -41,6 +41,43 @@ def _open_window(source: Any, fps: float = 60.0, **kwargs: Any) -> Any:
     return window
 
 
+MUSCLES = ("glute_max_r", "biceps_femoris_r")
+
+
+def _result(index: int, start: float, relaxed: bool = True, crossover: bool = True, hold: float = 70.0):
+    from myoflow.analysis.activation import MuscleActivation
+    from myoflow.analysis.handover import Handover
+    from myoflow.analysis.relaxation import Relaxation
+    from myoflow.analysis.rep_summary import RepResult
+
+    phases = {"start": start, "top": start + 1, "eccentric": start + 2, "bottom": start + 3, "end": start + 4}
+    act = MuscleActivation(60.0, 30.0, 10.0, 900.0, 1.0)
+    relax = Relaxation(3.0 if relaxed else 25.0, 1.0, 8.0, (), 0.5, relaxed, (start + 3, start + 4))
+    hand = Handover(10.0, 50.0, start + 0.5 if crossover else None, 500.0 if crossover else None,
+                    22.0 if crossover else None, 40.0 if crossover else None, None)  # fmt: skip
+    return RepResult(
+        index=index,
+        set_index=0,
+        mode="hip",
+        unit="% MVC",
+        partial=False,
+        rom_deg=45.0,
+        phases=phases,
+        muscles={m: act for m in MUSCLES},
+        relaxation={m: relax for m in MUSCLES},
+        handover=hand,
+        eccentric_hold_pct={"glute_max_r": hold},
+        cocontraction_pct={},
+    )
+
+
+@pytest.fixture(scope="session")
+def rep_result() -> Callable[..., Any]:
+    """``rep_result(index, start, relaxed=, crossover=, hold=)``: a RepResult of the two
+    :data:`MUSCLES` with phases 1 s apart from ``start`` (end = ``start + 4``)."""
+    return _result
+
+
 @pytest.fixture(scope="session")
 def wait_until() -> Callable[..., None]:
     return _wait_until

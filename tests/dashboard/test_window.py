@@ -59,7 +59,9 @@ def test_rep_counter_advances_with_the_synthetic_reps(live) -> None:  # noqa: AN
     window, source, _ = live
     reps = len(source.analysis.results)
     assert reps >= 3
-    assert window.reps.counter.text() == str(reps)
+    # a rep counts when its eccentric phase ends; the session may end before its result is out
+    assert window.reps.counter.text() == str(window.frame.rep_count)
+    assert reps <= window.frame.rep_count <= reps + 1
     assert [b.rep_index for b in window.frame.badges] == list(range(1, reps + 1))
     assert any(s.phase == "bottom" for s in window.frame.phase_spans)
 
@@ -98,7 +100,8 @@ def test_screenshot_shows_every_lane_drawn(live, tmp_path: Path) -> None:  # noq
         curve = np.all(np.abs(area - colour) <= 12, axis=-1)
         background = np.all(area == np.array(BACKGROUND), axis=-1)
         assert curve.sum() > 100, f"lane {j}: curve colour found in {curve.sum()} pixels"
-        assert 0.05 < 1 - background.mean(), f"lane {j}: almost nothing drawn"
+        if window.frame.lanes[j].band is not None:  # the targets' lanes also hold the band
+            assert 0.05 < 1 - background.mean(), f"lane {j}: almost nothing drawn"
         # the curve spans the lane's width: found in both halves
         half = area.shape[1] // 2
         assert curve[:, :half].any() and curve[:, half:].any()

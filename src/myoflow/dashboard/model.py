@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 
 from myoflow._checks import check_option, check_positive, check_range
-from myoflow.analysis.live_types import CUES, EXERCISES, Cue, LiveSnapshot
+from myoflow.analysis.live_types import EXERCISES, Cue, LiveSnapshot
 from myoflow.analysis.normalisation import lookup_mvc
 from myoflow.analysis.placement import parse_placement
 from myoflow.analysis.rep_summary import RepResult
+from myoflow.dashboard.cues import CUE_TEXT, CueRules, is_target, pending_rep
 
 __all__ = [
     "LOSS_WARNING_PCT",
@@ -90,13 +91,14 @@ def peak_downsample(x: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[np.ndarr
 @dataclass(frozen=True)
 class Lane:
     """One muscle's lane: envelope ``x`` (s, relative) / ``y`` (``unit``), its rest threshold
-    (None before the rest baseline), the target ``band`` and the newest value."""
+    (None before the rest baseline), the target ``band`` (None: not a muscle the exercise
+    trains, see :data:`~myoflow.dashboard.cues.TARGET_ROLES`) and the newest value."""
 
     muscle: str
     x: np.ndarray
     y: np.ndarray
     threshold: float | None
-    band: tuple[float, float]
+    band: tuple[float, float] | None
     latest: float
 
 
@@ -135,7 +137,9 @@ class StatusLine:
 class Frame:
     """Everything one paint shows (module docstring). ``newest_s``: host-clock time of the newest
     grid cell (x = 0); ``emg_newest_s``: of the newest envelope value drawn (it shows the muscle
-    at that time, i.e. samples received up to ``delay_ms`` later)."""
+    at that time, i.e. samples received up to ``delay_ms`` later). ``rep_count`` counts a rep
+    when its eccentric phase ends (:mod:`~myoflow.dashboard.cues`); ``lockout_deg`` is the
+    median angle the recent reps reached at the top (None before the first top)."""
 
     lanes: tuple[Lane, ...]
     unit: str
@@ -153,6 +157,7 @@ class Frame:
     delay_ms: float
     newest_s: float | None
     emg_newest_s: float | None = None
+    lockout_deg: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -202,6 +207,9 @@ class DashboardModel:
         self.results: list[RepResult] = []
         self.cues: list[Cue] = []
         self._live_phases: list[list[Any]] = []  # [t0, t1, phase] on the grid clock
+        self.rules = CueRules(bottom_cue_s=self.bottom_cue_s, hold_s=self.cue_hold_s)
+        self._tops: list[float] = []  # the most extended angle of each recent top phase (deg)
+        self._top_now: float | None = None
 
     def set_exercise(self, exercise: str) -> None:
         """Change the exercise (and its target band)."""
@@ -213,6 +221,9 @@ class DashboardModel:
         self.results.clear()
         self.cues.clear()
         self._live_phases.clear()
+        self.rules.reset()
+        self._tops.clear()
+        self._top_now = None
 
     def frame(
         self,
@@ -250,7 +261,7 @@ class DashboardModel:
                     x=x_env,
                     y=np.ascontiguousarray(y_env[:, j]),
                     threshold=snap.rest_threshold_pct.get(muscle),
-                    band=self.target_band,
+                    band=self.target_band if is_target(muscle, self.exercise) else None,
                     latest=float(finite[-1]) if finite.size else float("nan"),
                 )
             )
@@ -264,7 +275,13 @@ class DashboardModel:
         emg_newest = float(snap.times[has_emg[-1]]) if has_emg.size else None
         phase = snap.phase
         self._track_phase(phase, newest)
-        cue_text, kinds = self._cue(snap, newest, phase)
+        self._track_top(phase, snap.angle_deg[keep])
+        kinds: tuple[str, ...] = ()
+        if newest is not None:
+            latest = self.results[-1].index if self.results else None
+            kinds = self.rules.kinds(snap, newest, phase, self.cues, latest, self._live_phases)
+        cue_text = "  ·  ".join(CUE_TEXT[k] for k in kinds)
+        done = self.results[-1].phases["end"] if self.results else -np.inf
         return Frame(
             lanes=tuple(lanes),
             unit=snap.unit,
@@ -274,7 +291,7 @@ class DashboardModel:
             angle_label=snap.angle_label or "no IMU: no angle",
             phase=phase,
             phase_spans=self._spans(newest),
-            rep_count=snap.rep_count,
+            rep_count=snap.rep_count + (1 if pending_rep(self._live_phases, done) else 0),
             badges=tuple(badge(r) for r in self.results),
             cue_text=cue_text,
             cue_kinds=kinds,
@@ -282,6 +299,7 @@ class DashboardModel:
             delay_ms=float(snap.delay_ms),
             newest_s=newest,
             emg_newest_s=emg_newest,
+            lockout_deg=float(np.median(self._tops[-5:])) if self._tops else None,
         )
 
     # --- pieces ---------------------------------------------------------------------------
@@ -318,39 +336,15 @@ class DashboardModel:
             if t1 > horizon and t1 > t0 and ph in PHASES
         )
 
-    def _cue(
-        self, snap: LiveSnapshot, newest: float | None, phase: str | None
-    ) -> tuple[str, tuple[str, ...]]:
-        if newest is None:
-            return "", ()
-        shown: list[Cue] = []
-        if self.cues:
-            last_rep = self.cues[-1].rep_index
-            latest_result = self.results[-1].index if self.results else last_rep
-            if last_rep == latest_result and newest - self.cues[-1].time <= self.cue_hold_s:
-                shown = [c for c in self.cues if c.rep_index == last_rep]
-        kinds = [c.kind for c in shown]
-        if "relax" not in kinds and self._stuck_at_bottom(snap, newest, phase):
-            kinds.insert(0, "relax")
-        return "  ·  ".join(CUES[k] for k in kinds), tuple(kinds)
-
-    def _stuck_at_bottom(self, snap: LiveSnapshot, newest: float, phase: str | None) -> bool:
-        """A glute above its rest threshold for the last ``bottom_cue_s`` of the bottom phase."""
-        if phase != "bottom" or not self._live_phases or not snap.rest_threshold_pct:
-            return False
-        since = self._live_phases[-1][0]
-        if newest - since < self.bottom_cue_s:
-            return False
-        recent = snap.times >= newest - self.bottom_cue_s
-        for j, muscle in enumerate(snap.muscles):
-            thr = snap.rest_threshold_pct.get(muscle)
-            if thr is None or parse_placement(muscle).role != "glute":
-                continue
-            col = snap.envelope_pct[recent, j]
-            col = col[np.isfinite(col)]
-            if col.size >= 3 and bool(np.all(col > thr)):
-                return True
-        return False
+    def _track_top(self, phase: str | None, angle: np.ndarray) -> None:
+        """Note the most extended angle (the smallest flexion) of each top phase."""
+        finite = angle[-3:][np.isfinite(angle[-3:])]
+        if phase == "top" and finite.size:
+            low = float(finite.min())
+            self._top_now = low if self._top_now is None else min(self._top_now, low)
+        elif self._top_now is not None:
+            self._tops = [*self._tops[-9:], self._top_now]
+            self._top_now = None
 
 
 def badge(result: RepResult) -> Badge:

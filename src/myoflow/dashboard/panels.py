@@ -15,7 +15,7 @@ from myoflow.dashboard.model import Badge, StatusLine
 __all__ = ["CueBanner", "RepPanel", "StatusPanel"]
 
 _OK, _BAD, _NEUTRAL = "#2e7d32", "#c62828", "#555555"
-_CUE_COLOURS = {"relax": "#c62828", "squeeze": "#ef6c00", "glutes": "#6a1b9a"}
+_CUE_COLOURS = {"relax": "#c62828", "squeeze": "#ef6c00", "glutes": "#6a1b9a", "relaxed": "#2e7d32"}
 
 
 def _font(point_size: int, bold: bool = False) -> QtGui.QFont:

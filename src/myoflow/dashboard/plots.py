@@ -73,6 +73,7 @@ class PlotsView(pg.GraphicsLayoutWidget):
         self.raw_curve: pg.PlotDataItem | None = None
         self.angle_plot: pg.PlotItem | None = None
         self.angle_curve: pg.PlotDataItem | None = None
+        self.lockout: pg.InfiniteLine | None = None
         self.regions: list[pg.LinearRegionItem] = []
         self._unit = ""
         self._raw_muscle: str | None = None
@@ -133,6 +134,17 @@ class PlotsView(pg.GraphicsLayoutWidget):
         self.raw_plot.setVisible(False)
         self.angle_plot = self._plot(row + 1, angle_label, (-20.0, 90.0), "deg")
         self.angle_plot.setLabel("bottom", "s")
+        # up is up: hip flexion falls as the hips rise, so the axis runs downwards
+        self.angle_plot.getViewBox().invertY(True)
+        self.angle_plot.setLabel("left", "flexion deg (up = extension)")
+        self.lockout = pg.InfiniteLine(
+            angle=0,
+            pen=pg.mkPen((20, 20, 20), width=1, style=QtCore.Qt.DashLine),
+            label="lockout",
+            labelOpts={"position": 0.03, "color": "#333", "anchors": [(0, 1), (0, 1)]},
+        )
+        self.lockout.setVisible(False)
+        self.angle_plot.addItem(self.lockout)
         for _ in range(_MAX_SPANS):
             region = pg.LinearRegionItem(values=(0, 0), movable=False, pen=pg.mkPen(None))
             region.setZValue(-10)
@@ -163,8 +175,15 @@ class PlotsView(pg.GraphicsLayoutWidget):
             self._titled_at = now
         for j, lane in enumerate(frame.lanes[: len(self.curves)]):
             _set(self.curves[j], lane.x, lane.y)
-            if self.bands[j].getRegion() != lane.band:
-                self.bands[j].setRegion(lane.band)
+            band = self.bands[j]
+            if lane.band is None:
+                if band.isVisible():
+                    band.setVisible(False)
+            else:
+                if band.getRegion() != lane.band:
+                    band.setRegion(lane.band)
+                if not band.isVisible():
+                    band.setVisible(True)
             line = self.thresholds[j]
             if lane.threshold is None or not np.isfinite(lane.threshold):
                 line.setVisible(False)
@@ -194,6 +213,12 @@ class PlotsView(pg.GraphicsLayoutWidget):
         if self.angle_curve is not None:
             _set(self.angle_curve, frame.angle_x, frame.angle_y)
             self._spans(frame)
+            lockout = self.lockout
+            if lockout is not None and frame.lockout_deg is None:
+                lockout.setVisible(False)
+            elif lockout is not None and (lockout.value() != frame.lockout_deg or not lockout.isVisible()):
+                lockout.setValue(frame.lockout_deg)
+                lockout.setVisible(True)
 
     def _spans(self, frame: Frame) -> None:
         spans = frame.phase_spans[-_MAX_SPANS:]
