@@ -18,8 +18,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from myoflow.devices import diy, ganglion, myo, polar_pmd
 from myoflow.devices.codec import DecodeError, Loss, Packet, pack_bits, unpack_bits
+from myoflow.devices.protocols.diy import codec as diy
+from myoflow.devices.protocols.ganglion import codec as ganglion
+from myoflow.devices.protocols.myo import codec as myo
+from myoflow.devices.protocols.polar_pmd import codec as polar_pmd
 
 Maker = Callable[[np.random.Generator], tuple[bytes, np.ndarray]]
 

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from myoflow.devices import diy
 from myoflow.devices.codec import DecodeError, Loss
+from myoflow.devices.protocols.diy import codec as diy
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "diy-strap-protocol.md"
 EXAMPLE_HEX = "01 02 01 02 40 42 0f 00 00 00 00 3f e8 03 64 00 9c ff c8 00 38 ff ff ff 01 00 ff 7f 00 80"

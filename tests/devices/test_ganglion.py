@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from myoflow.devices import ganglion
 from myoflow.devices.codec import DecodeError, Loss
+from myoflow.devices.protocols.ganglion import codec as ganglion
 
 int24 = st.integers(-(1 << 23), (1 << 23) - 1)
 values_2x4 = hnp.arrays(np.int64, (2, 4), elements=int24)

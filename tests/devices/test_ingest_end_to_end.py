@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from myoflow.devices import ganglion
-from myoflow.devices import polar_pmd as pmd
 from myoflow.devices.ingest import ReconnectPolicy
 from myoflow.devices.profiles import load_profile
+from myoflow.devices.protocols.ganglion import codec as ganglion
+from myoflow.devices.protocols.polar_pmd import codec as pmd
 from myoflow.devices.sinks import CollectingSink
 from myoflow.devices.virtual.radio import LinkConditions
 from myoflow.rigs.virtual_rig import PROFILE_OF_KIND, virtual_rig

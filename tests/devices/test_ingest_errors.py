@@ -13,8 +13,6 @@ import numpy as np
 import pytest
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakDBusError
 
-from myoflow.devices import ganglion, myo
-from myoflow.devices import polar_pmd as pmd
 from myoflow.devices.ble import scan
 from myoflow.devices.decoding import StrapDecoder
 from myoflow.devices.errors import (
@@ -28,8 +26,11 @@ from myoflow.devices.errors import (
 )
 from myoflow.devices.ingest import Ingest, ReconnectPolicy, StrapConfig
 from myoflow.devices.profiles import load_profile
-from myoflow.devices.sinks import CollectingSink, QueueSink
-from myoflow.devices.virtual.polar import VirtualPolar
+from myoflow.devices.protocols.ganglion import codec as ganglion
+from myoflow.devices.protocols.myo import codec as myo
+from myoflow.devices.protocols.polar_pmd import codec as pmd
+from myoflow.devices.protocols.polar_pmd.virtual import VirtualPolar
+from myoflow.devices.sinks import CollectingSink
 from myoflow.devices.virtual.radio import LinkConditions
 from myoflow.rigs.virtual_rig import VirtualRig, virtual_rig
 from myoflow.stream import Block
@@ -221,7 +222,7 @@ def test_corrupt_notifications_are_counted_and_skipped() -> None:
     assert all(isinstance(b, Block) for b in emg)  # no gap invented
     assert [b.start_index for b in emg] == [0, 2, 4, 6]
     # A DIY packet whose rate or channel count contradicts the profile is corrupt, not data.
-    from myoflow.devices import diy
+    from myoflow.devices.protocols.diy import codec as diy
 
     d = StrapDecoder(load_profile("diy_emg_2ch_1khz"), "d")
     assert (
@@ -284,22 +285,6 @@ def test_invalid_arguments_name_the_parameter() -> None:
     policy = ReconnectPolicy(initial_s=0.1, factor=2.0, max_s=0.5)
     assert [policy.delay(k) for k in (1, 2, 3, 4, 5)] == [0.1, 0.2, 0.4, 0.5, 0.5]
     assert isinstance(MtuTooSmall("x", 23, 232), IngestError)
-
-
-def test_queue_sink_iterates_blocks() -> None:
-    async def body() -> None:
-        async with virtual_rig(("myo",), session=SESSION) as rig:
-            sink = QueueSink(maxsize=10)
-            async with rig.ingest([sink]) as ingest:
-                await ingest.run(1.0)
-            got = []
-            async for item in sink:
-                got.append(item)
-                if sink.queue.empty():
-                    break
-            assert len(got) == 10 and sink.dropped > 100  # the oldest were dropped, not the radio
-
-    _session(body)
 
 
 def test_a_failing_sink_stops_the_run_and_is_raised() -> None:

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from myoflow.devices import myo
-from myoflow.devices.codec import DecodeError, Loss
+from myoflow.devices.codec import DecodeError
+from myoflow.devices.protocols.myo import codec as myo
 
 
 @given(hnp.arrays(np.int64, (2, 8), elements=st.integers(-128, 127)))
@@ -96,12 +96,3 @@ def test_encoders_reject_out_of_range() -> None:
         myo.encode_emg(np.zeros((2, 7), int))
     with pytest.raises(ValueError, match="mask"):
         myo.encode_fv(np.zeros(8, int), 256)
-
-
-def test_tracker_reports_unknown_loss_and_counts_characteristics() -> None:
-    t = myo.MyoEmgTracker()
-    for i in [0, 1, 2, 3, 0, 1, 3]:
-        assert t.update(i) == Loss(None, None)
-    assert t.counts == [2, 2, 1, 2] and t.spread == 1 and t.last_index == 3
-    with pytest.raises(ValueError, match="0..3"):
-        t.update(4)

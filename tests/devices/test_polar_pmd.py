@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from myoflow.devices import polar_pmd as pmd
-from myoflow.devices.codec import DecodeError, Loss
+from myoflow.devices.codec import DecodeError
+from myoflow.devices.protocols.polar_pmd import codec as pmd
 
 M, S = pmd.Measurement, pmd.Setting
 
@@ -156,26 +156,6 @@ def test_unsupported_frame_types_raise() -> None:
         pmd.decode(bytes.fromhex("02 00 00 00 00 00 00 00 00 05 00 00"))
     with pytest.raises(DecodeError, match="bit width 0"):
         pmd.decode(bytes.fromhex("02 00 00 00 00 00 00 00 00 80 00 00 00 00 00 00 00 05"))
-
-
-def test_time_tracker_spreads_frames_and_counts_lost_samples() -> None:
-    fs, n = 200.0, 36
-    period = 1e9 / fs
-    t = pmd.PolarTimeTracker(fs)
-    ends = [10**12 + round(k * n * period) for k in range(1, 6)]
-    times0, loss0 = t.update(ends[0], n)  # first frame: nominal period ending at the frame time
-    assert loss0 == Loss(None, 0) and times0[-1] == ends[0]
-    np.testing.assert_allclose(np.diff(times0), period, atol=1)
-    times1, loss1 = t.update(ends[1], n)
-    assert loss1 == Loss(None, 0) and times1[0] - times0[-1] == pytest.approx(period, abs=1)
-    _, loss3 = t.update(ends[3], n)  # frame 2 lost
-    assert loss3 == Loss(None, n)
-    # A device clock running 0.5 % fast is absorbed into the step, not called loss.
-    times4, loss4 = t.update(ends[3] + round(n * period * 1.005), n)
-    assert loss4 == Loss(None, 0)
-    assert np.diff(times4).mean() == pytest.approx(period * 1.005, rel=1e-4)
-    with pytest.raises(ValueError, match="fs"):
-        pmd.PolarTimeTracker(0.0)
 
 
 def test_to_physical_units() -> None:

@@ -12,8 +12,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from myoflow.devices import diy, ganglion, myo, polar_pmd
-from myoflow.devices.polar_pmd import Measurement, Setting
 from myoflow.devices.profiles import (
     DeviceProfile,
     ProfileError,
@@ -23,6 +21,11 @@ from myoflow.devices.profiles import (
     profile_for_advertisement,
     shipped_profiles,
 )
+from myoflow.devices.protocols.diy import codec as diy
+from myoflow.devices.protocols.ganglion import codec as ganglion
+from myoflow.devices.protocols.myo import codec as myo
+from myoflow.devices.protocols.polar_pmd import codec as polar_pmd
+from myoflow.devices.protocols.polar_pmd.codec import Measurement, Setting
 from myoflow.stream import KIND_UNITS
 
 REPO = Path(__file__).resolve().parents[2]

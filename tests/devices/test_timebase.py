@@ -15,9 +15,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from myoflow.devices import diy, ganglion, myo, polar_pmd
 from myoflow.devices.clockfit import ClockFit, MonotonicMap
-from myoflow.devices.timebases import DiyTimebase, GanglionTimebase, MyoTimebase, PolarTimebase
+from myoflow.devices.protocols.diy import codec as diy
+from myoflow.devices.protocols.diy.timebase import DiyTimebase
+from myoflow.devices.protocols.ganglion import codec as ganglion
+from myoflow.devices.protocols.ganglion.timebase import GanglionTimebase
+from myoflow.devices.protocols.myo import codec as myo
+from myoflow.devices.protocols.myo.timebase import MyoTimebase
+from myoflow.devices.protocols.polar_pmd import codec as polar_pmd
+from myoflow.devices.protocols.polar_pmd.timebase import PolarTimebase
 from myoflow.stream import Block, Gap, StreamInfo
 
 SKEW = 250e-6

@@ -14,14 +14,16 @@ import pytest
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakGATTProtocolError
 
-from myoflow.devices import diy, ganglion, myo
-from myoflow.devices import polar_pmd as pmd
-from myoflow.devices.polar_pmd import Measurement, Setting
+from myoflow.devices.protocols.diy import codec as diy
+from myoflow.devices.protocols.diy.virtual import VirtualDiyStrap
+from myoflow.devices.protocols.ganglion import codec as ganglion
+from myoflow.devices.protocols.ganglion.virtual import VirtualGanglion
+from myoflow.devices.protocols.myo import codec as myo
+from myoflow.devices.protocols.myo.virtual import VirtualMyo
+from myoflow.devices.protocols.polar_pmd import codec as pmd
+from myoflow.devices.protocols.polar_pmd.codec import Measurement, Setting
+from myoflow.devices.protocols.polar_pmd.virtual import VirtualPolar
 from myoflow.devices.virtual import VirtualLink
-from myoflow.devices.virtual.diy import VirtualDiyStrap
-from myoflow.devices.virtual.ganglion import VirtualGanglion
-from myoflow.devices.virtual.myo import VirtualMyo
-from myoflow.devices.virtual.polar import VirtualPolar
 from myoflow.devices.virtual.radio import LinkConditions, RealTimeClock, VirtualClock
 from myoflow.devices.virtual.straps import KINDS, VirtualStrap, virtual_straps
 from myoflow.synth.session import SessionConfig, generate_session
@@ -108,7 +110,7 @@ def test_scan_finds_every_strap_by_name_and_advertised_service(on_link) -> None:
             )
             assert found is not None and found.address == strap.address, kind
         # The PMD service is served but, as on the real straps, not advertised.
-        client, _ = await _connect(link, straps[2])
+        client, _ = await _connect(link, straps[KINDS.index("polar_h10")])
         assert client.services.get_service(pmd.SERVICE) is not None
         assert await client.read_gatt_char(pmd.CONTROL_POINT) == bytes([0x0F, 0x05, 0x00])
         await client.disconnect()

@@ -10,7 +10,6 @@ Private to :mod:`myoflow.devices.profiles`.
 
 from __future__ import annotations
 
-import importlib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -33,8 +32,8 @@ from myoflow.devices._profile_reader import (
     one_of,
     show,
 )
-from myoflow.devices._profile_rules import RULES, check_writes
-from myoflow.devices.profiles import (
+from myoflow.devices._profile_rules import check_writes
+from myoflow.devices.profile_types import (
     RAW_UNIT,
     ROLES,
     SCHEMA_VERSION,
@@ -43,6 +42,7 @@ from myoflow.devices.profiles import (
     StreamSpec,
     Write,
 )
+from myoflow.devices.protocols import NAMES, get_protocol
 from myoflow.stream import KIND_UNITS
 
 _TOP = {
@@ -67,19 +67,15 @@ def parse_document(text: str, *, name: str, source: str) -> DeviceProfile:
         r.fail("", f"not valid TOML: {exc}")
     r.table(doc, "", _TOP)
     r.get(doc, "schema", "", f"{SCHEMA_VERSION}", int_in(SCHEMA_VERSION, SCHEMA_VERSION))
-    protocols = ", ".join(RULES)
-    protocol = r.get(doc, "protocol", "", f"one of {protocols}", one_of(RULES))
-    try:
-        codec = importlib.import_module(f"myoflow.devices.{protocol}")
-    except ImportError:
-        r.fail("protocol", f"expected a codec module myoflow.devices.{protocol}, found none")
-    if getattr(codec, "PROTOCOL", None) != protocol or not callable(getattr(codec, "decode", 0)):
-        r.fail("protocol", f"expected myoflow.devices.{protocol} to be a codec with decode()")
+    protocols = ", ".join(NAMES)
+    protocol = r.get(doc, "protocol", "", f"one of {protocols}", one_of(NAMES))
+    strap_protocol = get_protocol(protocol)
+    codec = strap_protocol.codec
     mtu = r.get(doc, "mtu", "", "an ATT MTU of 23..517 bytes", int_in(23, 517))
     min_mtu = r.get(doc, "min_mtu", "", f"an ATT MTU of 23..{mtu} (mtu)", int_in(23, mtu), mtu)
     regex, services = _advertisement(r, r.get(doc, "advertisement", "", "a table", is_any))
     chars = _characteristics(r, r.get(doc, "characteristics", "", "a table", is_any))
-    settings_rule, streams_rule = RULES[protocol]
+    settings_rule, streams_rule = strap_protocol.rules()
     settings, start_expected, stop_expected = settings_rule(r, doc.get("settings", {}), codec)
     subscribe, start = _sequence(r, r.get(doc, "start", "", "a table", is_any), "start", chars)
     _, stop = _sequence(r, r.get(doc, "stop", "", "a table", is_any), "stop", chars)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
-from myoflow.devices.profiles import Characteristic, ProfileError, normalise_uuid
+from myoflow.devices.profile_types import Characteristic, ProfileError, normalise_uuid
 
 _MISSING = object()
 _HEX = re.compile(r"\s*[0-9a-fA-F]{2}(\s*[0-9a-fA-F]{2})*\s*")

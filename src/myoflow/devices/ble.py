@@ -7,7 +7,7 @@
 * :class:`StrapLink` is one connection: connect, check the negotiated MTU against the profile's
   ``min_mtu``, read the battery if the strap has the standard battery service, subscribe to the
   profile's characteristics, send the start writes in order and check the answers of a control
-  point (Polar PMD); :meth:`StrapLink.close` sends the stop writes, unsubscribes, disconnects.
+  point (the protocol reads them); :meth:`StrapLink.close` sends the stop writes, unsubscribes, disconnects.
 
 Its notification callback does only what bleak's queue example does: it stamps the host time
 (the injected ``clock``) and enqueues ``(host_time, char_uuid, bytes)``; decoding happens in the
@@ -42,6 +42,8 @@ from myoflow.devices.errors import (
     adapter_unavailable,
 )
 from myoflow.devices.profiles import DeviceProfile, profile_for_advertisement, shipped_profiles
+from myoflow.devices.protocols import get_protocol
+from myoflow.devices.seen import SeenDevice
 
 logger = logging.getLogger(__name__)
 
@@ -52,24 +54,6 @@ BATTERY_LEVEL = "00002a19-0000-1000-8000-00805f9b34fb"
 TRANSIENT = (BleakError, TimeoutError, OSError, EOFError)
 _ADDRESS = re.compile(r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f-]{36}$")
 Clock = Callable[[], float]
-
-
-@dataclass(frozen=True)
-class SeenDevice:
-    """One device heard while scanning: advertised ``name`` (or None), ``address``, RSSI in dBm,
-    advertised service UUIDs, and the names of the profiles that match it, best first."""
-
-    name: str | None
-    address: str
-    rssi: int | None
-    service_uuids: tuple[str, ...]
-    profiles: tuple[str, ...]
-
-    def describe(self) -> str:
-        """``'Polar H10 1A2B3C4D' C0:00:00:00:00:02 -60 dBm (polar_h10_acc_ecg)'``."""
-        rssi = f" {self.rssi} dBm" if self.rssi is not None else ""
-        matches = ", ".join(self.profiles) or "no known profile"
-        return f"{self.name or '(no name)'!r} {self.address}{rssi} ({matches})"
 
 
 @dataclass(frozen=True)
@@ -338,10 +322,7 @@ class StrapLink:
             await self._control_answer(data, strict)
 
     async def _control_answer(self, command: bytes, strict: bool) -> None:
-        parse = getattr(self.profile.codec, "parse_control_point", None)
-        if parse is None:
-            return
-        op, kind = command[0], command[1] & 0x3F if len(command) > 1 else -1
+        protocol = get_protocol(self.profile.protocol)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self._response_timeout if strict else min(1.0, self._response_timeout))
         while True:
@@ -354,15 +335,11 @@ class StrapLink:
                         f"{self._response_timeout:g} s"
                     ) from None
                 return
-            try:
-                answer = parse(raw)
-            except ValueError:
-                continue  # a malformed notification: the consumer counts it
-            if getattr(answer, "op", None) != op or getattr(answer, "measurement", None) != kind:
-                continue  # an unsolicited "streams stopped", or an answer to something else
-            already = getattr(answer, "status_name", "") == "ALREADY_IN_STATE"
-            if answer.status != 0 and not already:
-                refused = CommandRefused(self.label, command, answer.status, answer.status_name)
+            reply = protocol.control_reply(command, raw)
+            if reply is None:
+                continue  # malformed (the consumer counts it), unsolicited, or about another command
+            if reply.refused:
+                refused = CommandRefused(self.label, command, reply.status, reply.status_name)
                 if strict:
                     raise refused
                 self.refusals.append(refused)

@@ -9,11 +9,14 @@ own conversion when the device reports its factor in band). Malformed bytes are 
 
 Routing rules, from the profile:
 
-* one :mod:`~myoflow.devices.timebase` per stream, chosen by the protocol;
-* streams that share a packet kind and pick ``columns`` of it (Myo IMU: quaternion, accel,
-  gyro) share one timebase, so their blocks carry identical times and indices;
-* the Ganglion accelerometer (one axis per packet, chosen by the packet ID) is assembled from
-  the EMG packets: one ``(x, y, z)`` sample per ten packets, timed by the EMG timebase.
+* one :mod:`~myoflow.devices.timebase` per stream, of the protocol's class;
+* streams that share a packet kind and pick ``columns`` of it (an IMU packet: quaternion,
+  accel, gyro) share one timebase, so their blocks carry identical times and indices;
+* a stream the protocol assembles from other packets (an accelerometer with one axis per
+  EMG packet) gets the protocol's :class:`~myoflow.devices.protocols.contract.Assembler`.
+
+Everything protocol-specific comes from the registry
+(:func:`~myoflow.devices.protocols.get_protocol`): this module names no protocol.
 
 Being a plain object with explicit state, it is tested and benchmarked without Bluetooth.
 """
@@ -26,21 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from myoflow.devices import ganglion
 from myoflow.devices.codec import DecodeError, Packet
-from myoflow.devices.profiles import DeviceProfile, StreamSpec
+from myoflow.devices.profile_types import DeviceProfile, StreamSpec
+from myoflow.devices.protocols import get_protocol
+from myoflow.devices.protocols.contract import Assembler
 from myoflow.devices.timebase import Timebase
-from myoflow.devices.timebases import DiyTimebase, GanglionTimebase, MyoTimebase, PolarTimebase
 from myoflow.stream import Block, Gap, StreamInfo
 
 __all__ = ["StrapDecoder", "StreamStats", "resolve_placements"]
 
-TIMEBASES: dict[str, type[Timebase]] = {
-    "diy": DiyTimebase,
-    "ganglion": GanglionTimebase,
-    "myo": MyoTimebase,
-    "polar_pmd": PolarTimebase,
-}
 Output = list[Block | Gap]
 Placements = Mapping[str, Sequence[str] | Mapping[str, str]]
 
@@ -100,7 +97,7 @@ class _Route:
         self.gaps = 0
 
     def push(self, packet: Packet, host_time: float) -> Output:
-        fs = packet.meta.get("fs_hz")  # a self-describing packet (DIY) must match the profile
+        fs = packet.meta.get("fs_hz")  # a packet that states its rate must match the profile
         if fs is not None and fs != self.timebase.stream.rate:
             self.timebase.count_corrupt()
             return []
@@ -127,58 +124,6 @@ class _Route:
                     split.append(Block(stream, data * np.float32(scale), item.times, item.start_index))
             self.gaps += isinstance(item, Gap)
         return split
-
-
-class _GanglionAccel:
-    """Ganglion accelerometer: axes z, y, x ride in packets with ID % 10 == 0, 1, 2.
-
-    A sample is emitted when the x axis arrives and z and y came in the two packets just before
-    it; it takes the time of the last EMG sample of that packet and the index of its group of
-    ten packets (20 EMG samples). Incomplete groups are lost samples: the next sample after them
-    comes behind a :class:`Gap` (``n_missing=None`` if the EMG loss in between was unknown).
-    """
-
-    def __init__(self, stream: StreamInfo, scale: float) -> None:
-        self.stream, self.scale = stream, float(scale)
-        self._axes: dict[str, float] = {}
-        self._group: int | None = None
-        self._unknown = False
-        self._last_t: float | None = None
-        self.next_index = 0
-        self.samples = self.gaps = 0
-
-    def update(self, packet: Packet, emg: Output) -> Output:
-        for item in emg:
-            if isinstance(item, Gap) and item.n_missing is None:
-                self._unknown = True
-        axis = packet.meta.get("accel_axis")
-        block = emg[-1] if emg and isinstance(emg[-1], Block) else None
-        if axis is None or block is None:
-            return []
-        pos = int(packet.counter) % 10
-        group = block.start_index - 2 * pos
-        if group != self._group:
-            self._group, self._axes = group, {}
-        g = ganglion.accel_g(axis, int(packet.meta["accel_raw"])) / ganglion.ACCEL_G_PER_COUNT * self.scale
-        self._axes[axis] = g
-        if axis != "x" or len(self._axes) < 3:
-            return []
-        index = max(self.next_index, round(group / 20))
-        t = float(block.times[-1])
-        out: Output = []
-        if index > self.next_index:
-            t_start = self._last_t + 1.0 / self.stream.rate if self._last_t is not None else t
-            n = None if self._unknown else index - self.next_index
-            out.append(
-                Gap(self.stream, self.next_index, n, min(t_start, t), t, "loss (Ganglion axis packets)")
-            )
-            self.gaps += 1
-        self._unknown = False
-        data = np.array([[self._axes["x"], self._axes["y"], self._axes["z"]]], dtype=np.float32)
-        out.append(Block(self.stream, data, np.array([t]), index))
-        self.next_index, self._last_t = index + 1, t
-        self.samples += 1
-        return out
 
 
 class StrapDecoder:
@@ -224,10 +169,11 @@ class StrapDecoder:
                 raise ValueError(
                     f"{what} name unknown stream(s) {unknown}; profile {profile.name!r} has {names}"
                 )
-        if profile.protocol not in TIMEBASES:
-            raise ValueError(f"profile {profile.name!r}: no timebase for protocol {profile.protocol!r}")
+        try:
+            self.protocol = get_protocol(profile.protocol)
+        except KeyError:
+            raise ValueError(f"profile {profile.name!r}: no strap protocol {profile.protocol!r}") from None
         self.profile = profile
-        self.codec = profile.codec
         self.streams = {
             s.name: s.stream_info(device_name, resolve_placements(s, placements.get(s.name)))
             for s in profile.streams
@@ -237,17 +183,18 @@ class StrapDecoder:
         self.last_packet: Packet | None = None
         self._routes: dict[str, list[tuple[str, _Route]]] = {}
         self._by_stream: dict[str, _Route] = {}
-        self._accel: _GanglionAccel | None = None
+        self._assembled: dict[str, tuple[Assembler, _Route | None]] = {}
         self._control = {c.uuid for c in profile.characteristics if c.role == "control_point"}
         self._build(device_name, timebase_options, stream_options)
 
     # ------------------------------------------------------------------ set-up
     def _build(self, device_name: str, options: dict[str, Any], per_stream: dict[str, Any]) -> None:
-        cls = TIMEBASES[self.profile.protocol]
+        cls = self.protocol.timebase
         groups: dict[tuple[tuple[str, ...], str], list[StreamSpec]] = {}
         for spec in self.profile.streams:
-            if self.profile.protocol == "ganglion" and spec.kind == "acc":
-                self._accel = _GanglionAccel(self.streams[spec.name], spec.scale)
+            assembler = self.protocol.assembler(spec, self.streams[spec.name])
+            if assembler is not None:
+                self._assembled[spec.name] = (assembler, None)
                 continue
             key = (
                 (spec.characteristics, spec.packet_kind)
@@ -259,7 +206,7 @@ class StrapDecoder:
             first = specs[0]
             if len(specs) == 1 and first.columns is None:
                 info = self.streams[first.name]
-                convert = None if first.in_band_scale else _scaled(first.scale)
+                scale: float | None = None if first.in_band_scale else first.scale
                 outputs: list[tuple[StreamInfo, np.ndarray | None, float]] = [(info, None, 1.0)]
             else:
                 rates = {s.rate for s in specs}
@@ -277,18 +224,21 @@ class StrapDecoder:
                     unit="count",
                 )
                 in_band = all(s.in_band_scale for s in specs)  # the codec converts, or counts
-                convert = None if in_band else _scaled(1.0)
+                scale = None if in_band else 1.0
                 outputs = [
                     (self.streams[s.name], np.asarray(s.columns), 1.0 if s.in_band_scale else s.scale)
                     for s in specs
                 ]
-            timebase = cls(info, convert=convert, **{**options, **per_stream.get(first.name, {})})
+            timebase = cls(info, scale=scale, **{**options, **per_stream.get(first.name, {})})
             timebase.kinds = frozenset({first.packet_kind})
             route = _Route(timebase, outputs)
             for s in specs:
                 self._by_stream[s.name] = route
             for uuid in first.characteristics:
                 self._routes.setdefault(uuid, []).append((first.packet_kind, route))
+        # an assembled stream rides on the first route (its packets carry the parts)
+        base = next(iter(self._by_stream.values()), None)
+        self._assembled = {name: (a, base) for name, (a, _) in self._assembled.items()}
 
     # ------------------------------------------------------------------ public
     @property
@@ -314,7 +264,7 @@ class StrapDecoder:
                 self._control_point(data)
             return []
         try:
-            packet = self.codec.decode(data)
+            packet = self.protocol.decode(data)
         except DecodeError:
             self.corrupt += 1
             routes[0][1].timebase.count_corrupt()
@@ -325,24 +275,19 @@ class StrapDecoder:
             if packet.kind == kind:
                 got = route.push(packet, host_time)
                 out += got
-                if self._accel is not None:
-                    out += self._accel.update(packet, got)
+                for assembler, base in self._assembled.values():
+                    if base is route:
+                        out += assembler.update(packet, got)
         return out
 
     def _control_point(self, data: bytes | bytearray) -> None:
-        """A start answer carrying a conversion FACTOR (Polar PMD) sets it for its streams."""
-        parse = getattr(self.codec, "parse_control_point", None)
-        if parse is None:
-            return
+        """A control point answer that announces conversion factors sets them for their streams."""
         try:
-            answer = parse(data)
-            settings = answer.settings() if getattr(answer, "op", None) == 2 and answer.ok else {}
+            factors = self.protocol.in_band_factors(bytes(data))
         except DecodeError:
             self.corrupt += 1
             return
-        factor = next((v[0] for k, v in settings.items() if getattr(k, "name", "") == "FACTOR" and v), None)
-        if factor is not None:
-            kind = self.codec.Measurement(answer.measurement).name.lower()
+        for kind, factor in factors.items():
             self.set_factor(kind, factor)
 
     def restart(self, host_time: float) -> None:
@@ -351,11 +296,27 @@ class StrapDecoder:
             route.timebase.restart(host_time)
 
     def set_factor(self, packet_kind: str, factor: float) -> None:
-        """Use the device's conversion ``factor`` (Polar FACTOR) for streams of ``packet_kind``."""
+        """Use the conversion ``factor`` the device announced for streams of ``packet_kind``."""
         for name, route in self._by_stream.items():
-            tb = route.timebase
-            if isinstance(tb, PolarTimebase) and self.profile.stream(name).packet_kind == packet_kind:
-                tb.factor = float(factor)
+            if self.profile.stream(name).packet_kind == packet_kind:
+                route.timebase.set_factor(float(factor))
+
+    def scale(self, stream: str) -> float:
+        """Physical units per count the live values of profile stream ``stream`` were made with.
+
+        ``float32(raw_counts * scale)`` reproduces the blocks bit for bit: the profile's scale,
+        or the one the device reported in band (in a packet header, or a control point answer) for
+        the last packet.
+        Before the first packet of an in-band stream, the profile's nominal scale.
+        """
+        spec = self.profile.stream(stream)
+        route = self._by_stream.get(stream)
+        if route is None:
+            return float(spec.scale)
+        if (len(route.outputs) == 1 and route.outputs[0][1] is None) or spec.in_band_scale:
+            last = route.timebase.last_scale
+            return float(spec.scale) if last is None else float(last)
+        return float(np.float32(spec.scale))  # applied in float32 after the shared timebase
 
     def stats(self, window_s: float = 5.0) -> dict[str, StreamStats]:
         """Per-stream counts, rates and loss, by the profile's stream name."""
@@ -363,7 +324,7 @@ class StrapDecoder:
         for name, info in self.streams.items():
             route = self._by_stream.get(name)
             if route is None:
-                out[name] = self._accel_stats(info, window_s)
+                out[name] = self._assembled_stats(name, info, window_s)
                 continue
             tb = route.timebase
             out[name] = StreamStats(
@@ -380,10 +341,10 @@ class StrapDecoder:
             )
         return out
 
-    def _accel_stats(self, info: StreamInfo, window_s: float) -> StreamStats:
-        acc = self._accel
-        assert acc is not None
-        emg = next(iter(self._by_stream.values())).timebase
+    def _assembled_stats(self, name: str, info: StreamInfo, window_s: float) -> StreamStats:
+        acc, base = self._assembled[name]
+        assert base is not None
+        emg = base.timebase
         return StreamStats(
             stream=info.name,
             nominal_rate=info.rate,
@@ -396,10 +357,3 @@ class StrapDecoder:
             corrupt=0,
             loss_percent_5s=emg.loss_percent(window_s),
         )
-
-
-def _scaled(scale: float):
-    factor = float(scale)
-    if factor == 1.0:
-        return lambda packet: packet.samples
-    return lambda packet: packet.samples * factor

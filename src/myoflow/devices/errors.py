@@ -22,10 +22,9 @@ error                      when
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from myoflow.devices.ble import SeenDevice
+from myoflow.devices.seen import SeenDevice
 
 __all__ = [
     "AdapterUnavailable",

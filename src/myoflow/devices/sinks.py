@@ -1,5 +1,5 @@
 """Where the ingest delivers: the :class:`Sink` interface, per-strap :class:`StrapStatus`, and
-two ready-made sinks.
+a ready-made sink.
 
 A sink has three methods, called on the event loop by the ingest's consumer tasks, in order per
 strap: ``on_block(block)`` for every :class:`~myoflow.stream.Block`, ``on_gap(gap)`` for every
@@ -9,15 +9,12 @@ They must be quick: a recorder hands blocks to its own thread, a live pipeline c
 ring buffers, a console only counts. An exception raised by a sink stops the ingest and is
 re-raised by :meth:`Ingest.run <myoflow.devices.ingest.Ingest.run>`.
 
-:class:`CollectingSink` keeps everything (tests, short sessions); :class:`QueueSink` turns the
-callbacks into an async iterator (``async for item in sink``).
+:class:`CollectingSink` keeps everything (tests, short sessions).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +23,7 @@ from myoflow.devices.codec import Packet
 from myoflow.devices.decoding import StreamStats
 from myoflow.stream import Block, Gap
 
-__all__ = ["STATES", "CollectingSink", "QueueSink", "Sink", "StrapStatus"]
+__all__ = ["STATES", "CollectingSink", "Sink", "StrapStatus"]
 
 #: States of a strap, in the order a session goes through them.
 STATES = ("connecting", "streaming", "reconnecting", "stopping", "stopped", "failed")
@@ -143,34 +140,3 @@ class CollectingSink(Sink):
         if not blocks:
             return np.zeros(0, np.int64)
         return np.concatenate([np.arange(b.start_index, b.end_index) for b in blocks])
-
-
-class QueueSink(Sink):
-    """Blocks and gaps into an :class:`asyncio.Queue`, for ``async for item in sink``.
-
-    Parameters
-    ----------
-    maxsize
-        Queue bound (0: unbounded). When full, the oldest item is dropped and counted in
-        :attr:`dropped`, so a slow reader never stalls the radio.
-    """
-
-    def __init__(self, maxsize: int = 0) -> None:
-        self.queue: asyncio.Queue[Block | Gap] = asyncio.Queue(maxsize)
-        self.dropped = 0
-
-    def _put(self, item: Block | Gap) -> None:
-        if self.queue.full():
-            self.queue.get_nowait()
-            self.dropped += 1
-        self.queue.put_nowait(item)
-
-    def on_block(self, block: Block) -> None:
-        self._put(block)
-
-    def on_gap(self, gap: Gap) -> None:
-        self._put(gap)
-
-    async def __aiter__(self) -> AsyncIterator[Block | Gap]:
-        while True:
-            yield await self.queue.get()

@@ -6,9 +6,10 @@ packet and the host monotonic time (s) at which its notification arrived, and
 ``[Gap, Block]``: a block never spans a gap, and sample indices count lost samples, so after a
 gap ``start_index`` has jumped by the gap's size.
 
-A protocol subclass only says what one packet tells about loss and sample positions: its
-:meth:`Timebase._account` returns a :class:`Step`. The four protocols (Ganglion, DIY, Polar,
-Myo) live in :mod:`myoflow.devices.timebases`.
+A protocol subclass only says what one packet tells about loss and sample positions (its
+:meth:`Timebase._account` returns a :class:`Step`) and, when the device reports its own
+conversion, the scale of a packet (:meth:`Timebase.packet_scale`). Each protocol's subclass
+lives in its folder, ``myoflow.devices.protocols.<name>.timebase``.
 Everything else is the same for all protocols and lives here.
 
 The drift fit (:class:`~myoflow.devices.clockfit.ClockFit`) follows the lower envelope of the
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +36,6 @@ from myoflow.stream import Block, Gap, StreamInfo
 
 __all__ = ["Step", "Timebase"]
 
-Converter = Callable[[Packet], np.ndarray]
 #: The drift fit's min-filter bins span at least this many packets.
 PACKETS_PER_BIN = 5
 _DELAY_ALPHA = 0.02  # smoothing of the typical arrival delay used to size unknown gaps
@@ -65,9 +64,9 @@ class Timebase:
     ----------
     stream
         The stream the blocks belong to; ``stream.rate`` is the nominal rate in Hz.
-    convert
-        Counts to physical units: ``convert(packet) -> (n, n_channels)`` float array. Each
-        protocol class has a default.
+    scale
+        Physical units per count, applied to every packet. ``None`` (the default): the device's
+        own conversion, :meth:`packet_scale` (the DIY header's factor, Polar's FACTOR).
     window_s, bin_s, quantile, anchor_s
         Drift fit window, min-filter bins and intercept anchor (host s) and low quantile, see
         :class:`~myoflow.devices.clockfit.ClockFit`. ``bin_s`` is a minimum: bins are widened
@@ -89,7 +88,7 @@ class Timebase:
         self,
         stream: StreamInfo,
         *,
-        convert: Converter | None = None,
+        scale: float | None = None,
         window_s: float = 30.0,
         bin_s: float = 0.5,
         quantile: float = 0.25,
@@ -100,7 +99,9 @@ class Timebase:
         if not isinstance(stream, StreamInfo):
             raise ValueError(f"stream must be a StreamInfo, got {type(stream).__name__}")
         self.stream = stream
-        self._convert = convert or self._default_convert
+        self._scale = None if scale is None else check_positive(scale, "scale")
+        #: Physical units per count of the last packet converted (None before the first).
+        self.last_scale: float | None = None
         self.history_s = check_positive(history_s, "history_s", "s")
         slope = 1.0 if self.device_time else 1.0 / stream.rate
         self._fit_args = {"window_s": window_s, "bin_s": bin_s, "quantile": quantile, "anchor_s": anchor_s}
@@ -216,9 +217,18 @@ class Timebase:
             lost += n_lost
         return 100.0 * lost / (lost + received) if received else 0.0
 
+    def scale_of(self, packet: Packet) -> float:
+        """Physical units per count for ``packet``: the fixed ``scale``, else :meth:`packet_scale`."""
+        return self._scale if self._scale is not None else self.packet_scale(packet)
+
+    def set_factor(self, factor: float) -> None:
+        """Use a conversion factor the device announced; only protocols that announce one take it."""
+        raise ValueError(f"stream {self.stream.name!r}: its protocol announces no conversion factor")
+
     # --------------------------------------------------------- for subclasses
-    def _default_convert(self, packet: Packet) -> np.ndarray:
-        return packet.samples
+    def packet_scale(self, packet: Packet) -> float:
+        """Physical units per count as the packet or the device reports them (1.0: counts)."""
+        return 1.0
 
     def _account(self, packet: Packet, h: float) -> Step | None:
         """Protocol part: loss before ``packet`` (and device positions); ``None`` skips it."""
@@ -278,7 +288,9 @@ class Timebase:
                     reason,
                 )
             )
-        data = np.asarray(self._convert(packet), dtype=np.float32)
+        scale = self.scale_of(packet)
+        self.last_scale = scale
+        data = np.asarray(packet.samples if scale == 1.0 else packet.samples * scale, dtype=np.float32)
         out.append(Block(self.stream, data, times, start))
         self._prev_t = float(times[-1])
         self._last_x = float(x[-1])

@@ -28,8 +28,6 @@ ENVELOPE_TYPE = "EMGEnvelope"
 MARKER_TYPE = "Markers"
 #: ``"json"``: each marker is a JSON object with ``kind`` and ``label``; ``"text"``: the label.
 MARKER_FORMATS = ("json", "text")
-#: Manufacturer by protocol of the shipped profiles (the profile TOML names only the model).
-_MANUFACTURERS = {"ganglion": "OpenBCI", "myo": "Thalmic Labs", "polar_pmd": "Polar Electro", "diy": "DIY"}
 
 
 @dataclass(frozen=True)
@@ -203,7 +201,12 @@ class LslSink:
         if prof is None or isinstance(prof, str):
             meta = _Strap(profile=prof or "", device=device, address=address)
         else:
-            maker = _MANUFACTURERS.get(prof.protocol, "")
+            from myoflow.devices.protocols import get_protocol
+
+            try:  # the manufacturer comes with the protocol (the profile TOML names only the model)
+                maker = get_protocol(prof.protocol).manufacturer
+            except KeyError:
+                maker = ""
             meta = _Strap(maker, prof.model, prof.name, prof.firmware, device, address)
         with self._lock:
             self._straps[name] = meta

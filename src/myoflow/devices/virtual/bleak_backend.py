@@ -43,7 +43,7 @@ from bumble.core import AdvertisingData
 from bumble.device import Advertisement, Connection, Peer
 from bumble.gatt_client import CharacteristicProxy
 
-from myoflow.devices.virtual.link import VirtualLink
+from myoflow.devices.virtual.contract import RadioLink
 from myoflow.devices.virtual.peripheral import canonical_uuid
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ _SERVICE_DATA = (_ADV.SERVICE_DATA_16_BIT_UUID, _ADV.SERVICE_DATA_32_BIT_UUID, _
 class VirtualDeviceDetails:
     """``BLEDevice.details`` of a virtual peripheral: the link it is on and its last advert."""
 
-    link: VirtualLink
+    link: RadioLink
     advertisement: Advertisement
 
 
@@ -76,9 +76,7 @@ def uuid_str(uuid: core.UUID) -> str:
     return str(_uuid.UUID(bytes=bytes(reversed(uuid.to_bytes(force_128=True)))))
 
 
-def _find_link(
-    explicit: VirtualLink | None, device: object, bound: VirtualLink | None, who: str
-) -> VirtualLink:
+def _find_link(explicit: RadioLink | None, device: object, bound: RadioLink | None, who: str) -> RadioLink:
     if explicit is not None:
         return explicit
     details = getattr(device, "details", None)
@@ -121,7 +119,7 @@ class BumbleBleakScanner(BaseBleakScanner):
     scanning is always active) and ``link=`` when the class is not bound to a link.
     """
 
-    bound_link: ClassVar[VirtualLink | None] = None
+    bound_link: ClassVar[RadioLink | None] = None
 
     def __init__(
         self,
@@ -129,7 +127,7 @@ class BumbleBleakScanner(BaseBleakScanner):
         service_uuids: list[str] | None = None,
         scanning_mode: str = "active",
         *,
-        link: VirtualLink | None = None,
+        link: RadioLink | None = None,
         **kwargs: Any,
     ) -> None:
         uuids = None if service_uuids is None else [canonical_uuid(u, "service_uuids") for u in service_uuids]
@@ -164,7 +162,7 @@ class BumbleBleakClient(BaseBleakClient):
     default 247; None skips the exchange so the MTU stays 23).
     """
 
-    bound_link: ClassVar[VirtualLink | None] = None
+    bound_link: ClassVar[RadioLink | None] = None
 
     def __init__(
         self,
@@ -173,7 +171,7 @@ class BumbleBleakClient(BaseBleakClient):
         disconnected_callback: Callable[[], None] | None = None,
         services: set[str] | None = None,
         timeout: float = 10.0,
-        link: VirtualLink | None = None,
+        link: RadioLink | None = None,
         mtu: int | None = 247,
         **kwargs: Any,
     ) -> None:
@@ -364,7 +362,7 @@ class BumbleBleakClient(BaseBleakClient):
             raise
 
 
-def bind_backends(link: VirtualLink) -> tuple[type[BumbleBleakScanner], type[BumbleBleakClient]]:
+def bind_backends(link: RadioLink) -> tuple[type[BumbleBleakScanner], type[BumbleBleakClient]]:
     """Scanner and client backend classes bound to ``link`` (keep bleak's class names)."""
     scanner = type("BumbleBleakScanner", (BumbleBleakScanner,), {"bound_link": link})
     client = type("BumbleBleakClient", (BumbleBleakClient,), {"bound_link": link})

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bumble import hci
 from bumble.controller import Controller
@@ -32,15 +31,13 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
-if TYPE_CHECKING:
-    from myoflow.devices.virtual.bleak_backend import BumbleBleakClient, BumbleBleakScanner
-    from myoflow.devices.virtual.peripheral import VirtualPeripheral
+from myoflow.devices.virtual.bleak_backend import BumbleBleakClient, BumbleBleakScanner, bind_backends
+from myoflow.devices.virtual.contract import AdvertisementListener
+from myoflow.devices.virtual.peripheral import VirtualPeripheral
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["VirtualLink"]
-
-AdvertisementListener = Callable[[Advertisement], None]
 
 
 class _CentralController(Controller):
@@ -256,8 +253,6 @@ class VirtualLink:
 
     def _bound(self) -> tuple[type[BumbleBleakScanner], type[BumbleBleakClient]]:
         if self._backends is None:
-            from myoflow.devices.virtual.bleak_backend import bind_backends
-
             self._backends = bind_backends(self)
         return self._backends
 

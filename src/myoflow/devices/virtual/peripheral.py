@@ -24,17 +24,15 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bumble import att, gatt, hci
 from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection, Device
 
 from myoflow._checks import check_option, check_positive
-from myoflow.devices.profiles import normalise_uuid
-
-if TYPE_CHECKING:
-    from myoflow.devices.virtual.link import VirtualLink
+from myoflow.devices.profile_types import normalise_uuid
+from myoflow.devices.virtual.contract import RadioLink
 
 __all__ = ["CharacteristicSpec", "ServiceSpec", "VirtualPeripheral", "canonical_uuid"]
 
@@ -178,7 +176,7 @@ class VirtualPeripheral:
         self._task_error: BaseException | None = None
         self._restart: asyncio.Task[None] | None = None
         self._stopping = False
-        self.link: VirtualLink | None = None
+        self.link: RadioLink | None = None
         self.address: str | None = None
         self.connected = asyncio.Event()
         self.disconnected = asyncio.Event()
@@ -253,7 +251,7 @@ class VirtualPeripheral:
         return task
 
     # ------------------------------------------------------------------ link side
-    async def _start(self, link: VirtualLink, address: str) -> None:
+    async def _start(self, link: RadioLink, address: str) -> None:
         """Create the Bumble device on ``link``'s loop, power it on and start advertising."""
         self.link, self.address = link, address
         device = Device(name=self.name, address=hci.Address(address), host=link.new_host(address))

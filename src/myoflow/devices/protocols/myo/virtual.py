@@ -1,6 +1,6 @@
 """A virtual Thalmic Myo armband: raw EMG 8 x int8 at 200 Hz, IMU at 50 Hz, set-mode and sleep.
 
-Behaviour (see ``PROTOCOLS.md`` and :mod:`myoflow.devices.myo`):
+Behaviour (see ``PROTOCOLS.md`` and :mod:`myoflow.devices.protocols.myo.codec`):
 
 * GATT: control service 0x0001 (advertised) with info 0x0101 (read, 20 bytes), firmware
   version 0x0201 (read, 4 x u16 LE) and command 0x0401 (write); IMU service 0x0002 with
@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 
 from myoflow._checks import check_positive
-from myoflow.devices import myo
+from myoflow.devices.protocols.myo import codec as myo
+from myoflow.devices.virtual.base import SessionSignal, StreamSource, VirtualStrap
 from myoflow.devices.virtual.peripheral import CharacteristicSpec, ServiceSpec
-from myoflow.devices.virtual.straps import SessionSignal, StreamSource, VirtualStrap
 
 __all__ = ["VirtualMyo"]
 
@@ -178,3 +178,11 @@ class VirtualMyo(VirtualStrap):
             return [(myo.EMG_DATA[(seq0 + j) % 4], myo.encode_emg(v), v, {}) for j, v in enumerate(values)]
         counts = np.clip(np.rint(self._imu(t)), -32768, 32767).astype(np.int64)
         return [(myo.IMU_DATA, myo.encode_imu(v), v[None, :], {}) for v in counts]
+
+
+def _myo(session: Any, index: int, **common: Any) -> VirtualMyo:
+    return VirtualMyo(session, name=f"Myo {index}", **common)
+
+
+#: The virtual straps of this protocol by kind: ``factory(session, index, **common)``.
+VIRTUAL_KINDS = {"myo": _myo}

@@ -8,11 +8,11 @@ Facts (see ``PROTOCOLS.md``; source: polarofficial/polar-ble-sdk Android ``pmd``
   Compressed frames: one reference sample (``channels x ceil(resolution / 8)`` bytes, signed
   LE), then blocks ``[bit width u8][count u8][deltas]``; deltas are read LSB-first from a
   little-endian bit stream, sign-extended and summed cumulatively.
-* No sequence counter: :class:`PolarTimeTracker` finds loss from the frame times.
+* No sequence counter: the timebase finds loss from the frame times.
 
 This module holds the GATT layout and the data frames (decode, encode for simulators,
 physical units, per-sample times). The control point (``FB005C81``: commands, settings TLV,
-responses, status names) is :mod:`myoflow.devices.polar_control`; its names are re-exported
+responses, status names) is :mod:`myoflow.devices.protocols.polar_pmd.control`; its names are re-exported
 here, so ``polar_pmd`` is the one module per protocol that the other codecs (``myo``,
 ``ganglion``, ``diy``) also are.
 """
@@ -20,14 +20,11 @@ here, so ``polar_pmd`` is the one module per protocol that the other codecs (``m
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
-from myoflow._checks import check_rate
 from myoflow.devices.codec import (
     DecodeError,
-    Loss,
     Packet,
     as_buffer,
     int24_le,
@@ -36,7 +33,7 @@ from myoflow.devices.codec import (
     to_int24_le,
     unpack_bits,
 )
-from myoflow.devices.polar_control import (
+from myoflow.devices.protocols.polar_pmd.control import (
     PROTOCOL,
     STATUS_NAMES,
     ControlPointResponse,
@@ -64,12 +61,12 @@ __all__ = [
     "RAW_LAYOUT",
     "SERVICE",
     # data frames
-    "PolarTimeTracker",
     "decode",
     "encode_compressed",
     "encode_raw",
+    "physical_scale",
     "to_physical",
-    # control point, from myoflow.devices.polar_control
+    # control point, from myoflow.devices.protocols.polar_pmd.control
     "STATUS_NAMES",
     "ControlPointResponse",
     "Measurement",
@@ -259,57 +256,24 @@ def encode_compressed(
     return bytes(out)
 
 
-def to_physical(packet: Packet, factor: float = 1.0) -> np.ndarray:
-    """Scale a decoded frame to physical units, float32 ``(n, channels)``.
+def physical_scale(packet: Packet, factor: float = 1.0) -> float:
+    """Physical units per count of a decoded frame.
 
     ACC -> g (raw frames are milli-g; compressed type 0 times FACTOR is g, compressed type 1
     times FACTOR is milli-g, as in the Polar SDK); GYRO -> deg/s (times FACTOR); ECG -> uV.
     ``factor`` is the FACTOR setting from the start response (1.0 when none was given).
+    Raises ``ValueError`` for a kind with no known physical scale.
     """
     kind, comp, ftype = packet.kind, packet.meta.get("compressed"), packet.meta.get("frame_type")
-    s = packet.samples.astype(np.float64)
     if kind == "acc":
-        scale = (factor if ftype == 0 else factor / 1000.0) if comp else 1e-3
-    elif kind in ("gyro", "mag"):
-        scale = factor
-    elif kind == "ecg":
-        scale = 1.0
-    else:
-        raise ValueError(f"no physical scale known for PMD kind {kind!r}")
-    return (s * scale).astype(np.float32)
+        return (factor if ftype == 0 else factor / 1000.0) if comp else 1e-3
+    if kind in ("gyro", "mag"):
+        return float(factor)
+    if kind == "ecg":
+        return 1.0
+    raise ValueError(f"no physical scale known for PMD kind {kind!r}")
 
 
-@dataclass
-class PolarTimeTracker:
-    """Per-sample device times and sample loss from consecutive frame times.
-
-    With the previous frame's time ``t_prev``, a frame of ``n`` samples ending at ``t`` is spread
-    evenly: step ``(t - t_prev) / n``. When ``t - t_prev`` exceeds ``n + 0.5`` nominal periods
-    (``1 / fs``), ``round((t - t_prev) * fs) - n`` samples were lost and the frame is laid out
-    with the nominal period ending at ``t``; the same holds for the first frame.
-    """
-
-    fs: float
-    prev_ns: int | None = None
-
-    def __post_init__(self) -> None:
-        self.fs = check_rate(self.fs)
-
-    def update(self, time_ns: int, n: int) -> tuple[np.ndarray, Loss]:
-        """Device times (int64 ns) of a frame's ``n`` samples, and the samples lost before it."""
-        if n < 1:
-            raise ValueError(f"n (samples in the frame) must be >= 1, got {n!r}")
-        period = 1e9 / self.fs
-        lost = 0
-        if self.prev_ns is not None and time_ns > self.prev_ns:
-            span = time_ns - self.prev_ns
-            if span > (n + 0.5) * period:
-                lost = round(span / period) - n
-            else:
-                step = span / n
-                times = self.prev_ns + np.rint(step * np.arange(1, n + 1)).astype(np.int64)
-                self.prev_ns = time_ns
-                return times, Loss(None, 0)
-        times = time_ns - np.rint(period * np.arange(n - 1, -1, -1)).astype(np.int64)
-        self.prev_ns = time_ns
-        return times, Loss(None, lost)
+def to_physical(packet: Packet, factor: float = 1.0) -> np.ndarray:
+    """Scale a decoded frame to physical units, float32 ``(n, channels)`` (:func:`physical_scale`)."""
+    return (packet.samples.astype(np.float64) * physical_scale(packet, factor)).astype(np.float32)

@@ -1,6 +1,6 @@
 """A virtual Polar H10 / Verity Sense: the PMD control point state machine and data frames.
 
-Behaviour (see ``PROTOCOLS.md`` and :mod:`myoflow.devices.polar_pmd`):
+Behaviour (see ``PROTOCOLS.md`` and :mod:`myoflow.devices.protocols.polar_pmd.codec`):
 
 * GATT: Heart Rate ``180d`` (advertised; its measurement is not simulated), battery, and the
   PMD service (not advertised, as on the real straps) with the control point (read: feature
@@ -26,6 +26,7 @@ upright without one); ECG a fixed synthetic PQRST waveform at 70 beats/min.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,11 +34,11 @@ import numpy as np
 from bumble import att
 
 from myoflow._checks import check_option
-from myoflow.devices import polar_pmd as pmd
 from myoflow.devices.codec import DecodeError
-from myoflow.devices.polar_pmd import Measurement, Op, Setting
+from myoflow.devices.protocols.polar_pmd import codec as pmd
+from myoflow.devices.protocols.polar_pmd.codec import Measurement, Op, Setting
+from myoflow.devices.virtual.base import SessionSignal, StreamSource, VirtualStrap
 from myoflow.devices.virtual.peripheral import CharacteristicSpec, ServiceSpec
-from myoflow.devices.virtual.straps import SessionSignal, StreamSource, VirtualStrap
 
 __all__ = ["MODELS", "VirtualPolar", "synthetic_ecg"]
 
@@ -270,3 +271,15 @@ class VirtualPolar(VirtualStrap):
                 frame = pmd.encode_raw(m, v, ts, spec.frame_type)
             out.append((pmd.DATA, frame, v, {"time_ns": ts}))
         return out
+
+
+def _polar(model: str) -> Callable[..., VirtualPolar]:
+    def build(session: Any, index: int, **common: Any) -> VirtualPolar:
+        serial = 0x1A2B3C00 + index
+        return VirtualPolar(session, model=model, name=f"Polar {model} {serial:08X}", **common)
+
+    return build
+
+
+#: The virtual straps of this protocol by kind: ``factory(session, index, **common)``.
+VIRTUAL_KINDS = {"polar_h10": _polar("H10"), "polar_verity": _polar("Sense")}

@@ -6,7 +6,7 @@ Facts (see ``PROTOCOLS.md``; sources: ``myohw.h``, pyomyo, dl-myo):
 * EMG notification, 16 bytes on any of 0x0105/0x0205/0x0305/0x0405: two consecutive samples
   of 8 x int8 counts (no published microvolt scale). 100 notifications/s are spread over the
   four characteristics. There is **no counter and no timestamp**: loss can only be seen as
-  arrival gaps, so :class:`MyoEmgTracker` reports it as unknown.
+  arrival gaps, so the timebase reports it as unknown.
 * IMU notification, 20 bytes on 0x0402: 10 x int16 **little-endian** (every working decoder
   uses LE although ``myohw.h`` says big-endian): quaternion w, x, y, z / 16384; accelerometer
   x, y, z / 2048 -> g; gyroscope x, y, z / 16 -> deg/s.
@@ -18,12 +18,10 @@ Facts (see ``PROTOCOLS.md``; sources: ``myohw.h``, pyomyo, dl-myo):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from myoflow._checks import check_option
-from myoflow.devices.codec import DecodeError, Loss, Packet, as_buffer
+from myoflow.devices.codec import DecodeError, Packet, as_buffer
 
 __all__ = [
     "COMMAND",
@@ -33,7 +31,6 @@ __all__ = [
     "FV_DATA",
     "IMU_DATA",
     "IMU_DTYPE",
-    "MyoEmgTracker",
     "decode",
     "emg_characteristic_index",
     "encode_emg",
@@ -219,30 +216,3 @@ def imu_to_physical(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
         (rec["acc"] / np.float32(ACC_SCALE)).astype(np.float32),
         (rec["gyro"] / np.float32(GYRO_SCALE)).astype(np.float32),
     )
-
-
-@dataclass
-class MyoEmgTracker:
-    """Which EMG characteristic each notification came from.
-
-    The Myo has no counter, so :meth:`update` always reports unknown loss
-    (``Loss(None, None)``); the timebase must find gaps from arrival times. The per-characteristic
-    counts show whether one characteristic falls behind the others (each should carry a quarter
-    of the notifications).
-    """
-
-    counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
-    last_index: int | None = None
-
-    def update(self, index: int) -> Loss:
-        """Record a notification from EMG characteristic ``index`` (0..3)."""
-        if index not in (0, 1, 2, 3):
-            raise ValueError(f"index must be an EMG characteristic index 0..3, got {index!r}")
-        self.counts[index] += 1
-        self.last_index = index
-        return Loss(None, None)
-
-    @property
-    def spread(self) -> int:
-        """Largest minus smallest per-characteristic count (stays small on a healthy link)."""
-        return max(self.counts) - min(self.counts)

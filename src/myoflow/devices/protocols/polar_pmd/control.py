@@ -8,7 +8,7 @@ Facts (see ``PROTOCOLS.md``; source: polarofficial/polar-ble-sdk Android ``pmd``
 * Settings TLV ``[setting, count, count x value LE]``: 0 sample rate u16, 1 resolution u16,
   2 range u16, 3 range (milli-units) u32, 4 channels u8, 5 factor float32 (responses only).
 
-Pure functions of bytes, like the frame codec in :mod:`myoflow.devices.polar_pmd`, which
+Pure functions of bytes, like the frame codec in :mod:`myoflow.devices.protocols.polar_pmd.codec`, which
 re-exports everything here so that one module describes the whole protocol.
 """
 

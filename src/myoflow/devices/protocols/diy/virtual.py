@@ -25,9 +25,9 @@ import numpy as np
 from bumble import att
 
 from myoflow._checks import check_positive
-from myoflow.devices import diy
+from myoflow.devices.protocols.diy import codec as diy
+from myoflow.devices.virtual.base import SessionSignal, StreamSource, VirtualStrap
 from myoflow.devices.virtual.peripheral import CharacteristicSpec, ServiceSpec
-from myoflow.devices.virtual.straps import SessionSignal, StreamSource, VirtualStrap
 
 __all__ = ["VirtualDiyStrap"]
 
@@ -157,3 +157,11 @@ class VirtualDiyStrap(VirtualStrap):
             self.block += 1
             self._restart_flag = False
         return out
+
+
+def _diy(session: Any, index: int, **common: Any) -> VirtualDiyStrap:
+    return VirtualDiyStrap(session, name=f"DIYemg-{index}", **common)
+
+
+#: The virtual straps of this protocol by kind: ``factory(session, index, **common)``.
+VIRTUAL_KINDS = {"diy": _diy}

@@ -1,6 +1,6 @@
 """A virtual OpenBCI Ganglion, firmware 3: 4 channels at 200 Hz in 18/19-bit packets.
 
-Behaviour (see ``PROTOCOLS.md`` and :mod:`myoflow.devices.ganglion`):
+Behaviour (see ``PROTOCOLS.md`` and :mod:`myoflow.devices.protocols.ganglion.codec`):
 
 * GATT: service ``fe84`` (advertised) with notify ``2d30c082`` and write ``2d30c083``
   (write without response); Device Information ``180a`` with Software Revision ``2a28`` =
@@ -16,7 +16,8 @@ Behaviour (see ``PROTOCOLS.md`` and :mod:`myoflow.devices.ganglion`):
   inverted; 1 -> y; 2 -> x; other IDs 0), 0.016 g per count: each axis at 10 Hz.
 
 Signal content: channel ``j`` is session channel ``j % n`` in uV over
-:data:`~myoflow.devices.ganglion.UV_PER_COUNT`, rounded and clipped to 24 bits; the ledger holds
+:data:`~myoflow.devices.protocols.ganglion.codec.UV_PER_COUNT`, rounded and clipped to 24 bits;
+the ledger holds
 what the 18/19-bit packet carries (within ``ganglion.ERROR_BOUND`` of that). The accelerometer
 reads the session's ``segment`` IMU (zeros without one).
 """
@@ -27,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from myoflow.devices import ganglion
+from myoflow.devices.protocols.ganglion import codec as ganglion
+from myoflow.devices.virtual.base import SessionSignal, StreamSource, VirtualStrap
 from myoflow.devices.virtual.peripheral import CharacteristicSpec, ServiceSpec
-from myoflow.devices.virtual.straps import SessionSignal, StreamSource, VirtualStrap
 
 __all__ = ["VirtualGanglion", "quantise"]
 
@@ -140,3 +141,12 @@ class VirtualGanglion(VirtualStrap):
             }
             out.append((ganglion.NOTIFY, ganglion.encode(counts[j], pid, raw), sent[j], meta))
         return out
+
+
+def _ganglion(session: Any, index: int, **common: Any) -> VirtualGanglion:
+    serial = 0x1A2B3C00 + index
+    return VirtualGanglion(session, name=f"Ganglion-{serial & 0xFFFF:04X}", **common)
+
+
+#: The virtual straps of this protocol by kind: ``factory(session, index, **common)``.
+VIRTUAL_KINDS = {"ganglion": _ganglion}

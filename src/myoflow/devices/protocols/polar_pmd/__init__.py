@@ -1,0 +1,61 @@
+"""Polar Measurement Data (H10, Verity Sense): ACC, GYRO, ECG frames and the PMD control point
+(``protocol = "polar_pmd"``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from myoflow.devices._profile_rules import ProfileRules
+from myoflow.devices.codec import DecodeError
+from myoflow.devices.protocols.contract import BaseProtocol, ControlReply
+from myoflow.devices.protocols.polar_pmd import codec
+from myoflow.devices.protocols.polar_pmd.control import (
+    ControlPointResponse,
+    Measurement,
+    Op,
+    Setting,
+    parse_control_point,
+)
+from myoflow.devices.protocols.polar_pmd.timebase import PolarTimebase
+
+__all__ = ["PROTOCOL"]
+
+
+class _PolarPmd(BaseProtocol):
+    def rules(self) -> ProfileRules:
+        from myoflow.devices.protocols.polar_pmd import rules
+
+        return rules.settings_rule, rules.streams_rule
+
+    def control_reply(self, command: bytes, data: bytes) -> ControlReply | None:
+        if len(command) < 2:
+            return None
+        try:
+            answer = parse_control_point(data)
+        except DecodeError:
+            return None  # a malformed notification: the decoder counts it
+        if not isinstance(answer, ControlPointResponse):
+            return None  # an unsolicited "streams stopped"
+        if answer.op != command[0] or answer.measurement != command[1] & 0x3F:
+            return None  # an answer to something else
+        refused = answer.status != 0 and answer.status_name != "ALREADY_IN_STATE"
+        return ControlReply(answer.status, answer.status_name, refused)
+
+    def in_band_factors(self, data: bytes) -> Mapping[str, float]:
+        answer = parse_control_point(data)
+        if not isinstance(answer, ControlPointResponse) or answer.op != Op.START or not answer.ok:
+            return {}
+        factor = answer.settings().get(Setting.FACTOR)
+        if not factor or answer.measurement not in Measurement._value2member_map_:
+            return {}
+        return {Measurement(answer.measurement).name.lower(): float(factor[0])}
+
+    def virtual_straps(self) -> Mapping[str, Callable[..., Any]]:
+        from myoflow.devices.protocols.polar_pmd.virtual import VIRTUAL_KINDS
+
+        return VIRTUAL_KINDS
+
+
+#: The Polar PMD protocol, as the registry hands it out.
+PROTOCOL = _PolarPmd("polar_pmd", "Polar Electro", codec, PolarTimebase)

@@ -1,0 +1,96 @@
+"""Polar PMD timebase: loss and per-sample times from the device time of each frame."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from myoflow._checks import check_positive
+from myoflow.devices.codec import Packet
+from myoflow.devices.protocols.polar_pmd import codec
+from myoflow.devices.timebase import Step, Timebase
+from myoflow.stream import StreamInfo
+
+__all__ = ["PolarTimebase"]
+
+
+class PolarTimebase(Timebase):
+    """Polar PMD (H10, Verity Sense): loss and per-sample times from the device time.
+
+    Frames carry the device time of their last sample (ns since 2000-01-01). Samples of a frame
+    are spread evenly since the previous frame; a span longer than ``n + 0.5`` device periods
+    means ``round(span / period) - n`` samples were lost, with the period measured from the
+    frames themselves (the nominal one until then). Device time carries across a reconnect, so
+    its gap is exact unless the time went backwards (the strap restarted).
+
+    Parameters
+    ----------
+    factor
+        The FACTOR setting from the start response, passed to :func:`codec.physical_scale`.
+    """
+
+    device_time = True
+
+    def __init__(self, stream: StreamInfo, *, factor: float = 1.0, **kwargs) -> None:
+        super().__init__(stream, **kwargs)
+        self.kinds = frozenset({stream.kind})
+        self.factor = check_positive(factor, "factor")
+        self._dx = 1.0 / stream.rate
+        self._origin_ns: int | None = None
+        self._prev_ns: int | None = None
+        self._shift = 0.0  # s added to device positions after a device clock restart
+        self._n_sum = 0
+        self._span_sum = 0
+
+    def packet_scale(self, packet: Packet) -> float:
+        return codec.physical_scale(packet, self.factor)
+
+    def set_factor(self, factor: float) -> None:
+        self.factor = check_positive(factor, "factor")
+
+    @property
+    def device_rate(self) -> float:
+        """Samples per device second measured from the frame times, Hz."""
+        return 1.0 / self._dx
+
+    def _pos(self, ns: np.ndarray | int) -> np.ndarray:
+        return (np.asarray(ns, dtype=np.int64) - self._origin_ns) * 1e-9 + self._shift
+
+    def _account(self, packet: Packet, h: float) -> Step | None:
+        n, t = packet.n_samples, int(packet.device_time_ns)
+        back = np.arange(n - 1, -1, -1, dtype=np.float64)
+        if self._prev_ns is None:
+            self._origin_ns = self._prev_ns = t
+            return Step(0, True, 0.0, x=self._pos(t) - back * self._dx)
+        span = t - self._prev_ns
+        if span <= 0 and not self._restart_pending:
+            return None  # a repeated or reordered frame
+        if span <= 0:  # the device clock restarted: continue the positions from the host clock
+            est = self._estimate_missing(h, n)
+            self._shift = self._last_x + (est + n) * self._dx - (t - self._origin_ns) * 1e-9
+            self._prev_ns = t
+            return Step(
+                est,
+                False,
+                est / n,
+                "reconnect (Polar device time restarted)",
+                True,
+                self._pos(t) - back * self._dx,
+            )
+        period_ns = self._dx * 1e9
+        self._prev_ns = t
+        if span > (n + 0.5) * period_ns:
+            missing = round(span / period_ns) - n
+            frame = self._n_sum / self._frames if self._n_sum else n
+            reason = (
+                "reconnect (Polar device time)" if self._restart_pending else "loss (Polar device time gap)"
+            )
+            return Step(missing, True, missing / frame, reason, x=self._pos(t) - back * self._dx)
+        self._n_sum += n
+        self._span_sum += span
+        self._dx = self._span_sum / self._n_sum * 1e-9
+        x = self._pos(t) - (back / n) * (span * 1e-9)
+        return Step(0, True, 0.0, x=x)
+
+    @property
+    def _frames(self) -> int:
+        return max(1, self.received_packets - 1)
