@@ -60,9 +60,9 @@ async def virtual_glute_ingest(
     """
     from myoflow.devices.ingest import Ingest, ReconnectPolicy, StrapConfig
     from myoflow.devices.profiles import load_profile
-    from myoflow.devices.virtual import VirtualLink
     from myoflow.devices.protocols.diy.virtual import VirtualDiyStrap
     from myoflow.devices.protocols.polar_pmd.virtual import VirtualPolar
+    from myoflow.devices.virtual import VirtualLink
     from myoflow.devices.virtual.radio import LinkConditions, RealTimeClock, VirtualClock
 
     rate = int(session.config.emg_rate)

@@ -7,11 +7,11 @@ factors, and blind to counters and receive times), :class:`RecorderSink` impleme
 ``on_packet`` hook: it sees every decoded packet with its notification time and the blocks and
 gaps it produced, in the order the sinks get them. It joins the fan-out before the straps start
 and holds packets until :meth:`RecorderSink.attach` has planned the streams. The conversion
-stored with a stream is the one the live path applied: taken from the profile, the packet (DIY
-``uv_per_count``) or the start answer (Polar FACTOR), and chosen only if it reproduces the live
-float32 values of the stream's first block bit for bit, so a replay hands the analysis exactly
-what the live run saw. The HDF5 :class:`~myoflow.storage.writer.Recorder` does the disk I/O in
-its own thread.
+stored with a stream is the one the live path applied, as the decoder reports it
+(:meth:`~myoflow.devices.decoding.StrapDecoder.scale`: the profile's, or the device's in-band
+one), checked to reproduce the live float32 values of the stream's first block bit for bit, so
+a replay hands the analysis exactly what the live run saw. The HDF5
+:class:`~myoflow.storage.writer.Recorder` does the disk I/O in its own thread.
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ def stored_raw_dtype(spec: Any, profile: Any) -> np.dtype:
 
     The DIY strap sends ``settings.sample_bits`` per sample whatever its ADC resolution.
     """
-    bits = int(spec.resolution_bits)
-    if profile.protocol == "diy":
-        bits = max(bits, int(profile.settings.get("sample_bits", bits)))
+    from myoflow.devices.protocols import get_protocol
+
+    bits = get_protocol(profile.protocol).stored_bits(profile, spec)
     return np.dtype(np.int8 if bits <= 8 else np.int16 if bits <= 16 else np.int32)
 
 
@@ -265,33 +265,31 @@ class RecorderSink:
 
 
 def _conversion(plan: _Plan) -> float:
-    """The float64 scale that turns the stored raw counts into the live float32 values."""
-    spec = plan.spec
-    candidates = [float(spec.scale), float(np.float32(spec.scale))]
-    if plan.first is not None:
-        meta = plan.first[2]
-        if "uv_per_count" in meta:
-            candidates.insert(0, float(meta["uv_per_count"]))
-        tb = plan.strap.decoder.timebases.get(spec.name)
-        factor = getattr(tb, "factor", None)
-        if factor is not None:
-            candidates[:0] = [float(factor), float(factor) / 1000.0, 1e-3, 1.0]
-        raw, data, _ = plan.first
-        exact = raw.astype(np.float64)
-        for c in candidates:
-            if np.array_equal((exact * c).astype(np.float32), data):
-                return c
-        nz = exact != 0
-        if nz.any():
-            estimate = float(np.median(data[nz] / exact[nz]))
-            log.warning(
-                "stream %r: no known conversion reproduces the live values; storing scale %.6g "
-                "estimated from the data",
-                plan.info.name,
-                estimate,
-            )
-            return estimate
-    return candidates[0]
+    """The float64 scale that turns the stored raw counts into the live float32 values.
+
+    The decoder reports the scale it applied (the profile's, or the device's in-band one); it is
+    checked against the stream's first block, and estimated from the data (with a warning) only
+    if it does not reproduce the live values bit for bit.
+    """
+    scale = float(plan.strap.decoder.scale(plan.spec.name))
+    if plan.first is None:
+        return scale
+    raw, data, _ = plan.first
+    exact = raw.astype(np.float64)
+    if np.array_equal((exact * scale).astype(np.float32), data):
+        return scale
+    nz = exact != 0
+    if not nz.any():
+        return scale
+    estimate = float(np.median(data[nz] / exact[nz]))
+    log.warning(
+        "stream %r: the decoder's scale %.6g does not reproduce the live values; storing scale "
+        "%.6g estimated from the data",
+        plan.info.name,
+        scale,
+        estimate,
+    )
+    return estimate
 
 
 # ---------------------------------------------------------------------- running a session
