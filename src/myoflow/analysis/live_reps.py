@@ -33,7 +33,7 @@ import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
 from myoflow._checks import check_positive, check_range, check_rate
-from myoflow.analysis.reps import Rep, first_index, hysteresis_runs, last_index, still_boundary
+from myoflow.analysis.reps import Rep, hysteresis_runs, rep_phases, still_boundary
 
 _BIN_DEG = 0.05
 _HIST_LO = -720.0
@@ -201,37 +201,22 @@ class IncrementalReps:
         runs = hysteresis_runs(ext, self.min_rep_frac * span, 0.5 * self.min_rep_frac * span)
         if not runs:
             return
-        p, q = runs[0]
         right = runs[1][0] if len(runs) > 1 else a.size
         v = np.gradient(a) * self.fs
-        peak = p + int(np.argmax(ext[p:q]))
-        level_bottom, level_top = float(np.max(a[: p + 1])), float(a[peak])
-        level_after = float(np.max(a[peak:right]))
-        rom = level_bottom - level_top
-        zone = 0.1 * rom
-        leave = last_index(a[:peak] >= level_bottom - zone, 0) + 1
-        arrive = first_index(a[leave:q] <= level_top + zone, leave)
-        depart = last_index(a[peak:right] <= level_top + zone, peak) + 1
-        back = first_index(a[depart:right] >= level_after - zone, depart)
-        conc_speed = -float(np.min(v[leave : max(arrive, leave + 1)]))
-        ecc_speed = float(np.max(v[min(depart, back - 1) : back]))
-        start = still_boundary(v, 0, leave, conc_speed, self.still_frac, last=True)
-        top = still_boundary(v, arrive, q, conc_speed, self.still_frac, last=False)
-        ecc = still_boundary(v, top, depart, ecc_speed, self.still_frac, last=True)
-        bottom = still_boundary(v, back, right, ecc_speed, self.still_frac, last=False)
-        if bottom >= right:
+        ph = rep_phases(a, ext, v, 0, runs[0], right, self.still_frac)
+        if ph.bottom >= right:
             return
         L = self._left
         self._cand = {
-            "start": L + start,
-            "top": L + top,
-            "eccentric": L + max(top, ecc),
-            "bottom": L + bottom,
-            "q": L + q,
-            "peak": L + peak,
-            "rom": rom,
-            "zone": zone,
-            "conc_speed": conc_speed,
+            "start": L + ph.start,
+            "top": L + ph.top,
+            "eccentric": L + ph.eccentric,
+            "bottom": L + ph.bottom,
+            "q": L + runs[0][1],
+            "peak": L + ph.peak,
+            "rom": ph.rom,
+            "zone": ph.zone,
+            "conc_speed": ph.conc_speed,
         }
 
     def bottom_cap_s(self) -> float:

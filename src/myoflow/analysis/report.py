@@ -155,6 +155,7 @@ class Report:
             "level_unit": None if m is None else m.context.unit,
             "mode": self.movement.get("source"),
             "rep_source": None if m is None else m.rep_source,
+            "rep_kind": "rep" if m is None else m.rep_kind,
             "emg_rate_hz": self.emg_rate_hz,
             "angle_rate_hz": self.movement.get("angle_rate_hz"),
             "n_reps": len(self.reps),

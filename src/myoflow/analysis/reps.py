@@ -32,6 +32,7 @@ Without an IMU, :func:`segment_reps_emg` finds reps as bursts of the prime mover
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 from scipy.signal import butter, find_peaks, sosfiltfilt
@@ -175,24 +176,61 @@ def segment_reps(
     for k, (p, q) in enumerate(runs):
         left = runs[k - 1][1] if k else 0
         right = runs[k + 1][0] if k + 1 < len(runs) else end
-        peak = p + int(np.argmax(ext[p:q]))
-        rom = float(np.max(a[left : p + 1]) - a[peak])
-        level_bottom, level_top = float(np.max(a[left : p + 1])), float(a[peak])
-        level_after = float(np.max(a[peak:right]))
-        zone = 0.1 * rom
-        # where the angle leaves the bottom zone / reaches the top zone / leaves it / is back
-        leave = last_index(a[left:peak] >= level_bottom - zone, left) + 1
-        arrive = first_index(a[leave:q] <= level_top + zone, leave)
-        depart = last_index(a[peak:right] <= level_top + zone, peak) + 1
-        back = first_index(a[depart:right] >= level_after - zone, depart)
-        conc_speed = -float(np.min(velocity[leave : max(arrive, leave + 1)]))
-        ecc_speed = float(np.max(velocity[min(depart, back - 1) : back]))
-        start = still_boundary(velocity, left, leave, conc_speed, still_frac, last=True)
-        top = still_boundary(velocity, arrive, q, conc_speed, still_frac, last=False)
-        eccentric = still_boundary(velocity, top, depart, ecc_speed, still_frac, last=True)
-        bottom = still_boundary(velocity, back, right, ecc_speed, still_frac, last=False)
-        reps.append(Rep(start, top, max(top, eccentric), bottom, right, rom))
+        ph = rep_phases(a, ext, velocity, left, (p, q), right, still_frac)
+        reps.append(Rep(ph.start, ph.top, ph.eccentric, ph.bottom, right, ph.rom))
     return _finish(reps, end, fs, set_gap_s, partial_frac)
+
+
+class Phases(NamedTuple):
+    """One excursion's phase boundaries (indices into the angle) and what found them:
+    ``peak`` (largest extension), ``rom`` (deg), ``zone`` (10 % of ``rom``, deg) and
+    ``conc_speed`` (peak concentric speed, deg/s)."""
+
+    start: int
+    top: int
+    eccentric: int
+    bottom: int
+    peak: int
+    rom: float
+    zone: float
+    conc_speed: float
+
+
+def rep_phases(
+    a: np.ndarray,
+    ext: np.ndarray,
+    velocity: np.ndarray,
+    left: int,
+    run: tuple[int, int],
+    right: int,
+    still_frac: float,
+) -> Phases:
+    """Phase boundaries of the excursion ``run`` = ``(p, q)`` of the smoothed angle ``a``
+    (module docstring, step 3): the one rule offline :func:`segment_reps` and live
+    :class:`~myoflow.analysis.live_reps.IncrementalReps` share.
+
+    ``ext`` is the extension (flexed level minus ``a``), ``velocity`` the angular speed
+    (deg/s), ``left`` where the search may start (the previous excursion's end) and ``right``
+    where it must stop (the next excursion's start, or the end of the usable data).
+    """
+    p, q = run
+    peak = p + int(np.argmax(ext[p:q]))
+    level_bottom, level_top = float(np.max(a[left : p + 1])), float(a[peak])
+    level_after = float(np.max(a[peak:right]))
+    rom = level_bottom - level_top
+    zone = 0.1 * rom
+    # where the angle leaves the bottom zone / reaches the top zone / leaves it / is back
+    leave = last_index(a[left:peak] >= level_bottom - zone, left) + 1
+    arrive = first_index(a[leave:q] <= level_top + zone, leave)
+    depart = last_index(a[peak:right] <= level_top + zone, peak) + 1
+    back = first_index(a[depart:right] >= level_after - zone, depart)
+    conc_speed = -float(np.min(velocity[leave : max(arrive, leave + 1)]))
+    ecc_speed = float(np.max(velocity[min(depart, back - 1) : back]))
+    start = still_boundary(velocity, left, leave, conc_speed, still_frac, last=True)
+    top = still_boundary(velocity, arrive, q, conc_speed, still_frac, last=False)
+    eccentric = still_boundary(velocity, top, depart, ecc_speed, still_frac, last=True)
+    bottom = still_boundary(velocity, back, right, ecc_speed, still_frac, last=False)
+    return Phases(start, top, max(top, eccentric), bottom, peak, rom, zone, conc_speed)
 
 
 def segment_reps_emg(
@@ -238,7 +276,7 @@ def segment_reps_emg(
     cols = list(range(env.shape[1])) if channels is None else list(channels)
     if not cols or env.shape[0] < 3:
         return []
-    drv = smooth_trace(interpolate_nan(mean_over_columns(env[:, cols])), fs, smooth_hz)
+    drv = emg_driver(env, fs, cols, smooth_hz)
     lo, hi = np.percentile(drv, [1.0, 99.0])
     if not hi > lo:
         return []
@@ -259,6 +297,13 @@ def segment_reps_emg(
         bottom = still_boundary(slope, steep_down, rv + 1, slope[steep_down], flat_frac, last=False)
         reps.append(Rep(start, int(pk), int(pk), bottom, drv.size))
     return _finish(reps, drv.size, fs, set_gap_s, None)
+
+
+def emg_driver(envelope: np.ndarray, fs: float, channels: list[int], smooth_hz: float = 2.0) -> np.ndarray:
+    """The trace EMG-only reps are found in: the mean of ``channels`` of ``envelope`` ``(n, ch)``
+    (NaN bridged), zero-phase low-passed at ``smooth_hz``; ``(n,)``."""
+    env = as_signal(envelope, "envelope", dtype=np.float64)
+    return smooth_trace(interpolate_nan(mean_over_columns(env[:, channels])), fs, smooth_hz)
 
 
 def _finish(

@@ -12,7 +12,7 @@ format and the command line are built on top of this elsewhere.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from myoflow._checks import as_signal, check_rate
 from myoflow.analysis.activation import ActivationParams, analysis_envelope, normalise, rest_levels
 from myoflow.analysis.placement import antagonist_of, parse_placement, prime_movers
 from myoflow.analysis.relaxation import sustained_tension_share
+from myoflow.analysis.rep_checks import angle_cycles, as_cycles, cycle_period, emg_rep_doubts, partial_doubts
 from myoflow.analysis.rep_summary import (
     RepResult,
     SessionContext,
@@ -27,7 +28,7 @@ from myoflow.analysis.rep_summary import (
     rep_window_s,
     typical_bottom_rest_s,
 )
-from myoflow.analysis.reps import MovementAngle, Rep, segment_reps, segment_reps_emg
+from myoflow.analysis.reps import MovementAngle, Rep, emg_driver, segment_reps, segment_reps_emg
 from myoflow.dsp.onsets import Baseline
 
 
@@ -46,13 +47,17 @@ class SetSummary:
 
 @dataclass(frozen=True)
 class SessionMetrics:
-    """Everything :func:`analyse_arrays` found; ``rep_source`` says what the reps came from."""
+    """Everything :func:`analyse_arrays` found; ``rep_source`` says what the reps came from,
+    ``rep_kind`` whether they are exercise reps (``"rep"``) or movement cycles (``"cycle"``,
+    :mod:`myoflow.analysis.rep_checks`), ``warnings`` where they are unsure."""
 
     context: SessionContext
     rep_source: str
     reps: list[Rep]
     results: list[RepResult]
     sets: list[SetSummary]
+    rep_kind: str = "rep"
+    warnings: list[str] = field(default_factory=list)
 
 
 def default_antagonists(placements: Sequence[str]) -> dict[str, str]:
@@ -144,16 +149,38 @@ def analyse_arrays(
     params = params or ActivationParams()
     norm = normalise(env, emg_fs, mvc, unit=unit)
     analysis = analysis_envelope(norm.envelope, emg_fs, params)
+    warnings: list[str] = []
     if movement is None:
-        reps = segment_reps_emg(analysis, emg_fs, prime_movers(placements))
+        movers = prime_movers(placements)
+        reps = segment_reps_emg(analysis, emg_fs, movers)
         rep_fs, mode, source = emg_fs, "emg", "EMG only (prime movers' envelope; no IMU worn)"
-        angle = None
+        angle, n_rep = None, analysis.shape[0]
+        driver = emg_driver(analysis, emg_fs, movers)
+        lo, hi = np.percentile(driver, [1.0, 99.0])
+        warnings += emg_rep_doubts(driver, emg_fs, reps, 0.25 * float(hi - lo))
     else:
         if angle_fs is None:
             raise ValueError("angle_fs (Hz) is needed with a movement angle")
         rep_fs = check_rate(angle_fs, "angle_fs")
         reps = segment_reps(movement.angle_deg, rep_fs, **(rep_options or {}))
         mode, source, angle = movement.source, movement.description, movement.angle_deg
+        n_rep = movement.angle_deg.size
+    period = cycle_period(reps, rep_fs)
+    rep_kind = "rep"
+    if period is not None:
+        rep_kind = "cycle"
+        if movement is None:
+            reps = as_cycles(reps, n_rep)
+        else:
+            reps = angle_cycles(movement.angle_deg, rep_fs, reps, dict(rep_options or {}))
+        warnings.append(
+            f"cyclic movement (e.g. gait): {len(reps)} cycles of {period:.2f} s (median) are analysed as "
+            "cycles, not reps: smaller excursions inside a cycle are part of it (no partial reps), "
+            "and there is no rest between cycles, so 'relaxed' only means a 0.2 s EMG gap "
+            "after the cycle's main excursion"
+        )
+    elif movement is not None:
+        warnings += partial_doubts(reps)
     ctx = build_context(
         analysis,
         emg_fs,
@@ -171,7 +198,7 @@ def analyse_arrays(
         reps, rep_fs, norm.envelope, emg_fs, ctx, angle, rep_fs if angle is not None else None
     )
     sets = set_summaries(results, analysis, emg_fs, 0.0, ctx)
-    return SessionMetrics(ctx, source, list(reps), results, sets)
+    return SessionMetrics(ctx, source, list(reps), results, sets, rep_kind, warnings)
 
 
 def set_summaries(

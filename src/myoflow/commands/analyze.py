@@ -89,7 +89,9 @@ def format_report(report: Any) -> str:
     lines += [f"  not available: {k}: {v}" for k, v in s["unavailable"].items()]
     for rep in d["reps"]:
         dur = rep["durations_s"]
-        head = f"rep {rep['index']} (set {rep['set_index']}): concentric {dur['concentric']:.2f} s"
+        head = (
+            f"{s['rep_kind']} {rep['index']} (set {rep['set_index']}): concentric {dur['concentric']:.2f} s"
+        )
         if rep["rom_deg"] is not None:
             head += f", range {rep['rom_deg']:.0f} deg"
         if rep["partial"]:

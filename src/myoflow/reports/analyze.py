@@ -212,6 +212,7 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
             "movement phases need a pelvis/thigh IMU (acc+gyro) or a hip/knee angle stream; "
             "phases are activation phases of the EMG",
         )
+    warnings += metrics.warnings
     if not metrics.results:
         notes.append("no complete rep was found")
     signals = None
