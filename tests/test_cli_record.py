@@ -107,3 +107,17 @@ def test_example_recording_opens_with_its_documented_content() -> None:
         assert "[[streams]]" in rec.metadata.profile_toml
     readme = (EXAMPLE.parent / "README.md").read_text()
     assert "myoflow record --virtual" in readme and EXAMPLE.name in readme
+
+
+def test_record_stores_a_given_mains_and_warns_about_unknown_placements(tmp_path, capsys) -> None:
+    out = tmp_path / "s.h5"
+    argv = ["--virtual", "--fast", "--seconds", "2", "--out", str(out), "--mains", "60"]
+    assert _record([*argv, "--placement", "diy/emg:ch4=GM"]) == 0
+    err = capsys.readouterr().err
+    assert "myoflow record: warning: stream 'diy/emg' channel 'ch4': placement 'GM' is not a known" in err
+    with open_recording(out) as rec:
+        assert rec.metadata.filter_settings == {"mains_hz": 60.0, "mains_source": "given at record"}
+    assert _record(["--virtual", "--fast", "--seconds", "2", "--out", str(tmp_path / "d.h5")]) == 0
+    assert "warning" not in capsys.readouterr().err
+    with open_recording(tmp_path / "d.h5") as rec:
+        assert rec.metadata.filter_settings == {}  # not asked: analyze detects it from the spectrum

@@ -114,3 +114,20 @@ def lsl_sinks(args: argparse.Namespace, clock: Any = None) -> tuple[Any, ...]:
 
     mains = getattr(args, "mains", 50.0)
     return (LslSink(mains_hz=mains) if clock is None else LslSink(clock=clock, mains_hz=mains),)
+
+
+def placement_warnings(path: str) -> list[str]:
+    """One line per channel of the recording at ``path`` whose placement is not a known muscle
+    (EMG) or body segment/joint (other kinds), with the closest known names."""
+    from myoflow.analysis.placement import placement_warning
+    from myoflow.storage.reader import open_recording
+
+    out = []
+    with open_recording(path) as rec:
+        for view in rec.streams.values():
+            info = view.info
+            for label, place in zip(info.channels, info.placements or (), strict=False):
+                problem = placement_warning(place, info.kind) if place else None
+                if problem is not None:
+                    out.append(f"stream {info.name!r} channel {label!r}: {problem}")
+    return out

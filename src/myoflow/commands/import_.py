@@ -136,26 +136,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"{where}: {_one_line(exc)}", file=sys.stderr)
         return 1
     print(report.summary())
+    from myoflow.commands._shared import placement_warnings
+
     for line in placement_warnings(args.out):
         print(f"{where}: warning: {line}", file=sys.stderr)
     return 0
-
-
-def placement_warnings(path: str) -> list[str]:
-    """One line per channel of the recording at ``path`` whose placement is not a known muscle
-    (EMG) or body segment/joint (other kinds), with the closest known names."""
-    from myoflow.analysis.placement import placement_warning
-    from myoflow.storage.reader import open_recording
-
-    out = []
-    with open_recording(path) as rec:
-        for view in rec.streams.values():
-            info = view.info
-            for label, place in zip(info.channels, info.placements or (), strict=False):
-                problem = placement_warning(place, info.kind) if place else None
-                if problem is not None:
-                    out.append(f"stream {info.name!r} channel {label!r}: {problem}")
-    return out
 
 
 def _run(args: argparse.Namespace) -> ImportReport:

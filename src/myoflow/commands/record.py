@@ -75,8 +75,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--mains",
         type=float,
         choices=(50.0, 60.0),
-        default=50.0,
-        help="mains frequency, Hz (notches; virtual: hum)",
+        default=None,
+        help="mains frequency, Hz (notches; virtual: hum; default 50). When given it is stored in "
+        "the recording, which myoflow analyze then uses (not given: analyze detects it)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     parser.add_argument("--status-every", type=float, default=2.0, help="real seconds between status lines")
@@ -114,6 +115,9 @@ def run(args: argparse.Namespace) -> int:
     from myoflow.storage.schema import RecordingError
 
     logging.getLogger("bumble").setLevel(logging.ERROR)
+    args.mains_given = args.mains is not None
+    if args.mains is None:
+        args.mains = 50.0
     try:
         result = _record(args)
     except (ValueError, ProfileError, LslError) as exc:
@@ -128,6 +132,10 @@ def run(args: argparse.Namespace) -> int:
         f"recorded {result.packets} packets to {result.path} "
         f"({'interrupted, ' if result.interrupted else ''}finalised)"
     )
+    from myoflow.commands._shared import placement_warnings
+
+    for line in placement_warnings(str(result.path)):
+        print(f"myoflow record: warning: {line}", file=sys.stderr)
     return 130 if result.interrupted else 0
 
 
@@ -146,7 +154,11 @@ def _record(args: argparse.Namespace) -> Any:
 
     if Path(args.out).exists() and not args.overwrite:
         raise ValueError(f"--out {args.out} already exists; pass --overwrite to replace it")
-    meta = SessionMetadata(subject_id=args.subject, exercise=args.exercise, notes=args.notes)
+    given = getattr(args, "mains_given", True)
+    mains = {"mains_hz": args.mains, "mains_source": "given at record"} if given else {}
+    meta = SessionMetadata(
+        subject_id=args.subject, exercise=args.exercise, notes=args.notes, filter_settings=mains
+    )
     timing = _mvc_timing(args)
     if args.virtual:
         opened, meta, n_emg = _virtual(args, meta, placements, timing)
