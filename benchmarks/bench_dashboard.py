@@ -20,6 +20,12 @@ lane of one muscle (2 kHz: 20,000 points, peak-downsampled to the pixel width) a
    received with its notification), and for the newest sample of each notification alone (the
    worst case: its grid cell completes with the next notification). Also the main thread's
    CPU share. Target: median <= 30 ms.
+3. **Event-to-sound latency** (``--sound-cues``, default 50): cues posted at random moments
+   through the real sound path (PortAudio -> ALSA pulse -> a PulseAudio null sink started by
+   ``scripts/with_pulse.sh``, recorded back with parec; ``benchmarks/_sound.py``): posting to
+   the first sample at the output as PortAudio reports it (median, p95), and the recorded
+   onsets' spread around the posting times. The dashboard posts a cue in the frame that first
+   shows its event, so data-to-sound = notification-to-frame + this.
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_dashboard.py``.
 """
@@ -234,8 +240,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds per measurement")
     parser.add_argument("--fps", type=float, default=60.0, help="display rate for the latency run")
+    parser.add_argument("--sound-cues", type=int, default=50, help="cues for the sound latency (0: skip)")
     args = parser.parse_args()
     figures = run(args.seconds, args.fps)
+    if args.sound_cues > 0:
+        figures.update(sound_latency(args.sound_cues))
     print(
         f"8 lanes x 10 s at 2 kHz + angle, {figures['lane_width_px']} px wide: "
         f"{figures['frame_ms_median']:.1f} ms per frame (p95 {figures['frame_ms_p95']:.1f}), "
@@ -248,7 +257,49 @@ def main() -> None:
         f"{figures['filter_delay_ms']:.0f} ms filter delay (target median <= 30 ms); newest sample of "
         f"each notification: median {figures['latency_newest_sample_ms_median']:.1f} ms"
     )
+    if "sound_post_to_dac_ms_median" in figures:
+        print(
+            f"event-to-sound (post -> output, PortAudio's figure): median "
+            f"{figures['sound_post_to_dac_ms_median']:.1f} ms, "
+            f"p95 {figures['sound_post_to_dac_ms_p95']:.1f} ms; "
+            f"recorded onsets within {figures['sound_onset_jitter_ms_p95']:.1f} ms (p95) of the posting times"
+        )
+    else:
+        print(f"event-to-sound: not measured ({figures.get('sound_note', '')})")
     finish({**figures, **machine()})
+
+
+def sound_latency(n: int) -> dict:
+    """Run ``_sound.py`` under ``scripts/with_pulse.sh`` and summarise its figures."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    if shutil.which("pulseaudio") is None or shutil.which("parec") is None:
+        return {"sound_note": "pulseaudio/parec missing: scripts/ensure_system_libs.sh audio"}
+    args = [
+        "bash",
+        str(here.parent / "scripts" / "with_pulse.sh"),
+        sys.executable,
+        str(here / "_sound.py"),
+        str(n),
+    ]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0 or not done.stdout.strip():
+        return {"sound_note": f"the sound run failed: {done.stderr.strip()[-300:]}"}
+    raw = json.loads(done.stdout.strip().splitlines()[-1])
+    dac = np.array(raw["post_to_dac_ms"])
+    jitter = np.abs(np.array(raw["onset_jitter_ms"])) if raw["onset_jitter_ms"] else np.array([np.nan])
+    return {
+        "sound_post_to_dac_ms_median": float(np.median(dac)),
+        "sound_post_to_dac_ms_p95": float(np.percentile(dac, 95)),
+        "sound_onset_jitter_ms_p95": float(np.nanpercentile(jitter, 95)),
+        "sound_cues_heard": f"{raw['heard']}/{raw['posted']}",
+        "sound_portaudio_latency_ms": float(raw["portaudio_latency_ms"]),
+    }
 
 
 if __name__ == "__main__":

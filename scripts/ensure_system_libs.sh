@@ -49,7 +49,9 @@ declare -A audio_tools=([pulseaudio]=pulseaudio [pactl]=pulseaudio-utils [parec]
 
 missing_offscreen=()
 missing_other=()
-have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+# (listed once: "ldconfig -p | grep -q" fails under pipefail when grep stops reading early)
+libraries=$(ldconfig -p 2>/dev/null || true)
+have_lib() { grep -qF "$1" <<<"$libraries"; }
 for group in "${groups[@]}"; do
   case "$group" in
     offscreen)
@@ -66,6 +68,8 @@ for group in "${groups[@]}"; do
     audio)
       for lib in "${!audio_libs[@]}"; do have_lib "$lib" || missing_other+=("${audio_libs[$lib]}"); done
       for tool in "${!audio_tools[@]}"; do command -v "$tool" >/dev/null || missing_other+=("${audio_tools[$tool]}"); done
+      # PortAudio reaches PulseAudio/PipeWire through ALSA's pulse plugin
+      compgen -G "/usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so" >/dev/null || missing_other+=(libasound2-plugins)
       ;;
     *) echo "ensure_system_libs.sh: unknown group '$group' (offscreen, x11 or audio)" >&2; exit 2 ;;
   esac

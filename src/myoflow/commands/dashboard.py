@@ -46,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="exercise (virtual straps: glute_bridge or rdl; replay: the file's by default)",
     )
     parser.add_argument("--fps", type=float, default=60.0, help="display refresh rate in Hz (default 60)")
+    parser.add_argument(
+        "--sound",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="sound cues: tone, chime, warning, spoken cues (default: on with a display)",
+    )
     add_lsl_option(parser)
     parser.add_argument("--speed", type=float, default=1.0, help="replay speed, x real time (default 1)")
     parser.add_argument("--mains", type=float, choices=(50.0, 60.0), default=50.0, help="mains notch, Hz")
@@ -155,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
         record=args.record,
         subject_id=args.subject,
         fps=args.fps,
+        sound=args.sound,
     )
     if source.error is not None:
         print(f"myoflow dashboard: the session stopped: {source.error}", file=sys.stderr)

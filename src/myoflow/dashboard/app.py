@@ -16,7 +16,7 @@ from typing import Any
 
 from myoflow._checks import check_positive
 from myoflow.dashboard.console import run_console
-from myoflow.dashboard.platform import platform_problem
+from myoflow.dashboard.platform import platform_name, platform_problem
 
 __all__ = ["qt_app", "run_dashboard", "teardown"]
 
@@ -58,6 +58,8 @@ def run_dashboard(
     size: tuple[int, int] = (1500, 950),
     window_s: float = 10.0,
     contraction_s: float = 4.0,
+    sound: bool | None = None,
+    record_folder: str | Path = ".",
 ) -> int:
     """Open the dashboard over ``source`` until the window is closed (or Ctrl-C) or ``seconds``
     passed.
@@ -75,6 +77,10 @@ def run_dashboard(
         Start recording to this ``.h5`` at once (live sources only).
     fps
         Refresh rate (Hz).
+    sound
+        Sound cues (:mod:`myoflow.dashboard.sound`); None: on unless Qt runs offscreen.
+    record_folder
+        Where recordings started from the window go.
 
     When Qt's platform plugin cannot start here (missing system libraries, no X server),
     says why on stderr and runs :func:`~myoflow.dashboard.console.run_console` instead.
@@ -99,7 +105,16 @@ def run_dashboard(
     from myoflow.dashboard.window import DashboardWindow
 
     app = qt_app()
-    window = DashboardWindow(source, fps=fps, window_s=window_s, contraction_s=contraction_s)
+    if sound is None:
+        sound = platform_name() not in ("offscreen", "minimal")
+    window = DashboardWindow(
+        source,
+        fps=fps,
+        window_s=window_s,
+        contraction_s=contraction_s,
+        sound=sound,
+        record_folder=record_folder,
+    )
     window.resize(*size)
     source.start(record=record, subject_id=subject_id)
     window.show()

@@ -40,6 +40,8 @@ SHORTCUTS: dict[str, str] = {
     "R": "start / stop recording",
     "M": "marker",
     "N": "next set (the finished set is kept in the set list)",
+    "S": "sound on / off (mute)",
+    "+ / -": "louder / softer",
     "F11": "full screen on / off",
     "F1": "this help",
 }
@@ -70,6 +72,8 @@ class DashboardWindow(QtWidgets.QMainWindow):
         window_s: float = 10.0,
         contraction_s: float = 4.0,
         record_folder: str | Path = ".",
+        sound: bool = False,
+        tone: bool = True,
     ) -> None:
         super().__init__()
         self.setWindowTitle(f"myoflow dashboard: {source.label}")
@@ -89,6 +93,10 @@ class DashboardWindow(QtWidgets.QMainWindow):
         #: Finished sets, oldest first (kept across exercise / MVC changes and "next set").
         self.sets: list[SetSummary] = []
         self._set_reason = "new analysis"
+        #: The sound cues (None: sound off or unavailable, see :attr:`messages`).
+        self.sounds: Any = None
+        if sound:
+            self._open_sound(tone)
         self._build()
         self._shortcuts()
         self.timer = QtCore.QTimer(self)
@@ -155,6 +163,8 @@ class DashboardWindow(QtWidgets.QMainWindow):
             self._generation = source.generation
             self._close_set()
             self.model.reset()
+            if self.sounds is not None:
+                self.sounds.reset()
             self.model.set_exercise(source.exercise)
             snap = analysis.snapshot()
             if snap.muscles != self.plots.muscles:
@@ -172,6 +182,8 @@ class DashboardWindow(QtWidgets.QMainWindow):
         self.frame = frame
         self.plots.show_frame(frame)
         self.cue.show_cue(frame.cue_text, frame.cue_kinds)
+        if self.sounds is not None:
+            self.sounds.on_frame(frame)
         self.reps.show_reps(frame.rep_count, frame.phase, frame.badges)
         now = time.perf_counter()
         self._stamps.append(now)
@@ -245,6 +257,39 @@ class DashboardWindow(QtWidgets.QMainWindow):
         self._set_reason = "next set"
         if hasattr(self.source, "new_set"):
             self.source.new_set()
+        if self.sounds is not None:
+            self.sounds.set_done(self.frame.newest_s if self.frame is not None else None)
+
+    def _open_sound(self, tone: bool) -> None:
+        from myoflow.dashboard.sound import FrameSounds
+        from myoflow.feedback.player import SoundPlayer, sound_problem
+
+        problem = sound_problem()
+        if problem is not None:
+            self._say(problem)
+            return
+        try:
+            player = SoundPlayer()
+        except Exception as exc:  # the device refused the stream: say so, keep the window
+            self._say(f"no sound: {exc}")
+            return
+        self.messages += player.notes
+        self.sounds = FrameSounds(player, tone=tone)
+
+    def toggle_mute(self) -> None:
+        """Sound on / off (S)."""
+        if self.sounds is None:
+            self._say("sound is off (start with --sound, or no audio device)")
+            return
+        self.sounds.set_muted(not self.sounds.muted)
+        self._say("sound muted" if self.sounds.muted else "sound on")
+
+    def change_volume(self, step: float) -> None:
+        """Louder (+) or softer (-) by ``step`` (0-1 scale)."""
+        if self.sounds is not None:
+            mixer = self.sounds.player.mixer
+            self.sounds.set_volume(mixer.volume + step)
+            self._say(f"volume {100 * mixer.volume:.0f} %")
 
     def _shortcuts(self) -> None:
         from PySide6 import QtGui
@@ -253,6 +298,10 @@ class DashboardWindow(QtWidgets.QMainWindow):
             "R": self.toggle_recording,
             "M": self._marker,
             "N": self.next_set,
+            "S": self.toggle_mute,
+            "+": lambda: self.change_volume(0.1),
+            "=": lambda: self.change_volume(0.1),
+            "-": lambda: self.change_volume(-0.1),
             "F11": self.toggle_full_screen,
             "F1": self.show_help,
         }
@@ -328,6 +377,9 @@ class DashboardWindow(QtWidgets.QMainWindow):
         self.timer.stop()
         if self.wizard is not None:
             self.wizard.reject()
+        if self.sounds is not None:
+            self.sounds.player.close()
+            self.sounds = None
         self.source.stop()
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name

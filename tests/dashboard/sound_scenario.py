@@ -1,0 +1,156 @@
+"""A scripted rep played in real time through the real sound path into a PulseAudio null sink.
+
+Run by ``test_sound.py`` as ``scripts/with_pulse.sh python tests/dashboard/sound_scenario.py``:
+the scripted session of ``test_cues.py`` (a rep whose glute stays tense at the bottom, then
+relaxes; its result says "not relaxed"; then the next push) goes frame by frame, at 20 Hz of
+wall time, through the view-model and :class:`~myoflow.dashboard.sound.FrameSounds` into a
+:class:`~myoflow.feedback.player.SoundPlayer` (PortAudio -> ALSA pulse plugin -> PulseAudio),
+while ``parec`` records the null sink's monitor. The recording is then read back: which sounds
+came out (each burst matched against every cue's samples), in which order, with what spacing,
+and the tone's pitch. Prints one JSON line with the findings and ``SOUND OK``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+FS = 48000
+
+
+def bursts(x: np.ndarray, fs: int = FS, gap_s: float = 0.12) -> list[tuple[int, int]]:
+    """(start, end) sample of each sound burst: 5 ms RMS above 0.01, split at silences."""
+    hop = fs // 200
+    rms = np.sqrt(np.mean(x[: x.size // hop * hop].reshape(-1, hop) ** 2, axis=1))
+    loud = np.flatnonzero(rms > 0.01)
+    out: list[list[int]] = []
+    for k in loud:
+        if out and k - out[-1][1] <= gap_s * fs / hop:
+            out[-1][1] = k
+        else:
+            out.append([k, k])
+    result = []
+    for a, b in out:  # refine the start to the first loud sample
+        seg = np.flatnonzero(np.abs(x[a * hop : (b + 1) * hop]) > 0.01)
+        result.append((a * hop + int(seg[0]), (b + 1) * hop))
+    return result
+
+
+def identify(segment: np.ndarray, sounds: dict[str, np.ndarray]) -> tuple[str, float]:
+    """The cue whose samples match ``segment``'s start best (normalised correlation)."""
+    best, score = "?", 0.0
+    for name, ref in sounds.items():
+        n = min(ref.size, segment.size, FS // 4)
+        a, b = segment[:n].astype(np.float64), ref[:n].astype(np.float64)
+        lag = np.correlate(a, b[: n // 2], mode="valid")  # allow a few ms of misalignment
+        c = float(np.max(np.abs(lag)) / (np.linalg.norm(b[: n // 2]) * np.linalg.norm(a[: n // 2]) + 1e-12))
+        if c > score:
+            best, score = name, c
+    return best, score
+
+
+def main() -> None:
+    from conftest import _result
+    from test_cues import Script
+
+    from myoflow.analysis.live_types import Cue
+    from myoflow.dashboard.model import DashboardModel
+    from myoflow.dashboard.sound import FrameSounds
+    from myoflow.feedback.player import SoundPlayer, sound_problem
+
+    problem = sound_problem()
+    assert problem is None, problem
+    script = Script([(1.0, "concentric", 60.0), (1.0, "top", 60.0), (1.0, "eccentric", 40.0),
+                     (2.5, "bottom", 20.0), (1.5, "bottom", 3.0), (1.2, "concentric", 60.0)])  # fmt: skip
+    s0 = script.start_of(0)
+    verdict = (s0 + 6.0, [_result(1, s0, relaxed=False), Cue(s0 + 6.0, "relax", "relax", 1)])
+    rec = subprocess.Popen(
+        [
+            "parec",
+            "-d",
+            os.environ["MYOFLOW_NULL_SINK"] + ".monitor",
+            "--raw",
+            "--format=s16le",
+            f"--rate={FS}",
+            "--channels=1",
+            "--latency-msec=20",
+        ],  # fmt: skip
+        stdout=subprocess.PIPE,
+    )
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: rec.stdout.read(4800), b"")))
+    reader.start()
+    deadline = time.monotonic() + 30.0
+    while not chunks:  # parec records (it takes a while to start on a loaded machine)
+        assert time.monotonic() < deadline, "parec recorded nothing in 30 s"
+        time.sleep(0.05)
+    player = SoundPlayer()
+    sounds = FrameSounds(player, tone=True)
+    model = DashboardModel(bottom_cue_s=1.0)
+    time.sleep(0.3)
+    t_end = script.start_of(5) + 1.0
+    wall0 = time.monotonic()
+    posted = []
+    pending = [verdict]
+    for t in np.arange(script.lead_s, t_end, 0.05):
+        delay = wall0 + (t - script.lead_s) - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        polled = [item for when, items in pending if when <= t + 1e-9 for item in items]
+        pending = [p for p in pending if p[0] > t + 1e-9]
+        before = len(player.mixer.log)
+        sounds.on_frame(model.frame(script.snapshot(float(t)), polled=polled))
+        posted += [(float(t), r) for r in list(player.mixer.log)[before:]]
+    player.mixer.set_tone(None)  # the session ends mid-push
+    time.sleep(0.8)
+    player.close()
+    rec.terminate()
+    reader.join(10.0)
+    x = np.frombuffer(b"".join(chunks), dtype="<i2").astype(np.float32) / 32768.0
+    refs = {k: v * player.mixer.volume for k, v in player.sounds.items()}
+    found = []
+    for a, b in bursts(x):
+        name, score = identify(x[a:b], refs)
+        found.append({"start_s": a / FS, "end_s": b / FS, "cue": name, "match": round(score, 3)})
+    cues = [f for f in found if f["match"] > 0.6]
+    tone = [f for f in found if f["match"] <= 0.6]
+    report = {
+        "posted": [(round(t, 2), r.name) for t, r in posted],
+        "found": found,
+        "latency_ms": [round(1000 * r.latency_s, 1) for _, r in posted if r.latency_s is not None],
+        "portaudio_latency_ms": round(1000 * player.latency_s, 1),
+    }
+    print(json.dumps(report), flush=True)
+    # which cues, in order: "relax" spoken when the tense bottom passed 1 s, the chime when the
+    # glute relaxed ("relaxed now"), the warning when the rep's result (not relaxed) arrived
+    assert [r.name for _, r in posted] == ["relax", "chime", "warning"], report["posted"]
+    assert [f["cue"] for f in cues] == ["relax", "chime", "warning"], found
+    # timing: the recorded onsets are spaced as the events were posted (within 40 ms)
+    gaps_posted = np.diff([r.posted for _, r in posted])
+    gaps_heard = np.diff([f["start_s"] for f in cues])
+    assert np.all(np.abs(gaps_heard - gaps_posted) < 0.04), (gaps_posted, gaps_heard)
+    assert abs(posted[0][0] - script.start_of(3) - 1.0) <= 0.06  # relax: 1 s into a tense bottom
+    # the tone: only in the two concentric phases, at the pitch of 60 % (300 Hz * 2**0.6)
+    assert len(tone) == 2, found
+    assert tone[0]["end_s"] < cues[0]["start_s"] and tone[1]["start_s"] > cues[-1]["start_s"], found
+    a, b = int(tone[1]["start_s"] * FS), int(tone[1]["end_s"] * FS)
+    spectrum = np.abs(np.fft.rfft(x[a:b] * np.hanning(b - a)))
+    peak_hz = float(np.argmax(spectrum) * FS / (b - a))
+    expected = 300.0 * 2**0.6
+    assert abs(peak_hz - expected) < 10.0, (peak_hz, expected)
+    assert abs((tone[0]["end_s"] - tone[0]["start_s"]) - 1.0) < 0.15, tone
+    assert abs((tone[1]["end_s"] - tone[1]["start_s"]) - 1.0) < 0.15, tone
+    print("SOUND OK", flush=True)
+
+
+if __name__ == "__main__":
+    main()
