@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import subprocess
@@ -14,7 +13,6 @@ import numpy as np
 import pytest
 
 from myoflow import cli
-from myoflow._progress import ProgressBar, render
 from myoflow.dsp.pipeline import EmgPipeline
 from myoflow.storage.reader import open_recording
 from myoflow.storage.schema import DeviceInfo, SessionMetadata
@@ -231,32 +229,6 @@ def test_replay_speed_is_paced_and_checked(recording: dict, capsys) -> None:
         cli.main(["replay", str(recording["path"]), "--fast", "--speed", "2"])
     assert exit_info.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
-
-
-def test_progress_bar_renders_and_throttles() -> None:
-    assert render(5, 10, "replay", width=10, unit="s") == "replay [#####.....]  50%  5.0/10.0 s"
-    assert render(12, 10, width=4) == "[####] 100%  10.0/10.0"
-    assert render(0, 0, width=4).startswith("[####] 100%")
-    now = [0.0]
-    out = io.StringIO()
-    bar = ProgressBar(10.0, "x", stream=out, enabled=True, width=4, min_interval_s=1.0, clock=lambda: now[0])
-    bar.update(1.0, "long note here")
-    bar.update(2.0)  # within the interval: not drawn
-    now[0] = 1.5
-    bar.update(3.0)
-    bar.close()
-    bar.close()
-    frames = out.getvalue().split("\r")[1:]
-    assert len(frames) == 3 and frames[-1].endswith("\n")
-    assert frames[0].startswith("x [....]  10%  1.0/10.0  long note here")
-    assert frames[1].startswith("x [#...]  30%") and frames[1].endswith(" " * 16)  # wipes the note
-    assert frames[2].startswith("x [#...]  30%")
-    silent = io.StringIO()  # not a terminal: nothing drawn
-    with ProgressBar(5.0, stream=silent) as quiet:
-        quiet.update(5.0)
-    assert silent.getvalue() == ""
-    with pytest.raises(ValueError, match="total must be a finite number >= 0"):
-        ProgressBar(-1.0)
 
 
 def test_replay_names_a_stream_the_signal_core_cannot_process(tmp_path: Path, capsys) -> None:

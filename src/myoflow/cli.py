@@ -64,6 +64,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
         sys.stderr.close()
         return 0
+    except ImportError as exc:  # an optional dependency: one line that names the extra to install
+        from myoflow._extras import missing_extra
+
+        virtual = args.command == "demo" or bool(getattr(args, "virtual", False))
+        missing = missing_extra(exc, f"myoflow {args.command}", virtual=virtual)
+        if missing is None:
+            raise
+        print(missing, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

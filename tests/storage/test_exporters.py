@@ -134,7 +134,7 @@ def test_round_trip_csv_import_export(tmp_path: Path) -> None:
 def test_nwb_export_validates_and_maps_everything(session: Path, tmp_path: Path) -> None:
     import pynwb
 
-    from myoflow.storage.export_nwb import export_nwb
+    from myoflow.storage.nwb import export_nwb
 
     out = export_nwb(session, tmp_path / "s.nwb")
     assert pynwb.validate(path=str(out)) == []
@@ -170,7 +170,7 @@ def test_nwb_export_validates_and_maps_everything(session: Path, tmp_path: Path)
 def test_nwb_export_of_an_imported_uci_file_validates(shared_data: Path, tmp_path: Path) -> None:
     import pynwb
 
-    from myoflow.storage.export_nwb import export_nwb
+    from myoflow.storage.nwb import export_nwb
 
     import_uci(shared_data / "uci_lower_limb_semg" / "N_TXT" / "1Nmar.txt", tmp_path / "u.h5", side="r")
     out = export_nwb(tmp_path / "u.h5", tmp_path / "u.nwb")
@@ -196,7 +196,7 @@ def test_nwb_export_of_a_long_recording_streams_in_buffers(tmp_path: Path) -> No
 
     import pynwb
 
-    from myoflow.storage.export_nwb import ROWS_PER_BUFFER, export_nwb
+    from myoflow.storage.nwb import ROWS_PER_BUFFER, export_nwb
 
     info = StreamInfo("long/emg", "emg", 2000.0, tuple(f"ch{k}" for k in range(16)), None)
     n = 600_000 + 1234  # 5 min at 2 kHz

@@ -1,1 +1,59 @@
-"""Exercise analytics: reps and phases, activation, relaxation, handover."""
+"""Exercise analytics on arrays: reps and phases, activation, relaxation, handover, retest.
+
+The metric core knows no files: it takes envelopes, placements, MVC references and a movement
+angle as numpy arrays (:func:`analyse_arrays`). The names below are its public API
+(docs/python-api.md), imported on first use; the modules behind them are internal.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from myoflow._lazy import lazy_exports
+
+__all__ = [
+    "ActivationParams",
+    "BalanceTest",
+    "BalanceTrial",
+    "Handover",
+    "LiveAnalysis",
+    "LiveSnapshot",
+    "MetricChange",
+    "MovementAngle",
+    "Placement",
+    "Relaxation",
+    "Rep",
+    "RepResult",
+    "Report",
+    "Retest",
+    "SessionMetrics",
+    "SetSummary",
+    "Signals",
+    "analyse_arrays",
+    "analysis_envelope",
+    "balance_test",
+    "balance_trial",
+    "channels_with_role",
+    "compare",
+    "compare_reports",
+    "compare_sets",
+    "glute_share",
+    "movement_angle",
+    "parse_placement",
+    "smooth_trace",
+]
+
+if TYPE_CHECKING:
+    from myoflow.analysis.activation import ActivationParams, analysis_envelope
+    from myoflow.analysis.balance import BalanceTest, BalanceTrial, balance_test, balance_trial
+    from myoflow.analysis.handover import Handover, glute_share
+    from myoflow.analysis.live import LiveAnalysis, LiveSnapshot
+    from myoflow.analysis.placement import Placement, channels_with_role, parse_placement
+    from myoflow.analysis.relaxation import Relaxation
+    from myoflow.analysis.rep_summary import RepResult
+    from myoflow.analysis.report import Report, Signals
+    from myoflow.analysis.reps import MovementAngle, Rep, movement_angle, smooth_trace
+    from myoflow.analysis.retest import MetricChange, Retest, compare, compare_reports, compare_sets
+    from myoflow.analysis.session_metrics import SessionMetrics, SetSummary, analyse_arrays
+
+__getattr__, __dir__ = lazy_exports(__name__, __file__)

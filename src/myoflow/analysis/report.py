@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from myoflow.analysis._tables import MUSCLE_FIELDS, handover_fields, rep_rows, report_frame
 from myoflow.analysis.placement import parse_placement
 from myoflow.analysis.rep_summary import RepResult
 from myoflow.analysis.session_metrics import SessionMetrics
@@ -33,7 +34,6 @@ from myoflow.analysis.session_metrics import SessionMetrics
 SCHEMA = "myoflow.analysis-report"
 #: Bumped whenever a key changes meaning or disappears (added keys keep the version).
 SCHEMA_VERSION = 1
-_MUSCLE_FIELDS = ("peak_pct", "mean_pct", "onset_ms", "offset_ms", "time_above_s")
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,7 @@ class Report:
         cols += [f"{p}_s" for p in ("start", "top", "eccentric", "bottom", "end")]
         cols += ["concentric_s", "top_hold_s", "eccentric_phase_s"]
         for m in self.placements:
-            cols += [f"{m}.{f}" for f in _MUSCLE_FIELDS]
+            cols += [f"{m}.{f}" for f in MUSCLE_FIELDS]
             cols += [f"{m}.{f}" for f in ("relaxed", "bottom_min_pct", "bottom_min_x_rest", "longest_gap_s")]
             cols += [f"{m}.threshold_pct", f"{m}.antagonist_cue", f"{m}.antagonist_lead_ms"]
         reps = self.reps
@@ -239,64 +239,37 @@ class Report:
             cols += [f"{p}.cocontraction_pct" for p in reps[0].cocontraction_pct]
         return cols
 
+    def rep_rows(self) -> list[dict[str, Any]]:
+        """One dict per rep, keys :meth:`csv_columns` in order, None for a missing value."""
+        return rep_rows(self)
+
     def to_csv(self) -> str:
-        """One row per rep; empty cells for missing values (header only when no reps)."""
+        """One row per rep (:meth:`rep_rows`); empty cells for missing values (header only when no reps)."""
         buf = io.StringIO()
-        cols = self.csv_columns()
-        writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+        writer = csv.DictWriter(buf, fieldnames=self.csv_columns(), lineterminator="\n")
         writer.writeheader()
-        unit = None if self.metrics is None else self.metrics.context.unit
-        for r in self.reps:
-            row: dict[str, Any] = {
-                "rep": r.index,
-                "set_index": r.set_index,
-                "partial": int(r.partial),
-                "level_unit": unit,
-                "rom_deg": r.rom_deg,
-                "concentric_s": r.concentric_s,
-                "top_hold_s": r.phases["eccentric"] - r.phases["top"],
-                "eccentric_phase_s": r.phases["bottom"] - r.phases["eccentric"],
-            }
-            row.update({f"{k}_s": v for k, v in r.phases.items()})
-            for m in self.placements:
-                act, rel = r.muscles[m], r.relaxation[m]
-                row.update({f"{m}.{f}": getattr(act, f) for f in _MUSCLE_FIELDS})
-                row[f"{m}.relaxed"] = int(rel.relaxed)
-                row[f"{m}.bottom_min_pct"] = rel.bottom_min_pct
-                row[f"{m}.bottom_min_x_rest"] = rel.bottom_min_x_rest
-                row[f"{m}.longest_gap_s"] = rel.longest_gap_s
-                row[f"{m}.threshold_pct"] = rel.threshold_pct
-                cue = rel.antagonist
-                row[f"{m}.antagonist_cue"] = None if cue is None else int(cue.cue)
-                row[f"{m}.antagonist_lead_ms"] = None if cue is None else cue.lead_ms
-            h = r.handover
-            if h is not None:
-                st = h.stall
-                row.update(
-                    {
-                        **_handover_fields(h),
-                        "stall_start_s": None if st is None else st.start_s,
-                        "stall_duration_s": None if st is None else st.duration_s,
-                        "stall_angle_deg": None if st is None else st.hip_deg,
-                        "stall_activation_drop_pct": None if st is None else st.activation_drop_pct,
-                    }
-                )
-            row.update({f"{m}.eccentric_hold_pct": v for m, v in r.eccentric_hold_pct.items()})
-            row.update({f"{p}.cocontraction_pct": v for p, v in r.cocontraction_pct.items()})
-            writer.writerow({k: _cell(row.get(k)) for k in cols})
+        for row in self.rep_rows():
+            writer.writerow({k: _cell(v) for k, v in row.items()})
         return buf.getvalue()
 
+    def to_dataframe(self, table: str = "reps") -> Any:
+        """A table of the report as a pandas DataFrame (``pip install 'myoflow[pandas]'``).
 
-def _handover_fields(h: Any) -> dict[str, Any]:
-    """The handover's onsets and crossover, as both the JSON and the CSV name them."""
-    return {
-        "hamstring_onset_ms": h.hamstring_onset_ms,
-        "glute_onset_ms": h.glute_onset_ms,
-        "crossover_s": h.crossover_s,
-        "crossover_ms": h.crossover_ms,
-        "crossover_angle_deg": h.crossover_hip_deg,
-        "crossover_pct": h.crossover_pct,
-    }
+        Parameters
+        ----------
+        table
+            ``"reps"``: one row per rep, the columns of :meth:`to_csv`; ``"sets"``: one row per
+            set (``set_index``, ``first_rep``, ``last_rep``, ``start_s``, ``end_s``, then the
+            keys of :meth:`summary` for that set and ``<muscle>.sustained_tension_share``);
+            ``"session"``: one row, ``file``, ``subject_id``, ``exercise``, ``level_unit`` and
+            :meth:`summary`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Missing values are NaN (numbers) or None (text).
+        """
+        return report_frame(self, table)
 
 
 def rep_to_dict(r: RepResult) -> dict[str, Any]:
@@ -322,7 +295,7 @@ def rep_to_dict(r: RepResult) -> dict[str, Any]:
     if h is not None:
         st = h.stall
         handover = {
-            **_handover_fields(h),
+            **handover_fields(h),
             "stall": None
             if st is None
             else {
@@ -347,7 +320,7 @@ def rep_to_dict(r: RepResult) -> dict[str, Any]:
             "eccentric": ph["bottom"] - ph["eccentric"],
             "bottom_rest": ph["end"] - ph["bottom"],
         },
-        "muscles": {m: {f: getattr(a, f) for f in _MUSCLE_FIELDS} for m, a in r.muscles.items()},
+        "muscles": {m: {f: getattr(a, f) for f in MUSCLE_FIELDS} for m, a in r.muscles.items()},
         "relaxation": relax,
         "handover": handover,
         "eccentric_hold_pct": dict(r.eccentric_hold_pct),

@@ -37,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from myoflow._progress import ProgressBar
+    from tqdm import tqdm
+
     from myoflow.reports.batch import batch_analyze, expand_paths
 
     where = "myoflow batch"
@@ -52,9 +53,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     def progress(done: int, total: int, path: str) -> None:
-        bar.update(done, note=Path(path).name)
+        bar.set_postfix_str(Path(path).name, refresh=False)
+        bar.update(done - bar.n)
 
-    with ProgressBar(total=len(files), label="batch", unit="files") as bar:
+    # on stderr, only on a terminal (disable=None): result lines never mix with the bar
+    with tqdm(total=len(files), desc="batch", unit="file", disable=None) as bar:
         try:
             result = batch_analyze(
                 files,

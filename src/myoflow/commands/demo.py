@@ -51,14 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def dashboard_available() -> bool:
-    """True when a display exists and the dashboard package (``myoflow.dashboard``) is installed."""
+    """True when a display exists and the dashboard's Qt is installed (``pip install 'myoflow[gui]'``)."""
     import importlib.util
 
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) or sys.platform in (
         "darwin",
         "win32",
     )
-    return has_display and importlib.util.find_spec("myoflow.dashboard") is not None
+    return has_display and all(importlib.util.find_spec(m) is not None for m in ("PySide6", "pyqtgraph"))
 
 
 def run(args: argparse.Namespace) -> int:

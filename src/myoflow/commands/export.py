@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             files = export_csv(args.file, args.out, overwrite=args.overwrite)
             print(f"wrote {len(files)} files to {args.out}: {', '.join(f.name for f in files)}")
             return 0
-        from myoflow.storage.export_nwb import export_nwb
+        from myoflow.storage.nwb import export_nwb
 
         path = export_nwb(args.file, args.out, overwrite=args.overwrite)
         print(f"wrote {path}")

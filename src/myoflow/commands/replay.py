@@ -31,9 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: The bar counts seconds of recording: ``replay  40%|####     | 12.0/30.0 s [00:01<00:02, emg 24000]``.
+BAR = "{desc} {percentage:3.0f}%|{bar:30}| {n:.1f}/{total:.1f} s [{elapsed}<{remaining}{postfix}]"
+
+
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from myoflow._checks import check_positive, check_range
-    from myoflow._progress import ProgressBar
     from myoflow.session.live import EnvelopeSummary
     from myoflow.storage.reader import open_recording
     from myoflow.storage.replay import MAX_BLOCK_S, Replayer
@@ -52,12 +57,13 @@ def run(args: argparse.Namespace) -> int:
             pace = "as fast as possible" if args.fast else f"at {args.speed:g}x real time"
             print(f"replaying {rec.path}: {replayer.duration:.1f} s, {len(rec.streams)} stream(s), {pace}")
             stats = replayer.stats
-            with ProgressBar(replayer.duration, "replay", unit="s") as bar:
+            # on stderr, only on a terminal (disable=None): result lines never mix with the bar
+            with tqdm(total=replayer.duration, desc="replay", unit="s", disable=None, bar_format=BAR) as bar:
 
                 def progress(done: float, total: float) -> None:
-                    bar.update(
-                        done, "  ".join(f"{n.rsplit('/', 1)[-1]} {k}" for n, k in stats.samples.items())
-                    )
+                    note = "  ".join(f"{n.rsplit('/', 1)[-1]} {k}" for n, k in stats.samples.items())
+                    bar.set_postfix_str(note, refresh=False)
+                    bar.update(done - bar.n)
 
                 replayer.run(envelope, progress)
             _report(replayer, envelope)

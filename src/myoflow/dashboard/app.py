@@ -25,7 +25,10 @@ def qt_app() -> Any:
     """The running QApplication, or a new one (pyqtgraph configured for speed: antialiasing and
     OpenGL off). Also shortens Python's thread switch interval to 1 ms, so the GUI thread never
     waits long for the GIL while the ingest thread processes a block."""
-    import pyqtgraph as pg
+    from myoflow._extras import require
+
+    require("PySide6", "the dashboard")
+    pg = require("pyqtgraph", "the dashboard")
     from PySide6 import QtWidgets
 
     sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))

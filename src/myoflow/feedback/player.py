@@ -24,8 +24,12 @@ __all__ = ["SoundPlayer", "sound_problem"]
 
 def sound_problem() -> str | None:
     """None when PortAudio loads and has an output device; else one line saying why not."""
+    from myoflow._extras import MissingExtraError, require
+
     try:
-        import sounddevice as sd
+        sd = require("sounddevice", "sound feedback")
+    except MissingExtraError as exc:
+        return f"no sound: {exc}"
     except OSError as exc:  # the PortAudio library itself is missing
         return f"no sound: {exc} (apt-get install libportaudio2; scripts/ensure_system_libs.sh audio)"
     try:

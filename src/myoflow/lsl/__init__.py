@@ -20,15 +20,11 @@ many samples were lost, and every data outlet declares ``synchronization/can_dro
 so XDF loaders do not stretch the time stamps across the hole.
 """
 
-from myoflow.lsl._setup import (
-    SAME_CLOCK_TOLERANCE_S,
-    ClockMap,
-    LslError,
-    configure,
-    import_pylsl,
-    local_only_config,
-)
-from myoflow.lsl._sink import ENVELOPE_TYPE, LSL_TYPES, MARKER_FORMATS, MARKER_TYPE, LslSink
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from myoflow._lazy import lazy_exports
 
 __all__ = [
     "ENVELOPE_TYPE",
@@ -43,3 +39,16 @@ __all__ = [
     "import_pylsl",
     "local_only_config",
 ]
+
+if TYPE_CHECKING:
+    from myoflow.lsl._setup import (
+        SAME_CLOCK_TOLERANCE_S,
+        ClockMap,
+        LslError,
+        configure,
+        import_pylsl,
+        local_only_config,
+    )
+    from myoflow.lsl._sink import ENVELOPE_TYPE, LSL_TYPES, MARKER_FORMATS, MARKER_TYPE, LslSink
+
+__getattr__, __dir__ = lazy_exports(__name__, __file__)

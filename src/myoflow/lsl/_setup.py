@@ -35,13 +35,16 @@ class LslError(RuntimeError):
 
 def import_pylsl() -> ModuleType:
     """``pylsl``, or an :class:`LslError` that says how to install it."""
+    from myoflow._extras import require
+
     try:
-        import pylsl
-    except (ImportError, RuntimeError) as exc:  # pylsl raises RuntimeError when liblsl is missing
+        return require("pylsl", "LSL output")
+    except ImportError as exc:
+        raise LslError(str(exc)) from None
+    except RuntimeError as exc:  # pylsl raises RuntimeError when its liblsl is missing
         raise LslError(
             f"LSL output needs pylsl with its liblsl: pip install 'myoflow[lsl]' ({exc})"
         ) from None
-    return pylsl
 
 
 def local_only_config(session_id: str = "default", log_level: int | None = None) -> str:

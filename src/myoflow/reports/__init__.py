@@ -1,6 +1,32 @@
 """Reports from recordings: read a recording, run the analysis, render the results.
 
 This package sits above both :mod:`myoflow.analysis` (the metrics, which know no files) and
-:mod:`myoflow.storage` (the recordings, which know no metrics); :mod:`myoflow.reports.plot` also
-draws with Qt.
+:mod:`myoflow.storage` (the recordings, which know no metrics); :func:`plot_report` also draws
+with Qt (``pip install 'myoflow[gui]'``). ``analyze`` itself is :func:`myoflow.analyze` (here
+``myoflow.reports.analyze`` is its module). The names below are the public API
+(docs/python-api.md), imported on first use; the modules behind them are internal.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from myoflow._lazy import lazy_exports
+
+__all__ = [
+    "ANGLE_SOURCES",
+    "BatchResult",
+    "LEADING_COLUMNS",
+    "NothingToAnalyse",
+    "batch_analyze",
+    "expand_paths",
+    "plot_report",
+    "read_table",
+]
+
+if TYPE_CHECKING:
+    from myoflow.reports.analyze import ANGLE_SOURCES, NothingToAnalyse
+    from myoflow.reports.batch import LEADING_COLUMNS, BatchResult, batch_analyze, expand_paths, read_table
+    from myoflow.reports.plot import plot_report
+
+__getattr__, __dir__ = lazy_exports(__name__, __file__)

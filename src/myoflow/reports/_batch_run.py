@@ -3,15 +3,26 @@ Dask distributed cluster; results come back as ``(job index, outcome)`` as they 
 
 An outcome is the function's return value, or the exception raised instead (a job's failure
 never stops the others). Used by :func:`myoflow.reports.batch.batch_analyze`.
+
+Local workers do not re-run the caller's main script. A ``spawn`` worker normally imports the
+parent's ``__main__`` first (to find functions defined there), so a plain script that calls
+``batch_analyze(..., workers=2)`` without an ``if __name__ == "__main__":`` guard would start
+the batch again inside every worker, which multiprocessing refuses (every file then failed
+with a traceback per worker). The job function lives in an importable module, so the workers
+are started with ``__main__`` hidden (:class:`_LibraryProcess`); only a function defined in
+``__main__`` itself needs the script imported, and gets the standard spawn workers.
 """
 
 from __future__ import annotations
 
+import sys
+import types
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
+from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any
 
 __all__ = ["run_dask", "run_inline", "run_local"]
@@ -32,7 +43,7 @@ def run_local(fn: Callable[..., Any], jobs: Sequence[tuple], workers: int) -> It
     """``(index, outcome)`` as the jobs finish in a spawn pool of ``workers`` processes, at most
     ``2 x workers`` in flight. When a worker process dies, the jobs in flight are rerun one by
     one in a fresh process; one that kills it again yields :class:`BrokenProcessPool`."""
-    context = get_context("spawn")
+    context = get_context("spawn") if getattr(fn, "__module__", None) == "__main__" else _LIBRARY_SPAWN
     todo = deque(enumerate(jobs))
     suspects: deque[tuple[int, tuple]] = deque()
     pool = None
@@ -74,6 +85,31 @@ def run_local(fn: Callable[..., Any], jobs: Sequence[tuple], workers: int) -> It
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+class _LibraryProcess(SpawnProcess):
+    """A spawn process that does not import the parent's ``__main__`` before its job.
+
+    The child learns what to import from the parent's ``sys.modules["__main__"]`` while it is
+    being started (``multiprocessing.spawn.get_preparation_data``); for that moment only, the
+    parent's main module is replaced by an empty one, so the child runs no part of the script.
+    """
+
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            return SpawnProcess._Popen(process_obj)
+        finally:
+            sys.modules["__main__"] = main
+
+
+class _LibrarySpawnContext(SpawnContext):
+    Process = _LibraryProcess
+
+
+_LIBRARY_SPAWN = _LibrarySpawnContext()
+
+
 def _outcome(fut: Future) -> Outcome:
     try:
         return fut.result()
@@ -86,12 +122,11 @@ def _outcome(fut: Future) -> Outcome:
 def run_dask(fn: Callable[..., Any], jobs: Sequence[tuple], scheduler: Any) -> Iterator[tuple[int, Outcome]]:
     """``(index, outcome)`` as the jobs finish on a Dask cluster, at most twice its threads
     (at least 4) in flight; a client made from an address is closed at the end."""
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise ImportError(
-            "running on a cluster (scheduler=...) needs dask distributed: pip install 'myoflow[batch]'"
-        ) from None
+    from myoflow._extras import require
+
+    require("distributed", "running on a cluster (scheduler=...)")
+    from distributed import Client, as_completed
+
     own = isinstance(scheduler, str)
     client = Client(scheduler) if own else scheduler
     try:

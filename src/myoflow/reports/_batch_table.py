@@ -28,10 +28,8 @@ __all__ = [
     "write_table",
 ]
 
-PYARROW_MISSING = (
-    "writing Parquet needs pyarrow, which is not installed: pip install 'myoflow[batch]' "
-    "(or pyarrow), or write CSV instead (--out results.csv)"
-)
+#: Added to the missing-pyarrow message.
+PYARROW_MISSING = "(or write CSV instead: --out results.csv)"
 #: Report columns holding counts or 0/1 flags.
 INT_COLUMNS = frozenset({"rep", "set_index", "partial"})
 #: Per-muscle report columns (``<muscle><suffix>``) holding 0/1 flags.
@@ -159,9 +157,9 @@ def _write_parquet(path: Path, columns: list[str], spool: Spool) -> None:
 
 def pyarrow_modules() -> tuple[Any, Any]:
     """``(pyarrow, pyarrow.parquet)``, or an ImportError that says how to install them."""
+    from myoflow._extras import MissingExtraError, require
+
     try:
-        import pyarrow
-        import pyarrow.parquet
-    except ImportError:
-        raise ImportError(PYARROW_MISSING) from None
-    return pyarrow, pyarrow.parquet
+        return require("pyarrow", "writing Parquet"), require("pyarrow.parquet", "writing Parquet")
+    except MissingExtraError as exc:
+        raise MissingExtraError(f"{exc} {PYARROW_MISSING}") from None

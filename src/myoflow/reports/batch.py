@@ -111,6 +111,13 @@ class BatchResult:
         """Files (analysed or failed) per second of wall time."""
         return len(self.files) / self.elapsed_s if self.elapsed_s > 0 else float("inf")
 
+    def to_dataframe(self) -> Any:
+        """:meth:`table` as a pandas DataFrame, one row per rep (``pip install 'myoflow[pandas]'``)."""
+        from myoflow._extras import require
+
+        pd = require("pandas", "BatchResult.to_dataframe")
+        return pd.DataFrame(self.table(), columns=self.columns)
+
     def table(self) -> dict[str, list[Any]]:
         """The table as ``{column: values}`` (None = missing), read back from ``out`` if written."""
         if self._table is not None:

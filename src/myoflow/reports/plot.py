@@ -64,7 +64,10 @@ def plot_report(
         signals = analyze(recording, exercise=report.source.get("exercise")).signals
     if "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    import pyqtgraph as pg
+    from myoflow._extras import require
+
+    require("PySide6", "plotting a report")
+    pg = require("pyqtgraph", "plotting a report")
     from pyqtgraph.exporters import ImageExporter
 
     app = pg.mkQApp()

@@ -1,4 +1,4 @@
-"""Export myoflow recordings to CSV (this module) and NWB (:mod:`myoflow.storage.export_nwb`).
+"""Export myoflow recordings to CSV (this module) and NWB (:mod:`myoflow.storage.nwb`).
 
 CSV layout written by :func:`export_csv` into one folder:
 

@@ -85,10 +85,9 @@ def import_xdf(
     ImportError
         pyxdf is not installed (``pip install myoflow[xdf]``).
     """
-    try:
-        import pyxdf
-    except ImportError:
-        raise ImportError("importing XDF needs pyxdf: pip install 'myoflow[xdf]'") from None
+    from myoflow._extras import require
+
+    pyxdf = require("pyxdf", "importing XDF")
     path = Path(path)
     kinds, placements = dict(kinds or {}), dict(placements or {})
     for name, kind in kinds.items():

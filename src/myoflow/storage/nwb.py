@@ -57,11 +57,12 @@ def export_nwb(
     ValueError
         ``out`` exists and ``overwrite`` is False.
     """
-    try:
-        from pynwb import NWBHDF5IO, NWBFile
-        from pynwb.file import Subject
-    except ImportError:
-        raise ImportError("exporting NWB needs pynwb: pip install 'myoflow[nwb]'") from None
+    from myoflow._extras import require
+
+    require("pynwb", "exporting NWB")
+    from pynwb import NWBHDF5IO, NWBFile
+    from pynwb.file import Subject
+
     from myoflow.storage.reader import open_recording
 
     out = Path(out)
