@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "import": "import a CSV/UCI/OpenSignals/OpenBCI/BrainFlow/XDF recording into a myoflow .h5",
     "export": "export a recording to CSV files or NWB",
     "info": "describe a recording: streams, rates, loss, gaps, events, metadata (--json: one JSON object)",
+    "check": "check a recording against every invariant of the format; list every problem (exit 1 if any)",
     "recover": "turn a recording left by a killed recorder into a valid, finalised file",
     "replay": "replay a recording through the live signal core (real time, --speed X or --fast)",
     "analyze": "analyse a recording: reps, phases, activation, relaxation, handover, co-contraction",

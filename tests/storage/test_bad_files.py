@@ -83,13 +83,13 @@ def test_missing_or_malformed_parts(good: Path, tmp_path: Path) -> None:
     shutil.copy(good, no_map)
     with h5py.File(no_map, "r+") as f:
         del f["streams/emg/time_map"]
-    _fails(no_map, "stream group '/streams/emg' lacks the dataset 'time_map'")
+    _fails(no_map, "stream 'emg' lacks the dataset 'time_map'")
     bad_table = tmp_path / "bad_table.h5"
     shutil.copy(good, bad_table)
     with h5py.File(bad_table, "r+") as f:
         del f["streams/emg/gaps"]
         f["streams/emg/gaps"] = np.zeros(3)
-    _fails(bad_table, "'/streams/emg/gaps' must be a 1-D table")
+    _fails(bad_table, "stream 'emg': dataset 'gaps' must be a 1-D table")
     bad_state = tmp_path / "bad_state.h5"
     shutil.copy(good, bad_state)
     with h5py.File(bad_state, "r+") as f:
@@ -100,7 +100,7 @@ def test_missing_or_malformed_parts(good: Path, tmp_path: Path) -> None:
     shutil.copy(good, bad_json)
     with h5py.File(bad_json, "r+") as f:
         f["events/json"][0] = ord("#")
-    _fails(bad_json, "event 0 is not valid JSON")
+    _fails(bad_json, "event 0: record is not valid JSON")
 
 
 def test_corrupted_bytes(good: Path, tmp_path: Path) -> None:

@@ -230,3 +230,51 @@ def test_nwb_export_of_a_long_recording_streams_in_buffers(tmp_path: Path) -> No
         np.testing.assert_allclose(es.data[:], raw * 0.5 + np.arange(16.0), rtol=1e-6)
         stamps = es.timestamps[:]
         np.testing.assert_allclose(stamps, np.r_[t[:cut], t[cut + 100 : n + 100]] - 100.0, atol=1e-9)
+
+
+def test_no_stream_file_replaces_another_output(tmp_path: Path) -> None:
+    from myoflow.storage.exporters import export_csv, output_names
+    from myoflow.storage.writer import Recorder
+    from myoflow.stream import StreamInfo
+
+    assert output_names(["events", "x", "x_gaps", "x/gaps"]) == {
+        "events": ("events_.csv", "events__gaps.csv"),
+        "x": ("x.csv", "x_gaps.csv"),
+        "x_gaps": ("x_gaps_.csv", "x_gaps__gaps.csv"),
+        "x/gaps": ("x_gaps__.csv", "x_gaps___gaps.csv"),
+    }
+    path = tmp_path / "r.h5"
+    rec = Recorder(path)
+    for name in ("events", "session"):
+        rec.add_stream(StreamInfo(name, "emg", 100.0, ("a",)), "int16")
+    rec.start()
+    rec.write_block("events", np.arange(10)[:, None], np.arange(10) / 100)
+    rec.write_block("session", np.arange(5)[:, None], np.arange(5) / 100)
+    rec.close()
+    files = {p.name for p in export_csv(path, tmp_path / "out")}
+    assert files == {"events_.csv", "events__gaps.csv", "session.csv", "session_gaps.csv",
+                     "events.csv", "session.json"}
+    assert (tmp_path / "out" / "events.csv").read_text().startswith("time_s,kind,label")
+    assert len((tmp_path / "out" / "events_.csv").read_text().splitlines()) == 11
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "r.h5"]  # no temporary left
+
+
+def test_failed_export_leaves_nothing(tmp_path: Path) -> None:
+    import shutil
+
+    import h5py
+
+    from myoflow.storage.exporters import export_csv
+    from myoflow.storage.schema import RecordingError
+
+    src = Path(__file__).resolve().parents[2] / "recordings" / "glute_bridge_virtual.h5"
+    bad = tmp_path / "bad.h5"
+    shutil.copy(src, bad)
+    with h5py.File(bad, "r+") as f:  # damage that only a read of the samples finds
+        raw = f["streams/thigh_gyro/raw"][:].astype(np.float64)
+        raw[-1, 0] = np.inf
+        del f["streams/thigh_gyro/raw"]
+        f["streams/thigh_gyro/raw"] = raw
+    with pytest.raises(RecordingError, match="thigh/gyro"):
+        export_csv(bad, tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.h5"]

@@ -1,5 +1,7 @@
 """Recover a recording left by a recorder that was killed, crashed or ran out of disk: write a
 valid, finalised (compressed, verified) copy holding everything flushed before the crash.
+A file marked final or recovered is checked against every invariant of the format (as
+'myoflow check' does), not trusted: a damaged one is reported, problem by problem, with exit 1.
 
 The broken file is left as it was unless --out names it (then it is replaced atomically). A
 file that is already final needs no recovery and nothing is written.
@@ -30,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from myoflow.storage.recover import recover
     from myoflow.storage.schema import RecordingError
     from myoflow.storage.summary import describe_recording
+    from myoflow.storage.validate import check_recording
 
     broken = Path(args.file)
     out = Path(args.out) if args.out else broken.with_name(f"{broken.stem}.recovered{broken.suffix or '.h5'}")
@@ -44,7 +47,20 @@ def run(args: argparse.Namespace) -> int:
         with open_recording(broken) as rec:
             state = rec.state
         if state != "live":
-            print(f"{broken}: nothing to recover, the recording is already {state}; no file written")
+            problems = check_recording(broken)
+            if problems:
+                for p in problems:
+                    print(f"myoflow recover: {broken}: {p}", file=sys.stderr)
+                print(
+                    f"myoflow recover: {broken}: marked {state!r} but damaged ({len(problems)} problem(s) "
+                    "above); recover rebuilds only files left 'live' by a killed recorder",
+                    file=sys.stderr,
+                )
+                return 1
+            print(
+                f"{broken}: nothing to recover, the recording is already {state} and every "
+                "invariant holds (checked); no file written"
+            )
             return 0
         recover(broken, out)
         with open_recording(out) as rec:

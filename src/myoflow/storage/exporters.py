@@ -17,6 +17,9 @@ CSV layout written by :func:`export_csv` into one folder:
     rate, unit, channels, placements and file names.
 
 Streams are read and written in windows of :data:`WINDOW_ROWS` rows, so memory stays bounded.
+Every file is written into a hidden folder beside ``out_dir`` and moved in only when all are
+complete: a failure (full disk, damaged recording) leaves ``out_dir`` as it was and says which
+file could not be written. No stream's file can replace another output (:func:`output_names`).
 """
 
 from __future__ import annotations
@@ -25,13 +28,19 @@ import csv
 import json
 import os
 import re
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["WINDOW_ROWS", "channel_columns", "export_csv"]
+from myoflow.storage.schema import RecordingError
+
+__all__ = ["EVENTS_FILE", "SESSION_FILE", "WINDOW_ROWS", "channel_columns", "export_csv", "output_names"]
+
+EVENTS_FILE = "events.csv"
+SESSION_FILE = "session.json"
 
 #: Rows read from the recording and written at once.
 WINDOW_ROWS = 1 << 16
@@ -69,69 +78,107 @@ def export_csv(
     ValueError
         ``out_dir`` holds files this export would replace and ``overwrite`` is False.
     RecordingError
-        The recording cannot be read (names the file and the problem).
+        The recording cannot be read, or the export cannot be written (names the file and the
+        problem; nothing is left behind).
     """
     from myoflow.storage.reader import open_recording
-    from myoflow.storage.schema import stream_key
 
     out = Path(out_dir)
     with open_recording(recording) as rec:
-        keys = {name: stream_key(name) for name in rec.streams}
-        planned = [out / f"{k}{s}" for k in keys.values() for s in (".csv", "_gaps.csv")]
-        planned += [out / "events.csv", out / "session.json"]
+        names = output_names(list(rec.streams))
+        planned = [out / f for pair in names.values() for f in pair] + [out / EVENTS_FILE, out / SESSION_FILE]
         existing = [p.name for p in planned if p.exists()]
         if existing and not overwrite:
             raise ValueError(
                 f"out: {out} already holds {', '.join(existing[:4])}; pass "
                 "overwrite=True (--overwrite) to replace"
             )
-        out.mkdir(parents=True, exist_ok=True)
-        written, streams_meta = [], {}
-        for name, view in rec.streams.items():
-            data_path, gaps_path = out / f"{keys[name]}.csv", out / f"{keys[name]}_gaps.csv"
-            _write_stream(view, data_path)
-            _write_gaps(view, gaps_path)
-            written += [data_path, gaps_path]
-            info = view.info
-            streams_meta[name] = {
-                "file": data_path.name,
-                "gaps_file": gaps_path.name,
-                "kind": info.kind,
-                "unit": info.unit,
-                "nominal_rate_hz": info.rate,
-                "channels": list(info.channels),
-                "placements": list(info.placements) if info.placements else None,
-                "columns": channel_columns(info),
-                "n_samples": view.n_samples,
-                "device": asdict(view.device),
-            }
-        events_path = out / "events.csv"
-        with events_path.open("w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["time_s", "kind", "label", "stream", "data"])
-            for ev in rec.events:
-                w.writerow(
-                    [
-                        repr(float(ev.time)),
-                        ev.kind,
-                        ev.label,
-                        ev.stream or "",
-                        json.dumps(ev.data, sort_keys=True),
-                    ]
-                )
-        session = {
-            "source": Path(recording).name,
-            "state": rec.state,
-            "schema_version": rec.schema_version,
-            "myoflow_version": rec.myoflow_version,
-            "clock": {"monotonic_s": rec.clock.monotonic_s, "unix_s": rec.clock.unix_s},
-            "metadata": asdict(rec.metadata),
-            "streams": streams_meta,
+        made_out = not out.exists()
+        tmp = out.parent / f".{out.name}.part-{os.getpid()}"
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+            _write_all(rec, recording, tmp, names)
+            for p in planned:  # every file is complete: move them in (renames, same folder)
+                os.replace(tmp / p.name, p)
+        except BaseException as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if made_out:
+                shutil.rmtree(out, ignore_errors=True)
+            if isinstance(exc, OSError):
+                where = exc.filename or tmp
+                raise RecordingError(
+                    out,
+                    f"cannot write the CSV export ({exc.strerror or exc}, at {where}); nothing was written",
+                ) from None
+            raise
+        tmp.rmdir()
+    return planned
+
+
+def output_names(streams: list[str]) -> dict[str, tuple[str, str]]:
+    """File names ``(samples, gaps)`` per stream: ``<key>.csv`` and ``<key>_gaps.csv``.
+
+    No name collides with another stream's or with ``events.csv``/``session.json``: a stream
+    whose names are taken (a stream called ``events``, or ``x_gaps`` beside ``x``) gets ``_``
+    appended to its key until they are free.
+    """
+    from myoflow.storage.schema import stream_key
+
+    used = {EVENTS_FILE, SESSION_FILE}
+    names = {}
+    for name in streams:
+        key = stream_key(name)
+        while f"{key}.csv" in used or f"{key}_gaps.csv" in used:
+            key += "_"
+        names[name] = (f"{key}.csv", f"{key}_gaps.csv")
+        used.update(names[name])
+    return names
+
+
+def _write_all(rec: Any, recording: Any, out: Path, names: dict[str, tuple[str, str]]) -> None:
+    streams_meta = {}
+    for name, view in rec.streams.items():
+        data_name, gaps_name = names[name]
+        _write_stream(view, out / data_name)
+        _write_gaps(view, out / gaps_name)
+        info = view.info
+        streams_meta[name] = {
+            "file": data_name,
+            "gaps_file": gaps_name,
+            "kind": info.kind,
+            "unit": info.unit,
+            "nominal_rate_hz": info.rate,
+            "channels": list(info.channels),
+            "placements": list(info.placements) if info.placements else None,
+            "columns": channel_columns(info),
+            "n_samples": view.n_samples,
+            "device": asdict(view.device),
         }
-        session_path = out / "session.json"
-        session_path.write_text(json.dumps(session, indent=2) + "\n", encoding="utf-8")
-        written += [events_path, session_path]
-    return written
+    with (out / EVENTS_FILE).open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["time_s", "kind", "label", "stream", "data"])
+        for ev in rec.events:
+            w.writerow(
+                [
+                    repr(float(ev.time)),
+                    ev.kind,
+                    ev.label,
+                    ev.stream or "",
+                    json.dumps(ev.data, sort_keys=True),
+                ]
+            )
+    session = {
+        "source": Path(recording).name,
+        "state": rec.state,
+        "schema_version": rec.schema_version,
+        "myoflow_version": rec.myoflow_version,
+        "clock": {"monotonic_s": rec.clock.monotonic_s, "unix_s": rec.clock.unix_s},
+        "metadata": asdict(rec.metadata),
+        "streams": streams_meta,
+    }
+    (out / SESSION_FILE).write_text(json.dumps(session, indent=2) + "\n", encoding="utf-8")
 
 
 def _write_stream(view: Any, path: Path) -> None:

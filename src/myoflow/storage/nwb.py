@@ -89,9 +89,18 @@ def export_nwb(
         _add_events(nwb, rec.events, t_ref)
         _add_gaps(nwb, rec.gaps, t_ref)
         tmp = out.with_name(f".{out.stem}.part.nwb")
-        with NWBHDF5IO(str(tmp), "w") as io:
-            io.write(nwb)
-        os.replace(tmp, out)
+        try:
+            with NWBHDF5IO(str(tmp), "w") as io:
+                io.write(nwb)
+            os.replace(tmp, out)
+        except BaseException as exc:
+            tmp.unlink(missing_ok=True)
+            if isinstance(exc, (OSError, RuntimeError)):
+                from myoflow.storage.schema import RecordingError
+
+                text = " ".join(str(exc).split())[:300]
+                raise RecordingError(out, f"cannot write the NWB file ({text}); nothing written") from None
+            raise
     return out
 
 

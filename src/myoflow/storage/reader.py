@@ -32,6 +32,7 @@ from myoflow.storage.schema import (
     SessionMetadata,
     StreamSpec,
 )
+from myoflow.storage.validate import file_problems
 from myoflow.stream import Block, Event, Gap, StreamInfo
 
 __all__ = ["Recording", "RecordingError", "StreamView", "open_recording"]
@@ -118,6 +119,10 @@ class Recording:
         self.path = path
         self.swmr = swmr
         self._f = f
+        problems = file_problems(f)
+        if problems:
+            more = f" (and {len(problems) - 1} more: run 'myoflow check {path}')" if len(problems) > 1 else ""
+            raise RecordingError(path, problems[0] + more)
         header = read_header(f, path)
         self.schema_version = header.schema_version
         self.myoflow_version = header.myoflow_version
@@ -326,9 +331,20 @@ class StreamView:
         return start, stop
 
     def raw(self, start: int = 0, stop: int | None = None) -> np.ndarray:
-        """Samples as the device sent them, shape ``(stop - start, n_channels)``."""
+        """Samples as the device sent them, shape ``(stop - start, n_channels)``.
+
+        A NaN or infinity in float samples (imports store missing values as gaps, never as
+        NaN) is a :class:`RecordingError` naming the stream and row.
+        """
         start, stop = self._range(start, stop)
-        return _read(self._rec.path, self._g[schema.RAW], slice(start, stop))
+        raw = _read(self._rec.path, self._g[schema.RAW], slice(start, stop))
+        if raw.dtype.kind == "f" and not np.isfinite(raw).all():
+            row = start + int(np.flatnonzero(~np.isfinite(raw).all(axis=1))[0])
+            raise RecordingError(
+                self._rec.path,
+                f"stream {self.name!r}: sample row {row} holds a non-finite value (NaN or infinity)",
+            )
+        return raw
 
     def physical(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Samples in ``unit``: ``raw * scale + offset``, float32 ``(stop - start, n_channels)``."""

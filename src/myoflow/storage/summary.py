@@ -166,11 +166,13 @@ def format_description(desc: dict[str, Any]) -> str:
 
 
 def _duration(seconds: float) -> str:
-    if seconds < 60:
+    if seconds < 59.95:
         return f"{seconds:.1f} s"
-    m, s = divmod(seconds, 60)
-    h, m = divmod(int(m), 60)
-    return f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f} min"
+    tenths = round(seconds * 10)  # round once, then split: 2399.97 s is 40:00.0, not 39:60.0
+    m, t = divmod(tenths, 600)
+    h, m = divmod(m, 60)
+    s = f"{t // 10:02d}.{t % 10}"
+    return f"{h}:{m:02d}:{s}" if h else f"{m}:{s} min"
 
 
 def _size(n: float) -> str:
