@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -80,12 +82,12 @@ def import_csv(
         Column -> unit as the file holds it (``"mV"``, ``"m/s^2"``, ``"rad/s"``, ``"counts"``);
         default: myoflow's unit for the kind (uV, g, deg/s, deg). Converted by ``scale``.
     """
-    from myoflow.storage.textfiles_delimited import read_delimited
+    from myoflow.storage.textfiles_delimited import DelimitedReader
 
     maps = [m if isinstance(m, ColumnMap) else parse_column_map(m) for m in mapping]
     if not maps:
         raise ValueError("--map: give at least one COLUMN=KIND:PLACEMENT mapping")
-    text = read_delimited(path, rate, delimiter=delimiter)
+    text = DelimitedReader(path, rate, delimiter=delimiter)
     cols = [_resolve_column(m.column, text.columns, text.path) for m in maps]
     if len(set(cols)) != len(cols):
         raise ValueError("--map: a column is mapped twice")
@@ -116,13 +118,15 @@ def import_csv(
             tuple(placements) if any(placements) else None,
             stream_units.pop(),
         )
-        values = np.ascontiguousarray(text.data[:, [j for _, j in chosen]])
-        streams.append(SourceStream(info, values, scale=np.array(scales)))
+        streams.append(SourceStream(info, _columns(text, [j for _, j in chosen]), scale=np.array(scales)))
     skipped = [c for j, c in enumerate(text.columns) if j not in cols]
-    # stray text in columns that are not imported is no repair of the recording
-    notes = [n for n in text.notes if not any(n.startswith(f"column {c!r}:") for c in skipped)]
-    if skipped:
-        notes.append(f"column(s) not mapped, not imported: {', '.join(skipped)}")
+    notes: list[str] = []
+
+    def file_notes() -> list[str]:  # known once the first pass over the file is complete
+        # stray text in columns that are not imported is no repair of the recording
+        kept = [n for n in text.notes() if not any(n.startswith(f"column {c!r}:") for c in skipped)]
+        return kept + ([f"column(s) not mapped, not imported: {', '.join(skipped)}"] if skipped else [])
+
     return write_import(
         out,
         streams,
@@ -134,7 +138,18 @@ def import_csv(
         exercise=exercise,
         overwrite=overwrite,
         mains=mains,
+        late_notes=file_notes,
     )
+
+
+def _columns(text: Any, cols: list[int]) -> Callable[[], Iterator[np.ndarray]]:
+    """Chunks of the chosen columns of a :class:`DelimitedReader` (a new pass per call)."""
+
+    def chunks() -> Iterator[np.ndarray]:
+        for data in text.chunks():
+            yield np.ascontiguousarray(data[:, cols])
+
+    return chunks
 
 
 def _resolve_column(key: str, columns: list[str], path: Path, option: str = "--map") -> int:

@@ -9,7 +9,7 @@ in ``extra["import"]["notes"]``.
 
 Rules shared by every format:
 
-* rows with no value in a stream (empty cells, ``NaN``, text) are never invented: a run of
+* rows with no value in a stream (empty cells, ``NaN``, ``inf``, text) are never invented: a run of
   them inside the stream becomes a gap of reason ``"missing in file"``; rows missing at the
   start or end only make the stream start later or end earlier (reported);
 * values are stored as the file holds them: integers as integers (``int16``/``int32``),
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from myoflow.storage.schema import RecordingError
 from myoflow.stream import KIND_UNITS, Event, Gap, StreamInfo
 
 __all__ = ["ImportReport", "SourceStream", "unit_scale", "write_import"]
@@ -45,6 +46,8 @@ MainsOption = float | Callable[[np.ndarray, float], float | None] | None
 #: Reason stored in the gaps table for rows the source file lacks.
 MISSING_REASON = "missing in file"
 _CHUNK_ROWS = 16384
+#: Seconds of the first EMG stream a mains detector is given (the whole stream when shorter).
+_MAINS_S = 120.0
 _G = 9.80665
 #: Units a file may give per kind -> factor to myoflow's unit for that kind.
 UNIT_FACTORS: dict[str, dict[str, float]] = {
@@ -84,7 +87,11 @@ class SourceStream:
     info
         Name, kind, nominal rate (Hz), channel labels, placements, unit.
     values
-        ``(n_rows, n_channels)`` as the file holds them; float arrays use NaN for "no value".
+        ``(n_rows, n_channels)`` as the file holds them; float arrays use NaN for "no value"
+        (infinities are "no value" too). Or a function returning a fresh iterator of such
+        arrays, consecutive chunks of rows: the import then reads them twice (sizes and dtype,
+        then the writing) and never holds more than one chunk (``times``, ``index`` and
+        ``valid`` are then indexed by the row over all chunks).
     scale, offset
         Per-channel conversion ``physical = raw * scale + offset`` in ``info.unit``.
     raw_dtype
@@ -100,7 +107,7 @@ class SourceStream:
     """
 
     info: StreamInfo
-    values: np.ndarray
+    values: np.ndarray | Callable[[], Iterable[np.ndarray]]
     scale: float | np.ndarray = 1.0
     offset: float | np.ndarray = 0.0
     raw_dtype: Any = None
@@ -148,15 +155,6 @@ class ImportReport:
         return "\n".join(lines)
 
 
-@dataclass
-class _Plan:
-    stream: SourceStream
-    rows: np.ndarray
-    idx: np.ndarray
-    times: np.ndarray
-    dtype: np.dtype
-
-
 def write_import(
     out: str | os.PathLike[str],
     streams: list[SourceStream],
@@ -171,6 +169,7 @@ def write_import(
     clock_zero: float = 0.0,
     overwrite: bool = False,
     mains: MainsOption = None,
+    late_notes: Callable[[], list[str]] | None = None,
 ) -> ImportReport:
     """Write imported streams and events as a finalised myoflow recording at ``out``.
 
@@ -179,7 +178,7 @@ def write_import(
     mains
         The mains frequency to store in ``filter_settings`` (``mains_hz``, ``mains_source``):
         a number (Hz, as given), or a function ``(values (n, ch), rate) -> 50.0 | 60.0 | None``
-        that detects it from the first EMG stream's values (e.g.
+        that detects it from the first EMG stream's values (its first 120 s with values; e.g.
         :func:`myoflow.analysis.mains.detect_mains`, passed in by the caller: storage does no
         signal processing); None stores nothing.
     start_unix
@@ -187,11 +186,20 @@ def write_import(
         file's modification time (reported in the notes).
     clock_zero
         The streams' clock reading at ``start_unix`` (0 for files timed from their start).
+    late_notes
+        Notes about the source known only after a first pass over chunked ``values`` (put
+        first in the notes).
+
+    The file is written as ``.<out name>.part`` beside ``out`` and renamed to ``out`` once it
+    is finalised and verified: a failure (full disk, interrupted import) leaves ``out`` as it
+    was, never a partial or empty file.
 
     Raises
     ------
     ValueError
         No stream with data, or ``out`` exists and ``overwrite`` is False.
+    RecordingError
+        The recording cannot be written (names ``out`` and the problem).
     """
     from myoflow import __version__
     from myoflow.storage.schema import ClockAnchor, SessionMetadata
@@ -203,9 +211,11 @@ def write_import(
         raise ValueError(f"out: {out} already exists; pass overwrite=True (--overwrite) to replace it")
     plans = []
     for s in streams:
-        plan = _plan(s, notes)
+        plan = _scan(s, notes)
         if plan is not None:
             plans.append(plan)
+    if late_notes is not None:
+        notes[:0] = late_notes()
     if not plans:
         raise ValueError(f"{source}: no stream with any sample to import")
     if start_unix is None:
@@ -227,30 +237,41 @@ def write_import(
         filter_settings=settings,
         extra={"import": {"source": source.name, "format": fmt, "notes": notes}},
     )
+    part = out.with_name(f".{out.name}.part")  # renamed to out once complete and verified
     rec = Recorder(
-        out,
+        part,
         meta,
         clock=ClockAnchor(float(clock_zero), float(start_unix)),
-        overwrite=overwrite,
+        overwrite=True,  # the part file is ours; out itself was checked above
         on_full="wait",
     )
     for p in plans:
         rec.add_stream(p.stream.info, p.dtype, p.stream.scale, p.stream.offset, p.stream.device)
-    rec.start()
     try:
+        rec.start()
         for p in plans:
-            report.streams[p.stream.info.name] = len(p.rows)
+            report.streams[p.stream.info.name] = p.n_valid
             report.gaps[p.stream.info.name] = _write_stream(rec, p)
         for ev in sorted(events, key=lambda e: e.time):
             rec.write_event(ev)
         report.n_events = len(events)
-    except BaseException:
+        rec.close()
+        os.replace(part, out)
+    except BaseException as exc:
         try:
             rec.close(finalise=False)
+        except RecordingError:
+            pass  # the first error is the one to report
         finally:
-            out.unlink(missing_ok=True)
+            part.unlink(missing_ok=True)
+            part.with_name(part.name + ".finalising").unlink(missing_ok=True)
+        if isinstance(exc, RecordingError):
+            raise RecordingError(out, f"{exc.problem}; nothing was written") from None
+        if isinstance(exc, OSError):
+            raise RecordingError(
+                out, f"cannot write the import ({exc.strerror or exc}); nothing was written"
+            ) from None
         raise
-    rec.close()
     return report
 
 
@@ -265,8 +286,9 @@ def _mains_settings(mains: MainsOption, plans: list[_Plan], notes: list[str]) ->
     emg = next((p for p in plans if p.stream.info.kind == "emg"), None)
     if emg is None:
         return {}
-    values = np.asarray(emg.stream.values, dtype=np.float64)[emg.rows]
-    found = mains(values, float(emg.stream.info.rate))
+    rate = float(emg.stream.info.rate)
+    values = _first_rows(emg.stream, int(_MAINS_S * rate))
+    found = mains(values, rate)
     if found is None:
         notes.append(
             "mains frequency not detected in the EMG spectrum (no clear 50 or 60 Hz line); not stored"
@@ -274,6 +296,18 @@ def _mains_settings(mains: MainsOption, plans: list[_Plan], notes: list[str]) ->
         return {}
     notes.append(f"mains frequency {found:g} Hz detected from the EMG spectrum")
     return {"mains_hz": float(found), "mains_source": "detected from the spectrum at import"}
+
+
+def _first_rows(s: SourceStream, limit: int) -> np.ndarray:
+    """The first ``limit`` rows with a value of a stream, float64 (memory bounded by ``limit``)."""
+    parts, n = [], 0
+    for row0, values in _chunks(s):
+        kept = values[_rows(s, row0, values)][: limit - n]
+        parts.append(np.asarray(kept, dtype=np.float64))
+        n += len(kept)
+        if n >= limit:
+            break
+    return np.concatenate(parts) if parts else np.empty((0, s.info.n_channels))
 
 
 def storage_dtype(values: np.ndarray) -> np.dtype:
@@ -291,76 +325,164 @@ def storage_dtype(values: np.ndarray) -> np.dtype:
     return np.dtype(np.float64)
 
 
-def _plan(s: SourceStream, notes: list[str]) -> _Plan | None:
-    name, values = s.info.name, np.asarray(s.values)
-    if values.ndim != 2 or values.shape[1] != s.info.n_channels:
-        raise ValueError(
-            f"stream {name!r}: values must have shape (n_rows, {s.info.n_channels}), got {values.shape}"
-        )
+@dataclass
+class _Plan:
+    """What a first pass over a stream's rows found: sizes, the storage dtype, what to report."""
+
+    stream: SourceStream
+    n_rows: int = 0
+    n_valid: int = 0
+    first: int = -1  # first and last row with a value
+    last: int = -1
+    first_pos: int = 0  # sample index (row or device index) of the first row with a value
+    last_pos: int = -1
+    partial: int = 0
+    non_finite: int = 0
+    inside: int = 0  # samples missing between the first and last row with a value
+    runs: int = 0
+    integral: bool = True
+    lo: float = math.inf
+    hi: float = -math.inf
+    dtype: np.dtype = field(default_factory=lambda: np.dtype(np.float64))
+
+
+def _chunks(s: SourceStream) -> Iterator[tuple[int, np.ndarray]]:
+    """(first row, values) chunks of a stream, checked for shape."""
+    source = s.values() if callable(s.values) else [s.values]
+    row = 0
+    for chunk in source:
+        values = np.asarray(chunk)
+        if values.ndim != 2 or values.shape[1] != s.info.n_channels:
+            raise ValueError(
+                f"stream {s.info.name!r}: values must have shape (n_rows, {s.info.n_channels}), "
+                f"got {values.shape}"
+            )
+        yield row, values
+        row += values.shape[0]
+
+
+def _rows(s: SourceStream, row0: int, values: np.ndarray, plan: _Plan | None = None) -> np.ndarray:
+    """Rows of a chunk that hold a value in every channel (finite; NaN and infinities are gaps)."""
     n = values.shape[0]
     if values.dtype.kind == "f":
-        nan = np.isnan(values)
-        valid = ~nan.any(axis=1)
-        partial = int(np.count_nonzero(nan.any(axis=1) & ~nan.all(axis=1)))
-        if partial:
-            notes.append(
-                f"stream {name!r}: {partial} row(s) had values in some channels only; "
-                "those rows are treated as missing for the whole stream"
-            )
+        bad = ~np.isfinite(values)
+        any_bad = bad.any(axis=1)
+        valid = ~any_bad
+        if plan is not None:
+            plan.partial += int(np.count_nonzero(any_bad & ~bad.all(axis=1)))
+            plan.non_finite += int(np.count_nonzero(np.isinf(values)))
     else:
         valid = np.ones(n, dtype=bool)
     if s.valid is not None:
-        valid &= s.valid
-    rows = np.flatnonzero(valid)
-    if rows.size == 0:
+        valid &= np.asarray(s.valid[row0 : row0 + n], dtype=bool)
+    return np.flatnonzero(valid)
+
+
+def _positions(s: SourceStream, rows: np.ndarray) -> np.ndarray:
+    return rows.astype(np.int64) if s.index is None else np.asarray(s.index, dtype=np.int64)[rows]
+
+
+def _scan(s: SourceStream, notes: list[str]) -> _Plan | None:
+    """First pass: sizes, gaps and the storage dtype of a stream; its notes into ``notes``."""
+    name = s.info.name
+    p = _Plan(s)
+    for row0, values in _chunks(s):
+        p.n_rows = row0 + values.shape[0]
+        local = _rows(s, row0, values, p)
+        if local.size == 0:
+            continue
+        rows = local + row0
+        pos = _positions(s, rows)
+        steps = np.diff(np.concatenate(([p.last_pos], pos)) if p.n_valid else pos)
+        if np.any(steps <= 0):
+            raise ValueError(f"stream {name!r}: sample indices must increase")
+        p.runs += int(np.count_nonzero(steps > 1))
+        if not p.n_valid:
+            p.first, p.first_pos = int(rows[0]), int(pos[0])
+        p.last, p.last_pos = int(rows[-1]), int(pos[-1])
+        p.n_valid += int(rows.size)
+        kept = values[local]
+        if kept.dtype.kind == "f":
+            p.integral = p.integral and bool(np.all(kept == np.rint(kept)))
+        elif kept.dtype.kind not in "iu":
+            p.integral = False
+        if kept.size:
+            p.lo, p.hi = min(p.lo, float(kept.min())), max(p.hi, float(kept.max()))
+    if p.non_finite:
+        notes.append(
+            f"stream {name!r}: {p.non_finite} value(s) are infinite (inf or -inf): not a "
+            "measurement, those rows are treated as missing (gaps), never stored as a number"
+        )
+    if p.partial:
+        notes.append(
+            f"stream {name!r}: {p.partial} row(s) had values in some channels only; "
+            "those rows are treated as missing for the whole stream"
+        )
+    if not p.n_valid:
         notes.append(f"stream {name!r}: no row has a value; not imported")
         return None
-    first, last = int(rows[0]), int(rows[-1])
-    if first:
+    if p.first:
         notes.append(
-            f"stream {name!r}: the first {first} row(s) have no value; the stream starts "
+            f"stream {name!r}: the first {p.first} row(s) have no value; the stream starts "
             "at the first row that has one"
         )
-    if last < n - 1:
+    if p.last < p.n_rows - 1:
+        k = p.n_rows - 1 - p.last
         notes.append(
-            f"stream {name!r}: the last {n - 1 - last} row(s) have no value; the stream "
-            f"ends {n - 1 - last} sample(s) before the file does"
+            f"stream {name!r}: the last {k} row(s) have no value; the stream ends {k} sample(s) "
+            "before the file does"
         )
-    pos = rows.astype(np.int64) if s.index is None else np.asarray(s.index, dtype=np.int64)[rows]
-    if np.any(np.diff(pos) <= 0):
-        raise ValueError(f"stream {name!r}: sample indices must increase")
-    idx = pos - pos[0]
-    if s.times is None:
-        times = s.t0 + pos.astype(np.float64) / s.info.rate
-    else:
-        times = np.asarray(s.times, dtype=np.float64)[rows]
-    inside = int(idx[-1] + 1 - len(idx))
-    if inside:
-        runs = int(np.count_nonzero(np.diff(idx) > 1))
+    p.inside = p.last_pos - p.first_pos + 1 - p.n_valid
+    if p.inside:
         notes.append(
-            f"stream {name!r}: {inside} sample(s) missing inside the stream, recorded as "
-            f"{runs} gap(s) ({s.gap_reason!r}), not filled in"
+            f"stream {name!r}: {p.inside} sample(s) missing inside the stream, recorded as "
+            f"{p.runs} gap(s) ({s.gap_reason!r}), not filled in"
         )
-    dtype = np.dtype(s.raw_dtype) if s.raw_dtype is not None else storage_dtype(values[rows])
-    return _Plan(s, rows, idx, times, dtype)
+    p.dtype = np.dtype(s.raw_dtype) if s.raw_dtype is not None else _dtype_of(p)
+    return p
+
+
+def _dtype_of(p: _Plan) -> np.dtype:
+    if p.integral:
+        for dt in (np.int16, np.int32):
+            info = np.iinfo(dt)
+            if info.min <= p.lo and p.hi <= info.max:
+                return np.dtype(dt)
+    return np.dtype(np.float64)
 
 
 def _write_stream(rec: Any, p: _Plan) -> int:
-    info, values = p.stream.info, np.asarray(p.stream.values)
-    cuts = np.flatnonzero(np.diff(p.idx) != 1) + 1
-    bounds = [0, *cuts.tolist(), len(p.rows)]
-    period = 1.0 / info.rate
-    for k in range(len(bounds) - 1):
-        a, b = bounds[k], bounds[k + 1]
-        if k:
-            end = int(p.idx[a - 1]) + 1
-            t_start = float(p.times[a - 1] + period)
-            t_end = max(t_start, float(p.times[a] - period))
-            rec.write_gap(Gap(info, end, int(p.idx[a]) - end, t_start, t_end, p.stream.gap_reason))
-        for c in range(a, b, _CHUNK_ROWS):
-            d = min(c + _CHUNK_ROWS, b)
-            raw = values[p.rows[c:d]]
-            if p.dtype.kind in "iu" and raw.dtype.kind == "f":
-                raw = np.rint(raw).astype(p.dtype)
-            rec.write_block(info.name, raw, p.times[c:d], start_index=int(p.idx[c]))
-    return len(bounds) - 2
+    """Second pass: write the rows with a value as blocks, the runs without as gaps."""
+    s = p.stream
+    info, period = s.info, 1.0 / s.info.rate
+    gaps = 0
+    prev_idx, prev_t = -1, 0.0
+    for row0, values in _chunks(s):
+        local = _rows(s, row0, values)
+        if local.size == 0:
+            continue
+        rows = local + row0
+        pos = _positions(s, rows)
+        idx = pos - p.first_pos
+        if s.times is None:
+            times = s.t0 + pos.astype(np.float64) / info.rate
+        else:
+            times = np.asarray(s.times, dtype=np.float64)[rows]
+        cuts = np.flatnonzero(np.diff(idx) != 1) + 1
+        bounds = [0, *cuts.tolist(), len(rows)]
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            if prev_idx >= 0 and idx[a] != prev_idx + 1:
+                t_start = prev_t + period
+                t_end = max(t_start, float(times[a] - period))
+                rec.write_gap(
+                    Gap(info, prev_idx + 1, int(idx[a]) - prev_idx - 1, t_start, t_end, s.gap_reason)
+                )
+                gaps += 1
+            for c in range(a, b, _CHUNK_ROWS):
+                d = min(c + _CHUNK_ROWS, b)
+                raw = values[local[c:d]]
+                if p.dtype.kind in "iu" and raw.dtype.kind == "f":
+                    raw = np.rint(raw).astype(p.dtype)
+                rec.write_block(info.name, raw, times[c:d], start_index=int(idx[c]))
+            prev_idx, prev_t = int(idx[b - 1]), float(times[b - 1])
+    return gaps

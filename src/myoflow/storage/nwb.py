@@ -21,6 +21,11 @@ sample of the recording):
   ``label``, ``stream``, ``data_json``);
 * session metadata -> ``subject`` (pseudonymous id), ``session_description``, ``notes``.
 
+The file is written as ``.<name>.part.nwb`` by a forked child process and renamed to the
+output only when complete: HDF5 can crash a process whose write fails half-way (a full disk),
+and the child takes that crash; the caller gets a one-line :class:`RecordingError` naming the
+output, and no partial file is left.
+
 Samples and timestamps are read and written :data:`ROWS_PER_BUFFER` rows at a time (HDF5
 chunks of :data:`ROWS_PER_CHUNK` rows), so memory stays bounded for hour-long recordings.
 """
@@ -46,7 +51,11 @@ ROWS_PER_BUFFER = 4 * ROWS_PER_CHUNK
 
 
 def export_nwb(
-    recording: str | os.PathLike[str], out: str | os.PathLike[str], *, overwrite: bool = False
+    recording: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    pseudonymise: Any = None,
 ) -> Path:
     """Write ``recording`` as an NWB file at ``out``; returns the path.
 
@@ -60,14 +69,86 @@ def export_nwb(
     from myoflow._extras import require
 
     require("pynwb", "exporting NWB")
-    from pynwb import NWBHDF5IO, NWBFile
-    from pynwb.file import Subject
-
     from myoflow.storage.reader import open_recording
 
     out = Path(out)
     if out.exists() and not overwrite:
         raise ValueError(f"out: {out} already exists; pass overwrite=True (--overwrite) to replace it")
+    with open_recording(recording):  # a damaged recording: its one-line error, before any writing
+        pass
+    tmp = out.with_name(f".{out.stem}.part.nwb")
+    try:
+        _in_child(out, _write, recording, tmp, pseudonymise)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def _in_child(out: Path, target: Any, *args: Any) -> None:
+    """Run ``target(*args)`` in a forked child process (in this one where fork is unavailable).
+
+    The HDF5 library can crash the process when a write fails half-way (a full disk): the
+    child takes the crash and this process reports it as a :class:`RecordingError` naming
+    ``out``. An exception in the child is raised here again.
+    """
+    import multiprocessing as mp
+    import pickle
+
+    from myoflow.storage.schema import RecordingError
+
+    if "fork" not in mp.get_all_start_methods():
+        target(*args)
+        return
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)  # HDF5's teardown noise after a failed write; the error comes back whole
+        try:
+            target(*args)
+            send.send(None)
+        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+            try:
+                send.send(exc)
+            except (pickle.PicklingError, TypeError, AttributeError):
+                send.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
+        finally:
+            send.close()
+        os._exit(0)  # no atexit handlers, no HDF5 teardown of a broken file
+
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    send.close()
+    try:
+        result = receive.recv()
+    except EOFError:  # the child died before it could answer
+        result = None
+    proc.join()
+    if isinstance(result, RecordingError):
+        raise result
+    if isinstance(result, (OSError, RuntimeError)):
+        errno = getattr(result, "errno", None)
+        text = os.strerror(errno) if errno else " ".join(str(result).split())[:200]
+        raise RecordingError(out, f"cannot write the NWB file ({text}); nothing written")
+    if isinstance(result, BaseException):
+        raise result
+    if proc.exitcode != 0:
+        raise RecordingError(
+            out,
+            f"the NWB writer stopped (exit code {proc.exitcode}: a full disk or a crash in HDF5); "
+            "nothing written",
+        )
+
+
+def _write(recording: Any, tmp: Path, pseudonymise: Any) -> None:
+    """Write the NWB file at ``tmp`` (see :func:`export_nwb`)."""
+    from pynwb import NWBHDF5IO, NWBFile
+    from pynwb.file import Subject
+
+    from myoflow.storage.reader import open_recording
+
     with open_recording(recording) as rec:
         firsts = [v.times(0, 1)[0] for v in rec.streams.values() if v.n_samples]
         t_ref = min(firsts) if firsts else rec.clock.monotonic_s
@@ -88,20 +169,8 @@ def export_nwb(
                 nwb.add_acquisition(_series(nwb, view, t_ref, devices))
         _add_events(nwb, rec.events, t_ref)
         _add_gaps(nwb, rec.gaps, t_ref)
-        tmp = out.with_name(f".{out.stem}.part.nwb")
-        try:
-            with NWBHDF5IO(str(tmp), "w") as io:
-                io.write(nwb)
-            os.replace(tmp, out)
-        except BaseException as exc:
-            tmp.unlink(missing_ok=True)
-            if isinstance(exc, (OSError, RuntimeError)):
-                from myoflow.storage.schema import RecordingError
-
-                text = " ".join(str(exc).split())[:300]
-                raise RecordingError(out, f"cannot write the NWB file ({text}); nothing written") from None
-            raise
-    return out
+        with NWBHDF5IO(str(tmp), "w") as io:
+            io.write(nwb)
 
 
 def _series(nwb: Any, view: Any, t_ref: float, devices: dict[str, Any]) -> Any:

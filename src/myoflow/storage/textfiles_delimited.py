@@ -1,20 +1,23 @@
 """Plain delimited text (CSV, TSV, semicolon or whitespace separated) with or without a header.
 
-:func:`read_delimited` sniffs the delimiter, detects a header line, normalises mixed line
-endings and turns the body into a float64 array with NaN wherever a value is missing or not a
-number, reporting every repair in :attr:`TextRecording.notes`. The tokens of a column are
-converted in one vectorised step; only a column that holds a bad token is parsed token by
-token to find and report it.
+:class:`DelimitedReader` sniffs the delimiter from the first lines, detects a header line,
+drops a byte order mark, normalises mixed line endings and turns the body, a chunk of rows at
+a time, into float64 arrays with NaN wherever a value is missing or not a number, summing every
+repair into its notes. A clean chunk is parsed by numpy's C reader; otherwise the tokens of a
+column are converted in one vectorised step, and only a column that holds a bad token is
+parsed token by token to find and report it. :func:`read_delimited` reads a whole file.
 """
 
 from __future__ import annotations
 
 import csv
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from myoflow.storage.textfiles import TextFormatError, TextRecording, _lines
+from myoflow.storage.textfiles import TextFormatError, TextRecording
 
 #: Tokens read as "no value" without being reported as stray text.
 MISSING_TOKENS = frozenset({"", "nan", "na", "n/a", "null", "none", "-", "?"})
@@ -23,6 +26,7 @@ _COMMENT = ("#", "%", "//")
 #: Delimiters tried, in order of preference; whitespace is the fallback.
 _DELIMITERS = ("\t", ";", ",")
 _MAX_LISTED = 5
+_BOM = "\xef\xbb\xbf"  # a UTF-8 byte order mark read as latin-1
 
 
 def sniff_delimiter(lines: list[str]) -> str | None:
@@ -43,22 +47,191 @@ def sniff_delimiter(lines: list[str]) -> str | None:
     return None
 
 
-def read_delimited(
-    path: str | Path, rate: float, *, delimiter: str | None = None, header: bool | None = None
-) -> TextRecording:
-    """Read a delimited text file of numeric columns.
+#: Rows parsed at once by :class:`DelimitedReader` (the memory bound of a CSV import).
+CHUNK_ROWS = 1 << 16
+_SNIFF_LINES = 200
+
+
+class DelimitedReader:
+    """A delimited text file of numeric columns, read in chunks of rows.
+
+    Only the first lines are read to find the delimiter, the header and the columns; the body
+    is parsed :data:`CHUNK_ROWS` rows at a time by :meth:`chunks` (call it again for another
+    pass), so memory does not grow with the file. What had to be repaired (stray text,
+    truncated or over-long rows) is summed over a whole pass into :meth:`notes`.
 
     Parameters
     ----------
     path
-        The text file. Lines starting with ``#``, ``%`` or ``//`` are comments.
+        The text file. Lines starting with ``#``, ``%`` or ``//`` are comments; a UTF-8 byte
+        order mark is dropped; CRLF and bare CR line endings are read as LF.
     rate
         Sample rate of the rows in Hz (the file does not say it).
     delimiter
-        Field separator; sniffed when None (see :func:`sniff_delimiter`).
+        Field separator; sniffed from the first lines when None (see :func:`sniff_delimiter`).
     header
         Whether the first line names the columns; detected when None (a header has at least
         one field that is not a number).
+    """
+
+    def __init__(
+        self, path: str | Path, rate: float, *, delimiter: str | None = None, header: bool | None = None
+    ) -> None:
+        from myoflow._checks import check_rate
+
+        self.rate = check_rate(rate, "rate")
+        self.path = Path(path)
+        head = []
+        for number, line in self._numbered():
+            head.append((number, line))
+            if len(head) >= _SNIFF_LINES:
+                break
+        if not head:
+            raise TextFormatError(f"{self.path}: no data lines (the file is empty or only comments)")
+        texts = [ln for _, ln in head]
+        self.delimiter = sniff_delimiter(texts) if delimiter is None else delimiter
+        first = [t.strip() for t in _trim(_split(texts[:1], self.delimiter)[0])]
+        if header is None:
+            header = any(_to_float(t) is None and t.lower() not in MISSING_TOKENS for t in first)
+        self.header = bool(header)
+        if self.header:
+            self.columns = _column_names(first)
+            if len(head) < 2:
+                raise TextFormatError(f"{self.path}: a header line but no data rows")
+        else:
+            rows = [_trim(r) for r in _split(texts, self.delimiter)]
+            self.columns = [f"column{j + 1}" for j in range(max(len(r) for r in rows))]
+        self.n_rows = 0
+        self._stats = _Stats(len(self.columns))
+
+    def _numbered(self) -> Iterator[tuple[int, str]]:
+        """(line number, text) of every non-empty, non-comment line."""
+        try:
+            f = self.path.open("r", encoding="latin-1", newline=None)  # universal newlines
+        except OSError as exc:
+            raise TextFormatError(f"{self.path}: cannot read the file ({exc.strerror})") from exc
+        with f:
+            for number, line in enumerate(f, 1):
+                if number == 1 and line.startswith(_BOM):
+                    line = line[len(_BOM) :]
+                text = line.rstrip("\n")
+                if text.strip() and not text.lstrip().startswith(_COMMENT):
+                    yield number, text
+
+    def chunks(self, rows: int = CHUNK_ROWS) -> Iterator[np.ndarray]:
+        """The body as float64 arrays ``(<= rows, n_columns)``, NaN where a value is missing or
+        not a number (infinities are kept: the importer decides)."""
+        self._stats = _Stats(len(self.columns))
+        lines = self._numbered()
+        if self.header:
+            next(lines)
+        self.n_rows = 0
+        batch: list[tuple[int, str]] = []
+        for item in lines:
+            batch.append(item)
+            if len(batch) == rows:
+                yield self._parse(batch)
+                batch = []
+        if batch or not self.n_rows:
+            if not batch and self.header:
+                raise TextFormatError(f"{self.path}: a header line but no data rows")
+            yield self._parse(batch)
+
+    def _parse(self, batch: list[tuple[int, str]]) -> np.ndarray:
+        n_cols = len(self.columns)
+        self.n_rows += len(batch)
+        texts = [t for _, t in batch]
+        numbers = np.fromiter((n for n, _ in batch), dtype=np.int64, count=len(batch))
+        fast = _fast_parse(texts, self.delimiter, n_cols)
+        if fast is not None:
+            return fast
+        rows = [_trim(r) for r in _split(texts, self.delimiter)]
+        widths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+        self._stats.widths(widths, numbers, n_cols)
+        tokens = np.array([(r + [""] * n_cols)[:n_cols] for r in rows], dtype=str).reshape(len(rows), n_cols)
+        if self.delimiter == ";" and np.char.count(tokens, ",").any():
+            tokens = np.char.replace(tokens, ",", ".")
+            self._stats.decimal_commas = True
+        return _tokens_to_float(tokens, numbers, self._stats)
+
+    def notes(self) -> list[str]:
+        """What the last complete pass of :meth:`chunks` found and repaired, one sentence each."""
+        what = {"\t": "tab", ";": "semicolon", ",": "comma", None: "whitespace"}.get(
+            self.delimiter, repr(self.delimiter)
+        )
+        n_cols = len(self.columns)
+        out = [
+            f"{what}-separated, {'a header line' if self.header else 'no header'}, "
+            f"{self.n_rows} row(s) of {n_cols} column(s)"
+        ]
+        return out + self._stats.notes(self.columns, n_cols)
+
+
+class _Stats:
+    """Repairs summed over the chunks of one pass."""
+
+    def __init__(self, n_cols: int) -> None:
+        self.short: list[int] = []
+        self.n_short = 0
+        self.long: list[int] = []
+        self.n_long = 0
+        self.bad: dict[int, list[str]] = {}
+        self.n_bad = np.zeros(n_cols, dtype=np.int64)
+        self.decimal_commas = False
+
+    def widths(self, widths: np.ndarray, numbers: np.ndarray, n_cols: int) -> None:
+        short, long = np.flatnonzero(widths < n_cols), np.flatnonzero(widths > n_cols)
+        self.n_short += short.size
+        self.n_long += long.size
+        self.short += (
+            numbers[short[: _MAX_LISTED - len(self.short)]].tolist() if len(self.short) < _MAX_LISTED else []
+        )
+        self.long += (
+            numbers[long[: _MAX_LISTED - len(self.long)]].tolist() if len(self.long) < _MAX_LISTED else []
+        )
+
+    def notes(self, names: list[str], n_cols: int) -> list[str]:
+        out = []
+        if self.n_short:
+            listed = ", ".join(str(n) for n in self.short)
+            out.append(
+                f"{self.n_short} truncated row(s) with fewer than {n_cols} fields (line(s) "
+                f"{listed}{', ...' if self.n_short > _MAX_LISTED else ''}); missing values left empty"
+            )
+        if self.n_long:
+            listed = ", ".join(str(n) for n in self.long)
+            out.append(
+                f"{self.n_long} row(s) with more than {n_cols} fields (line(s) {listed}"
+                f"{', ...' if self.n_long > _MAX_LISTED else ''}); the extra fields are ignored"
+            )
+        if self.decimal_commas:
+            out.append("decimal commas read as decimal points (semicolon-separated file)")
+        for j in np.flatnonzero(self.n_bad):
+            n = int(self.n_bad[j])
+            more = f" and {n - _MAX_LISTED} more" if n > _MAX_LISTED else ""
+            out.append(
+                f"column {names[j]!r}: {n} token(s) not a number, left empty: {', '.join(self.bad[j])}{more}"
+            )
+        return out
+
+
+def _fast_parse(texts: list[str], delim: str | None, n_cols: int) -> np.ndarray | None:
+    """The chunk parsed by numpy's C reader when every line is n_cols plain numbers, else None."""
+    if not texts:
+        return np.empty((0, n_cols))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            data = np.loadtxt(texts, delimiter=delim, dtype=np.float64, ndmin=2, comments=None, quotechar='"')
+    except (ValueError, UserWarning):
+        return None
+    return data if data.shape == (len(texts), n_cols) else None
+
+
+def read_delimited(
+    path: str | Path, rate: float, *, delimiter: str | None = None, header: bool | None = None
+) -> TextRecording:
+    """Read a whole delimited text file of numeric columns (see :class:`DelimitedReader`).
 
     Returns
     -------
@@ -68,46 +241,10 @@ def read_delimited(
         ``notes`` reports the delimiter, skipped lines, truncated or over-long rows and stray
         tokens with their line numbers.
     """
-    from myoflow._checks import check_rate
-
-    rate = check_rate(rate, "rate")
-    path = Path(path)
-    lines = _lines(path)
-    numbered = [
-        (i + 1, ln) for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith(_COMMENT)
-    ]
-    if not numbered:
-        raise TextFormatError(f"{path}: no data lines (the file is empty or only comments)")
-    notes: list[str] = []
-    texts = [ln for _, ln in numbered]
-    delim = sniff_delimiter(texts) if delimiter is None else delimiter
-    rows = [_trim(r) for r in _split(texts, delim)]
-    first = [t.strip() for t in rows[0]]
-    if header is None:
-        header = any(_to_float(t) is None and t.lower() not in MISSING_TOKENS for t in first)
-    if header:
-        names = _column_names(first)
-        body, body_lines = rows[1:], [n for n, _ in numbered[1:]]
-    else:
-        names = [f"column{j + 1}" for j in range(max(len(r) for r in rows[:200]))]
-        body, body_lines = rows, [n for n, _ in numbered]
-    if not body:
-        raise TextFormatError(f"{path}: a header line but no data rows")
-    n_cols = len(names)
-    widths = np.fromiter((len(r) for r in body), dtype=np.int64, count=len(body))
-    _report_widths(widths, np.asarray(body_lines), n_cols, notes)
-    tokens = np.array([(r + [""] * n_cols)[:n_cols] for r in body], dtype=str)
-    if delim == ";" and np.char.count(tokens, ",").any():
-        tokens = np.char.replace(tokens, ",", ".")
-        notes.append("decimal commas read as decimal points (semicolon-separated file)")
-    data = tokens_to_float(tokens, np.asarray(body_lines), names, notes)
-    what = {"\t": "tab", ";": "semicolon", ",": "comma", None: "whitespace"}.get(delim, repr(delim))
-    notes.insert(
-        0,
-        f"{what}-separated, {'a header line' if header else 'no header'}, "
-        f"{len(body)} row(s) of {n_cols} column(s)",
-    )
-    return TextRecording(path, data, names, [""] * n_cols, rate, notes)
+    reader = DelimitedReader(path, rate, delimiter=delimiter, header=header)
+    data = np.concatenate(list(reader.chunks()))
+    n_cols = len(reader.columns)
+    return TextRecording(reader.path, data, reader.columns, [""] * n_cols, reader.rate, reader.notes())
 
 
 def tokens_to_float(
@@ -118,6 +255,13 @@ def tokens_to_float(
     Stray text tokens are reported in ``notes`` with their line numbers (the first few, then
     a count); tokens in :data:`MISSING_TOKENS` are read as missing without a report.
     """
+    stats = _Stats(tokens.shape[1])
+    out = _tokens_to_float(tokens, line_numbers, stats)
+    notes += stats.notes(names, tokens.shape[1])
+    return out
+
+
+def _tokens_to_float(tokens: np.ndarray, line_numbers: np.ndarray, stats: _Stats) -> np.ndarray:
     stripped = np.char.strip(tokens)
     out = np.full(stripped.shape, np.nan)
     present = ~np.isin(np.char.lower(stripped), list(MISSING_TOKENS))
@@ -126,18 +270,15 @@ def tokens_to_float(
         try:
             out[mask, j] = stripped[mask, j].astype(np.float64)
         except ValueError:
-            bad = []
+            listed = stats.bad.setdefault(j, [])
             for i in np.flatnonzero(mask):
                 value = _to_float(stripped[i, j])
                 if value is None:
-                    bad.append(i)
+                    stats.n_bad[j] += 1
+                    if len(listed) < _MAX_LISTED:
+                        listed.append(f"{str(stripped[i, j])!r} on line {line_numbers[i]}")
                 else:
                     out[i, j] = value
-            listed = ", ".join(
-                f"{str(stripped[i, j])!r} on line {line_numbers[i]}" for i in bad[:_MAX_LISTED]
-            )
-            more = f" and {len(bad) - _MAX_LISTED} more" if len(bad) > _MAX_LISTED else ""
-            notes.append(f"column {names[j]!r}: {len(bad)} token(s) not a number, left empty: {listed}{more}")
     return out
 
 
@@ -171,20 +312,3 @@ def _trim(fields: list[str]) -> list[str]:
     while end and not fields[end - 1].strip():
         end -= 1
     return fields[:end]
-
-
-def _report_widths(widths: np.ndarray, lines: np.ndarray, n_cols: int, notes: list[str]) -> None:
-    short = np.flatnonzero(widths < n_cols)
-    if short.size:
-        listed = ", ".join(str(n) for n in lines[short[:_MAX_LISTED]])
-        notes.append(
-            f"{short.size} truncated row(s) with fewer than {n_cols} fields (line(s) "
-            f"{listed}{', ...' if short.size > _MAX_LISTED else ''}); missing values left empty"
-        )
-    long = np.flatnonzero(widths > n_cols)
-    if long.size:
-        listed = ", ".join(str(n) for n in lines[long[:_MAX_LISTED]])
-        notes.append(
-            f"{long.size} row(s) with more than {n_cols} fields (line(s) {listed}"
-            f"{', ...' if long.size > _MAX_LISTED else ''}); the extra fields are ignored"
-        )
