@@ -123,8 +123,8 @@ def test_export_on_a_full_disk_fails_cleanly(tmp_path: Path, fmt: str) -> None:
         pytest.importorskip("pynwb")
     src = Path(__file__).resolve().parents[2] / "recordings" / "glute_bridge_virtual.h5"
     out = tmp_path / ("o.nwb" if fmt == "nwb" else "csv")
-    proc = subprocess.run([sys.executable, "-c", EXPORT, "100000", "export", fmt, str(src), "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    argv = [sys.executable, "-c", EXPORT, "100000", "export", fmt, str(src), "--out", str(out)]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, (proc.returncode, proc.stderr[-2000:])  # not -11 (segfault)
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert str(out) in proc.stderr and "nothing" in proc.stderr and "too large" in proc.stderr

@@ -2,7 +2,8 @@
 
 The file is written live (readable with SWMR while it grows, flushed every 0.25 s) and
 finalised (compressed, verified, renamed) when the recording ends: after --seconds, at Ctrl-C,
-or when something fails; a killed recorder leaves a file that 'myoflow recover' finalises.
+SIGTERM or SIGHUP (kill, systemd, a closed terminal; exit code 130, 143, 129), or when
+something fails; a killed recorder leaves a file that 'myoflow recover' finalises.
 Raw samples are stored as the straps sent them, with per-packet counters, device times and host
 receive times, every gap, the profile TOML used (verbatim), device model and address.
 
@@ -106,9 +107,11 @@ def parse_placements(items: list[str]) -> dict[str, dict[str, str]]:
 
 def run(args: argparse.Namespace) -> int:
     import logging
+    import signal
 
     from bleak.exc import BleakError
 
+    from myoflow.commands._signals import exit_code, stop_like_ctrl_c
     from myoflow.devices.errors import IngestError
     from myoflow.devices.profiles import ProfileError
     from myoflow.lsl import LslError
@@ -119,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
     if args.mains is None:
         args.mains = 50.0
     try:
-        result = _record(args)
+        with stop_like_ctrl_c("myoflow record") as received:  # SIGTERM, SIGHUP: finalise as for Ctrl-C
+            result = _record(args)
     except (ValueError, ProfileError, LslError) as exc:
         print(f"myoflow record: {exc}", file=sys.stderr)
         return 2
@@ -128,15 +132,15 @@ def run(args: argparse.Namespace) -> int:
         return 1
     for st in result.statuses:
         print("  " + st.summary())
+    how = f"stopped by {signal.Signals(received[0]).name}, " if received else "interrupted, "
     print(
-        f"recorded {result.packets} packets to {result.path} "
-        f"({'interrupted, ' if result.interrupted else ''}finalised)"
+        f"recorded {result.packets} packets to {result.path} ({how if result.interrupted else ''}finalised)"
     )
     from myoflow.commands._shared import placement_warnings
 
     for line in placement_warnings(str(result.path)):
         print(f"myoflow record: warning: {line}", file=sys.stderr)
-    return 130 if result.interrupted else 0
+    return exit_code(received, result.interrupted)
 
 
 def _record(args: argparse.Namespace) -> Any:

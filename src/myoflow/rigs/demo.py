@@ -31,7 +31,7 @@ import numpy as np
 
 from myoflow.analysis.placement import channels_with_role
 from myoflow.rigs.virtual_glute import EMG_STREAM, synthetic_mvc, virtual_glute_ingest
-from myoflow.synth.config import SessionConfig
+from myoflow.synth.config import MAX_REPS, SessionConfig
 from myoflow.synth.session import SyntheticSession, generate_session
 
 #: Approximate duration of one rep (concentric + top hold + eccentric + bottom rest), seconds.
@@ -61,6 +61,12 @@ class DemoSettings:
         if not (math.isfinite(self.seconds) and self.seconds >= 12.0):
             raise ValueError(
                 f"--seconds must be at least 12 (one rep with rest around it), got {self.seconds}"
+            )
+        limit = _LEAD_TAIL_S + (MAX_REPS + 1) * _REP_S
+        if self.seconds >= limit:
+            raise ValueError(
+                f"--seconds must be below {limit:g} with virtual straps (a synthetic session "
+                f"holds at most {MAX_REPS} reps of {_REP_S:g} s), got {self.seconds:g}"
             )
         if not (200.0 <= self.emg_rate <= 2000.0 and float(self.emg_rate).is_integer()):
             raise ValueError(f"--rate must be a whole number of Hz between 200 and 2000, got {self.emg_rate}")

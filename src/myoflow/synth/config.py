@@ -27,6 +27,10 @@ NOISE_PRESETS = {
 }
 
 
+#: Most reps in one synthetic session (generated in memory: about 1 GB for an hour at 1 kHz).
+MAX_REPS = 1000
+
+
 @dataclass(frozen=True)
 class SessionConfig:
     """What to synthesise. Durations in s, rates in Hz, amplitudes in uV, levels in % MVC.
@@ -121,7 +125,7 @@ class SessionConfig:
             if isinstance(value, (list, np.ndarray)):
                 object.__setattr__(self, name, tuple(value))
         check_option(self.exercise, "exercise", SHAPES)
-        for name, lo, hi in (("n_reps", 1, 500), ("reps_per_set", 1, 500), ("seed", 0, 2**63)):
+        for name, lo, hi in (("n_reps", 1, MAX_REPS), ("reps_per_set", 1, MAX_REPS), ("seed", 0, 2**63)):
             v = getattr(self, name)
             if v is None and name == "reps_per_set":
                 continue
