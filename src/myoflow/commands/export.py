@@ -8,8 +8,14 @@ formats:
         muscles as electrode locations, IMU streams as TimeSeries, reps as trials, gaps as
         invalid_times; --validate checks it with pynwb's validator
 
+--pseudonymise (both formats) writes the subject id as a keyed hash (HMAC-SHA256 with the key
+of --key-file or $MYOFLOW_PSEUDONYM_KEY: the same subject gets the same pseudonym under the same
+key) and drops BLE addresses, notes and the source file name; see docs/privacy.md.
+Writing is atomic: on any failure nothing is left behind and one line names the file.
+
 examples:
   myoflow export csv session.h5 --out session_csv/
+  myoflow export csv session.h5 --out share/ --pseudonymise --key-file ~/.myoflow-key
   myoflow export nwb session.h5 --out session.nwb --validate
 """
 
@@ -33,6 +39,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("file", metavar="FILE.h5", help="the myoflow recording")
         p.add_argument("--out", metavar=out, help=f"where to write ({out}; required)")
         p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+        p.add_argument(
+            "--pseudonymise",
+            action="store_true",
+            help="replace the subject id by a keyed hash (HMAC-SHA256), drop BLE addresses, notes and "
+            "the source file name (see docs/privacy.md)",
+        )
+        p.add_argument(
+            "--key-file",
+            metavar="FILE",
+            help="the secret key for --pseudonymise (default: $MYOFLOW_PSEUDONYM_KEY); at least 16 bytes",
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,15 +60,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"{where}: --out is required", file=sys.stderr)
         return 2
     try:
+        pseudo = None
+        if args.pseudonymise:
+            from myoflow.storage.pseudonymise import Pseudonymiser, load_key
+
+            pseudo = Pseudonymiser(load_key(args.key_file))
+        elif args.key_file:
+            raise ValueError("--key-file is the key of --pseudonymise; add --pseudonymise")
         if args.format == "csv":
             from myoflow.storage.exporters import export_csv
 
-            files = export_csv(args.file, args.out, overwrite=args.overwrite)
+            files = export_csv(args.file, args.out, overwrite=args.overwrite, pseudonymise=pseudo)
             print(f"wrote {len(files)} files to {args.out}: {', '.join(f.name for f in files)}")
             return 0
         from myoflow.storage.nwb import export_nwb
 
-        path = export_nwb(args.file, args.out, overwrite=args.overwrite)
+        path = export_nwb(args.file, args.out, overwrite=args.overwrite, pseudonymise=pseudo)
         print(f"wrote {path}")
         if args.validate:
             import pynwb

@@ -69,9 +69,16 @@ def channel_columns(info: Any) -> list[str]:
 
 
 def export_csv(
-    recording: str | os.PathLike[str], out_dir: str | os.PathLike[str], *, overwrite: bool = False
+    recording: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    pseudonymise: Any = None,
 ) -> list[Path]:
     """Write a recording as CSV files into ``out_dir`` (created); returns the files written.
+
+    ``pseudonymise`` (a :class:`~myoflow.storage.pseudonymise.Pseudonymiser`) hashes the
+    subject id and drops BLE addresses, notes and the source file name from what is written.
 
     Raises
     ------
@@ -99,7 +106,7 @@ def export_csv(
             out.mkdir(parents=True, exist_ok=True)
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir()
-            _write_all(rec, recording, tmp, names)
+            _write_all(rec, recording, tmp, names, pseudonymise)
             for p in planned:  # every file is complete: move them in (renames, same folder)
                 os.replace(tmp / p.name, p)
         except BaseException as exc:
@@ -137,7 +144,9 @@ def output_names(streams: list[str]) -> dict[str, tuple[str, str]]:
     return names
 
 
-def _write_all(rec: Any, recording: Any, out: Path, names: dict[str, tuple[str, str]]) -> None:
+def _write_all(
+    rec: Any, recording: Any, out: Path, names: dict[str, tuple[str, str]], pseudo: Any = None
+) -> None:
     streams_meta = {}
     for name, view in rec.streams.items():
         data_name, gaps_name = names[name]
@@ -154,12 +163,14 @@ def _write_all(rec: Any, recording: Any, out: Path, names: dict[str, tuple[str, 
             "placements": list(info.placements) if info.placements else None,
             "columns": channel_columns(info),
             "n_samples": view.n_samples,
-            "device": asdict(view.device),
+            "device": asdict(view.device if pseudo is None else pseudo.device(view.device)),
         }
     with (out / EVENTS_FILE).open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["time_s", "kind", "label", "stream", "data"])
         for ev in rec.events:
+            if pseudo is not None:
+                ev = pseudo.event(ev)
             w.writerow(
                 [
                     repr(float(ev.time)),
@@ -169,13 +180,15 @@ def _write_all(rec: Any, recording: Any, out: Path, names: dict[str, tuple[str, 
                     json.dumps(ev.data, sort_keys=True),
                 ]
             )
+    meta = rec.metadata if pseudo is None else pseudo.metadata(rec.metadata)
     session = {
-        "source": Path(recording).name,
+        "source": Path(recording).name if pseudo is None else "",
+        "pseudonymised": pseudo is not None,
         "state": rec.state,
         "schema_version": rec.schema_version,
         "myoflow_version": rec.myoflow_version,
         "clock": {"monotonic_s": rec.clock.monotonic_s, "unix_s": rec.clock.unix_s},
-        "metadata": asdict(rec.metadata),
+        "metadata": asdict(meta),
         "streams": streams_meta,
     }
     (out / SESSION_FILE).write_text(json.dumps(session, indent=2) + "\n", encoding="utf-8")

@@ -65,6 +65,9 @@ def export_nwb(
         pynwb is not installed (``pip install 'myoflow[nwb]'``).
     ValueError
         ``out`` exists and ``overwrite`` is False.
+
+    ``pseudonymise`` (a :class:`~myoflow.storage.pseudonymise.Pseudonymiser`) hashes the
+    subject id and drops BLE addresses, notes and the source file name from the NWB file.
     """
     from myoflow._extras import require
 
@@ -153,27 +156,28 @@ def _write(recording: Any, tmp: Path, pseudonymise: Any) -> None:
         firsts = [v.times(0, 1)[0] for v in rec.streams.values() if v.n_samples]
         t_ref = min(firsts) if firsts else rec.clock.monotonic_s
         start = datetime.fromtimestamp(t_ref + rec.clock.unix_s - rec.clock.monotonic_s, UTC)
-        meta = rec.metadata
+        meta = rec.metadata if pseudonymise is None else pseudonymise.metadata(rec.metadata)
         nwb = NWBFile(
             session_description=meta.exercise or "myoflow recording",
             identifier=str(uuid.uuid4()),
             session_start_time=start,
             notes=meta.notes or None,
             source_script="myoflow.storage.export_nwb",
-            source_script_file_name=Path(recording).name,
+            source_script_file_name=Path(recording).name if pseudonymise is None else "pseudonymised",
             subject=Subject(subject_id=meta.subject_id) if meta.subject_id else None,
         )
         devices: dict[str, Any] = {}
         for view in rec.streams.values():
             if view.n_samples:
-                nwb.add_acquisition(_series(nwb, view, t_ref, devices))
-        _add_events(nwb, rec.events, t_ref)
+                nwb.add_acquisition(_series(nwb, view, t_ref, devices, pseudonymise))
+        events = rec.events if pseudonymise is None else [pseudonymise.event(e) for e in rec.events]
+        _add_events(nwb, events, t_ref)
         _add_gaps(nwb, rec.gaps, t_ref)
         with NWBHDF5IO(str(tmp), "w") as io:
             io.write(nwb)
 
 
-def _series(nwb: Any, view: Any, t_ref: float, devices: dict[str, Any]) -> Any:
+def _series(nwb: Any, view: Any, t_ref: float, devices: dict[str, Any], pseudo: Any = None) -> Any:
     from pynwb import TimeSeries
     from pynwb.ecephys import ElectricalSeries
 
@@ -188,7 +192,7 @@ def _series(nwb: Any, view: Any, t_ref: float, devices: dict[str, Any]) -> Any:
     )
     same_offset = bool(np.all(view.offset == view.offset[0]))
     if info.kind in ("emg", "ecg") and info.unit in _VOLTS:
-        device = _device(nwb, view, devices)
+        device = _device(nwb, view.device if pseudo is None else pseudo.device(view.device), devices)
         group = nwb.create_electrode_group(
             name=name,
             description=desc,
@@ -280,8 +284,7 @@ def _rows(read: Any, view: Any, dtype: Any = None, tail: tuple[int, ...] | None 
     return Rows(buffer_shape=(buffer, *tail), chunk_shape=(chunk, *tail))
 
 
-def _device(nwb: Any, view: Any, devices: dict[str, Any]) -> Any:
-    d = view.device
+def _device(nwb: Any, d: Any, devices: dict[str, Any]) -> Any:
     key = d.model or "unknown strap"
     if key not in devices:
         desc = "; ".join(f"{k} {v}" for k, v in (("firmware", d.firmware), ("address", d.address)) if v)
