@@ -48,6 +48,7 @@ MISSING_REASON = "missing in file"
 _CHUNK_ROWS = 16384
 #: Seconds of the first EMG stream a mains detector is given (the whole stream when shorter).
 _MAINS_S = 120.0
+_QUEUE_BLOCKS = 8
 _G = 9.80665
 #: Units a file may give per kind -> factor to myoflow's unit for that kind.
 UNIT_FACTORS: dict[str, dict[str, float]] = {
@@ -244,6 +245,7 @@ def write_import(
         clock=ClockAnchor(float(clock_zero), float(start_unix)),
         overwrite=True,  # the part file is ours; out itself was checked above
         on_full="wait",
+        queue_size=_QUEUE_BLOCKS,  # memory bound: this many blocks of _CHUNK_ROWS rows in flight
     )
     for p in plans:
         rec.add_stream(p.stream.info, p.dtype, p.stream.scale, p.stream.offset, p.stream.device)

@@ -50,6 +50,8 @@ def sniff_delimiter(lines: list[str]) -> str | None:
 #: Rows parsed at once by :class:`DelimitedReader` (the memory bound of a CSV import).
 CHUNK_ROWS = 1 << 16
 _SNIFF_LINES = 200
+#: Rows parsed token by token at once when a chunk is not plain numbers (bounds that path's memory).
+_SLOW_ROWS = 2048
 
 
 class DelimitedReader:
@@ -145,6 +147,10 @@ class DelimitedReader:
         fast = _fast_parse(texts, self.delimiter, n_cols)
         if fast is not None:
             return fast
+        if len(batch) > _SLOW_ROWS:  # parse the clean pieces fast, only the others token by token
+            self.n_rows -= len(batch)
+            parts = [self._parse(batch[i : i + _SLOW_ROWS]) for i in range(0, len(batch), _SLOW_ROWS)]
+            return np.concatenate(parts)
         rows = [_trim(r) for r in _split(texts, self.delimiter)]
         widths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
         self._stats.widths(widths, numbers, n_cols)
