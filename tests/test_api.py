@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import importlib
 import io
+import json
 import pkgutil
 import re
 import subprocess
@@ -99,9 +100,17 @@ def test_no_export_is_shadowed_by_a_submodule(face: str) -> None:
     assert not submodules & set(module.__all__)
 
 
-def _example_imports() -> list[tuple[str, str]]:
-    """``(module, name)`` of every import and ``mf.<...>`` attribute in the page's examples."""
-    code = "\n".join(re.findall(r"^```python\n(.*?)^```", PAGE.read_text(encoding="utf-8"), re.S | re.M))
+def _page_code() -> str:
+    return "\n".join(re.findall(r"^```python\n(.*?)^```", PAGE.read_text(encoding="utf-8"), re.S | re.M))
+
+
+def _notebook_code(path: Path) -> str:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+
+
+def _example_imports(code: str) -> list[tuple[str, str]]:
+    """``(module, name)`` of every myoflow import and ``mf.<...>`` attribute in ``code``."""
     out = []
     for node in ast.walk(ast.parse(code)):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("myoflow"):
@@ -120,13 +129,18 @@ def _example_imports() -> list[tuple[str, str]]:
     return out
 
 
-def test_examples_use_only_the_public_api() -> None:
-    used = _example_imports()
-    assert ("myoflow", "analyze") in used and ("myoflow.dsp", "EmgPipeline") in used
+NOTEBOOKS = sorted(p.relative_to(REPO).as_posix() for p in REPO.glob("notebooks/*.ipynb"))
+
+
+@pytest.mark.parametrize("source", ["docs/python-api.md", *NOTEBOOKS])
+def test_examples_use_only_the_public_api(source: str) -> None:
+    path = REPO / source
+    used = _example_imports(_notebook_code(path) if path.suffix == ".ipynb" else _page_code())
+    assert used, f"{source} uses no myoflow name"
     for module, name in used:
-        assert module in FACES, f"docs/python-api.md imports the internal module {module}"
+        assert module in FACES, f"{source} imports the internal module {module}"
         if name and name not in FACES and f"{module}.{name}" not in FACES:
-            assert name in importlib.import_module(module).__all__, f"{module}.{name} is not public"
+            assert name in importlib.import_module(module).__all__, f"{source}: {module}.{name} is not public"
 
 
 def test_import_myoflow_imports_none_of_the_modules_behind_its_names() -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "analysis_envelope",
     "balance_test",
     "balance_trial",
+    "calibrate_mvc",
     "channels_with_role",
     "compare",
     "compare_reports",
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from myoflow.analysis.balance import BalanceTest, BalanceTrial, balance_test, balance_trial
     from myoflow.analysis.handover import Handover, glute_share
     from myoflow.analysis.live import LiveAnalysis, LiveSnapshot
+    from myoflow.analysis.normalisation import calibrate_mvc
     from myoflow.analysis.placement import Placement, channels_with_role, parse_placement
     from myoflow.analysis.relaxation import Relaxation
     from myoflow.analysis.rep_summary import RepResult
