@@ -11,7 +11,8 @@ over the exercise box does not change the exercise; a typed file name that exist
 overwritten when the confirmation is answered with No (the file is byte-identical); the letters
 typed into the field trigger no shortcut; a click on Start records to a new file named by
 subject, exercise and time, a click on Stop saves it; a Space press afterwards starts nothing
-(the button kept no focus); shortcut N starts a new set, keeping the finished set's reps.
+(the button kept no focus); shortcut N starts a new set, keeping the finished set's reps; V
+shows the mat view and F11 makes it fill the screen.
 """
 
 from __future__ import annotations
@@ -146,6 +147,19 @@ def main(folder: Path) -> None:
         assert window.sets[0].reps >= 1 and window.sets[0].ended_by == "next set", window.sets
         assert reps >= window.sets[0].reps
         assert window.set_list.text().startswith("set 1 (glute_bridge)")
+
+        # 6. mat view (V) and full screen (F11), real key presses
+        xdo("key", "v")
+        wait(lambda: window.view == "mat" and window.stack.currentWidget() is window.mat, 10.0, "mat view")
+        wait(lambda: window.mat.state is not None, 10.0, "mat mode to show a frame")
+        xdo("key", "F11")
+        wait(lambda: window.isFullScreen(), 10.0, "full screen")
+        screen = window.screen().geometry()
+        wait(lambda: window.mat.width() == screen.width(), 10.0, "the mat view to fill the screen")
+        xdo("key", "F11")
+        wait(lambda: not window.isFullScreen(), 10.0, "full screen off")
+        xdo("key", "v")
+        wait(lambda: window.view == "desk", 10.0, "the desk view")
     finally:
         teardown(window)
     assert source.error is None, source.error

@@ -47,6 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--fps", type=float, default=60.0, help="display refresh rate in Hz (default 60)")
     parser.add_argument(
+        "--view",
+        choices=("desk", "mat"),
+        default="desk",
+        help="start in the desk or the mat view (V switches)",
+    )
+    parser.add_argument("--size", default="1500x950", metavar="WxH", help="window size in pixels")
+    parser.add_argument(
         "--sound",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -152,6 +159,12 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, ProfileError, RecordingError, OSError, LslError) as exc:
         print(f"myoflow dashboard: {exc}", file=sys.stderr)
         return 2
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+        size = (width, height)
+    except ValueError:
+        print(f"myoflow dashboard: --size must be WIDTHxHEIGHT in pixels, got {args.size!r}", file=sys.stderr)
+        return 2
     from myoflow.dashboard.app import run_dashboard
 
     code = run_dashboard(
@@ -162,6 +175,8 @@ def run(args: argparse.Namespace) -> int:
         subject_id=args.subject,
         fps=args.fps,
         sound=args.sound,
+        view=args.view,
+        size=size,
     )
     if source.error is not None:
         print(f"myoflow dashboard: the session stopped: {source.error}", file=sys.stderr)

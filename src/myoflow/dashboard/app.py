@@ -63,6 +63,7 @@ def run_dashboard(
     contraction_s: float = 4.0,
     sound: bool | None = None,
     record_folder: str | Path = ".",
+    view: str = "desk",
 ) -> int:
     """Open the dashboard over ``source`` until the window is closed (or Ctrl-C) or ``seconds``
     passed.
@@ -84,6 +85,8 @@ def run_dashboard(
         Sound cues (:mod:`myoflow.dashboard.sound`); None: on unless Qt runs offscreen.
     record_folder
         Where recordings started from the window go.
+    view
+        ``"desk"`` or ``"mat"`` (V switches).
 
     When Qt's platform plugin cannot start here (missing system libraries, no X server),
     says why on stderr and runs :func:`~myoflow.dashboard.console.run_console` instead.
@@ -117,6 +120,7 @@ def run_dashboard(
         contraction_s=contraction_s,
         sound=sound,
         record_folder=record_folder,
+        view=view,
     )
     window.resize(*size)
     source.start(record=record, subject_id=subject_id)

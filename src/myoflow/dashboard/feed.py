@@ -75,6 +75,8 @@ class RawTap:
         self._lock = threading.Lock()
         self._rings: dict[str, _Ring] = {}
         self.rates: dict[str, float] = {}
+        #: Blocks received so far, of every stream (the window's cheap "anything new?" probe).
+        self.received = 0
         #: placement (or "<stream>/<channel>") -> (stream name, column)
         self.channels: dict[str, tuple[str, int]] = {}
         for name, info in streams.items():
@@ -87,6 +89,7 @@ class RawTap:
                 self.channels.setdefault(label, (name, j))
 
     def on_block(self, block: Block) -> None:
+        self.received += 1  # any stream: the window redraws only when this moved
         ring = self._rings.get(block.stream.name)
         if ring is not None and len(block):
             with self._lock:

@@ -26,7 +26,7 @@ from PySide6 import QtCore, QtWidgets
 
 from myoflow._checks import check_range
 from myoflow.dashboard.controls import Controls
-from myoflow.dashboard.model import DashboardModel, Frame, StatusLine
+from myoflow.dashboard.model import DashboardModel, Frame, StatusLine, status_line
 from myoflow.dashboard.naming import recording_path
 from myoflow.dashboard.panels import CueBanner, RepPanel, StatusPanel
 from myoflow.dashboard.plots import PlotsView, phase_legend
@@ -34,12 +34,15 @@ from myoflow.dashboard.sets import SetSummary, summarize_set
 
 __all__ = ["SHORTCUTS", "DashboardWindow"]
 
+_IDLE_MS = 250  # timer interval while nothing streams
+
 #: Keyboard shortcut -> what it does (also shown by F1). Buttons never hold the focus, so these
 #: always reach the window (a text field being typed in keeps its letters).
 SHORTCUTS: dict[str, str] = {
     "R": "start / stop recording",
     "M": "marker",
     "N": "next set (the finished set is kept in the set list)",
+    "V": "mat view (for 3 m) / desk view",
     "S": "sound on / off (mute)",
     "+ / -": "louder / softer",
     "F11": "full screen on / off",
@@ -74,6 +77,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
         record_folder: str | Path = ".",
         sound: bool = False,
         tone: bool = True,
+        view: str = "desk",
     ) -> None:
         super().__init__()
         self.setWindowTitle(f"myoflow dashboard: {source.label}")
@@ -99,9 +103,13 @@ class DashboardWindow(QtWidgets.QMainWindow):
             self._open_sound(tone)
         self._build()
         self._shortcuts()
+        self.set_view(view)
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.PreciseTimer)
-        self.timer.setInterval(max(1, int(round(1000.0 / self.fps))))
+        self._interval = max(1, int(round(1000.0 / self.fps)))
+        self._activity: tuple | None = None
+        self._active_at = time.monotonic()
+        self.timer.setInterval(self._interval)
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
 
@@ -137,7 +145,14 @@ class DashboardWindow(QtWidgets.QMainWindow):
         body.addLayout(left, 1)
         body.addWidget(side)
         outer.addLayout(body, 1)
-        self.setCentralWidget(central)
+        from myoflow.dashboard.mat import MatView
+
+        self.desk = central
+        self.mat = MatView()
+        self.stack = QtWidgets.QStackedWidget()
+        self.stack.addWidget(self.desk)
+        self.stack.addWidget(self.mat)
+        self.setCentralWidget(self.stack)
         c = self.controls
         c.record_toggled.connect(self._record)
         c.marker_requested.connect(self._marker)
@@ -150,11 +165,41 @@ class DashboardWindow(QtWidgets.QMainWindow):
         c.connect_requested.connect(self._connect_devices)
 
     # --- the frame -----------------------------------------------------------------------------
+    def _idle(self) -> bool:
+        """True when nothing arrived since the last frame (no block, no new analysis, same raw
+        lane and view): then the frame is skipped and, after 0.5 s, the timer slows to 4 Hz so
+        a finished or paused session costs next to no CPU; the first new block restores it."""
+        source = self.source
+        raw = source.raw
+        key = (source.generation, None if raw is None else raw.received, self._raw_muscle, self.view)
+        now = time.monotonic()
+        if key != self._activity:
+            self._activity, self._active_at = key, now
+            if self.timer.interval() != self._interval:
+                self.timer.setInterval(self._interval)
+            return False
+        if now - self._active_at > 0.5 and self.timer.interval() != _IDLE_MS:
+            self.timer.setInterval(_IDLE_MS)
+        return self.frame is not None
+
     def refresh(self) -> Frame | None:
         """Pull the session's state and draw one frame (the timer calls this)."""
         started = time.perf_counter()
         source = self.source
         analysis = source.analysis
+        if analysis is not None and self._idle():
+            extra = [
+                *source.status_lines(),
+                *(StatusLine("note", "info", m, True) for m in self.messages[-2:]),
+            ]
+            lines = [*(status_line(st) for st in source.statuses()), *extra]
+            ms = self.frame_ms[-1] if self.frame_ms else 0.0
+            self.status.show_status(
+                lines,
+                f"display: idle, nothing new (last {self.measured_fps:.0f} fps, {ms:.1f} ms per frame)",
+            )
+            self.controls.show_recording(getattr(source, "recording", None) is not None)
+            return self.frame
         extra = [*source.status_lines(), *(StatusLine("note", "info", m, True) for m in self.messages[-2:])]
         if analysis is None:
             self.status.show_status(extra, "waiting for data")
@@ -180,7 +225,10 @@ class DashboardWindow(QtWidgets.QMainWindow):
             raw = (self._raw_muscle, *source.raw.window(self._raw_muscle, self.model.window_s))
         frame = self.model.frame(snap, polled, source.statuses(), raw, extra)
         self.frame = frame
-        self.plots.show_frame(frame)
+        if self.view == "mat":  # draw only what is on screen
+            self.mat.show_frame(frame)
+        else:
+            self.plots.show_frame(frame)
         self.cue.show_cue(frame.cue_text, frame.cue_kinds)
         if self.sounds is not None:
             self.sounds.on_frame(frame)
@@ -299,6 +347,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
             "M": self._marker,
             "N": self.next_set,
             "S": self.toggle_mute,
+            "V": self.toggle_view,
             "+": lambda: self.change_volume(0.1),
             "=": lambda: self.change_volume(0.1),
             "-": lambda: self.change_volume(-0.1),
@@ -311,6 +360,20 @@ class DashboardWindow(QtWidgets.QMainWindow):
             shortcut.setContext(QtCore.Qt.WindowShortcut)
             shortcut.activated.connect(slot)
             self._shortcut_objects.append(shortcut)
+
+    def set_view(self, view: str) -> None:
+        """``"desk"`` (lanes, badges, controls: the coach's view) or ``"mat"`` (big bar, phase,
+        reps, verdict, cue: readable from 3 m)."""
+        if view not in ("desk", "mat"):
+            raise ValueError(f"view must be 'desk' or 'mat', got {view!r}")
+        self.view = view
+        self.stack.setCurrentWidget(self.mat if view == "mat" else self.desk)
+        if self.frame is not None:
+            (self.mat if view == "mat" else self.plots).show_frame(self.frame)
+
+    def toggle_view(self) -> None:
+        """Mat view / desk view (V)."""
+        self.set_view("desk" if self.view == "mat" else "mat")
 
     def toggle_full_screen(self) -> None:
         """Full screen on / off (F11)."""
