@@ -47,8 +47,8 @@ def test_replay_plays_a_recording_and_seeks(qapp, recording, open_window, wait_u
     assert source.mvc is not None  # the file's MVC references cover its muscles
     window = open_window(source)
     try:
-        # pause at 20 s of the file's 36 (by position, not by frames: a loaded machine paints late)
-        wait_until(lambda: source.position_s >= 20.0, timeout=60.0)
+        # pause at 12 s of the file's 36 (by position, not by frames: a loaded machine paints late)
+        wait_until(lambda: source.position_s >= 12.0, timeout=60.0)
         window.controls.play_button.click()  # pause: a delivery under way finishes, then nothing
         wait_until(lambda: int(window.reps.counter.text()) >= 2, timeout=60.0)
         assert window.controls.seek_slider.value() > 0

@@ -130,3 +130,22 @@ def test_mvc_wizard_calibrates_each_muscle_step_by_step(live, wait_until) -> Non
     assert source.generation == first_generation + 1  # a fresh analysis in % MVC
     window.refresh()
     assert window.reps.counter.text() == "0"
+
+
+def test_mvc_wizard_hands_free_calibrates_every_muscle_from_one_key_press(live, wait_until) -> None:  # noqa: ANN001
+    from PySide6 import QtCore, QtTest
+
+    window, _, _ = live
+    window.contraction_s = 0.05
+    wizard = window.open_wizard()
+    wizard.rest_s = 0.2
+    assert wizard.hands_free.isChecked()
+    QtTest.QTest.keyClick(wizard, QtCore.Qt.Key_Return)  # Enter: the default button, Start
+    wait_until(lambda: wizard.calibration.done, timeout=60.0)
+    assert wizard.calibration.index == len(wizard.calibration.steps) == 4
+    assert wizard.apply_button.isEnabled()
+    QtTest.QTest.qWait(50)
+    for label in (wizard.instruction, wizard.results):  # the final summary is not clipped
+        assert label.height() >= label.heightForWidth(label.width()), label.text()
+    assert wizard.instruction.text().startswith("calibration complete: ")
+    wizard.reject()

@@ -49,6 +49,12 @@ class PlaybackClock:
         if self._since is None:
             self._since = time.monotonic()
 
+    def restart(self) -> None:
+        """Back to 0 s (still playing or paused as before)."""
+        self._base = 0.0
+        if self._since is not None:
+            self._since = time.monotonic()
+
     def set_speed(self, speed: float) -> None:
         speed = check_positive(speed, "speed", "x real time")
         was = self.playing
@@ -142,6 +148,7 @@ class ReplaySource:
         """Start the replay thread (``record`` is not available in replay)."""
         if record is not None:
             raise ValueError("a replay cannot be recorded again; omit --record with --replay")
+        self.clock.restart()  # the file starts playing now, not when this source was made
         self._thread = threading.Thread(target=self._main, name="myoflow-dashboard-replay", daemon=True)
         self._thread.start()
 
