@@ -21,6 +21,8 @@ COMMANDS: dict[str, str] = {
     "print each rep next to the truth",
     "scan": "list Bluetooth LE devices in range and the strap profiles they match",
     "stream": "stream straps (or --virtual ones) and report samples, gaps, loss and rates",
+    "capture": "save straps' raw notifications with host times to a file that replays as a live strap "
+    "(--check FILE decodes one)",
     "import": "import a CSV/UCI/OpenSignals/OpenBCI/BrainFlow/XDF recording into a myoflow .h5",
     "export": "export a recording to CSV files or NWB",
     "info": "describe a recording: streams, rates, loss, gaps, events, metadata (--json: one JSON object)",

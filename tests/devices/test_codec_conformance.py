@@ -52,7 +52,7 @@ def _myo_packet(rng: np.random.Generator) -> tuple[bytes, np.ndarray]:
         v = rng.integers(-32768, 32768, size=(1, 10))
         return myo.encode_imu(v), v
     v = rng.integers(0, 65536, size=(1, 8))
-    return myo.encode_fv(v, int(rng.integers(256))), v
+    return myo.encode_fv(v, int(rng.integers(-128, 128))), v
 
 
 MYO = Case(

@@ -69,12 +69,14 @@ def test_sign_convention_vs_brainflow(values: np.ndarray, packet_id: int) -> Non
 
 def test_accelerometer_axis_by_id_and_scale() -> None:
     zero = np.zeros((2, 4), int)
-    axes = {pid: ganglion.decode(ganglion.encode(zero, pid, -5)).meta for pid in (20, 21, 22, 23, 120)}
-    assert [axes[p]["accel_axis"] for p in (20, 21, 22, 23)] == ["z", "y", "x", None]
-    assert axes[20]["accel_raw"] == -5 and axes[23]["accel_raw"] is None
+    pids = (20, 21, 22, 23, 24, 120)
+    axes = {pid: ganglion.decode(ganglion.encode(zero, pid, -5)).meta for pid in pids}
+    # firmware 3.0.2: X, Y, Z on IDs ending 1, 2, 3 (BrainFlow's 0 -> z, 1 -> y, 2 -> x is a remap)
+    assert [axes[p]["accel_axis"] for p in (20, 21, 22, 23, 24)] == [None, "x", "y", "z", None]
+    assert axes[21]["accel_raw"] == -5 and axes[20]["accel_raw"] is None
     assert axes[120]["accel_axis"] is None  # 19-bit packets carry no accelerometer
     assert ganglion.accel_g("x", 10) == pytest.approx(0.16)
-    assert ganglion.accel_g("z", 10) == pytest.approx(-0.16)  # BrainFlow inverts z
+    assert ganglion.accel_g("z", 10) == pytest.approx(0.16)  # the LIS2DH's own axes, +-2 g
     with pytest.raises(ValueError, match="axis"):
         ganglion.accel_g("w", 1)
 
@@ -103,7 +105,7 @@ def test_impedance_and_message_packets() -> None:
             ganglion.decode(bad)
 
 
-@pytest.mark.parametrize("pid", [200, 208, 255])
+@pytest.mark.parametrize("pid", [200, 208, 254])
 def test_undocumented_ids_raise(pid: int) -> None:
     with pytest.raises(DecodeError, match=f"packet ID {pid}"):
         ganglion.decode(bytes([pid]) + bytes(19))

@@ -80,7 +80,8 @@ def expected(r: SimpleNamespace, kind: str, stream: str, fate: str = "sent") -> 
     led = strap.ledger.samples(LEDGER[(kind, stream)], fate)
     values = led.values if spec.columns is None else led.values[:, list(spec.columns)]
     if kind == "polar_verity":
-        scale = strap.factors[pmd.Measurement[stream.upper()]]  # the FACTOR of the start answer
+        m = pmd.Measurement[stream.upper()]  # type 0: the FACTOR of the start answer; type 1: milli-g
+        scale = strap.factors[m] if strap.specs[m].frame_type == 0 else 1e-3
     elif kind == "diy":
         scale = strap.uv_per_count  # in-band factor, not the profile's nominal one
     else:

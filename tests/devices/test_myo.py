@@ -27,7 +27,7 @@ def test_imu_round_trip_is_lossless(values: np.ndarray) -> None:
     np.testing.assert_array_equal(p.samples, values)
 
 
-@given(hnp.arrays(np.int64, (1, 8), elements=st.integers(0, 65535)), st.integers(0, 255))
+@given(hnp.arrays(np.int64, (1, 8), elements=st.integers(0, 65535)), st.integers(-128, 127))
 def test_fv_round_trip_is_lossless(values: np.ndarray, mask: int) -> None:
     p = myo.decode(myo.encode_fv(values, mask))
     assert p.kind == "fv" and p.meta["mask"] == mask

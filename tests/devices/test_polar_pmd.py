@@ -84,7 +84,8 @@ def test_raw_round_trip_is_lossless(data: st.DataObject) -> None:
 def test_compressed_round_trip_is_lossless(data: st.DataObject) -> None:
     meas, ftype = data.draw(st.sampled_from(sorted(pmd.COMPRESSED_LAYOUT)))
     n = data.draw(st.integers(1, 600))  # over 255 deltas -> several blocks
-    values = data.draw(hnp.arrays(np.int64, (n, 3), elements=st.integers(-32768, 32767)))
+    channels = pmd.COMPRESSED_LAYOUT[(meas, ftype)][0]  # MAG type 1: x, y, z and a status
+    values = data.draw(hnp.arrays(np.int64, (n, channels), elements=st.integers(-32768, 32767)))
     p = pmd.decode(pmd.encode_compressed(meas, values, 123, ftype))
     np.testing.assert_array_equal(p.samples, values)
     assert p.meta["compressed"] is True and p.kind == {2: "acc", 5: "gyro", 6: "mag"}[meas]
@@ -122,7 +123,8 @@ def test_settings_parse_multi_values_and_factor() -> None:
     assert parsed[S.SAMPLE_RATE] == (25, 50, 100, 200)
     assert parsed[S.RESOLUTION] == (16,) and parsed[S.RANGE] == (2, 4, 8) and parsed[S.CHANNELS] == (3,)
     assert parsed[S.FACTOR][0] == pytest.approx(2.44e-4, rel=1e-6)
-    for bad in (bytes([0]), bytes([0, 2, 1, 0]), bytes([7, 1, 0])):
+    assert pmd.parse_settings(bytes([0])) == {}  # a list of one byte holds no settings (Polar SDK)
+    for bad in (bytes([0, 1]), bytes([0, 2, 1, 0]), bytes([7, 1, 0])):
         with pytest.raises(DecodeError, match="polar_pmd"):
             pmd.parse_settings(bad)
 
@@ -152,7 +154,9 @@ def test_control_point_responses_and_status_names() -> None:
 
 
 def test_unsupported_frame_types_raise() -> None:
-    with pytest.raises(DecodeError, match="raw frame type 5 for measurement 2"):
+    with pytest.raises(
+        DecodeError, match="ACC raw type 5 frame, expected one of ECG raw type 0, ACC raw type 0"
+    ):
         pmd.decode(bytes.fromhex("02 00 00 00 00 00 00 00 00 05 00 00"))
     with pytest.raises(DecodeError, match="bit width 0"):
         pmd.decode(bytes.fromhex("02 00 00 00 00 00 00 00 00 80 00 00 00 00 00 00 00 05"))

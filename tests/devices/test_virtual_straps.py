@@ -194,7 +194,7 @@ def test_ganglion_commands_packet_ids_and_reset_on_reconnect(on_link) -> None:
         strap = await link.add_peripheral(VirtualGanglion(SESSION))
         clock = strap.clock
         client, got = await _connect(link, strap, ganglion.NOTIFY)
-        assert await client.read_gatt_char("2a28") == b"3.0.1"
+        assert await client.read_gatt_char("2a28") == b"3.0.2"
         await client.write_gatt_char(ganglion.WRITE, ganglion.START, response=False)
         await clock.sleep(2.0)
         await client.write_gatt_char(ganglion.WRITE, ganglion.ACCEL_ON, response=False)
@@ -202,12 +202,16 @@ def test_ganglion_commands_packet_ids_and_reset_on_reconnect(on_link) -> None:
         await client.write_gatt_char(ganglion.WRITE, ganglion.STOP, response=False)
         await clock.sleep(1.0)
         _check_arrivals_match_ledger(strap, got.items, ("emg",))
-        packets = [ganglion.decode(p) for _, _, p in got.items]
+        # the first packet after 'b' carries ID 99 with the accelerometer off (firmware 3.0.2)
+        packets = [
+            ganglion.decode(p, accel=False if i == 0 else None) for i, (_, _, p) in enumerate(got.items)
+        ]
         ids = np.array([p.counter for p in packets])
         assert abs(ids.size - 400) <= 3  # 100 packets/s for 4 s
-        n19 = int(np.sum(ids >= 100))
-        assert np.array_equal(ids[:n19], 100 + np.arange(n19) % 100)  # 19-bit, from ID 100
-        assert np.array_equal(ids[n19:], (n19 + np.arange(ids.size - n19)) % 100)  # 18-bit
+        assert ids[0] == 99 and packets[0].meta["bits"] == 19
+        n19 = 1 + int(np.sum(ids[1:] >= 100))
+        assert np.array_equal(ids[1:n19], 100 + np.arange(n19 - 1) % 100)  # 19-bit, then from 100
+        assert np.array_equal(ids[n19:], (n19 - 1 + np.arange(ids.size - n19)) % 100)  # 18-bit
         ledger = strap.ledger.samples("emg")
         decoded = np.concatenate([p.samples for p in packets])
         assert np.array_equal(decoded, ledger.values)
@@ -226,7 +230,7 @@ def test_ganglion_commands_packet_ids_and_reset_on_reconnect(on_link) -> None:
         assert got.items == []
         await client.write_gatt_char(ganglion.WRITE, ganglion.START, response=False)
         await clock.sleep(0.5)
-        assert [ganglion.decode(p).counter for _, _, p in got.items[:3]] == [100, 101, 102]
+        assert [ganglion.decode(p).counter for _, _, p in got.items[:3]] == [99, 100, 101]
         await client.disconnect()
 
     on_link(body)
@@ -300,7 +304,7 @@ def test_polar_frames_decode_to_the_ledger_with_device_times(on_link) -> None:
 def test_polar_verity_gyro_and_acc_with_factor(on_link) -> None:
     async def body(link: VirtualLink) -> None:
         sense = await link.add_peripheral(VirtualPolar(SESSION, model="Sense"))
-        client, got = await _connect(link, sense, pmd.CONTROL_POINT, pmd.DATA)
+        client, got = await _connect(link, sense, pmd.CONTROL_POINT, pmd.DATA, mtu=512)  # as the profile
         assert (await _polar_command(client, got, H10_ECG)).status == 3  # no ECG on the Sense
         factors = {}
         for m, rng in ((Measurement.ACC, 8), (Measurement.GYRO, 2000)):
@@ -308,17 +312,23 @@ def test_polar_verity_gyro_and_acc_with_factor(on_link) -> None:
                 m, {Setting.SAMPLE_RATE: 52, Setting.RESOLUTION: 16, Setting.RANGE: rng, Setting.CHANNELS: 3}
             )
             response = await _polar_command(client, got, cmd)
-            factors[m] = response.settings()[Setting.FACTOR][0]
-        assert factors == {Measurement.ACC: 8 / 32768, Measurement.GYRO: 2000 / 32768}
-        await sense.clock.sleep(4.0)
+            factors[m] = response.settings().get(Setting.FACTOR, (None,))[0]
+        # as a real Verity Sense: ACC (compressed type 1, milli-g) without FACTOR (issue 443)
+        assert factors == {Measurement.ACC: None, Measurement.GYRO: 2000 / 32768}
+        await sense.clock.sleep(6.0)
         await client.disconnect()
-        for m, kind, col in ((Measurement.ACC, "acc", 0), (Measurement.GYRO, "gyro", 1)):
+        for m, kind, col, tol in (
+            (Measurement.ACC, "acc", 0, 1e-3),
+            (Measurement.GYRO, "gyro", 1, 2000 / 32768),
+        ):
             packets = [pmd.decode(p) for _, _, p in got.of(pmd.DATA)]
-            phys = np.concatenate([pmd.to_physical(p, factors[m]) for p in packets if p.kind == kind])
+            mine = [p for p in packets if p.kind == kind]
+            assert {p.n_samples for p in mine} == {71}  # the Verity's 1.37 s batches
+            phys = np.concatenate([pmd.to_physical(p, factors[m]) for p in mine])
             ledger = sense.ledger.samples(kind)
-            assert phys.shape[0] == ledger.index.size and abs(phys.shape[0] - 4 * 52) <= 10
+            assert phys.shape[0] == ledger.index.size == 4 * 71  # 6 s at 52 Hz: 4 whole frames
             ref = np.interp(ledger.true_time, SESSION.imu_times, SESSION.imu["pelvis"][col][:, 1])
-            assert np.allclose(phys[:, 1], ref, atol=factors[m])
+            assert np.allclose(phys[:, 1], ref, atol=tol)
 
     on_link(body)
 

@@ -372,7 +372,9 @@ def badge(result: RepResult) -> Badge:
 
 
 def status_line(status: Any) -> StatusLine:
-    """One :class:`~myoflow.devices.sinks.StrapStatus` as shown: state, battery, loss, rate."""
+    """One :class:`~myoflow.devices.sinks.StrapStatus` as shown: state, battery, loss, rate, and
+    how late a stream's data arrive when that is more than 0.1 s (a Polar Verity Sense sends its
+    IMU in frames of ~1.4 s, docs/device-quirks.md; its reps show that much later)."""
     state = {"streaming": "connected"}.get(status.state, status.state)
     parts = [state]
     if status.battery is not None:
@@ -380,7 +382,9 @@ def status_line(status: Any) -> StatusLine:
     worst = 0.0
     for s in status.streams.values():
         short = s.stream.rsplit("/", 1)[-1]
-        parts.append(f"{short} {s.effective_rate:.0f} Hz, loss {s.loss_percent_5s:.1f}%")
+        late = float(getattr(s, "delivery_s", 0.0))
+        delay = f", data {late:.1f} s late" if late > 0.1 else ""
+        parts.append(f"{short} {s.effective_rate:.0f} Hz, loss {s.loss_percent_5s:.1f}%{delay}")
         worst = max(worst, float(s.loss_percent_5s))
     if status.error:
         parts.append(status.error)

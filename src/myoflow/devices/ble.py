@@ -34,6 +34,7 @@ from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakError, BleakGATTProtocolError
 
 from myoflow._checks import check_positive
+from myoflow.devices.codec import DecodeError
 from myoflow.devices.errors import (
     CommandRefused,
     DeviceNotFound,
@@ -277,6 +278,7 @@ class StrapLink:
             if self.mtu is not None and self.mtu < self.profile.min_mtu:
                 raise MtuTooSmall(self.label, self.mtu, self.profile.min_mtu, self.profile.name)
             self.battery = await self._read_battery(client)
+            await self._check_identity(client)
             missing = [u for u in self.profile.subscribe if client.services.get_characteristic(u) is None]
             if missing:
                 raise IngestError(
@@ -293,6 +295,34 @@ class StrapLink:
         except BaseException:
             await self._disconnect()
             raise
+
+    async def _check_identity(self, client: BleakClient) -> None:
+        """Read what the protocol checks once connected (e.g. a firmware version string).
+
+        Raises :class:`IngestError` with reason ``"firmware"`` naming what the strap reported.
+        """
+        for uuid, check in get_protocol(self.profile.protocol).identity_checks().items():
+            char = client.services.get_characteristic(uuid) if client.services else None
+            if char is None or "read" not in char.properties:
+                logger.warning(
+                    "%s: cannot read %s to check its firmware; assuming the profile's", self.label, uuid
+                )
+                continue
+            try:
+                value = bytes(await client.read_gatt_char(char))
+            except BleakError as exc:
+                logger.warning(
+                    "%s: reading %s failed (%s); assuming the profile's firmware", self.label, uuid, exc
+                )
+                continue
+            try:
+                check(value)
+            except DecodeError as exc:
+                raise IngestError(
+                    f"{self.label}: {exc} (profile {self.profile.name!r})",
+                    reason="firmware",
+                    device=self.label,
+                ) from None
 
     async def _read_battery(self, client: BleakClient) -> int | None:
         char = client.services.get_characteristic(BATTERY_LEVEL) if client.services else None

@@ -23,6 +23,7 @@ Being a plain object with explicit state, it is tested and benchmarked without B
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,9 @@ class StreamStats:
     unknown_gaps: int
     corrupt: int
     loss_percent_5s: float
+    #: Age of a delivery's oldest sample when it arrived, s: the largest over the last 5 s (how
+    #: late the data are: a strap that sends long frames delivers its oldest sample late).
+    delivery_s: float = 0.0
 
 
 def resolve_placements(
@@ -95,6 +99,14 @@ class _Route:
         self.outputs = outputs  # (stream, columns or None, scale applied after the timebase)
         self.width = timebase.stream.n_channels
         self.gaps = 0
+        self.ages: deque[tuple[float, float]] = deque(maxlen=4096)  # (host time, oldest sample's age)
+
+    def delivery_s(self, window_s: float) -> float:
+        """Largest age of a delivery's oldest sample over the last ``window_s`` host seconds."""
+        if not self.ages:
+            return 0.0
+        since = self.ages[-1][0] - window_s
+        return max(age for h, age in self.ages if h >= since)
 
     def push(self, packet: Packet, host_time: float) -> Output:
         fs = packet.meta.get("fs_hz")  # a packet that states its rate must match the profile
@@ -109,6 +121,10 @@ class _Route:
                 packet.kind, packet.samples[:, : self.width], packet.counter, packet.device_time_ns
             )
         out = self.timebase.push(packet, host_time)
+        for item in out:
+            if type(item) is Block:
+                self.ages.append((host_time, host_time - float(item.times[0])))
+                break
         if len(self.outputs) == 1 and self.outputs[0][1] is None:
             self.gaps += sum(isinstance(x, Gap) for x in out)
             return out
@@ -185,6 +201,7 @@ class StrapDecoder:
         self._by_stream: dict[str, _Route] = {}
         self._assembled: dict[str, tuple[Assembler, _Route | None]] = {}
         self._control = {c.uuid for c in profile.characteristics if c.role == "control_point"}
+        self._join = self.protocol.control_joiner()  # answers split over notifications, or None
         self._build(device_name, timebase_options, stream_options)
 
     # ------------------------------------------------------------------ set-up
@@ -283,6 +300,10 @@ class StrapDecoder:
     def _control_point(self, data: bytes | bytearray) -> None:
         """A control point answer that announces conversion factors sets them for their streams."""
         try:
+            if self._join is not None:
+                data = self._join(bytes(data))  # None until every part of an answer arrived
+                if data is None:
+                    return
             factors = self.protocol.in_band_factors(bytes(data))
         except DecodeError:
             self.corrupt += 1
@@ -338,6 +359,7 @@ class StrapDecoder:
                 unknown_gaps=tb.unknown_gaps,
                 corrupt=tb.corrupt_packets,
                 loss_percent_5s=tb.loss_percent(window_s),
+                delivery_s=route.delivery_s(window_s),
             )
         return out
 
@@ -356,4 +378,5 @@ class StrapDecoder:
             unknown_gaps=0,
             corrupt=0,
             loss_percent_5s=emg.loss_percent(window_s),
+            delivery_s=base.delivery_s(window_s),
         )

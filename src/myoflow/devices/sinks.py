@@ -100,6 +100,10 @@ class Sink:
     def on_status(self, status: StrapStatus) -> None:
         """A strap changed state."""
 
+    # A sink may also define ``on_raw(strap, host_time, char_uuid, data)``: every notification as
+    # the strap's queue held it, before decoding (``char_uuid == ""``: a reconnect marker); see
+    # :class:`myoflow.devices.capture.CaptureWriter`.
+
     def on_packet(self, strap: str, packet: Packet | None, host_time: float, out: list[Block | Gap]) -> None:
         """One decoded notification of ``strap``, received at ``host_time`` (host s), with the
         blocks and gaps it produced (``out``, delivered to ``on_block``/``on_gap`` right after).

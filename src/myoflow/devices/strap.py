@@ -270,6 +270,7 @@ class Strap:
         on_block = [s.on_block for s in self._sinks]
         on_gap = [s.on_gap for s in self._sinks]
         on_packet = [s.on_packet for s in self._sinks if callable(getattr(s, "on_packet", None))]
+        on_raw = [s.on_raw for s in self._sinks if callable(getattr(s, "on_raw", None))]  # captures
         latencies = self.latencies
         while True:
             item = await queue.get()
@@ -277,6 +278,8 @@ class Strap:
             try:
                 while item is not None:
                     host_time, uuid, data = item
+                    for deliver in on_raw:
+                        deliver(self.name, host_time, uuid, data)
                     if uuid == RESTART:
                         self.decoder.restart(host_time)
                     else:

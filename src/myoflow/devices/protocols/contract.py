@@ -113,6 +113,24 @@ class StrapProtocol(Protocol):
         """
         ...
 
+    def control_joiner(self) -> Callable[[bytes], bytes | None] | None:
+        """A fresh per-strap joiner of control point answers that span several notifications.
+
+        The decoder passes it every control point notification; it returns ``None`` while an
+        answer waits for its next part, then the whole answer as one notification. ``None``: the
+        protocol's answers always fit one notification.
+        """
+        ...
+
+    def identity_checks(self) -> Mapping[str, Callable[[bytes], None]]:
+        """Characteristics to read once connected, each with a check of what it holds.
+
+        ``{uuid: check}``; ``check(value)`` raises ``DecodeError`` naming what is wrong (the
+        Ganglion's Software Revision must say firmware 3). A strap without the characteristic
+        is not checked.
+        """
+        ...
+
     def assembler(self, spec: StreamSpec, info: StreamInfo) -> Assembler | None:
         """An :class:`Assembler` for profile stream ``spec`` when it is not decoded directly."""
         ...
@@ -151,6 +169,12 @@ class BaseProtocol:
         return None
 
     def in_band_factors(self, data: bytes) -> Mapping[str, float]:
+        return {}
+
+    def control_joiner(self) -> Callable[[bytes], bytes | None] | None:
+        return None
+
+    def identity_checks(self) -> Mapping[str, Callable[[bytes], None]]:
         return {}
 
     def assembler(self, spec: StreamSpec, info: StreamInfo) -> Assembler | None:

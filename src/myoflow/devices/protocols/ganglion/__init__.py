@@ -26,6 +26,10 @@ class _Ganglion(BaseProtocol):
         # the accelerometer's axes ride one per EMG packet
         return GanglionAccel(info, spec.scale) if spec.kind == "acc" else None
 
+    def identity_checks(self) -> Mapping[str, Callable[[bytes], None]]:
+        # firmware 2 sends delta-compressed packets: refused by name (BrainFlow reads 0x2A28 too)
+        return {codec.SOFTWARE_REVISION: codec.check_firmware}
+
     def virtual_straps(self) -> Mapping[str, Callable[..., Any]]:
         from myoflow.devices.protocols.ganglion.virtual import VIRTUAL_KINDS
 

@@ -18,9 +18,9 @@ Output = list[Block | Gap]
 
 
 class GanglionAccel:
-    """Ganglion accelerometer: axes z, y, x ride in packets with ID % 10 == 0, 1, 2.
+    """Ganglion accelerometer: axes x, y, z ride in packets with ID % 10 == 1, 2, 3 (firmware 3.0.2).
 
-    A sample is emitted when the x axis arrives and z and y came in the two packets just before
+    A sample is emitted when the z axis arrives and x and y came in the two packets just before
     it; it takes the time of the last EMG sample of that packet and the index of its group of
     ten packets (20 EMG samples). Incomplete groups are lost samples: the next sample after them
     comes behind a :class:`Gap` (``n_missing=None`` if the EMG loss in between was unknown).
@@ -50,7 +50,7 @@ class GanglionAccel:
             self._group, self._axes = group, {}
         g = codec.accel_g(axis, int(packet.meta["accel_raw"])) / codec.ACCEL_G_PER_COUNT * self.scale
         self._axes[axis] = g
-        if axis != "x" or len(self._axes) < 3:
+        if axis != "z" or len(self._axes) < 3:
             return []
         index = max(self.next_index, round(group / 20))
         t = float(block.times[-1])

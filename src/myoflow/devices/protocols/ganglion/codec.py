@@ -23,10 +23,20 @@ both signs. The error versus the original 24-bit value is at most 127 counts (18
 Scales: :data:`UV_PER_COUNT` = 0.001869917138805 uV per count, OpenBCI's documented value
 (15686 uV full scale / 8388607); BrainFlow's formula 1.2e6 / (8388607 x 1.5 x 51) gives a value
 1.7e-5 (relative) higher.
-Accelerometer: byte 19 of an 18-bit packet holds one axis chosen by ``ID % 10`` as BrainFlow
-maps it (0 -> z, 1 -> y, 2 -> x; other IDs carry none) at :data:`ACCEL_G_PER_COUNT` = 0.016 g
-per count, BrainFlow's scale; :func:`accel_g` also inverts z as BrainFlow does. The OpenBCI
-docs' 0.032 g/count assumes a +-4 g range: unconfirmed which the board uses.
+Accelerometer: byte 19 of an 18-bit packet holds the high byte of one axis of the LIS2DH, chosen
+by ``ID % 10`` as firmware 3.0.2 sends it (1 -> x, 2 -> y, 3 -> z; IDs ending 0 repeat a stale
+byte, other IDs carry none) at :data:`ACCEL_G_PER_COUNT` = 0.016 g per count: the firmware sets
++-2 g in high-resolution mode (CTRL_REG4 = 0x08), and the library's own constant is 0.016.
+BrainFlow maps 0 -> z (inverted), 1 -> y, 2 -> x instead (a rotated frame); the OpenBCI docs'
+0.032 g/count is for +-4 g.
+
+First packet: the firmware starts its packet index at 0xFF, so the first packet after ``b``
+carries ID 255 (18-bit samples), then 0, 1, ...; with the accelerometer off it carries
+(255 + 100) & 0xFF = 99 with 19-bit samples, which only the caller can tell apart from an 18-bit
+packet 99 (``decode(data, accel=False)``).
+
+Firmware 2 sends delta-compressed packets with other IDs; :func:`check_firmware` refuses it from
+the Software Revision string (characteristic 0x2A28), as BrainFlow detects it.
 """
 
 from __future__ import annotations
@@ -65,6 +75,10 @@ __all__ = [
     "encode",
     "encode_impedance",
     "encode_message",
+    "check_firmware",
+    "firmware_from_revision",
+    "FIRST_PACKET_ID",
+    "SOFTWARE_REVISION",
 ]
 
 PROTOCOL = "ganglion"
@@ -89,27 +103,37 @@ PACKET_BYTES = 20
 UV_PER_COUNT = 15686 / 8388607
 ACCEL_G_PER_COUNT = 0.016
 
+#: Device Information: Software Revision String ("3.0.2" on firmware 3).
+SOFTWARE_REVISION = "00002a28-0000-1000-8000-00805f9b34fb"
+#: ID of the first packet after ``b`` with the accelerometer on (firmware 3.0.2).
+FIRST_PACKET_ID = 255
+#: ID of the first packet with the accelerometer off: (255 + 100) & 0xFF, 19-bit samples.
+FIRST_PACKET_ID_19BIT = 99
+
 #: Largest |decode(encode(v)) - v| in counts, by field width.
 ERROR_BOUND = {18: 127, 19: 63}
 
-_ACCEL_AXIS = {0: "z", 1: "y", 2: "x"}
+_ACCEL_AXIS = {1: "x", 2: "y", 3: "z"}
 _INT24_MIN, _INT24_MAX = -(1 << 23), (1 << 23) - 1
 
 
 def _width(packet_id: int) -> int:
-    return 18 if packet_id < 100 else 19
+    return 18 if packet_id < 100 or packet_id == FIRST_PACKET_ID else 19
 
 
-def decode(data: bytes | bytearray | memoryview) -> Packet:
+def decode(data: bytes | bytearray | memoryview, *, accel: bool | None = None) -> Packet:
     """Decode one Ganglion firmware-3 notification.
+
+    ``accel=False`` says the accelerometer is off (19-bit packets): a packet with ID 99 is then
+    the first packet after start and holds 19-bit samples. Otherwise ID 99 is an 18-bit packet.
 
     Returns
     -------
     Packet
-        IDs 0-199: ``kind="emg"``, samples ``(2, 4)`` int32 counts (24-bit scale, multiply by
-        :data:`UV_PER_COUNT` for uV), ``counter`` = packet ID, ``meta`` with ``"bits"`` (18 or
-        19), ``"accel_axis"`` (``"x"``, ``"y"``, ``"z"`` or ``None``) and ``"accel_raw"``
-        (int8 counts or ``None``).
+        IDs 0-199 and 255 (the first packet): ``kind="emg"``, samples ``(2, 4)`` int32 counts
+        (24-bit scale, multiply by :data:`UV_PER_COUNT` for uV), ``counter`` = packet ID,
+        ``meta`` with ``"bits"`` (18 or 19), ``"accel_axis"`` (``"x"``, ``"y"``, ``"z"`` or
+        ``None``) and ``"accel_raw"`` (int8 counts or ``None``).
         IDs 201-205: ``kind="impedance"``, samples ``(1, 1)`` with the value the board printed
         (the firmware prints kilo-ohms; unconfirmed), ``meta["channel"]`` 1-4 or 5 (reference).
         IDs 206/207: ``kind="message"``, no samples, ``meta["text"]`` and ``meta["final"]``.
@@ -124,9 +148,9 @@ def decode(data: bytes | bytearray | memoryview) -> Packet:
     if buf.size == 0:
         raise DecodeError(PROTOCOL, str(PACKET_BYTES), "packet of 0 bytes")
     pid = int(buf[0])
-    if pid < 200:
+    if pid < 200 or pid == FIRST_PACKET_ID:
         expect_length(buf, PROTOCOL, PACKET_BYTES)
-        width = _width(pid)
+        width = 19 if accel is False and pid == FIRST_PACKET_ID_19BIT else _width(pid)
         fields = sign_extend(unpack_bits(buf, width, 8, 8, msb_first=True), width)
         samples = (fields << (24 - width)).astype(np.int32).reshape(2, N_CHANNELS)
         axis = _ACCEL_AXIS.get(pid % 10) if width == 18 else None
@@ -140,7 +164,7 @@ def decode(data: bytes | bytearray | memoryview) -> Packet:
         text = buf[1:].tobytes().rstrip(b"\x00").decode("ascii", errors="replace")
         return Packet("message", np.zeros((0, 1), np.int32), meta={"text": text, "final": pid == 207})
     raise DecodeError(
-        PROTOCOL, "0-199 (samples), 201-205 (impedance) or 206-207 (message)", f"packet ID {pid}"
+        PROTOCOL, "0-199 or 255 (samples), 201-205 (impedance) or 206-207 (message)", f"packet ID {pid}"
     )
 
 
@@ -155,7 +179,7 @@ def _decode_impedance(buf: np.ndarray, pid: int) -> Packet:
     return Packet("impedance", np.array([[int(digits)]], np.int32), counter=None, meta={"channel": pid - 200})
 
 
-def encode(values: np.ndarray, packet_id: int, accel_raw: int = 0) -> bytes:
+def encode(values: np.ndarray, packet_id: int, accel_raw: int = 0, *, accel: bool | None = None) -> bytes:
     """Encode two samples of 4 channels, as firmware 3 does, into a 20-byte notification.
 
     Parameters
@@ -163,7 +187,8 @@ def encode(values: np.ndarray, packet_id: int, accel_raw: int = 0) -> bytes:
     values
         Shape ``(2, 4)`` integers, 24-bit ADC counts in ``[-2**23, 2**23 - 1]``.
     packet_id
-        0-99 (18-bit fields, ``accel_raw`` goes to byte 19) or 100-199 (19-bit fields).
+        0-99 or 255 (18-bit fields, ``accel_raw`` goes to byte 19) or 100-199 (19-bit fields);
+        99 with ``accel=False`` is the first 19-bit packet after start.
     accel_raw
         int8 accelerometer counts for byte 19 (18-bit packets only).
 
@@ -178,11 +203,13 @@ def encode(values: np.ndarray, packet_id: int, accel_raw: int = 0) -> bytes:
         raise ValueError(
             f"values must be 24-bit counts in [{_INT24_MIN}, {_INT24_MAX}], got [{v.min()}, {v.max()}]"
         )
-    if not (isinstance(packet_id, (int, np.integer)) and 0 <= packet_id <= 199):
-        raise ValueError(f"packet_id must be 0..199 for a sample packet, got {packet_id!r}")
+    if not (
+        isinstance(packet_id, (int, np.integer)) and (0 <= packet_id <= 199 or packet_id == FIRST_PACKET_ID)
+    ):
+        raise ValueError(f"packet_id must be 0..199 or 255 for a sample packet, got {packet_id!r}")
     if not -128 <= accel_raw <= 127:
         raise ValueError(f"accel_raw must be int8 counts in [-128, 127], got {accel_raw!r}")
-    width = _width(int(packet_id))
+    width = 19 if accel is False and packet_id == FIRST_PACKET_ID_19BIT else _width(int(packet_id))
     shifted = v.ravel() >> (24 - width)
     fields = (shifted & ~np.int64(1)) | (v.ravel() < 0)
     body = pack_bits(fields, width, msb_first=True)
@@ -210,12 +237,39 @@ def encode_message(text: str, final: bool = True) -> bytes:
 def accel_g(axis: str, raw: int) -> float:
     """One accelerometer axis in g from ``meta["accel_axis"]``/``meta["accel_raw"]``.
 
-    Uses BrainFlow's 0.016 g/count and its z inversion.
+    The LIS2DH's own axes at +-2 g: 0.016 g per count of the high byte (no axis is inverted).
     """
     if axis not in ("x", "y", "z"):
         raise ValueError(f"axis must be 'x', 'y' or 'z', got {axis!r}")
-    g = raw * ACCEL_G_PER_COUNT
-    return -g if axis == "z" else g
+    return raw * ACCEL_G_PER_COUNT
+
+
+def firmware_from_revision(revision: bytes | bytearray | str) -> int:
+    """Firmware generation from the Software Revision string (0x2A28): 3 for ``"3..."``, else 2.
+
+    BrainFlow's rule: the first character ``'3'`` means firmware 3; anything else firmware 2.
+    """
+    text = (
+        revision.decode("ascii", errors="replace") if isinstance(revision, (bytes, bytearray)) else revision
+    )
+    return 3 if text.strip().startswith("3") else 2
+
+
+def check_firmware(revision: bytes | bytearray | str) -> None:
+    """Raise :class:`DecodeError` unless the Software Revision says firmware 3.
+
+    Firmware 2 sends delta-compressed packets (ID 0 uncompressed, 1-100 18-bit and 101-200
+    19-bit deltas) that this codec would decode silently wrong, so it is refused by name.
+    """
+    text = (
+        revision.decode("ascii", errors="replace") if isinstance(revision, (bytes, bytearray)) else revision
+    )
+    if firmware_from_revision(text) != 3:
+        raise DecodeError(
+            PROTOCOL,
+            "firmware 3.x (update the board's firmware; firmware 2 is not supported)",
+            f"firmware 2 (Software Revision {text.strip()!r}: delta-compressed packets)",
+        )
 
 
 @dataclass
@@ -231,7 +285,14 @@ class GanglionTracker:
     lost: int = 0
 
     def update(self, packet_id: int) -> Loss:
-        """Account for a received packet ID; returns the packets (and samples) lost before it."""
+        """Account for a received packet ID; returns the packets (and samples) lost before it.
+
+        ID 255 (the first packet after start) restarts the 18-bit sequence at 0.
+        """
+        if packet_id == FIRST_PACKET_ID:
+            self.expected = 0
+            self.received += 1
+            return Loss(0, 0)
         if not 0 <= packet_id <= 199:
             return Loss(0, 0)
         base = 0 if packet_id < 100 else 100

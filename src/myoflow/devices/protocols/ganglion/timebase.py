@@ -33,6 +33,11 @@ class GanglionTimebase(Timebase):
 
     def _account(self, packet: Packet, h: float) -> Step | None:
         n = packet.n_samples
+        first = self._restart_pending or self.tracker.expected is None
+        if first and packet.counter == codec.FIRST_PACKET_ID_19BIT:
+            # ID 99 first: 19-bit samples with the accelerometer off, 18-bit with it on. The
+            # codec cannot tell which, so these two samples are skipped rather than guessed.
+            return None
         if self._restart_pending:
             self.tracker = GanglionTracker()
             self.tracker.update(int(packet.counter))

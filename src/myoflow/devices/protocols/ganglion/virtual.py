@@ -4,16 +4,18 @@ Behaviour (see ``PROTOCOLS.md`` and :mod:`myoflow.devices.protocols.ganglion.cod
 
 * GATT: service ``fe84`` (advertised) with notify ``2d30c082`` and write ``2d30c083``
   (write without response); Device Information ``180a`` with Software Revision ``2a28`` =
-  ``"3.0.1"`` so a host can tell firmware 3.
+  ``firmware`` (default ``"3.0.2"``) so a host can tell firmware 3 (``"2.0.1"`` makes a board
+  that the ingest must refuse; its packets are still firmware 3's).
 * ASCII commands, one per byte: ``b`` starts, ``s`` stops, ``n``/``N`` turn the accelerometer
   on/off (default off), ``z``/``Z`` impedance (noted in the ledger, not simulated); other bytes
   are ignored, as the firmware does.
 * The board resets on every new connection: not streaming, accelerometer off, packet count 0.
-* Two samples per notification (100 notifications/s). Packet IDs: the firmware counts the
-  packets it makes from the ``b``; a packet's ID is ``count % 100``, plus 100 when the
-  accelerometer is off (19-bit packet). Lost notifications leave holes in that sequence.
-  With the accelerometer on, byte 19 carries one axis chosen by ``ID % 10`` (0 -> z,
-  inverted; 1 -> y; 2 -> x; other IDs 0), 0.016 g per count: each axis at 10 Hz.
+* Two samples per notification (100 notifications/s). Packet IDs as firmware 3.0.2 numbers
+  them: the first packet after ``b`` carries ID 255 (99 when the accelerometer is off), then
+  ``count % 100``, plus 100 when the accelerometer is off (19-bit packets). Lost notifications
+  leave holes in that sequence. With the accelerometer on, byte 19 carries the high byte of one
+  axis chosen by ``ID % 10`` (1 -> x, 2 -> y, 3 -> z, other IDs 0), 0.016 g per count (+-2 g):
+  each axis at 10 Hz.
 
 Signal content: channel ``j`` is session channel ``j % n`` in uV over
 :data:`~myoflow.devices.protocols.ganglion.codec.UV_PER_COUNT`, rounded and clipped to 24 bits;
@@ -35,8 +37,8 @@ from myoflow.devices.virtual.peripheral import CharacteristicSpec, ServiceSpec
 __all__ = ["VirtualGanglion", "quantise"]
 
 DEVICE_INFO, SOFTWARE_REVISION = "180a", "2a28"
-FIRMWARE = b"3.0.1"
-_AXIS = {0: 2, 1: 1, 2: 0}  # ID % 10 -> column of (x, y, z)
+FIRMWARE = b"3.0.2"
+_AXIS = {1: 0, 2: 1, 3: 2}  # ID % 10 -> column of (x, y, z)
 _LIMIT = (1 << 23) - 1
 
 
@@ -58,12 +60,20 @@ class VirtualGanglion(VirtualStrap):
         Advertised name (real boards: ``Ganglion-xxxx``).
     segment : str
         Session IMU segment the board's accelerometer follows.
+    firmware : bytes
+        The Software Revision string the board reports (default ``b"3.0.2"``).
     **kwargs
         ``clock``, ``conditions``, ``radio_id``, ``address``, ``max_mtu``.
     """
 
     def __init__(
-        self, session: Any, *, name: str = "Ganglion-1234", segment: str = "thigh", **kwargs: Any
+        self,
+        session: Any,
+        *,
+        name: str = "Ganglion-1234",
+        segment: str = "thigh",
+        firmware: bytes = FIRMWARE,
+        **kwargs: Any,
     ) -> None:
         services = [
             ServiceSpec(
@@ -74,7 +84,9 @@ class VirtualGanglion(VirtualStrap):
                 ),
             ),
             ServiceSpec(
-                DEVICE_INFO, (CharacteristicSpec(SOFTWARE_REVISION, ("read",), FIRMWARE),), advertised=False
+                DEVICE_INFO,
+                (CharacteristicSpec(SOFTWARE_REVISION, ("read",), bytes(firmware)),),
+                advertised=False,
             ),
         ]
         super().__init__(name, services, **kwargs)
@@ -127,19 +139,23 @@ class VirtualGanglion(VirtualStrap):
             acc = np.zeros((counts.shape[0], 3))
         out = []
         for j in range(counts.shape[0]):
-            pid = base + self.packet_count % 100
+            if self.packet_count == 0:  # the firmware's packet index starts at 0xFF
+                pid = (ganglion.FIRST_PACKET_ID + base) & 0xFF
+            else:
+                pid = base + (self.packet_count - 1) % 100
             self.packet_count += 1
             axis = _AXIS.get(pid % 10) if self.accel else None
             raw = 0
             if axis is not None:
-                g = -acc[j, axis] if axis == 2 else acc[j, axis]
-                raw = int(np.clip(np.rint(g / ganglion.ACCEL_G_PER_COUNT), -128, 127))
+                raw = int(np.clip(np.rint(acc[j, axis] / ganglion.ACCEL_G_PER_COUNT), -128, 127))
             meta = {
                 "packet_id": pid,
                 "accel_axis": "xyz"[axis] if axis is not None else None,
                 "accel_raw": raw if axis is not None else None,
             }
-            out.append((ganglion.NOTIFY, ganglion.encode(counts[j], pid, raw), sent[j], meta))
+            out.append(
+                (ganglion.NOTIFY, ganglion.encode(counts[j], pid, raw, accel=self.accel), sent[j], meta)
+            )
         return out
 
 

@@ -11,7 +11,8 @@ Facts (see ``PROTOCOLS.md``; sources: ``myohw.h``, pyomyo, dl-myo):
   uses LE although ``myohw.h`` says big-endian): quaternion w, x, y, z / 16384; accelerometer
   x, y, z / 2048 -> g; gyroscope x, y, z / 16 -> deg/s.
 * FV notification, 17 bytes on 0x0104 (undocumented, 50 Hz): ``<8HB``, eight rectified and
-  smoothed values plus a mask byte.
+  smoothed values plus a mask byte, read **signed** as dl-myo reads it (``'<8Hb'``; pyomyo reads
+  it unsigned).
 
 ``decode`` tells the three apart by length (16, 20, 17 bytes).
 """
@@ -57,7 +58,7 @@ FV_BYTES = 17
 
 #: One IMU notification as a declarative little-endian record.
 IMU_DTYPE = np.dtype([("quat", "<i2", (4,)), ("acc", "<i2", (3,)), ("gyro", "<i2", (3,))])
-FV_DTYPE = np.dtype([("values", "<u2", (8,)), ("mask", "u1")])
+FV_DTYPE = np.dtype([("values", "<u2", (8,)), ("mask", "i1")])
 
 QUAT_SCALE = 16384.0  # counts per unit quaternion
 ACC_SCALE = 2048.0  # counts per g
@@ -143,7 +144,7 @@ def decode(data: bytes | bytearray | memoryview) -> Packet:
         16 bytes: ``kind="emg"``, samples ``(2, 8)`` int8.
         20 bytes: ``kind="imu"``, samples ``(1, 10)`` int16 (quat w,x,y,z, acc x,y,z,
         gyro x,y,z; scale with :func:`imu_to_physical`).
-        17 bytes: ``kind="fv"``, samples ``(1, 8)`` uint16, ``meta["mask"]``.
+        17 bytes: ``kind="fv"``, samples ``(1, 8)`` uint16, ``meta["mask"]`` (int8, -128..127).
         No counter and no device time (the protocol has neither).
 
     Raises
@@ -189,11 +190,11 @@ def encode_imu(samples: np.ndarray) -> bytes:
 
 
 def encode_fv(values: np.ndarray, mask: int = 0) -> bytes:
-    """Encode one FV record: 8 uint16 values and a mask byte, 17 bytes."""
+    """Encode one FV record: 8 uint16 values and a signed mask byte (-128..127), 17 bytes."""
     rec = np.zeros(1, dtype=FV_DTYPE)
     rec["values"][0] = _ints(values, (1, 8), 0, 65535, "FV")[0]
-    if not 0 <= mask <= 255:
-        raise ValueError(f"mask must be a byte (0..255), got {mask!r}")
+    if not -128 <= mask <= 127:
+        raise ValueError(f"mask must be a signed byte (-128..127), got {mask!r}")
     rec["mask"] = mask
     return rec.tobytes()
 

@@ -11,6 +11,7 @@ from myoflow.devices.codec import DecodeError
 from myoflow.devices.protocols.contract import BaseProtocol, ControlReply
 from myoflow.devices.protocols.polar_pmd import codec
 from myoflow.devices.protocols.polar_pmd.control import (
+    ControlPointJoiner,
     ControlPointResponse,
     Measurement,
     Op,
@@ -50,6 +51,18 @@ class _PolarPmd(BaseProtocol):
         if not factor or answer.measurement not in Measurement._value2member_map_:
             return {}
         return {Measurement(answer.measurement).name.lower(): float(factor[0])}
+
+    def control_joiner(self) -> Callable[[bytes], bytes | None]:
+        joiner = ControlPointJoiner()
+
+        def join(data: bytes) -> bytes | None:
+            answer = joiner.feed(data)
+            if not isinstance(answer, ControlPointResponse):
+                return None if answer is None else data  # waiting for a part, or "streams stopped"
+            head = bytes([0xF0, answer.op, answer.measurement, answer.status, 0])
+            return head + answer.params
+
+        return join
 
     def virtual_straps(self) -> Mapping[str, Callable[..., Any]]:
         from myoflow.devices.protocols.polar_pmd.virtual import VIRTUAL_KINDS

@@ -8,6 +8,9 @@ Facts (see ``PROTOCOLS.md``; source: polarofficial/polar-ble-sdk Android ``pmd``
   Compressed frames: one reference sample (``channels x ceil(resolution / 8)`` bytes, signed
   LE), then blocks ``[bit width u8][count u8][deltas]``; deltas are read LSB-first from a
   little-endian bit stream, sign-extended and summed cumulatively.
+  Compressed GYRO type 1 holds IEEE-754 float32 deg/s: 32-bit reference values and deltas added
+  to the float's bit pattern as 32-bit integers (wrapping), as ``GyrData.kt`` does.
+  Compressed MAG type 1 has 4 channels: x, y, z in milligauss and a calibration status.
 * No sequence counter: the timebase finds loss from the frame times.
 
 This module holds the GATT layout and the data frames (decode, encode for simulators,
@@ -36,6 +39,7 @@ from myoflow.devices.codec import (
 from myoflow.devices.protocols.polar_pmd.control import (
     PROTOCOL,
     STATUS_NAMES,
+    ControlPointJoiner,
     ControlPointResponse,
     Measurement,
     Op,
@@ -52,6 +56,7 @@ from myoflow.devices.protocols.polar_pmd.control import (
 __all__ = [
     # GATT layout and frame constants
     "COMPRESSED_LAYOUT",
+    "FLOAT_FRAMES",
     "CONTROL_POINT",
     "DATA",
     "EPOCH_UTC",
@@ -73,6 +78,7 @@ __all__ = [
     "Op",
     "Setting",
     "StreamsStopped",
+    "ControlPointJoiner",
     "encode_settings",
     "parse_control_point",
     "parse_settings",
@@ -93,8 +99,19 @@ HEADER_BYTES = 10
 _KIND = {0: "ecg", 1: "ppg", 2: "acc", 3: "ppi", 5: "gyro", 6: "mag"}
 #: Raw frames: (measurement, frame type) -> (channels, bytes per value).
 RAW_LAYOUT = {(2, 0): (3, 1), (2, 1): (3, 2), (2, 2): (3, 3), (0, 0): (1, 3)}
-#: Compressed frames: (measurement, frame type) -> (channels, resolution in bits).
-COMPRESSED_LAYOUT = {(m, t): (3, 16) for m in (2, 5, 6) for t in (0, 1)}  # ACC, GYRO, MAG
+#: Compressed frames: (measurement, frame type) -> (channels, resolution in bits), as the Polar
+#: SDK's AccData, GyrData and MagData parse them.
+COMPRESSED_LAYOUT = {
+    (2, 0): (3, 16),  # ACC type 0: int16 x FACTOR = g
+    (2, 1): (3, 16),  # ACC type 1: int16 milli-g (x FACTOR when one is given)
+    (5, 0): (3, 16),  # GYRO type 0: int16 x FACTOR = deg/s
+    (5, 1): (3, 32),  # GYRO type 1: float32 deg/s (see FLOAT_FRAMES)
+    (6, 0): (3, 16),  # MAG type 0: int16 x FACTOR
+    (6, 1): (4, 16),  # MAG type 1: x, y, z milligauss and a calibration status
+}
+#: Compressed frames whose values are IEEE-754 float32 bit patterns.
+FLOAT_FRAMES = frozenset({(5, 1)})
+_NAMES = {0: "ECG", 1: "PPG", 2: "ACC", 3: "PPI", 5: "GYRO", 6: "MAG"}
 _MAX_DELTA_BITS = 32
 _I32 = (-(1 << 31), (1 << 31) - 1)
 
@@ -106,9 +123,11 @@ def decode(data: bytes | bytearray | memoryview) -> Packet:
     -------
     Packet
         ``kind`` from the measurement (``"acc"``, ``"gyro"``, ``"ecg"``, ...), samples
-        ``(n, channels)`` int32 counts before any FACTOR (raw ACC: milli-g; raw ECG: uV),
+        ``(n, channels)`` int32 counts before any FACTOR (raw ACC: milli-g; raw ECG: uV;
+        compressed GYRO type 1: the float32 bit patterns, see :func:`to_physical`),
         ``device_time_ns`` of the last sample since 2000-01-01 UTC, no counter. ``meta`` holds
-        ``"measurement"``, ``"frame_type"`` and ``"compressed"``.
+        ``"measurement"``, ``"frame_type"`` and ``"compressed"``, and ``"encoding": "float32"``
+        for float frames.
     """
     buf = as_buffer(data)
     if buf.size < HEADER_BYTES + 1:
@@ -123,23 +142,21 @@ def decode(data: bytes | bytearray | memoryview) -> Packet:
     ftype = int(buf[9]) & 0x7F
     body = buf[HEADER_BYTES:]
     key = (meas, ftype)
+    floats = key in FLOAT_FRAMES and compressed
     if compressed and key in COMPRESSED_LAYOUT:
-        samples = _decode_compressed(body, *COMPRESSED_LAYOUT[key])
+        samples = _decode_compressed(body, *COMPRESSED_LAYOUT[key], wrap=floats)
     elif not compressed and key in RAW_LAYOUT:
         samples = _decode_raw(body, *RAW_LAYOUT[key])
     else:
-        what = "compressed" if compressed else "raw"
-        known = sorted(COMPRESSED_LAYOUT if compressed else RAW_LAYOUT)
         raise DecodeError(
-            PROTOCOL,
-            f"(measurement, frame type) in {known}",
-            f"{what} frame type {ftype} for measurement {meas}",
+            PROTOCOL, f"one of {supported_frames()}", f"{frame_name(meas, ftype, compressed)} frame"
         )
     return Packet(
         _KIND.get(meas, str(meas)),
         samples,
         device_time_ns=time_ns,
-        meta={"measurement": meas, "frame_type": ftype, "compressed": compressed},
+        meta={"measurement": meas, "frame_type": ftype, "compressed": compressed}
+        | ({"encoding": "float32"} if floats else {}),
     )
 
 
@@ -158,7 +175,20 @@ def _decode_raw(body: np.ndarray, channels: int, nbytes: int) -> np.ndarray:
     return vals.reshape(-1, channels)
 
 
-def _decode_compressed(body: np.ndarray, channels: int, resolution: int) -> np.ndarray:
+def frame_name(measurement: int, frame_type: int, compressed: bool) -> str:
+    """``"GYRO compressed type 1"``: a frame type as people read it."""
+    name = _NAMES.get(measurement, f"measurement {measurement}")
+    return f"{name} {'compressed' if compressed else 'raw'} type {frame_type}"
+
+
+def supported_frames() -> str:
+    """The frame types :func:`decode` reads, as one line."""
+    raw = [frame_name(m, t, False) for m, t in sorted(RAW_LAYOUT)]
+    comp = [frame_name(m, t, True) for m, t in sorted(COMPRESSED_LAYOUT)]
+    return ", ".join(raw + comp)
+
+
+def _decode_compressed(body: np.ndarray, channels: int, resolution: int, wrap: bool = False) -> np.ndarray:
     ref_bytes = math.ceil(resolution / 8)
     if body.size < channels * ref_bytes:
         raise DecodeError(PROTOCOL, f"{channels * ref_bytes} reference bytes", f"{body.size} data bytes")
@@ -183,6 +213,8 @@ def _decode_compressed(body: np.ndarray, channels: int, resolution: int) -> np.n
         blocks.append(deltas.reshape(count, channels))
         pos += 2 + nbytes
     samples = np.cumsum(np.concatenate(blocks), axis=0)
+    if wrap:  # float32 bit patterns: 32-bit two's complement sums, as the SDK's Int arithmetic
+        return (((samples & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000).astype(np.int32)
     if samples.min() < _I32[0] or samples.max() > _I32[1]:
         raise DecodeError(PROTOCOL, "samples within int32", "deltas summing past 32 bits")
     return samples.astype(np.int32)
@@ -256,24 +288,55 @@ def encode_compressed(
     return bytes(out)
 
 
-def physical_scale(packet: Packet, factor: float = 1.0) -> float:
+def needs_factor(packet: Packet) -> bool:
+    """True for frames whose counts mean nothing without the FACTOR (compressed type 0)."""
+    return bool(packet.meta.get("compressed")) and packet.meta.get("frame_type") == 0
+
+
+def physical_scale(packet: Packet, factor: float | None = None) -> float:
     """Physical units per count of a decoded frame.
 
-    ACC -> g (raw frames are milli-g; compressed type 0 times FACTOR is g, compressed type 1
-    times FACTOR is milli-g, as in the Polar SDK); GYRO -> deg/s (times FACTOR); ECG -> uV.
-    ``factor`` is the FACTOR setting from the start response (1.0 when none was given).
-    Raises ``ValueError`` for a kind with no known physical scale.
+    ACC -> g: raw frames are milli-g; compressed type 0 counts times FACTOR are g; compressed type
+    1 counts are milli-g (times FACTOR when one is given), as the Polar SDK's ``AccData`` reads
+    them. GYRO -> deg/s and MAG type 0 -> gauss: times FACTOR; MAG type 1: milligauss (times
+    FACTOR) / 1000. ECG -> uV. ``factor`` is the FACTOR setting of the start response, ``None``
+    when it gave none (real Verity Sense start responses give none).
+
+    Raises ``ValueError`` naming the frame for a compressed type 0 frame without a FACTOR (its
+    counts cannot be scaled), for float32 frames (no linear scale: use :func:`to_physical`) and
+    for a kind with no known physical scale.
     """
     kind, comp, ftype = packet.kind, packet.meta.get("compressed"), packet.meta.get("frame_type")
+    name = frame_name(int(packet.meta.get("measurement", -1)), int(ftype or 0), bool(comp))
+    if packet.meta.get("encoding") == "float32":
+        raise ValueError(f"{PROTOCOL}: {name} holds float32 values, which have no scale per count")
+    if needs_factor(packet) and factor is None:
+        raise ValueError(
+            f"{PROTOCOL}: {name} counts need the FACTOR of the start response, and none was given"
+        )
+    f = 1.0 if factor is None else float(factor)
     if kind == "acc":
-        return (factor if ftype == 0 else factor / 1000.0) if comp else 1e-3
+        return (f if ftype == 0 else f / 1000.0) if comp else 1e-3
+    if kind == "mag" and comp and ftype == 1:
+        return f / 1000.0
     if kind in ("gyro", "mag"):
-        return float(factor)
+        return f
     if kind == "ecg":
         return 1.0
     raise ValueError(f"no physical scale known for PMD kind {kind!r}")
 
 
-def to_physical(packet: Packet, factor: float = 1.0) -> np.ndarray:
-    """Scale a decoded frame to physical units, float32 ``(n, channels)`` (:func:`physical_scale`)."""
-    return (packet.samples.astype(np.float64) * physical_scale(packet, factor)).astype(np.float32)
+def to_physical(packet: Packet, factor: float | None = None) -> np.ndarray:
+    """A decoded frame in physical units, float32 ``(n, channels)``.
+
+    Linear frames are scaled by :func:`physical_scale`; float32 frames (compressed GYRO type 1)
+    are their bit patterns read as float32, times ``factor`` when one is given; compressed MAG
+    type 1 keeps its 4th column, the calibration status, as it is.
+    """
+    if packet.meta.get("encoding") == "float32":
+        values = np.ascontiguousarray(packet.samples, dtype=np.int32).view(np.float32)
+        return values if factor is None else (values * np.float32(factor)).astype(np.float32)
+    out = packet.samples.astype(np.float64) * physical_scale(packet, factor)
+    if packet.kind == "mag" and packet.n_channels == 4:
+        out[:, 3] = packet.samples[:, 3]
+    return out.astype(np.float32)

@@ -6,7 +6,12 @@ Facts (see ``PROTOCOLS.md``; source: polarofficial/polar-ble-sdk Android ``pmd``
   settings, 2 start, 3 stop); responses ``F0 <op> <type> <status> <more> <params>``;
   unsolicited ``01 <types...>`` = the device stopped those streams by itself.
 * Settings TLV ``[setting, count, count x value LE]``: 0 sample rate u16, 1 resolution u16,
-  2 range u16, 3 range (milli-units) u32, 4 channels u8, 5 factor float32 (responses only).
+  2 range u16, 3 range (milli-units) i32, 4 channels u8, 5 factor float32 (responses only),
+  6 security (16 bytes). A parameter list of one byte or none holds no settings
+  (``PmdSetting.kt``).
+* An answer with ``more`` = 1 continues in the next notification: its parameters (after the
+  5-byte header) are appended (``BlePMDClient.sendPmdCommand``); :class:`ControlPointJoiner`
+  joins them before anything is parsed.
 
 Pure functions of bytes, like the frame codec in :mod:`myoflow.devices.protocols.polar_pmd.codec`, which
 re-exports everything here so that one module describes the whole protocol.
@@ -54,9 +59,10 @@ class Setting(IntEnum):
     RANGE_MILLIUNIT = 3
     CHANNELS = 4
     FACTOR = 5
+    SECURITY = 6
 
 
-_SETTING_DTYPE = {0: "<u2", 1: "<u2", 2: "<u2", 3: "<u4", 4: "u1", 5: "<f4"}
+_SETTING_DTYPE = {0: "<u2", 1: "<u2", 2: "<u2", 3: "<i4", 4: "u1", 5: "<f4", 6: "V16"}
 
 #: Control point status codes (PmdControlPointResponseCode in the Polar SDK).
 _STATUS_WORDS = """
@@ -75,9 +81,16 @@ def encode_settings(settings: Mapping[int, int | float]) -> bytes:
         if key not in _SETTING_DTYPE:
             raise ValueError(f"settings key must be one of {sorted(_SETTING_DTYPE)}, got {key!r}")
         dt = np.dtype(_SETTING_DTYPE[key])
-        if dt.kind == "u" and not 0 <= int(value) <= np.iinfo(dt).max:
+        if dt.kind == "V":
+            raw = bytes(value)  # type: ignore[call-overload]
+            if len(raw) != dt.itemsize:
+                raise ValueError(f"setting SECURITY must be {dt.itemsize} bytes, got {len(raw)}")
+            out += bytes([key, 1]) + raw
+            continue
+        if dt.kind in "ui" and not np.iinfo(dt).min <= int(value) <= np.iinfo(dt).max:
+            kind = "unsigned" if dt.kind == "u" else "signed"
             raise ValueError(
-                f"setting {Setting(key).name} must fit {dt.itemsize} unsigned byte(s), got {value!r}"
+                f"setting {Setting(key).name} must fit {dt.itemsize} {kind} byte(s), got {value!r}"
             )
         out += bytes([key, 1]) + np.array([value], dtype=dt).tobytes()
     return bytes(out)
@@ -86,11 +99,15 @@ def encode_settings(settings: Mapping[int, int | float]) -> bytes:
 def parse_settings(params: bytes | bytearray | memoryview) -> dict[Setting, tuple[float, ...]]:
     """Parse a settings TLV (get-settings or start response) into ``{Setting: values}``.
 
-    Integers come back as ``int``; the FACTOR as ``float``. Unknown setting ids raise
-    :class:`DecodeError` (their field size is unknown, so nothing after them can be read).
+    Integers come back as ``int`` (RANGE_MILLIUNIT signed), the FACTOR as ``float``, SECURITY as
+    16 ``bytes``. A list of one byte or none holds no settings, as the Polar SDK reads it.
+    Unknown setting ids raise :class:`DecodeError` (their field size is unknown, so nothing
+    after them can be read).
     """
     buf = as_buffer(params)
     out: dict[Setting, tuple[float, ...]] = {}
+    if buf.size <= 1:
+        return out
     pos = 0
     while pos < buf.size:
         if pos + 2 > buf.size:
@@ -106,8 +123,14 @@ def parse_settings(params: bytes | bytearray | memoryview) -> dict[Setting, tupl
                 f"{end - pos} bytes for {count} x {Setting(key).name}",
                 f"{buf.size - pos} bytes",
             )
-        values = buf[pos + 2 : end].view(dt)
-        out[Setting(key)] = tuple(float(v) if dt.kind == "f" else int(v) for v in values)
+        chunk = buf[pos + 2 : end]
+        if dt.kind == "V":
+            out[Setting(key)] = tuple(
+                chunk[i : i + dt.itemsize].tobytes() for i in range(0, chunk.size, dt.itemsize)
+            )
+        else:
+            values = chunk.view(dt)
+            out[Setting(key)] = tuple(float(v) if dt.kind == "f" else int(v) for v in values)
         pos = end
     return out
 
@@ -178,3 +201,42 @@ def parse_control_point(
     more = bool(status == 0 and buf.size > 4 and buf[4] != 0)
     params = buf[5:].tobytes() if status == 0 else b""
     return ControlPointResponse(int(buf[1]), int(buf[2]) & 0x3F, status, more, params)
+
+
+class ControlPointJoiner:
+    """Joins control point answers that span several notifications (``more`` = 1).
+
+    :meth:`feed` takes each control point notification in order and returns what is complete:
+    a :class:`ControlPointResponse` whose ``params`` hold the parameters of every part (each
+    part's own 5-byte header dropped, as the Polar SDK appends them), a :class:`StreamsStopped`,
+    or ``None`` while an answer waits for its next part. A part that answers a different op or
+    measurement than the one held starts over (the held part is dropped and counted in
+    :attr:`dropped`).
+    """
+
+    def __init__(self) -> None:
+        self._held: ControlPointResponse | None = None
+        self.dropped = 0
+
+    def feed(self, data: bytes | bytearray | memoryview) -> ControlPointResponse | StreamsStopped | None:
+        """One control point notification; raises :class:`DecodeError` for a malformed one."""
+        answer = parse_control_point(data)
+        if isinstance(answer, StreamsStopped):
+            return answer
+        held, self._held = self._held, None
+        if held is not None:
+            if (held.op, held.measurement) == (answer.op, answer.measurement):
+                answer = ControlPointResponse(
+                    answer.op, answer.measurement, answer.status, answer.more, held.params + answer.params
+                )
+            else:
+                self.dropped += 1
+        if answer.more:
+            self._held = answer
+            return None
+        return answer
+
+    @property
+    def pending(self) -> bool:
+        """True while an answer waits for its next part."""
+        return self._held is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from myoflow._checks import check_positive
@@ -11,6 +13,8 @@ from myoflow.devices.timebase import Step, Timebase
 from myoflow.stream import StreamInfo
 
 __all__ = ["PolarTimebase"]
+
+logger = logging.getLogger(__name__)
 
 
 class PolarTimebase(Timebase):
@@ -22,18 +26,25 @@ class PolarTimebase(Timebase):
     frames themselves (the nominal one until then). Device time carries across a reconnect, so
     its gap is exact unless the time went backwards (the strap restarted).
 
+    Frames that cannot be converted are refused (counted as corrupt, logged once with the frame
+    type and what is supported), never scaled by a guess: compressed type 0 frames while no
+    FACTOR is known, and float32 frames (compressed GYRO type 1), which decode
+    (:func:`codec.to_physical`) but have no scale per count for a recording.
+
     Parameters
     ----------
     factor
-        The FACTOR setting from the start response, passed to :func:`codec.physical_scale`.
+        The FACTOR setting from the start response, passed to :func:`codec.physical_scale`;
+        ``None`` until one arrives (real Verity Sense ACC starts carry none).
     """
 
     device_time = True
 
-    def __init__(self, stream: StreamInfo, *, factor: float = 1.0, **kwargs) -> None:
+    def __init__(self, stream: StreamInfo, *, factor: float | None = None, **kwargs) -> None:
         super().__init__(stream, **kwargs)
         self.kinds = frozenset({stream.kind})
-        self.factor = check_positive(factor, "factor")
+        self.factor = None if factor is None else check_positive(factor, "factor")
+        self._refused: set[str] = set()
         self._dx = 1.0 / stream.rate
         self._origin_ns: int | None = None
         self._prev_ns: int | None = None
@@ -55,7 +66,26 @@ class PolarTimebase(Timebase):
     def _pos(self, ns: np.ndarray | int) -> np.ndarray:
         return (np.asarray(ns, dtype=np.int64) - self._origin_ns) * 1e-9 + self._shift
 
+    def _refuse(self, packet: Packet) -> str | None:
+        """Why ``packet`` cannot become physical samples here, or None."""
+        meta = packet.meta
+        name = codec.frame_name(
+            int(meta.get("measurement", -1)), int(meta.get("frame_type", 0)), bool(meta.get("compressed"))
+        )
+        if meta.get("encoding") == "float32":
+            return f"{name} holds float32 values; streams take raw or integer compressed frames"
+        if codec.needs_factor(packet) and self.factor is None and self._scale is None:
+            return f"{name} counts need the FACTOR of the start response, and the device sent none"
+        return None
+
     def _account(self, packet: Packet, h: float) -> Step | None:
+        why = self._refuse(packet)
+        if why is not None:
+            if why not in self._refused:
+                self._refused.add(why)
+                logger.error("%s: %s: %s (frames refused)", self.stream.name, codec.PROTOCOL, why)
+            self.count_corrupt()
+            return None
         n, t = packet.n_samples, int(packet.device_time_ns)
         back = np.arange(n - 1, -1, -1, dtype=np.float64)
         if self._prev_ns is None:

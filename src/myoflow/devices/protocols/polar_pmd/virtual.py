@@ -15,10 +15,16 @@ Behaviour (see ``PROTOCOLS.md`` and :mod:`myoflow.devices.protocols.polar_pmd.co
   range (9), channels (11); success carries the FACTOR TLV for compressed streams.
   Stop (``03 <type>``) answers 6 when not streaming. Unknown ops answer 1, short writes 4.
 * Streams run until stopped or the link drops. Frames: H10 ECG raw type 0 (int24 uV, 130 Hz),
-  H10 ACC compressed type 1 (milli-g, factor 1.0), Verity ACC/GYRO compressed type 0 (factor =
-  range / 32768 g or deg/s per count). Each frame holds ``round(fs * FRAME_S)`` samples (73 ECG,
-  36 ACC at 200 Hz), fewer when the worst case would not fit the negotiated MTU; its timestamp
-  is the device time of the last sample in ns since 2000-01-01, on a clock ``clock_ppm`` off.
+  H10 ACC compressed type 1 (milli-g, factor 1.0), Verity ACC compressed type 1 in milli-g with
+  **no FACTOR** in the start response (as a real Verity Sense answers, polar-ble-sdk issue 443),
+  Verity GYRO compressed type 0 (factor = range / 32768 deg/s per count; unconfirmed on the
+  real sensor). Each frame holds ``round(fs * FRAME_S)`` samples (73 ECG, 36 ACC at 200 Hz; 71
+  on the Verity Sense, which therefore delivers its IMU in **batches every 1.37 s** at 52 Hz,
+  as the real one does every 1-2 s, issue 317), fewer when the worst case would not fit the
+  negotiated MTU; its timestamp is the device time of the last sample in ns since 2000-01-01,
+  on a clock ``clock_ppm`` off.
+* ``acc_ecg_drop_after_s``: an H10 streaming ACC and ECG together drops the link that many
+  seconds after both started (reported once, bleakheart issue 12; off by default).
 
 Signal content: ACC and GYRO from the session's ``segment`` IMU (default pelvis; still and
 upright without one); ECG a fixed synthetic PQRST waveform at 70 beats/min.
@@ -45,6 +51,8 @@ __all__ = ["MODELS", "VirtualPolar", "synthetic_ecg"]
 #: 2025-01-01T00:00:00Z in ns since 2000-01-01: the device clock at the clock's origin.
 DEVICE_TIME_AT_ORIGIN_NS = 9132 * 86400 * 10**9
 FRAME_S = {Measurement.ECG: 73 / 130, Measurement.ACC: 0.18, Measurement.GYRO: 0.18}
+#: The Verity Sense sends about 71 samples per frame at 52 Hz (polar-ble-sdk issues 317, 443).
+VERITY_FRAME_SAMPLES = 71
 _NAMES = {Measurement.ECG: "ecg", Measurement.ACC: "acc", Measurement.GYRO: "gyro"}
 _CCCD_IMPROPER = att.ErrorCode.CCCD_IMPROPERLY_CONFIGURED
 
@@ -66,7 +74,7 @@ MODELS: dict[str, dict[Measurement, MeasurementSpec]] = {
         Measurement.ACC: MeasurementSpec((25, 50, 100, 200), (16,), (2, 4, 8), 1, True),
     },
     "Sense": {
-        Measurement.ACC: MeasurementSpec((26, 52, 104, 208, 416), (16,), (2, 4, 8, 16), 0, True),
+        Measurement.ACC: MeasurementSpec((26, 52, 104, 208, 416), (16,), (2, 4, 8, 16), 1, True),
         Measurement.GYRO: MeasurementSpec((26, 52, 104, 208, 416), (16,), (250, 500, 1000, 2000), 0, True),
     },
 }
@@ -109,9 +117,11 @@ class VirtualPolar(VirtualStrap):
         Smallest ATT MTU a start is accepted at (the simulator's choice).
     device_time_at_origin_ns : int
         Device time (ns since 2000-01-01) when the clock reads its origin.
+    acc_ecg_drop_after_s : float, optional
+        H10: drop the link this many clock seconds after ACC and ECG both stream (None: never).
     **kwargs
         ``clock``, ``conditions``, ``radio_id``, ``address``, ``max_mtu`` (default 232 for the
-        H10, 247 for the Sense).
+        H10, 512 for the Sense, whose 71-sample frames need about 230 bytes).
     """
 
     def __init__(
@@ -123,11 +133,18 @@ class VirtualPolar(VirtualStrap):
         segment: str = "pelvis",
         min_mtu: int = 70,
         device_time_at_origin_ns: int = DEVICE_TIME_AT_ORIGIN_NS,
+        acc_ecg_drop_after_s: float | None = None,
         **kwargs: Any,
     ) -> None:
         check_option(model, "model", MODELS)
         self.model, self.specs = model, MODELS[model]
-        kwargs.setdefault("max_mtu", 232 if model == "H10" else 247)
+        kwargs.setdefault("max_mtu", 232 if model == "H10" else 512)
+        if acc_ecg_drop_after_s is not None and not acc_ecg_drop_after_s > 0:
+            raise ValueError(
+                f"acc_ecg_drop_after_s must be positive seconds or None, got {acc_ecg_drop_after_s!r}"
+            )
+        self.acc_ecg_drop_after_s = acc_ecg_drop_after_s
+        self._overload: Any = None
         features = sum(1 << int(m) for m in self.specs)
         services = [
             ServiceSpec("180d", (CharacteristicSpec("2a37", ("notify",)),)),
@@ -162,6 +179,22 @@ class VirtualPolar(VirtualStrap):
 
     def reset_state(self) -> None:
         self.factors.clear()
+        if self._overload is not None:
+            self._overload.cancel()
+        self._overload = None
+
+    def _arm_overload(self) -> None:
+        """H10 with ACC and ECG both on: drop the link later (bleakheart issue 12)."""
+        both = all(
+            self.streams[_NAMES[m]].active for m in (Measurement.ACC, Measurement.ECG) if m in self.specs
+        )
+        if self.acc_ecg_drop_after_s is None or self.model != "H10" or not both or self._overload is not None:
+            return
+        self._overload = self.spawn(self._overload_drop(self.acc_ecg_drop_after_s))
+
+    async def _overload_drop(self, after_s: float) -> None:
+        await self.clock.sleep(after_s)
+        await self.drop_link("ACC and ECG streaming together (bleakheart issue 12)")
 
     # ------------------------------------------------------------------ control point
     async def handle_write(self, char_uuid: str, data: bytes) -> None:
@@ -222,10 +255,15 @@ class VirtualPolar(VirtualStrap):
         ):
             if not ok:
                 return answer(status)
-        factor = 1.0 if self.model == "H10" or not spec.ranges else rng / 32768.0
+        # type 0 counts need a FACTOR (range / 32768 per count); type 1 ACC is milli-g: no FACTOR
+        needs = spec.compressed and spec.frame_type == 0
+        factor = rng / 32768.0 if needs else 1.0
         self.factors[m] = factor
         self.start_stream(stream.name, per_packet=self._frame_samples(m, rate), fs=rate)
-        return answer(0, pmd.encode_settings({Setting.FACTOR: factor}) if spec.compressed else b"")
+        self._arm_overload()
+        if self.model == "H10" and spec.compressed:  # the H10 sends FACTOR 1.0 with its ACC
+            return answer(0, pmd.encode_settings({Setting.FACTOR: factor}))
+        return answer(0, pmd.encode_settings({Setting.FACTOR: factor}) if needs else b"")
 
     @staticmethod
     def _settings(spec: MeasurementSpec) -> bytes:
@@ -242,7 +280,8 @@ class VirtualPolar(VirtualStrap):
             fit = 1 + (room - 6 - 2) * 8 // (3 * 17)
         else:
             fit = room // 3
-        return max(1, min(fit, round(rate * FRAME_S[m]), 255))
+        nominal = VERITY_FRAME_SAMPLES if self.model == "Sense" else round(rate * FRAME_S[m])
+        return max(1, min(fit, nominal, 255))
 
     # ------------------------------------------------------------------ frames
     def encode(
@@ -255,7 +294,7 @@ class VirtualPolar(VirtualStrap):
             counts = np.rint(synthetic_ecg(t))[:, None]
         elif m == Measurement.ACC:
             g = self._imu(t)[:, :3]
-            counts = np.rint(g * 1000.0 if self.model == "H10" else g / self.factors[m])
+            counts = np.rint(g * 1000.0 if spec.frame_type == 1 else g / self.factors[m])
         else:
             counts = np.rint(self._imu(t)[:, 3:] / self.factors[m])
         lim = (1 << 23) - 1 if m == Measurement.ECG else 32767
