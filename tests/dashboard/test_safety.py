@@ -70,3 +70,31 @@ def test_a_set_summary_counts_full_reps_and_relaxed_ones(recording: Path) -> Non
     assert len(summary.handovers) == len(full)
     assert summary.text.startswith(f"set 2 (glute_bridge): {len(full)} reps, relaxed ")
     assert np.isnan(summary.hold_pct) or 0 <= summary.hold_pct <= 200
+
+
+def test_virtual_straps_honour_placements_and_compare_with_the_truth() -> None:
+    import time
+
+    import pytest
+
+    from myoflow.dashboard.live_source import truth_summary, virtual_source
+
+    with pytest.raises(ValueError, match="ch1-ch4"):
+        virtual_source(5.0, fast=True, placements={"diy/emg": {"ch9": "glute_max_l"}})
+    source = virtual_source(16.0, fast=True, placements={"diy/emg": {"ch1": "glute_max_l"}})
+    assert "glute_max_l" in source.mvc and "glute_max_r" not in source.mvc
+    source.start()
+    deadline = time.monotonic() + 120.0
+    try:
+        while not source.finished and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        source.stop()
+    assert source.error is None, source.error
+    assert source.analysis.muscles[0] == "glute_max_l"
+    emg, fs = source.contraction("glute_max_l", 4.0)  # the wizard finds the renamed muscle
+    assert emg.size > fs
+    summary = truth_summary(source)
+    assert summary is not None and summary.startswith("live reps: ")
+    found, agreeing = int(summary.split()[2]), summary.rsplit(" ", 1)[1]
+    assert found >= 2 and agreeing == f"{found}/{found}", summary

@@ -82,6 +82,8 @@ def _has_display() -> bool:
 
 def make_source(args: argparse.Namespace, extra_sinks: tuple = ()) -> object:
     """The session the arguments describe (not started)."""
+    from myoflow.commands.record import _real, parse_placements
+
     if args.replay is not None:
         from myoflow.dashboard.replay_source import ReplaySource
 
@@ -106,8 +108,8 @@ def make_source(args: argparse.Namespace, extra_sinks: tuple = ()) -> object:
             drop=args.drop,
             calibrated=not args.no_mvc,
             extra_sinks=extra_sinks,
+            placements=parse_placements(args.placement),
         )
-    from myoflow.commands.record import _real, parse_placements
     from myoflow.dashboard.live_source import LiveSource
 
     opened = _real(args, parse_placements(args.placement))
@@ -180,6 +182,11 @@ def run(args: argparse.Namespace) -> int:
     )
     if source.error is not None:
         print(f"myoflow dashboard: the session stopped: {source.error}", file=sys.stderr)
+    from myoflow.dashboard.live_source import truth_summary
+
+    summary = truth_summary(source)
+    if summary is not None:
+        print(summary)
     for path in getattr(source, "saved", []):
         print(f"recorded to {path} (finalised)")
     if args.screenshot is not None and code == 0:

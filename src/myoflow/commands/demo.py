@@ -104,6 +104,10 @@ def _dashboard(settings: DemoSettings) -> int:
         drop=settings.drop,
     )
     code = run_dashboard(source, record=settings.keep, subject_id="synthetic-demo")
+    from myoflow.dashboard.live_source import truth_summary
+
+    summary = truth_summary(source)
+    print(summary or "no reps were analysed before the window closed")
     for path in source.saved:
         print(f"recorded to {path} (finalised)")
     if source.error is not None:

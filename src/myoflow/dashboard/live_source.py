@@ -27,7 +27,7 @@ from myoflow.dashboard.feed import MidSession, RawTap, Slot, StatusBoard
 from myoflow.dashboard.model import StatusLine
 from myoflow.stream import Event
 
-__all__ = ["LiveSource"]
+__all__ = ["LiveSource", "truth_summary", "virtual_source"]
 
 
 class _Stop(Exception):
@@ -326,16 +326,21 @@ def virtual_source(
     calibrated: bool = True,
     window_s: float = 10.0,
     extra_sinks: Sequence[Any] = (),
+    placements: Mapping[str, Mapping[str, str]] | None = None,
 ) -> LiveSource:
     """A :class:`LiveSource` over the virtual glute-bridge straps
     (:func:`myoflow.rigs.virtual_glute.virtual_glute_ingest`).
 
     The synthetic session lasts ``seconds`` plus a margin (60 s when None, then it ends);
     ``calibrated`` starts with MVC references from its synthetic MVC trial, which also serves
-    the MVC wizard's contractions.
+    the MVC wizard's contractions. ``placements`` overrides channel placements by stream
+    (``{"diy/emg": {"ch1": "glute_max_l"}}``, as ``--placement``); the MVC references follow the
+    renamed channels. The returned source keeps the synthetic ``session`` (with its truth) and,
+    once streaming, ``origin`` (the ingest clock at the session's time 0) for
+    :func:`truth_summary`.
     """
     from myoflow.rigs.demo import DemoSettings
-    from myoflow.rigs.virtual_glute import synthetic_mvc, virtual_glute_ingest
+    from myoflow.rigs.virtual_glute import EMG_CHANNELS, EMG_STREAM, synthetic_mvc, virtual_glute_ingest
     from myoflow.synth.session import generate_session
 
     length = max(12.0, (seconds if seconds is not None else 60.0) + 6.0)
@@ -346,10 +351,22 @@ def virtual_source(
     session = generate_session(config)
     mvc = synthetic_mvc(config, mains_hz) if calibrated else None
     trial_cache: list[Any] = []
+    renamed: dict[str, str] = {}  # placement given -> the synthetic muscle it shows
+    for channel, placement in (placements or {}).get(EMG_STREAM, {}).items():
+        k = int(channel[2:]) - 1 if channel.startswith("ch") and channel[2:].isdigit() else -1
+        if not 0 <= k < EMG_CHANNELS:
+            raise ValueError(f"--placement: {EMG_STREAM} has channels ch1-ch{EMG_CHANNELS}, got {channel!r}")
+        renamed[placement] = session.placements[k % len(session.placements)]
+    if mvc is not None and renamed:
+        mvc = {
+            **{m: v for m, v in mvc.items() if m not in renamed.values()},
+            **{n: mvc[o] for n, o in renamed.items()},
+        }
 
     def contraction(muscle: str, _seconds: float) -> tuple[np.ndarray, float]:
         from myoflow.synth.calibration import mvc_trial
 
+        muscle = renamed.get(muscle, muscle)
         if not trial_cache:
             trial_cache.append(mvc_trial(config))
         trial = trial_cache[0]
@@ -361,9 +378,14 @@ def virtual_source(
         return np.ascontiguousarray(trial.emg[max(0, i0) : i1, col]), float(trial.fs)
 
     def opened(sinks: Sequence[Any]) -> Any:
-        return virtual_glute_ingest(session, sinks, fast=fast, drop=drop, seed=seed)
+        def on_rig(clock: Any, _straps: Any) -> None:
+            source.origin = float(clock.origin)
 
-    return LiveSource(
+        return virtual_glute_ingest(
+            session, sinks, fast=fast, drop=drop, seed=seed, placements=placements, on_rig=on_rig
+        )
+
+    source = LiveSource(
         opened,
         mvc=mvc,
         exercise=exercise,
@@ -373,4 +395,30 @@ def virtual_source(
         contraction=contraction,
         label="virtual straps",
         extra_sinks=extra_sinks,
+    )
+    source.session = session  # type: ignore[attr-defined]
+    source.origin = None  # type: ignore[attr-defined]
+    return source
+
+
+def truth_summary(source: Any) -> str | None:
+    """How the live rep results of a virtual session agree with the generator's truth: reps
+    found and relaxed-at-the-bottom verdicts agreeing (None for real straps or before data)."""
+    from myoflow.rigs.demo import matching_truth
+
+    session, origin = getattr(source, "session", None), getattr(source, "origin", None)
+    if session is None or origin is None or source.analysis is None:
+        return None
+    glutes = [m for m in source.analysis.muscles if m.startswith("glute_max")]
+    truth_glute = next((m for m in session.placements if m.startswith("glute_max")), None)
+    results = [r for r in source.analysis.results if not r.partial]
+    agree = 0
+    for r in results:
+        t = matching_truth(r, session.truth, -origin)
+        if t is not None and glutes and truth_glute and glutes[0] in r.relaxation:
+            agree += t.muscles[truth_glute].relaxed == r.relaxation[glutes[0]].relaxed
+    return (
+        f"live reps: {len(results)} of the {len(session.truth)} the synthetic session holds "
+        f"(the window may close before the last); relaxed verdicts agreeing with the truth: "
+        f"{agree}/{len(results)}"
     )

@@ -95,6 +95,7 @@ class DashboardWindow(WindowActions, QtWidgets.QMainWindow):
         self.timer.setTimerType(QtCore.Qt.PreciseTimer)
         self._interval = max(1, int(round(1000.0 / self.fps)))
         self._activity: tuple | None = None
+        self._ended = False
         self._active_at = time.monotonic()
         self.timer.setInterval(self._interval)
         self.timer.timeout.connect(self.refresh)
@@ -174,6 +175,10 @@ class DashboardWindow(WindowActions, QtWidgets.QMainWindow):
         started = time.perf_counter()
         source = self.source
         analysis = source.analysis
+        if source.kind == "live" and source.finished and not self._ended:
+            self._ended = True
+            self._say("the session has ended: close the window (the summary follows in the terminal)")
+            self.setWindowTitle(self.windowTitle() + " (ended)")
         if analysis is not None and self._idle():
             extra = [
                 *source.status_lines(),
