@@ -261,3 +261,42 @@ def test_every_vector_file_is_described() -> None:
     readme = (HERE / "README.md").read_text()
     for path in HERE.glob("*.json"):
         assert path.name in readme, f"{path.name} is not described in README.md"
+
+
+# -------------------------------------------- Polar frames through the live decoding path
+CP = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
+DATA = "fb005c82-02e7-f387-1cad-8acd2d8df0c8"
+
+
+def _verity_decoder() -> Any:
+    from myoflow.devices.decoding import StrapDecoder
+    from myoflow.devices.profiles import load_profile
+
+    return StrapDecoder(load_profile("polar_verity_acc_gyro"), "verity")
+
+
+def test_live_decoder_joins_a_factor_split_over_two_notifications() -> None:
+    """A start answer whose FACTOR comes in its second part (more = 1) still scales the frames."""
+    dec = _verity_decoder()
+    factor = np.float32(2.44e-4).tobytes()
+    assert dec.feed(0.0, CP, bytes.fromhex("F0 02 02 00 01")) == []
+    assert dec.feed(0.01, CP, bytes.fromhex("F0 02 02 00 00 05 01") + factor) == []
+    frame = _bytes(POLAR_ISSUES["captures"][1]["hex"])  # a real type 0 frame (issue 186)
+    blocks = dec.feed(1.0, DATA, frame)
+    g = np.concatenate([b.data for b in blocks])
+    assert g.shape == (63, 3) and dec.corrupt == 0
+    assert 0.8 < float(np.median(np.linalg.norm(g, axis=1))) < 1.2  # about 1 g
+
+
+def test_live_decoder_refuses_frames_it_cannot_scale_by_name(caplog) -> None:
+    """Type 0 ACC with no FACTOR known, and float32 GYRO frames: counted, logged, never guessed."""
+    dec = _verity_decoder()
+    with caplog.at_level("ERROR"):
+        assert dec.feed(0.0, DATA, _bytes(POLAR_ISSUES["captures"][1]["hex"])) == []
+        gyro = next(v for v in POLAR["data_frames"] if v["name"] == "gyro_compressed_type1_float")
+        assert dec.feed(0.1, DATA, _bytes(gyro["hex"])) == []
+    text = caplog.text
+    assert "ACC compressed type 0 counts need the FACTOR of the start response" in text
+    assert "GYRO compressed type 1 holds float32 values" in text
+    stats = dec.stats()
+    assert stats["acc"].corrupt == 1 and stats["gyro"].corrupt == 1 and stats["acc"].samples == 0
