@@ -85,12 +85,21 @@ def test_record_virtual_writes_a_finalised_described_recording(tmp_path, capsys)
             "--mvc-rest must be at least",
         ),
         (["--virtual", "--calibrate-mvc", "--mvc-lead", "9"], "--mvc-lead must be 3"),
-        (["--virtual", "--seconds", "-1"], "--seconds must be positive"),
     ],
 )
 def test_record_rejects_bad_arguments(argv, message, tmp_path, capsys) -> None:
     assert _record([*argv, "--fast", "--out", str(tmp_path / "x.h5")]) == 2
     assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.h5").exists()
+
+
+@pytest.mark.parametrize("option", ["--seconds", "--status-every", "--scan-timeout"])
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "soon"])
+def test_record_refuses_a_number_that_is_not_positive(option, value, tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:  # argparse: exit 2 with the usage and the reason
+        _record(["--virtual", "--fast", option, value, "--out", str(tmp_path / "x.h5")])
+    assert exit_info.value.code == 2
+    assert f"argument {option}: must be a positive number, got {value!r}" in capsys.readouterr().err
     assert not (tmp_path / "x.h5").exists()
 
 

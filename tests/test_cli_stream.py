@@ -91,8 +91,10 @@ def test_without_adapter_clear_error_and_nonzero_exit(capsys: pytest.CaptureFixt
 
 
 def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["stream", "--virtual", "--seconds", "0"]) == 2
-    assert "--seconds must be positive" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # argparse: exit 2 with the usage and the reason
+        cli.main(["stream", "--virtual", "--seconds", "0"])
+    assert exit_info.value.code == 2
+    assert "argument --seconds: must be a positive number, got '0'" in capsys.readouterr().err
     assert cli.main(["stream", "--virtual", "--drop", "1.5", "--seconds", "1"]) == 2
     assert "drop_prob" in capsys.readouterr().err
     assert cli.main(["stream", "--profile", "no_such_profile", "--seconds", "1"]) == 2

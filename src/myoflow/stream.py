@@ -1,4 +1,6 @@
-"""The currency every layer speaks: stream descriptions, blocks of samples, gaps and events.
+"""The currency every layer speaks: stream descriptions, blocks of samples, gaps and events,
+and the two contracts that carry them: :class:`Sink` (where they are delivered) and
+:class:`Clock` (what stamps them).
 
 Conventions (see docs/architecture.md):
 
@@ -11,9 +13,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:  # annotations only: this module imports nothing of myoflow at run time
+    from myoflow.devices.codec import Packet
+    from myoflow.devices.sinks import StrapStatus
 
 #: Kinds of stream a strap can deliver, with the physical unit their samples are converted to.
 KIND_UNITS: dict[str, str] = {
@@ -149,3 +155,61 @@ class Event:
     label: str = ""
     stream: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+
+
+#: The methods of a :class:`Sink`, in the order of the class.
+SINK_METHODS = ("on_block", "on_gap", "on_status", "on_event", "on_packet")
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """A time source: ``clock()`` is the current time in seconds, monotonic.
+
+    ``time.monotonic`` is the host clock; the virtual straps' clocks
+    (:mod:`myoflow.devices.virtual.radio`) and :class:`~myoflow.storage.replay.ManualClock`
+    fit too. A clock that also has ``sleep(seconds)`` paces what it drives (the ingest awaits
+    it, a replay calls it).
+    """
+
+    def __call__(self) -> float:
+        """The current time, s."""
+        ...
+
+
+class Sink(Protocol):
+    """Where straps (the ingest), a replay and a session fan-out deliver, one contract for all.
+
+    Every method does nothing here: subclass ``Sink`` and override the ones you need, or write
+    any class with the methods (a replay and :class:`~myoflow.session.run.FanOut` skip the ones
+    a sink lacks; the ingest needs ``on_block``, ``on_gap`` and ``on_status``). The methods are
+    called in order per stream on the delivering thread (the ingest's event loop, the replay's
+    thread) and must be quick: hand heavy work to another thread.
+
+    One more hook is optional and deliberately not declared here (a no-op would be called for
+    every notification): ``on_raw(strap, host_time, char_uuid, data)`` sees every notification
+    as the strap's queue held it, before decoding (``char_uuid == ""``: a reconnect marker); see
+    :class:`myoflow.devices.capture.CaptureWriter`.
+    """
+
+    def on_block(self, block: Block) -> None:
+        """A block of new samples of one stream (never spanning a gap)."""
+        return None
+
+    def on_gap(self, gap: Gap) -> None:
+        """Samples of one stream that were lost; the stream's next block follows it."""
+        return None
+
+    def on_status(self, status: StrapStatus) -> None:
+        """A strap changed state (connecting, streaming, reconnecting, ...)."""
+        return None
+
+    def on_event(self, event: Event) -> None:
+        """A recorded or live event (rep boundary, phase, cue, marker, calibration, metadata)."""
+        return None
+
+    def on_packet(self, strap: str, packet: Packet | None, host_time: float, out: list[Block | Gap]) -> None:
+        """One decoded notification of ``strap``, received at ``host_time`` (host s), with the
+        blocks and gaps it produced (``out``, delivered to ``on_block``/``on_gap`` right after).
+        For recorders that keep what the device sent: raw samples, counters, device times.
+        ``packet`` is ``None`` when ``out`` comes from a restart marker."""
+        return None

@@ -51,7 +51,6 @@ def test_replay_run_exits_zero(recording: Path, tmp_path: Path) -> None:
     ("argv", "message"),
     [
         (["--virtual", "--screenshot", "x.png"], "--screenshot needs --seconds"),
-        (["--virtual", "--seconds", "0"], "--seconds must be positive"),
         (["--replay", "no/such/file.h5", "--seconds", "1"], "no/such/file.h5"),
         (["--virtual", "--exercise", "deadlift", "--seconds", "1"], "glute_bridge or rdl"),
         (["--profile", "no_such_profile", "--seconds", "1"], "no_such_profile"),
@@ -62,6 +61,14 @@ def test_bad_arguments_exit_2_with_a_message(
 ) -> None:
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["--seconds", "--fps", "--speed", "--scan-timeout"])
+def test_numbers_that_must_be_positive_exit_2(option: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:  # argparse: exit 2 with the usage and the reason
+        main(["--virtual", option, "0"])
+    assert exit_info.value.code == 2
+    assert f"argument {option}: must be a positive number, got '0'" in capsys.readouterr().err
 
 
 def test_replay_refuses_record(recording: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,9 +1,37 @@
-"""Options several subcommands share, defined once: analysis tuning and Lab Streaming Layer."""
+"""Options several subcommands share, defined once: analysis tuning, Lab Streaming Layer,
+positive numbers and channel placements."""
 
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
+
+
+def positive(text: str) -> float:
+    """An argparse ``type``: a positive finite number (``--seconds 0`` exits 2 with a message)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def parse_placements(items: list[str]) -> dict[str, dict[str, str]]:
+    """``["diy/emg:ch1=glute_max_l", ...]`` -> ``{"diy/emg": {"ch1": "glute_max_l"}}``."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        stream, sep, rest = item.rpartition(":")
+        channel, eq, placement = rest.partition("=")
+        if not (sep and eq and stream and channel and placement):
+            raise ValueError(
+                "--placement must look like STREAM:CHANNEL=PLACEMENT (e.g. diy/emg:ch1=glute_max_r), "
+                f"got {item!r}"
+            )
+        out.setdefault(stream, {})[channel] = placement
+    return out
 
 
 def add_analysis_options(parser: argparse.ArgumentParser, exercise_help: str) -> None:

@@ -11,6 +11,7 @@ read).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -19,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from myoflow.storage.validate import check_recording, summary_line
+    from myoflow.storage.validate import check_recording
 
     bad = 0
     for path in args.files:
@@ -33,3 +34,16 @@ def run(args: argparse.Namespace) -> int:
     if bad and len(args.files) > 1:
         print(f"myoflow check: {bad} of {len(args.files)} file(s) have problems", file=sys.stderr)
     return 1 if bad else 0
+
+
+def summary_line(path: str | os.PathLike[str]) -> str:
+    """What a file that passed :func:`check_recording` holds, in a few words."""
+    from myoflow.storage.reader import open_recording
+
+    with open_recording(path) as rec:
+        parts = [f"{v.n_samples} samples of {name}" for name, v in rec.streams.items()]
+        return (
+            f"state {rec.state}, {len(rec.streams)} stream(s): "
+            + ", ".join(parts)
+            + (f", {len(rec.events)} event(s)")
+        )

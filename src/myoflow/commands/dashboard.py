@@ -16,8 +16,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from myoflow.commands._shared import add_lsl_option, lsl_sinks
+from myoflow.commands._shared import add_lsl_option, lsl_sinks, parse_placements, positive
+
+if TYPE_CHECKING:
+    from myoflow.dashboard.source import DashboardSource
+    from myoflow.stream import Sink
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--placement", action="append", default=[], metavar="STREAM:CH=PLACEMENT", help="channel placement"
     )
-    parser.add_argument("--seconds", type=float, default=None, help="quit after this many seconds")
+    parser.add_argument("--seconds", type=positive, default=None, help="quit after this many seconds")
     parser.add_argument(
         "--screenshot", metavar="FILE.png", default=None, help="save the window before quitting"
     )
@@ -45,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("glute_bridge", "hip_thrust", "rdl", "deadlift"),
         help="exercise (virtual straps: glute_bridge or rdl; replay: the file's by default)",
     )
-    parser.add_argument("--fps", type=float, default=60.0, help="display refresh rate in Hz (default 60)")
+    parser.add_argument("--fps", type=positive, default=60.0, help="display refresh rate in Hz (default 60)")
     parser.add_argument(
         "--view",
         choices=("desk", "mat"),
@@ -60,9 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="sound cues: tone, chime, warning, spoken cues (default: on with a display)",
     )
     add_lsl_option(parser)
-    parser.add_argument("--speed", type=float, default=1.0, help="replay speed, x real time (default 1)")
+    parser.add_argument("--speed", type=positive, default=1.0, help="replay speed, x real time (default 1)")
     parser.add_argument("--mains", type=float, choices=(50.0, 60.0), default=50.0, help="mains notch, Hz")
-    parser.add_argument("--scan-timeout", type=float, default=10.0, help="seconds to find the straps")
+    parser.add_argument("--scan-timeout", type=positive, default=10.0, help="seconds to find the straps")
     virtual = parser.add_argument_group("virtual straps (with --virtual)")
     virtual.add_argument("--fast", action="store_true", help="virtual time instead of real time")
     virtual.add_argument("--rate", type=float, default=1000.0, help="EMG rate in Hz, 200-2000 (default 1000)")
@@ -80,10 +85,8 @@ def _has_display() -> bool:
     )
 
 
-def make_source(args: argparse.Namespace, extra_sinks: tuple = ()) -> object:
+def make_source(args: argparse.Namespace, extra_sinks: tuple[Sink, ...] = ()) -> DashboardSource:
     """The session the arguments describe (not started)."""
-    from myoflow.commands.record import _real, parse_placements
-
     if args.replay is not None:
         from myoflow.dashboard.replay_source import ReplaySource
 
@@ -95,12 +98,9 @@ def make_source(args: argparse.Namespace, extra_sinks: tuple = ()) -> object:
     if args.virtual:
         from myoflow.dashboard.live_source import virtual_source
 
-        exercise = args.exercise or "glute_bridge"
-        if exercise not in ("glute_bridge", "rdl"):
-            raise ValueError(f"--exercise must be glute_bridge or rdl with --virtual, got {exercise!r}")
         return virtual_source(
             args.seconds,
-            exercise=exercise,
+            exercise=args.exercise or "glute_bridge",
             fast=args.fast,
             emg_rate=args.rate,
             mains_hz=args.mains,
@@ -111,10 +111,11 @@ def make_source(args: argparse.Namespace, extra_sinks: tuple = ()) -> object:
             placements=parse_placements(args.placement),
         )
     from myoflow.dashboard.live_source import LiveSource
+    from myoflow.session.straps import real_ingest, strap_configs
 
-    opened = _real(args, parse_placements(args.placement))
+    configs = strap_configs(args.device, args.profile, parse_placements(args.placement))
     return LiveSource(
-        opened,
+        real_ingest(configs, args.scan_timeout),
         exercise=args.exercise or "glute_bridge",
         mains_hz=args.mains,
         seconds=args.seconds,
@@ -130,14 +131,6 @@ def run(args: argparse.Namespace) -> int:
     from myoflow.storage.schema import RecordingError
 
     logging.getLogger("bumble").setLevel(logging.ERROR)
-    for name in ("seconds", "fps", "speed", "scan_timeout"):
-        value = getattr(args, name)
-        if value is not None and not value > 0:
-            print(
-                f"myoflow dashboard: --{name.replace('_', '-')} must be positive, got {value}",
-                file=sys.stderr,
-            )
-            return 2
     if args.screenshot is not None and args.seconds is None:
         print(
             "myoflow dashboard: --screenshot needs --seconds (it is taken just before quitting)",

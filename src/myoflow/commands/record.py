@@ -29,15 +29,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from myoflow.commands._shared import add_lsl_option, lsl_sinks
+from myoflow.commands._shared import add_lsl_option, lsl_sinks, parse_placements, positive
+
+if TYPE_CHECKING:
+    from myoflow.session.recording import MvcTiming
+    from myoflow.session.run import OpenIngest, SessionResult
+    from myoflow.storage.schema import SessionMetadata
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="FILE", help="the recording to write (.h5)")
     parser.add_argument(
-        "--seconds", type=float, default=None, help="how long to record (default: until Ctrl-C)"
+        "--seconds", type=positive, default=None, help="how long to record (default: until Ctrl-C)"
     )
     parser.add_argument("--virtual", action="store_true", help="record virtual straps (no adapter needed)")
     add_lsl_option(parser)
@@ -81,28 +87,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the recording, which myoflow analyze then uses (not given: analyze detects it)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
-    parser.add_argument("--status-every", type=float, default=2.0, help="real seconds between status lines")
-    parser.add_argument("--scan-timeout", type=float, default=10.0, help="seconds to find the straps")
+    parser.add_argument(
+        "--status-every", type=positive, default=2.0, help="real seconds between status lines"
+    )
+    parser.add_argument("--scan-timeout", type=positive, default=10.0, help="seconds to find the straps")
     virtual = parser.add_argument_group("virtual straps (with --virtual)")
     virtual.add_argument("--fast", action="store_true", help="virtual time instead of real time")
     virtual.add_argument("--rate", type=float, default=1000.0, help="EMG rate in Hz, 200-2000 (default 1000)")
     virtual.add_argument("--drop", type=float, default=0.0, help="probability a notification is lost")
     virtual.add_argument("--seed", type=int, default=7, help="seed of the synthetic session and the radio")
-
-
-def parse_placements(items: list[str]) -> dict[str, dict[str, str]]:
-    """``["diy/emg:ch1=glute_max_l", ...]`` -> ``{"diy/emg": {"ch1": "glute_max_l"}}``."""
-    out: dict[str, dict[str, str]] = {}
-    for item in items:
-        stream, sep, rest = item.rpartition(":")
-        channel, eq, placement = rest.partition("=")
-        if not (sep and eq and stream and channel and placement):
-            raise ValueError(
-                "--placement must look like STREAM:CHANNEL=PLACEMENT (e.g. diy/emg:ch1=glute_max_r), "
-                f"got {item!r}"
-            )
-        out.setdefault(stream, {})[channel] = placement
-    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -143,19 +136,11 @@ def run(args: argparse.Namespace) -> int:
     return exit_code(received, result.interrupted)
 
 
-def _record(args: argparse.Namespace) -> Any:
-    from myoflow.session.guided_mvc import GuidedMvc
-    from myoflow.session.recorder_sink import RecorderSink
-    from myoflow.session.run import run_session
+def _record(args: argparse.Namespace) -> SessionResult:
+    from myoflow.session.recording import mvc_timing, record_session
     from myoflow.storage.schema import SessionMetadata
 
-    for name in ("seconds", "status_every", "scan_timeout"):
-        value = getattr(args, name)
-        if value is not None and not value > 0:
-            raise ValueError(f"--{name.replace('_', '-')} must be positive, got {value}")
     placements = parse_placements(args.placement)
-    from pathlib import Path
-
     if Path(args.out).exists() and not args.overwrite:
         raise ValueError(f"--out {args.out} already exists; pass --overwrite to replace it")
     given = getattr(args, "mains_given", True)
@@ -163,145 +148,85 @@ def _record(args: argparse.Namespace) -> Any:
     meta = SessionMetadata(
         subject_id=args.subject, exercise=args.exercise, notes=args.notes, filter_settings=mains
     )
-    timing = _mvc_timing(args)
+    timing = None
+    if args.calibrate_mvc:
+        timing = mvc_timing(
+            virtual=args.virtual,
+            lead_s=args.mvc_lead,
+            contraction_s=args.mvc_contraction,
+            rest_s=args.mvc_rest,
+        )
     if args.virtual:
         opened, meta, n_emg = _virtual(args, meta, placements, timing)
     else:
-        opened, n_emg = _real(args, placements)
+        from myoflow.session.straps import emg_channels, real_ingest, strap_configs
+
+        configs = strap_configs(args.device, args.profile, placements)
+        n_emg = emg_channels(configs)
+        if args.calibrate_mvc and n_emg == 0:
+            names = [c.resolved_profile().name for c in configs]  # type: ignore[union-attr]
+            raise ValueError(f"--calibrate-mvc needs an EMG stream; the profiles {names} have none")
+        opened = real_ingest(configs, args.scan_timeout)
     lsl = lsl_sinks(args)
-    recorder = RecorderSink(args.out, meta, overwrite=args.overwrite)
     console = _Console(args.status_every)
-    sinks: list[Any] = [console, *lsl]
-    seconds = args.seconds
-    if timing is not None:
-        guided = GuidedMvc(
-            *timing,
-            mains_hz=args.mains,
-            say=lambda line: print(f"  mvc: {line}", flush=True),
-            emit=recorder.on_event,
-            on_references=lambda refs, t: recorder.update_metadata(time_s=t, mvc_references=refs),
-        )
-        sinks.append(guided)
-        if seconds is not None:
-            seconds += guided.duration_s(n_emg)
 
     def started(ingest: Any) -> None:
         console.ingest = ingest
         print(f"recording {', '.join(s.name for s in ingest.straps)} to {args.out}", flush=True)
 
     try:
-        return run_session(opened, seconds, sinks, recorder=recorder, on_started=started)
+        return record_session(
+            opened,
+            args.out,
+            meta,
+            args.seconds,
+            [console, *lsl],
+            mvc=timing,
+            n_emg=n_emg,
+            mains_hz=args.mains,
+            overwrite=args.overwrite,
+            say=lambda line: print(f"  mvc: {line}", flush=True),
+            on_started=started,
+        )
     finally:
         for sink in lsl:
             sink.close()
 
 
-def _mvc_timing(args: argparse.Namespace) -> tuple[float, float, float] | None:
-    """``(lead, contraction, rest)`` seconds of the guided MVC calibration, None without it."""
-    if not args.calibrate_mvc:
-        return None
-    rest = args.mvc_rest if args.mvc_rest is not None else 3.5 if args.virtual else 10.0
-    contraction = args.mvc_contraction
-    # Virtual: the synthetic trial rests `lead` before each contraction and ramps down 0.5 s after it.
-    lead = args.mvc_lead if args.mvc_lead is not None else rest - 0.5 if args.virtual else 5.0
-    for name, value, low in (
-        ("--mvc-rest", rest, 1.0),
-        ("--mvc-contraction", contraction, 1.0),
-        ("--mvc-lead", lead, 0.5),
-    ):
-        if not value >= low:
-            raise ValueError(f"{name} must be at least {low:g} s, got {value}")
-    if args.virtual and args.mvc_lead is not None and abs(lead - (rest - 0.5)) > 1e-9:
-        raise ValueError(
-            "--virtual: the synthetic person rests --mvc-rest - 0.5 s before the first contraction, "
-            f"so --mvc-lead must be {rest - 0.5:g}"
-        )
-    return lead, contraction, rest
-
-
 def _virtual(
     args: argparse.Namespace,
-    meta: Any,
+    meta: SessionMetadata,
     placements: dict[str, dict[str, str]],
-    timing: tuple[float, float, float] | None,
-) -> tuple[Any, Any, int]:
+    timing: MvcTiming | None,
+) -> tuple[OpenIngest, SessionMetadata, int]:
+    """The virtual straps on a session that outlasts the recording (after an MVC trial when
+    the recording starts with a guided calibration), and the metadata that says so."""
     import dataclasses
 
-    from myoflow.rigs.demo import DemoSettings
-    from myoflow.rigs.virtual_glute import EMG_CHANNELS, virtual_glute_ingest
-    from myoflow.synth.calibration import mvc_trial, trial_then_session
-    from myoflow.synth.session import generate_session
+    from myoflow.rigs.virtual_glute import EMG_CHANNELS, DemoSettings, VirtualGlute, session_seconds
 
-    if args.exercise not in ("glute_bridge", "rdl"):
-        raise ValueError(f"--exercise must be glute_bridge or rdl with --virtual, got {args.exercise!r}")
-    seconds = max(12.0, (args.seconds or 60.0) + 6.0)  # the session outlasts the recording
     settings = DemoSettings(
-        seconds=seconds,
+        seconds=session_seconds(args.seconds),
         exercise=args.exercise,
         emg_rate=args.rate,
         mains_hz=args.mains,
         seed=args.seed,
+        realtime=not args.fast,
         drop=args.drop,
     )
-    config = settings.session_config()
-    signals: Any = generate_session(config)
-    if timing is not None:  # the synthetic person contracts on the guided procedure's cues
-        lead, contraction, _ = timing
-        signals = trial_then_session(mvc_trial(config, contraction_s=contraction, rest_s=lead), signals)
-    extra = {
-        "virtual": {"seed": args.seed, "drop": args.drop, "fast": bool(args.fast), "emg_rate": args.rate}
+    rig = VirtualGlute(settings)
+    extra: dict[str, Any] = {
+        "seed": args.seed,
+        "drop": args.drop,
+        "fast": bool(args.fast),
+        "emg_rate": args.rate,
     }
-    if timing is not None:
-        extra["virtual"]["session_starts_s"] = signals.lead_s
-    meta = dataclasses.replace(meta, extra=extra)
-
-    def opened(sinks: Any) -> Any:
-        return virtual_glute_ingest(
-            signals, sinks, fast=args.fast, drop=args.drop, seed=args.seed, placements=placements
-        )
-
-    return opened, meta, EMG_CHANNELS
-
-
-def _real(args: argparse.Namespace, placements: dict[str, dict[str, str]]) -> tuple[Any, int]:
-    from myoflow.devices.ingest import Ingest, StrapConfig
-    from myoflow.devices.profiles import load_profile
-    from myoflow.session.run import ingest_of
-
-    devices, profiles = list(args.device), list(args.profile)
-    if devices and len(profiles) > 1 and len(profiles) != len(devices):
-        raise ValueError(
-            f"give one --profile per --device, or one for all: got {len(devices)} and {len(profiles)}"
-        )
-    if not profiles:
-        raise ValueError(
-            "give the --profile of each strap (a shipped name or a .toml path), or use --virtual"
-        )
-    if len(profiles) == 1 and len(devices) > 1:
-        profiles = profiles * len(devices)
-    loaded = [load_profile(p) for p in profiles]
-    devices = devices or [None] * len(loaded)
-    configs = []
-    for i, (device, profile) in enumerate(zip(devices, loaded, strict=True)):
-        name = (
-            profile.name
-            if i == 0
-            else f"{profile.name}-{i + 1}"
-            if profile.name in [p.name for p in loaded[:i]]
-            else profile.name
-        )
-        mine = {k.split("/", 1)[1]: v for k, v in placements.items() if k.split("/", 1)[0] == name}
-        configs.append(StrapConfig(profile, device=device, name=name, placements=mine or None))
-    names = {c.name for c in configs}
-    unknown = sorted(k for k in placements if k.split("/", 1)[0] not in names)
-    if unknown:
-        raise ValueError(f"--placement names unknown stream(s) {unknown}; the straps are {sorted(names)}")
-    n_emg = sum(len(spec.channels) for profile in loaded for spec in profile.streams if spec.kind == "emg")
-    if args.calibrate_mvc and n_emg == 0:
-        raise ValueError(
-            f"--calibrate-mvc needs an EMG stream; the profiles {[p.name for p in loaded]} have none"
-        )
-    return lambda sinks: ingest_of(lambda: Ingest(configs, sinks, scan_timeout=args.scan_timeout)), n_emg
+    signals = None
+    if timing is not None:  # the synthetic person contracts on the guided procedure's cues
+        signals = rig.after_mvc_trial(timing.contraction_s, timing.lead_s)
+        extra["session_starts_s"] = signals.lead_s
+    meta = dataclasses.replace(meta, extra={"virtual": extra})
+    return rig.opener(signals, placements=placements), meta, EMG_CHANNELS
 
 
 class _Console:

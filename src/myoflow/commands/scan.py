@@ -10,13 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from myoflow.commands._shared import positive
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--virtual", action="store_true", help="scan the virtual straps instead of the Bluetooth adapter"
     )
     parser.add_argument(
-        "--timeout", type=float, default=None, help="seconds to listen (default 5; 1 with --virtual)"
+        "--timeout", type=positive, default=None, help="seconds to listen (default 5; 1 with --virtual)"
     )
     parser.add_argument(
         "--kinds",
@@ -36,9 +38,6 @@ def run(args: argparse.Namespace) -> int:
     from myoflow.devices.errors import IngestError
 
     timeout = args.timeout if args.timeout is not None else (1.0 if args.virtual else 5.0)
-    if not timeout > 0:
-        print(f"myoflow scan: --timeout must be a positive number of seconds, got {timeout}", file=sys.stderr)
-        return 2
     logging.getLogger("bumble").setLevel(logging.ERROR)
     try:
         seen = asyncio.run(_scan(args, timeout))

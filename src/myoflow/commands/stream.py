@@ -22,7 +22,7 @@ import argparse
 import sys
 from typing import Any
 
-from myoflow.commands._shared import add_lsl_option, lsl_sinks
+from myoflow.commands._shared import add_lsl_option, lsl_sinks, positive
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,12 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME_OR_PATH",
         help="profile of the matching --device (repeat; one for all is fine)",
     )
-    parser.add_argument("--seconds", type=float, default=10.0, help="how long to stream (default 10 s)")
+    parser.add_argument("--seconds", type=positive, default=10.0, help="how long to stream (default 10 s)")
     parser.add_argument(
-        "--status-every", type=float, default=2.0, help="seconds between status lines (default 2)"
+        "--status-every", type=positive, default=2.0, help="seconds between status lines (default 2)"
     )
     parser.add_argument(
-        "--scan-timeout", type=float, default=10.0, help="seconds to find the straps (default 10)"
+        "--scan-timeout", type=positive, default=10.0, help="seconds to find the straps (default 10)"
     )
     add_lsl_option(parser)
     virtual = parser.add_argument_group("virtual straps (with --virtual)")
@@ -77,9 +77,6 @@ def run(args: argparse.Namespace) -> int:
 
     logging.getLogger("bumble").setLevel(logging.ERROR)
     try:
-        for name in ("seconds", "status_every", "scan_timeout"):
-            if not getattr(args, name) > 0:
-                raise ValueError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
         report, interrupted = asyncio.run(_stream(args))
     except (ValueError, ProfileError, LslError) as exc:
         print(f"myoflow stream: {exc}", file=sys.stderr)

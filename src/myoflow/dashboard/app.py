@@ -12,11 +12,14 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from myoflow._checks import check_positive
 from myoflow.dashboard.console import run_console
 from myoflow.dashboard.platform import platform_name, platform_problem
+
+if TYPE_CHECKING:
+    from myoflow.dashboard.source import DashboardSource
 
 __all__ = ["qt_app", "run_dashboard", "teardown"]
 
@@ -51,7 +54,7 @@ def teardown(window: Any) -> None:
 
 
 def run_dashboard(
-    source: Any,
+    source: DashboardSource,
     *,
     seconds: float | None = None,
     screenshot: str | Path | None = None,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,7 +25,10 @@ from myoflow.analysis.live import LiveAnalysis
 from myoflow.analysis.live_types import EXERCISES
 from myoflow.dashboard.feed import MidSession, RawTap, Slot, StatusBoard
 from myoflow.dashboard.model import StatusLine
-from myoflow.stream import Event
+from myoflow.stream import Event, Sink
+
+if TYPE_CHECKING:
+    from myoflow.session.run import OpenIngest
 
 __all__ = ["LiveSource", "truth_summary", "virtual_source"]
 
@@ -64,7 +67,7 @@ class LiveSource:
 
     def __init__(
         self,
-        open_ingest: Callable[[Sequence[Any]], Any],
+        open_ingest: OpenIngest,
         *,
         mvc: Mapping[str, float] | None = None,
         exercise: str = "glute_bridge",
@@ -73,7 +76,7 @@ class LiveSource:
         window_s: float = 10.0,
         contraction: Callable[[str, float], tuple[np.ndarray, float]] | None = None,
         label: str = "straps",
-        extra_sinks: Sequence[Any] = (),
+        extra_sinks: Sequence[Sink | object] = (),
     ) -> None:
         self._open = open_ingest
         #: More sinks for the ingest (e.g. an LslSink); those with ``on_results`` also get each
@@ -339,24 +342,21 @@ def virtual_source(
     once streaming, ``origin`` (the ingest clock at the session's time 0) for
     :func:`truth_summary`.
     """
-    from myoflow.rigs.demo import DemoSettings
-    from myoflow.rigs.virtual_glute import EMG_CHANNELS, EMG_STREAM, synthetic_mvc, virtual_glute_ingest
-    from myoflow.synth.session import generate_session
+    from myoflow.rigs.virtual_glute import DemoSettings, VirtualGlute, session_seconds
 
-    length = max(12.0, (seconds if seconds is not None else 60.0) + 6.0)
     settings = DemoSettings(
-        seconds=length, exercise=exercise, emg_rate=emg_rate, mains_hz=mains_hz, seed=seed, drop=drop
+        seconds=session_seconds(seconds),
+        exercise=exercise,
+        emg_rate=emg_rate,
+        mains_hz=mains_hz,
+        seed=seed,
+        realtime=not fast,
+        drop=drop,
     )
-    config = settings.session_config()
-    session = generate_session(config)
-    mvc = synthetic_mvc(config, mains_hz) if calibrated else None
-    trial_cache: list[Any] = []
-    renamed: dict[str, str] = {}  # placement given -> the synthetic muscle it shows
-    for channel, placement in (placements or {}).get(EMG_STREAM, {}).items():
-        k = int(channel[2:]) - 1 if channel.startswith("ch") and channel[2:].isdigit() else -1
-        if not 0 <= k < EMG_CHANNELS:
-            raise ValueError(f"--placement: {EMG_STREAM} has channels ch1-ch{EMG_CHANNELS}, got {channel!r}")
-        renamed[placement] = session.placements[k % len(session.placements)]
+    rig = VirtualGlute(settings)
+    session = rig.session
+    mvc = rig.mvc() if calibrated else None
+    renamed = rig.renamed_muscles(placements)  # placement given -> the synthetic muscle it shows
     if mvc is not None and renamed:
         mvc = {
             **{m: v for m, v in mvc.items() if m not in renamed.values()},
@@ -364,29 +364,13 @@ def virtual_source(
         }
 
     def contraction(muscle: str, _seconds: float) -> tuple[np.ndarray, float]:
-        from myoflow.synth.calibration import mvc_trial
+        return rig.contraction(renamed.get(muscle, muscle))
 
-        muscle = renamed.get(muscle, muscle)
-        if not trial_cache:
-            trial_cache.append(mvc_trial(config))
-        trial = trial_cache[0]
-        if muscle not in trial.placements:
-            raise ValueError(f"the synthetic MVC trial has no {muscle!r}; it has {trial.placements}")
-        lo, hi = trial.plateaus[muscle]
-        i0, i1 = (int(round(t * trial.fs)) for t in (lo - 2.0, hi + 1.0))
-        col = trial.placements.index(muscle)
-        return np.ascontiguousarray(trial.emg[max(0, i0) : i1, col]), float(trial.fs)
-
-    def opened(sinks: Sequence[Any]) -> Any:
-        def on_rig(clock: Any, _straps: Any) -> None:
-            source.origin = float(clock.origin)
-
-        return virtual_glute_ingest(
-            session, sinks, fast=fast, drop=drop, seed=seed, placements=placements, on_rig=on_rig
-        )
+    def on_rig(clock: Any, _straps: Any) -> None:
+        source.origin = float(clock.origin)
 
     source = LiveSource(
-        opened,
+        rig.opener(placements=placements, on_rig=on_rig),
         mvc=mvc,
         exercise=exercise,
         mains_hz=mains_hz,

@@ -31,6 +31,7 @@ from myoflow.dashboard.model import DashboardModel, Frame, StatusLine, status_li
 from myoflow.dashboard.panels import CueBanner, RepPanel, StatusPanel
 from myoflow.dashboard.plots import PlotsView, phase_legend
 from myoflow.dashboard.sets import SetSummary
+from myoflow.dashboard.source import DashboardSource
 
 __all__ = ["SHORTCUTS", "DashboardWindow"]
 
@@ -56,7 +57,7 @@ class DashboardWindow(WindowActions, QtWidgets.QMainWindow):
 
     def __init__(
         self,
-        source: Any,
+        source: DashboardSource,
         *,
         fps: float = 60.0,
         window_s: float = 10.0,

@@ -14,10 +14,9 @@ in a dialog at least 560 px wide, so the final summary is never clipped.
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6 import QtCore, QtWidgets
 
+from myoflow.dashboard.source import DashboardSource
 from myoflow.session.calibration import MvcCalibration
 
 __all__ = ["MvcWizard"]
@@ -30,7 +29,7 @@ class MvcWizard(QtWidgets.QDialog):
 
     def __init__(
         self,
-        source: Any,
+        source: DashboardSource,
         muscles: tuple[str, ...],
         contraction_s: float = 4.0,
         parent: QtWidgets.QWidget | None = None,

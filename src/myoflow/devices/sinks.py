@@ -1,7 +1,7 @@
-"""Where the ingest delivers: the :class:`Sink` interface, per-strap :class:`StrapStatus`, and
-a ready-made sink.
+"""Where the ingest delivers: per-strap :class:`StrapStatus` and a ready-made sink.
 
-A sink has three methods, called on the event loop by the ingest's consumer tasks, in order per
+The sink contract is :class:`myoflow.stream.Sink` (re-exported here). The ingest uses three of
+its methods, called on the event loop by the ingest's consumer tasks, in order per
 strap: ``on_block(block)`` for every :class:`~myoflow.stream.Block`, ``on_gap(gap)`` for every
 :class:`~myoflow.stream.Gap` (always before the block that follows it), and
 ``on_status(status)`` when a strap changes state (connecting, streaming, reconnecting, ...).
@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from myoflow.devices.codec import Packet
 from myoflow.devices.decoding import StreamStats
-from myoflow.stream import Block, Gap
+from myoflow.stream import Block, Gap, Sink
 
 __all__ = ["STATES", "CollectingSink", "Sink", "StrapStatus"]
 
@@ -86,29 +85,6 @@ class StrapStatus:
         extra = f" battery {self.battery}%" if self.battery is not None else ""
         again = f" reconnects {self.reconnects}" if self.reconnects else ""
         return f"{self.name} [{self.state}{again}{extra}] " + "; ".join(parts)
-
-
-class Sink:
-    """Base class of the ingest's outputs: override the methods you need (each does nothing)."""
-
-    def on_block(self, block: Block) -> None:
-        """A block of new samples of one stream."""
-
-    def on_gap(self, gap: Gap) -> None:
-        """Samples of one stream that were lost; the next block of the stream follows it."""
-
-    def on_status(self, status: StrapStatus) -> None:
-        """A strap changed state."""
-
-    # A sink may also define ``on_raw(strap, host_time, char_uuid, data)``: every notification as
-    # the strap's queue held it, before decoding (``char_uuid == ""``: a reconnect marker); see
-    # :class:`myoflow.devices.capture.CaptureWriter`.
-
-    def on_packet(self, strap: str, packet: Packet | None, host_time: float, out: list[Block | Gap]) -> None:
-        """One decoded notification of ``strap``, received at ``host_time`` (host s), with the
-        blocks and gaps it produced (``out``, delivered to ``on_block``/``on_gap`` right after).
-        For recorders that keep what the device sent: raw samples, counters, device times.
-        ``packet`` is ``None`` when ``out`` comes from a restart marker."""
 
 
 class CollectingSink(Sink):

@@ -1,6 +1,7 @@
 """The demo: virtual straps on a synthetic glute-bridge session, streamed through the real BLE path.
 
-The virtual world (:func:`virtual_glute_ingest`, also what ``myoflow record --virtual`` records):
+The virtual world (:class:`~myoflow.rigs.virtual_glute.VirtualGlute`, also what
+``myoflow record --virtual`` records):
 
 * a **DIY EMG strap**, 4 channels (glute max, biceps femoris, semitendinosus, glute med) at the
   session's EMG rate, int16 at 0.5 uV per count (the shipped ``diy_emg_4ch_2khz`` profile at
@@ -19,7 +20,6 @@ compares every rep with the generator's truth.
 
 from __future__ import annotations
 
-import math
 import tempfile
 import time
 from collections.abc import Sequence
@@ -30,61 +30,10 @@ from typing import Any, TextIO
 import numpy as np
 
 from myoflow.analysis.placement import channels_with_role
-from myoflow.rigs.virtual_glute import EMG_STREAM, synthetic_mvc, virtual_glute_ingest
-from myoflow.synth.config import MAX_REPS, SessionConfig
-from myoflow.synth.session import SyntheticSession, generate_session
+from myoflow.rigs.virtual_glute import EMG_STREAM, DemoSettings, VirtualGlute
+from myoflow.synth.session import SyntheticSession
 
-#: Approximate duration of one rep (concentric + top hold + eccentric + bottom rest), seconds.
-_REP_S = 5.0
-_LEAD_TAIL_S = 6.0
-
-
-@dataclass(frozen=True)
-class DemoSettings:
-    """What the demo synthesises and how it streams it (validated).
-
-    ``seconds`` of session, ``emg_rate`` Hz (whole Hz, 200-2000), ``mains_hz`` hum and notches,
-    ``seed``; ``realtime`` paces the virtual straps in real time (else virtual time);
-    ``drop`` is the probability a notification is lost; ``keep`` a path to keep the recording.
-    """
-
-    seconds: float = 45.0
-    exercise: str = "glute_bridge"
-    emg_rate: float = 1000.0
-    mains_hz: float = 50.0
-    seed: int = 7
-    realtime: bool = False
-    drop: float = 0.0
-    keep: str | None = None
-
-    def __post_init__(self) -> None:
-        if not (math.isfinite(self.seconds) and self.seconds >= 12.0):
-            raise ValueError(
-                f"--seconds must be at least 12 (one rep with rest around it), got {self.seconds}"
-            )
-        limit = _LEAD_TAIL_S + (MAX_REPS + 1) * _REP_S
-        if self.seconds >= limit:
-            raise ValueError(
-                f"--seconds must be below {limit:g} with virtual straps (a synthetic session "
-                f"holds at most {MAX_REPS} reps of {_REP_S:g} s), got {self.seconds:g}"
-            )
-        if not (200.0 <= self.emg_rate <= 2000.0 and float(self.emg_rate).is_integer()):
-            raise ValueError(f"--rate must be a whole number of Hz between 200 and 2000, got {self.emg_rate}")
-        if not 0.0 <= self.drop < 0.5:
-            raise ValueError(f"--drop must be in [0, 0.5), got {self.drop}")
-
-    def session_config(self) -> SessionConfig:
-        n_reps = max(1, int((self.seconds - _LEAD_TAIL_S) // _REP_S))
-        tense = tuple(i for i in range(n_reps) if i % 4 == 2)  # every 4th rep stays tense
-        return SessionConfig(
-            exercise=self.exercise,
-            n_reps=n_reps,
-            emg_rate=self.emg_rate,
-            imu_rate=100.0,
-            seed=self.seed,
-            tense_reps=tense,
-            hum_hz=self.mains_hz,
-        )
+__all__ = ["DemoReport", "DemoSettings", "matching_truth", "onset_errors_ms", "print_table", "run_demo"]
 
 
 @dataclass
@@ -111,9 +60,9 @@ def run_demo(settings: DemoSettings, out: TextIO, sinks: Sequence[Any] = ()) -> 
     from myoflow.storage.reader import open_recording
     from myoflow.storage.schema import SessionMetadata
 
-    config = settings.session_config()
-    session = generate_session(config)
-    mvc = synthetic_mvc(config, settings.mains_hz)
+    rig = VirtualGlute(settings)
+    config, session = rig.config, rig.session
+    mvc = rig.mvc()
     print(
         f"myoflow demo: {config.exercise.replace('_', ' ')}, {config.n_reps} reps; virtual straps over "
         f"Bluetooth LE ({'real time' if settings.realtime else 'virtual time'}): DIY EMG "
@@ -137,15 +86,7 @@ def run_demo(settings: DemoSettings, out: TextIO, sinks: Sequence[Any] = ()) -> 
         )
         recorder = RecorderSink(path, meta, overwrite=True)
 
-        def opened(sinks_: Sequence[Any]) -> Any:
-            return virtual_glute_ingest(
-                session,
-                sinks_,
-                fast=not settings.realtime,
-                drop=settings.drop,
-                seed=settings.seed,
-                on_rig=lambda clock, _straps: clock_origin.__setitem__(0, clock.origin),
-            )
+        opened = rig.opener(on_rig=lambda clock, _straps: clock_origin.__setitem__(0, clock.origin))
 
         live: list[Any] = []
         live_reps: list[Any] = []

@@ -5,4 +5,9 @@
 * :mod:`~myoflow.session.live`: MVC calibration of the live envelope and a replay summary sink.
 * :mod:`~myoflow.session.calibration`: the MVC calibration steps, without Qt.
 * :mod:`~myoflow.session.guided_mvc`: timed console cues for ``myoflow record --calibrate-mvc``.
+* :mod:`~myoflow.session.recording`: :func:`record_session` (recorder + guided calibration), the
+  calibration's timing.
+* :mod:`~myoflow.session.straps`: real straps' configs and their ingest opener.
+
+The contracts the wiring fits together with are in :mod:`myoflow.stream` (``Sink``, ``Clock``).
 """

@@ -25,54 +25,75 @@ import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from myoflow._checks import check_positive
 from myoflow.session.recorder_sink import RecorderSink
-from myoflow.stream import Block, Event, Gap
+from myoflow.stream import Block, Event, Gap, Sink, StreamInfo
 
-__all__ = ["FanOut", "SessionResult", "ingest_of", "run_session"]
+if TYPE_CHECKING:
+    from myoflow.devices.codec import Packet
+    from myoflow.devices.ingest import Ingest
+    from myoflow.devices.sinks import StrapStatus
+
+__all__ = ["FanOut", "OpenIngest", "SessionResult", "ingest_of", "run_session"]
 
 log = logging.getLogger(__name__)
 
 
-_SINK_METHODS = ("on_block", "on_gap", "on_status", "on_event", "on_packet")
+#: ``open_ingest(sinks)``: an async context manager yielding a started ingest over ``sinks``.
+OpenIngest = Callable[[Sequence[Sink]], contextlib.AbstractAsyncContextManager["Ingest"]]
 
 
-class FanOut:
-    """One sink that forwards every call to several (methods a sink lacks are skipped)."""
+def _bound(sinks: Sequence[object], name: str) -> list[Callable[..., None]]:
+    """The ``name`` methods of ``sinks`` that have one."""
+    return [m for m in (getattr(s, name, None) for s in sinks) if callable(m)]
 
-    def __init__(self, sinks: Sequence[Any]) -> None:
-        self.sinks: tuple[Any, ...] = ()
-        for name in _SINK_METHODS:
-            setattr(self, f"_{name}", [])
+
+class FanOut(Sink):
+    """One sink that forwards every call to several (methods a sink lacks are skipped).
+
+    ``sinks`` are :class:`~myoflow.stream.Sink` objects or any objects with some of its
+    methods (duck-typed: a sink that only needs blocks has only ``on_block``).
+    """
+
+    def __init__(self, sinks: Sequence[Sink | object]) -> None:
+        self.sinks: tuple[Sink | object, ...] = ()
+        self._on_block: list[Callable[[Block], None]] = []
+        self._on_gap: list[Callable[[Gap], None]] = []
+        self._on_status: list[Callable[[StrapStatus], None]] = []
+        self._on_event: list[Callable[[Event], None]] = []
+        self._on_packet: list[Callable[[str, Packet | None, float, list[Block | Gap]], None]] = []
         self.add(*sinks)
 
-    def add(self, *sinks: Any) -> None:
+    def add(self, *sinks: Sink | object) -> None:
         """Forward to ``sinks`` too (on the ingest's loop, before data flows, or between calls)."""
         self.sinks += sinks
-        for name in _SINK_METHODS:
-            calls = [getattr(s, name) for s in sinks if callable(getattr(s, name, None))]
-            setattr(self, f"_{name}", [*getattr(self, f"_{name}"), *calls])
+        # New lists, not in-place appends: a call in progress on another thread keeps its list.
+        self._on_block = [*self._on_block, *_bound(sinks, "on_block")]
+        self._on_gap = [*self._on_gap, *_bound(sinks, "on_gap")]
+        self._on_status = [*self._on_status, *_bound(sinks, "on_status")]
+        self._on_event = [*self._on_event, *_bound(sinks, "on_event")]
+        self._on_packet = [*self._on_packet, *_bound(sinks, "on_packet")]
 
     def on_block(self, block: Block) -> None:
-        for call in self._on_block:  # type: ignore[attr-defined]
+        for call in self._on_block:
             call(block)
 
     def on_gap(self, gap: Gap) -> None:
-        for call in self._on_gap:  # type: ignore[attr-defined]
+        for call in self._on_gap:
             call(gap)
 
-    def on_status(self, status: Any) -> None:
-        for call in self._on_status:  # type: ignore[attr-defined]
+    def on_status(self, status: StrapStatus) -> None:
+        for call in self._on_status:
             call(status)
 
     def on_event(self, event: Event) -> None:
-        for call in self._on_event:  # type: ignore[attr-defined]
+        for call in self._on_event:
             call(event)
 
-    def on_packet(self, strap: str, packet: Any, host_time: float, out: list[Block | Gap]) -> None:
-        for call in self._on_packet:  # type: ignore[attr-defined]
+    def on_packet(self, strap: str, packet: Packet | None, host_time: float, out: list[Block | Gap]) -> None:
+        for call in self._on_packet:
             call(strap, packet, host_time, out)
 
 
@@ -86,22 +107,22 @@ class SessionResult:
     straps started streaming; ``packets``: packets recorded.
     """
 
-    statuses: list[Any] = field(default_factory=list)
+    statuses: list[StrapStatus] = field(default_factory=list)
     path: Path | None = None
     interrupted: bool = False
-    streams: dict[str, Any] = field(default_factory=dict)
+    streams: dict[str, StreamInfo] = field(default_factory=dict)
     host_start: float = float("nan")
     packets: int = 0
 
 
 def run_session(
-    open_ingest: Callable[[Sequence[Any]], contextlib.AbstractAsyncContextManager[Any]],
+    open_ingest: OpenIngest,
     seconds: float | None,
-    sinks: Sequence[Any] = (),
+    sinks: Sequence[Sink | object] = (),
     *,
     recorder: RecorderSink | None = None,
-    on_started: Callable[[Any], None] | None = None,
-    late_sinks: Callable[[dict[str, Any]], Sequence[Any]] | None = None,
+    on_started: Callable[[Ingest], None] | None = None,
+    late_sinks: Callable[[dict[str, StreamInfo]], Sequence[Sink | object]] | None = None,
     on_tick: Callable[[], None] | None = None,
     tick_s: float = 0.2,
 ) -> SessionResult:
@@ -205,7 +226,7 @@ def _cancel(state: dict[str, Any]) -> None:
 
 
 @contextlib.asynccontextmanager
-async def ingest_of(factory: Callable[[], Any]) -> AsyncIterator[Any]:
+async def ingest_of(factory: Callable[[], Ingest]) -> AsyncIterator[Ingest]:
     """``async with ingest_of(lambda: Ingest(...)) as ingest``: start it, stop it after."""
     ingest = factory()
     async with ingest:

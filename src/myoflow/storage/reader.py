@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -32,7 +31,7 @@ from myoflow.storage.schema import (
     SessionMetadata,
     StreamSpec,
 )
-from myoflow.storage.validate import file_problems
+from myoflow.storage.validate import file_problems, open_problem
 from myoflow.stream import Block, Event, Gap, StreamInfo
 
 __all__ = ["Recording", "RecordingError", "StreamView", "open_recording"]
@@ -67,12 +66,12 @@ def open_recording(path: str | os.PathLike[str]) -> Recording:
         f = h5py.File(p, "r")
     except OSError as exc:
         if "already open for write" not in str(exc):
-            raise RecordingError(p, _open_problem(p, exc)) from None
+            raise RecordingError(p, open_problem(p, exc)) from None
         try:
             f = h5py.File(p, "r", swmr=True)
             swmr = True
         except OSError as exc2:
-            raise RecordingError(p, _open_problem(p, exc2)) from None
+            raise RecordingError(p, open_problem(p, exc2)) from None
     try:
         return Recording(p, f, swmr)
     except RecordingError:
@@ -81,21 +80,6 @@ def open_recording(path: str | os.PathLike[str]) -> Recording:
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
         f.close()
         raise RecordingError(p, f"damaged recording ({type(exc).__name__}: {exc})") from None
-
-
-def _open_problem(path: Path, exc: OSError) -> str:
-    text = str(exc)
-    if "file signature not found" in text:
-        return "not an HDF5 file (no HDF5 signature found; is it a recording at all?)"
-    m = re.search(r"truncated file: eof = (\d+).*stored_eof = (\d+)", text)
-    if m:
-        return (
-            f"truncated HDF5 file: it has {m.group(1)} bytes but its header says "
-            f"{m.group(2)} (an interrupted copy or download?)"
-        )
-    if "ermission denied" in text:
-        return "permission denied"
-    return f"cannot be opened as HDF5 ({text})"
 
 
 class Recording:

@@ -18,12 +18,12 @@ Three ways to drive it:
 * :meth:`Replayer.poll` delivers what is due at the clock's current time (for a loop that owns
   the clock, e.g. a GUI timer).
 
-Consumers implement :class:`ReplaySink` (``on_block``, ``on_gap``, ``on_event``): the
-``on_block``/``on_gap`` names are those of the ingest's sinks
-(:class:`myoflow.devices.sinks.Sink`), so a sink written for the ingest (without ``on_event``)
-can be replayed into too; it then gets no events. :class:`myoflow.session.live.EnvelopeSummary` is a
-ready-made sink that runs EMG streams through the live signal core (``myoflow replay`` prints its
-summary); it lives above the storage layer, which knows nothing of the signal core.
+Consumers are :class:`~myoflow.stream.Sink` objects, the contract the ingest delivers to: a
+replay calls ``on_block``, ``on_gap`` and, where the sink has it, ``on_event``, so a sink
+written for the ingest (without ``on_event``) can be replayed into too; it then gets no events.
+:class:`myoflow.session.live.EnvelopeSummary` is a ready-made sink that runs EMG streams through
+the live signal core (``myoflow replay`` prints its summary); it lives above the storage layer,
+which knows nothing of the signal core.
 """
 
 from __future__ import annotations
@@ -33,13 +33,12 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
 
 from myoflow._checks import check_positive
 from myoflow.storage.reader import Recording, StreamView
-from myoflow.stream import Block, Event, Gap
+from myoflow.stream import Block, Clock, Event, Gap, Sink
 
-__all__ = ["ManualClock", "ReplaySink", "ReplayStats", "Replayer"]
+__all__ = ["ManualClock", "ReplayStats", "Replayer"]
 
 Item = Block | Gap | Event
 
@@ -48,20 +47,6 @@ Item = Block | Gap | Event
 MAX_BLOCK_S = 10.0
 #: Paced items are delivered up to this much clock time early, so clock rounding never stalls.
 _EARLY_S = 1e-6
-
-
-@runtime_checkable
-class ReplaySink(Protocol):
-    """What a replay delivers to, in time order (the ingest's sink interface plus events)."""
-
-    def on_block(self, block: Block) -> None:
-        """A block of new samples of one stream (never spanning a gap)."""
-
-    def on_gap(self, gap: Gap) -> None:
-        """Lost samples of one stream; the stream's next block follows it."""
-
-    def on_event(self, event: Event) -> None:
-        """A recorded event (rep boundary, phase, cue, marker, calibration, metadata)."""
 
 
 class ManualClock:
@@ -143,7 +128,7 @@ class Replayer:
         self,
         recording: Recording,
         speed: float | None = 1.0,
-        clock: Callable[[], float] | None = None,
+        clock: Clock | None = None,
         block_s: float = 0.02,
         *,
         streams: Sequence[str] | None = None,
@@ -158,7 +143,7 @@ class Replayer:
         self.speed = None if speed is None else check_positive(speed, "speed", "x real time")
         if clock is not None and not callable(clock):
             raise ValueError(f"clock must be a callable returning seconds, got {clock!r}")
-        self._clock: Callable[[], float] = clock or time.monotonic
+        self._clock: Clock = clock or time.monotonic
         self._sleep: Callable[[float], None] = getattr(clock, "sleep", time.sleep)
         self.block_s = check_positive(block_s, "block_s", "s")
         if self.block_s > MAX_BLOCK_S:
@@ -205,7 +190,7 @@ class Replayer:
         while self._next is not None:
             yield self._advance()
 
-    def step(self, sink: Any, dt: float | None = None) -> int:
+    def step(self, sink: Sink, dt: float | None = None) -> int:
         """Fixed-step mode: advance ``dt`` s of recording time (default ``block_s``) and
         deliver every item due in it. Reads no clock and never sleeps. Returns items delivered."""
         dt = self.block_s if dt is None else check_positive(dt, "dt", "s")
@@ -215,7 +200,7 @@ class Replayer:
             self.position = max(self.position, self.t_end)
         return n
 
-    def poll(self, sink: Any) -> int:
+    def poll(self, sink: Sink) -> int:
         """Deliver every item due at the clock's current time; never sleeps.
 
         The first call starts the replay's clock. With ``speed=None`` everything is due.
@@ -230,7 +215,7 @@ class Replayer:
         self.position = max(self.position, min(limit, self.t_end))
         return n
 
-    def run(self, sink: Any, progress: Callable[[float, float], None] | None = None) -> ReplayStats:
+    def run(self, sink: Sink, progress: Callable[[float, float], None] | None = None) -> ReplayStats:
         """Deliver everything, paced by ``speed`` against the clock; return the statistics.
 
         ``progress(done_s, total_s)`` is called as the replay advances (about 200 times at
@@ -328,7 +313,7 @@ def _stream_items(view: StreamView, block_size: int) -> Iterator[tuple[float, It
 class _Router:
     """Calls the sink's method for each item; sinks without ``on_event`` get no events."""
 
-    def __init__(self, sink: Any) -> None:
+    def __init__(self, sink: Sink) -> None:
         if not (callable(getattr(sink, "on_block", None)) and callable(getattr(sink, "on_gap", None))):
             raise ValueError(f"sink must have on_block(block) and on_gap(gap) methods, got {sink!r}")
         self.on_block, self.on_gap = sink.on_block, sink.on_gap
@@ -344,6 +329,6 @@ class _Router:
             self.on_event(item)
 
 
-def _deliverer(sink: Any) -> Callable[[Item], None]:
+def _deliverer(sink: Sink | _Router) -> Callable[[Item], None]:
     """The router of ``sink`` (checked once per call of step, poll or run)."""
     return sink if isinstance(sink, _Router) else _Router(sink)

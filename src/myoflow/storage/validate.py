@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ import numpy as np
 from myoflow.storage import schema
 from myoflow.stream import KIND_UNITS
 
-__all__ = ["MAX_CLOCK_S", "check_recording", "file_problems", "gap_limit", "summary_line"]
+__all__ = ["MAX_CLOCK_S", "check_recording", "file_problems", "gap_limit", "open_problem"]
 
 #: Largest plausible clock attribute and sample time in seconds (about year 2286 as Unix time).
 MAX_CLOCK_S = 1e10
@@ -69,14 +70,28 @@ def file_problems(f: Any, *, deep: bool = False) -> list[str]:
     return out
 
 
+def open_problem(path: Path, exc: OSError) -> str:
+    """Why the HDF5 file at ``path`` did not open (``exc``), in a few words."""
+    text = str(exc)
+    if "file signature not found" in text:
+        return "not an HDF5 file (no HDF5 signature found; is it a recording at all?)"
+    m = re.search(r"truncated file: eof = (\d+).*stored_eof = (\d+)", text)
+    if m:
+        return (
+            f"truncated HDF5 file: it has {m.group(1)} bytes but its header says "
+            f"{m.group(2)} (an interrupted copy or download?)"
+        )
+    if "ermission denied" in text:
+        return "permission denied"
+    return f"cannot be opened as HDF5 ({text})"
+
+
 def check_recording(path: str | os.PathLike[str]) -> list[str]:
     """All problems of the recording at ``path`` (empty: every invariant holds), deep checks on.
 
     A file that cannot be opened as HDF5 at all gives one problem saying why.
     """
     import h5py
-
-    from myoflow.storage.reader import _open_problem
 
     p = Path(path)
     if not p.exists():
@@ -91,7 +106,7 @@ def check_recording(path: str | os.PathLike[str]) -> list[str]:
                 raise
             f = h5py.File(p, "r", swmr=True)
         except OSError as exc2:
-            return [_open_problem(p, exc2)]
+            return [open_problem(p, exc2)]
     with f:
         return file_problems(f, deep=True)
 
@@ -577,16 +592,3 @@ def _text(value: Any) -> str:
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value.tolist() if isinstance(value, np.ndarray) else value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def summary_line(path: str | os.PathLike[str]) -> str:
-    """What a file that passed :func:`check_recording` holds, in a few words."""
-    from myoflow.storage.reader import open_recording
-
-    with open_recording(path) as rec:
-        parts = [f"{v.n_samples} samples of {name}" for name, v in rec.streams.items()]
-        return (
-            f"state {rec.state}, {len(rec.streams)} stream(s): "
-            + ", ".join(parts)
-            + (f", {len(rec.events)} event(s)")
-        )
