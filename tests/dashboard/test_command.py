@@ -74,3 +74,13 @@ def test_numbers_that_must_be_positive_exit_2(option: str, capsys: pytest.Captur
 def test_replay_refuses_record(recording: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--replay", str(recording), "--record", "x.h5", "--seconds", "1"]) == 2
     assert "--record cannot be combined with --replay" in capsys.readouterr().err
+
+
+def test_record_out_creates_its_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """record --out sessions/x.h5 into a folder that does not exist yet (it used to stream, then
+    fail to create the file)."""
+    from myoflow.cli import main
+
+    out = tmp_path / "sessions" / "day 1" / "x.h5"
+    assert main(["record", "--virtual", "--fast", "--seconds", "2", "--out", str(out)]) == 0
+    assert out.is_file() and "(finalised)" in capsys.readouterr().out

@@ -143,6 +143,7 @@ def _record(args: argparse.Namespace) -> SessionResult:
     placements = parse_placements(args.placement)
     if Path(args.out).exists() and not args.overwrite:
         raise ValueError(f"--out {args.out} already exists; pass --overwrite to replace it")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # sessions/x.h5 into a new folder
     given = getattr(args, "mains_given", True)
     mains = {"mains_hz": args.mains, "mains_source": "given at record"} if given else {}
     meta = SessionMetadata(
