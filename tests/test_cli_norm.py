@@ -167,3 +167,19 @@ def test_batch_keeps_mvc_and_session_peak_levels_in_separate_columns(session, tm
     for r in by["b"]:
         assert r["glute_max_r.peak_pct"] == "" and float(r["glute_max_r.peak_pct_session_peak"]) > 10
     capsys.readouterr()
+
+
+def test_dashboard_and_replay_use_a_stored_mains_unless_given(session, tmp_path: Path) -> None:
+    from myoflow.commands import dashboard as dashboard_cmd
+
+    path = tmp_path / "m.h5"
+    meta = SessionMetadata(filter_settings={"mains_hz": 60.0, "mains_source": "given at record"})
+    emg = session.emg_block()
+    with Recorder(path, meta, clock=ClockAnchor(0.0, 1.7e9), on_full="wait") as rec:
+        rec.add_stream(emg.stream, np.float32)
+        rec.start()
+        rec.write_block(emg.stream.name, emg.data[:2000], emg.times[:2000])
+    parser = argparse.ArgumentParser()
+    dashboard_cmd.add_arguments(parser)
+    assert dashboard_cmd._replay_mains(parser.parse_args(["--replay", str(path)])) == 60.0
+    assert dashboard_cmd._replay_mains(parser.parse_args(["--replay", str(path), "--mains", "50"])) == 50.0

@@ -15,6 +15,7 @@ def test_recording_start_and_stop_writes_a_valid_file(qapp, tmp_path: Path, open
     from myoflow.storage.reader import open_recording
 
     source = virtual_source(20.0, fast=False, seed=3)  # real time: the recording spans ~2 s
+    source.mains_source = "given at dashboard"  # as `myoflow dashboard --mains 50` sets it
     window = open_window(source)
     try:
         wait_until(lambda: source.ingest is not None and source.analysis is not None)
@@ -37,6 +38,7 @@ def test_recording_start_and_stop_writes_a_valid_file(qapp, tmp_path: Path, open
         assert set(rec.streams) == {"diy/emg", "pelvis/acc", "pelvis/gyro", "thigh/acc", "thigh/gyro"}
         assert rec.streams["diy/emg"].n_samples > 1000
         assert rec.metadata.subject_id == "s01"
+        assert rec.metadata.filter_settings == {"mains_hz": 50.0, "mains_source": "given at dashboard"}
         assert set(rec.metadata.mvc_references) == set(source.mvc)
         kinds = [e.kind for e in rec.events]
         assert "marker" in kinds and "calibration" in kinds

@@ -71,7 +71,7 @@ from myoflow.analysis.live_types import (
     RepTiming,
     rep_cues,
 )
-from myoflow.analysis.normalisation import channel_keys, lookup_mvc
+from myoflow.analysis.normalisation import channel_keys, references_for
 from myoflow.analysis.rep_summary import RepData, RepResult, SessionContext, analyse_rep
 from myoflow.analysis.reps import movement_angle
 from myoflow.analysis.session_metrics import default_antagonists
@@ -151,7 +151,8 @@ class LiveAnalysis:
         weights = np.zeros((len(labels), len(self.muscles)))
         weights[np.arange(len(labels)), [self.muscles.index(m) for m in labels]] = 1.0
         self._weights = weights
-        self._mvc = self._references(mvc)
+        keys = [k for src in self._emg.values() for k in channel_keys(src.info)]
+        self._mvc = None if mvc is None else references_for(mvc, keys)
         self.unit = UNITS["mvc"] if self._mvc is not None else UNITS["session_peak"]
         self._src = GridBuffer(self.grid_hz, len(labels), cap)
         self._segments: list[SegmentSource] = segment_sources(streams, self.grid_hz)
@@ -175,21 +176,6 @@ class LiveAnalysis:
         self.results: list[RepResult] = []
         self.cues: list[Cue] = []
         self.timings: list[RepTiming] = []
-
-    # --- setup helpers -------------------------------------------------------------------
-    def _references(self, mvc: Mapping[str, float] | None) -> np.ndarray | None:
-        if mvc is None:
-            return None
-        keys = [k for src in self._emg.values() for k in channel_keys(src.info)]
-        found = [lookup_mvc(mvc, k.stream, k.channel, k.placement) for k in keys]
-        refs = [np.nan if v is None else v for v in found]
-        missing = [k.label for k, v in zip(keys, found, strict=True) if v is None]
-        if missing:
-            raise ValueError(
-                f"mvc has no positive reference for EMG channel(s) {', '.join(missing)}: run the MVC "
-                "calibration for them, or pass mvc=None for % of session peak"
-            )
-        return np.asarray(refs)
 
     @property
     def delay_ms(self) -> float:
@@ -313,9 +299,7 @@ class LiveAnalysis:
     def _movement(self, rows: np.ndarray) -> np.ndarray:
         """Angle-grid rows ``(n, n_segments)`` -> the movement angle (larger = more flexed)."""
         cols = {s.segment: rows[:, s.col] for s in self._segments}
-        if "pelvis" in cols and "thigh" in cols:
-            return cols["thigh"] - cols["pelvis"]
-        return -cols["pelvis"] if "pelvis" in cols else cols["thigh"]
+        return movement_angle(cols.get("pelvis"), cols.get("thigh")).angle_deg  # the offline rule
 
     def _snapshot_levels(self, upto: int, refs: np.ndarray) -> RestLevels:
         """:meth:`_rest_levels` for displays, computed once per set of references once the
@@ -397,11 +381,8 @@ class LiveAnalysis:
             env = self._muscle_pct(self._src.read(k0, k1), refs).astype(np.float32)
             angle = self._movement(self._ang.read(k0, k1)) if self._segments else np.full(k1 - k0, np.nan)
             levels = self._snapshot_levels(k1, refs) if self._baseline_raw is not None else self._levels
-            thresholds = (
-                {}
-                if levels is None
-                else dict(zip(self.muscles, map(float, levels.rest_threshold), strict=True))
-            )
+            thr = [] if levels is None else levels.rest_threshold
+            thresholds = dict(zip(self.muscles, map(float, thr), strict=False))
             return LiveSnapshot(
                 times=times,
                 envelope_pct=env,

@@ -47,6 +47,7 @@ __all__ = [
     "calibrate_mvc",
     "channel_keys",
     "lookup_mvc",
+    "references_for",
     "reference_value",
     "resolve_mvc",
 ]
@@ -157,6 +158,19 @@ def resolve_mvc(
                 break
         out.append(found)
     return out
+
+
+def references_for(mvc: Mapping[str, Any], keys: Sequence[ChannelKey]) -> np.ndarray:
+    """``(ch,)`` references (:func:`lookup_mvc`) of the channels ``keys`` for a live analysis;
+    ``ValueError`` naming every channel without one (a live session takes one unit)."""
+    found = [lookup_mvc(mvc, k.stream, k.channel, k.placement) for k in keys]
+    missing = [k.label for k, v in zip(keys, found, strict=True) if v is None]
+    if missing:
+        raise ValueError(
+            f"mvc has no positive reference for EMG channel(s) {', '.join(missing)}: run the MVC "
+            "calibration for them, or pass mvc=None for % of session peak"
+        )
+    return np.asarray(found, dtype=np.float64)
 
 
 def calibrate_mvc(

@@ -140,7 +140,7 @@ def lsl_sinks(args: argparse.Namespace, clock: Any = None) -> tuple[Any, ...]:
         raise ValueError("--lsl publishes in real time; it cannot be combined with --fast (virtual time)")
     from myoflow.lsl import LslSink
 
-    mains = getattr(args, "mains", 50.0)
+    mains = getattr(args, "mains", None) or 50.0  # not given on the command line: 50 Hz
     return (LslSink(mains_hz=mains) if clock is None else LslSink(clock=clock, mains_hz=mains),)
 
 

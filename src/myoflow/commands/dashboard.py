@@ -66,7 +66,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_lsl_option(parser)
     parser.add_argument("--speed", type=positive, default=1.0, help="replay speed, x real time (default 1)")
-    parser.add_argument("--mains", type=float, choices=(50.0, 60.0), default=50.0, help="mains notch, Hz")
+    parser.add_argument(
+        "--mains",
+        type=float,
+        choices=(50.0, 60.0),
+        default=None,
+        help="mains notch, Hz (default 50, or a replay's stored value); stored in recordings when given",
+    )
     parser.add_argument("--scan-timeout", type=positive, default=10.0, help="seconds to find the straps")
     virtual = parser.add_argument_group("virtual straps (with --virtual)")
     virtual.add_argument("--fast", action="store_true", help="virtual time instead of real time")
@@ -85,6 +91,17 @@ def _has_display() -> bool:
     )
 
 
+def _replay_mains(args: argparse.Namespace) -> float:
+    """``--mains``, else the replayed recording's stored mains frequency, else 50 Hz."""
+    if args.mains is not None:
+        return float(args.mains)
+    from myoflow.analysis.mains import stored_mains
+    from myoflow.storage.reader import open_recording
+
+    with open_recording(args.replay) as rec:
+        return stored_mains(rec.metadata.filter_settings) or 50.0
+
+
 def make_source(args: argparse.Namespace, extra_sinks: tuple[Sink, ...] = ()) -> DashboardSource:
     """The session the arguments describe (not started)."""
     if args.replay is not None:
@@ -94,7 +111,9 @@ def make_source(args: argparse.Namespace, extra_sinks: tuple[Sink, ...] = ()) ->
             raise ValueError("--record cannot be combined with --replay")
         if extra_sinks:
             raise ValueError("--lsl publishes live straps; it cannot be combined with --replay")
-        return ReplaySource(args.replay, speed=args.speed, exercise=args.exercise, mains_hz=args.mains)
+        return ReplaySource(
+            args.replay, speed=args.speed, exercise=args.exercise, mains_hz=_replay_mains(args)
+        )
     if args.virtual:
         from myoflow.dashboard.live_source import virtual_source
 
@@ -103,7 +122,7 @@ def make_source(args: argparse.Namespace, extra_sinks: tuple[Sink, ...] = ()) ->
             exercise=args.exercise or "glute_bridge",
             fast=args.fast,
             emg_rate=args.rate,
-            mains_hz=args.mains,
+            mains_hz=args.mains or 50.0,
             seed=args.seed,
             drop=args.drop,
             calibrated=not args.no_mvc,
@@ -117,7 +136,8 @@ def make_source(args: argparse.Namespace, extra_sinks: tuple[Sink, ...] = ()) ->
     return LiveSource(
         real_ingest(configs, args.scan_timeout),
         exercise=args.exercise or "glute_bridge",
-        mains_hz=args.mains,
+        mains_hz=args.mains or 50.0,
+        mains_source=None if args.mains is None else "given at dashboard",
         seconds=args.seconds,
         label=", ".join(args.device) or "straps",
         extra_sinks=extra_sinks,

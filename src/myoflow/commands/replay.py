@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--mains",
         type=float,
         choices=(50.0, 60.0),
-        default=50.0,
-        help="mains notch frequency, Hz (default 50)",
+        default=None,
+        help="mains notch frequency, Hz (default: the one stored in the recording, else 50)",
     )
 
 
@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from myoflow._checks import check_positive, check_range
+    from myoflow.analysis.mains import stored_mains
     from myoflow.session.live import EnvelopeSummary
     from myoflow.storage.reader import open_recording
     from myoflow.storage.replay import MAX_BLOCK_S, Replayer
@@ -52,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         with open_recording(args.file) as rec:
-            envelope = EnvelopeSummary(args.mains, rec.metadata.mvc_references)
+            mains = args.mains or stored_mains(rec.metadata.filter_settings) or 50.0
+            envelope = EnvelopeSummary(mains, rec.metadata.mvc_references)
             replayer = Replayer(rec, None if args.fast else args.speed, block_s=args.block_ms / 1000.0)
             pace = "as fast as possible" if args.fast else f"at {args.speed:g}x real time"
             print(f"replaying {rec.path}: {replayer.duration:.1f} s, {len(rec.streams)} stream(s), {pace}")

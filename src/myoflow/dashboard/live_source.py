@@ -51,6 +51,11 @@ class LiveSource:
         One of :data:`~myoflow.analysis.live_types.EXERCISES`.
     mains_hz
         Mains notches (50, 60 or None).
+    mains_source
+        How ``mains_hz`` was chosen (e.g. ``"given at dashboard"``); when set, recordings
+        store both in ``filter_settings`` (``mains_hz``, ``mains_source``), which
+        ``myoflow analyze`` then uses. None (a default): nothing is stored and analyze detects
+        the frequency from the spectrum.
     seconds
         Stream this long on the ingest's clock, then stop on its own (None: until :meth:`stop`).
     window_s
@@ -72,6 +77,7 @@ class LiveSource:
         mvc: Mapping[str, float] | None = None,
         exercise: str = "glute_bridge",
         mains_hz: float | None = 50.0,
+        mains_source: str | None = None,
         seconds: float | None = None,
         window_s: float = 10.0,
         contraction: Callable[[str, float], tuple[np.ndarray, float]] | None = None,
@@ -85,6 +91,7 @@ class LiveSource:
         self.mvc = dict(mvc) if mvc else None
         self.exercise = str(check_option(exercise, "exercise", EXERCISES))
         self.mains_hz = mains_hz
+        self.mains_source = mains_source
         self.seconds = None if seconds is None else check_positive(seconds, "seconds", "s")
         self.window_s = check_positive(window_s, "window_s", "s")
         self._contraction = contraction
@@ -227,6 +234,9 @@ class LiveSource:
             exercise=self.exercise,
             mvc_references=dict(self.mvc or {}),
             notes="myoflow dashboard",
+            filter_settings={"mains_hz": self.mains_hz, "mains_source": self.mains_source}
+            if self.mains_source and self.mains_hz
+            else {},
         )
         recorder = RecorderSink(path, meta, overwrite=overwrite)
         recorder.attach(self.ingest)
