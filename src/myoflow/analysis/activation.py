@@ -6,7 +6,9 @@ Definitions (with references in ``docs/metrics.md``):
   MVC was calibrated, in % of the channel's *session peak* (the largest 0.5 s mean of its own
   envelope); the unit label says which (:data:`UNITS`).
 * **Analysis envelope.** The zero-phase envelope's power is low-passed once more (zero phase,
-  ``detection_hz``) and square-rooted: the same amplitude scale, less variance at rest.
+  ``detection_hz``, a positive-kernel smoother: :func:`myoflow.dsp.smooth.positive_lowpass`)
+  and square-rooted: the same amplitude scale, less variance at rest, and never clamped (the
+  power stays non-negative by construction, so no sample is an artificial 0).
 * **Rest levels** per channel from the resting baseline (mean ``m``, SD ``s`` of the analysis
   envelope at rest): rest threshold ``max(rest_floor_pct, m + 3 s)`` (issue definition), and an
   onset threshold ``max(sqrt(m^2 + (r + d)^2 - r^2), m + h s)``: the Hodges & Bui criterion
@@ -14,10 +16,26 @@ Definitions (with references in ``docs/metrics.md``):
   (``resting_tone_pct``) with the recording noise removed in power (noise and muscle
   activity add in quadrature in an envelope, so ``env^2 - m^2`` is the same with or without
   noise).
-* **Onset / offset**: the first run above the onset threshold lasting ``min_on_s`` that starts
-  within ``onset_search_s`` before movement onset and the top; its end (below for
-  ``min_off_s``). Reported in ms relative to movement onset (negative = before the hip moved).
-  A muscle already above the threshold when the search starts has no onset (``None``).
+* **Rest without a quiet second**: the rest window is the lowest 1 s
+  (:func:`myoflow.dsp.rest.quietest_baseline`); when it gives an onset threshold above
+  ``REST_MAX_FRAC`` of the channel's session peak (continuous movement such as walking),
+  0.5 s and then 0.25 s windows chosen as the steadiest low stretch (level + 2 SD) are
+  tried; if none works the channel is marked ``rest_found=False`` ("no resting period
+  found") instead of getting a threshold above its own peak. **Per-rep local baseline**:
+  for such a channel each rep's thresholds come from the steadiest 0.2 s before its
+  movement onset. (A channel that has a session rest but is still
+  active when a rep's search starts keeps "no onset", as after a tense rep.)
+* **Onset / offset**: detection is the first run above the onset threshold lasting ``min_on_s``
+  that starts within ``onset_search_s`` before movement onset and the top; its end (below for
+  ``min_off_s``). ``onset_method="threshold"`` (default) reports that crossing; with
+  ``"refined"`` the onset is moved to where the activation left its baseline
+  (:func:`myoflow.dsp.onset_refine.refine_onset`) and carries an uncertainty (ms, about a 68 %
+  interval half-width). ``"refined"`` is more accurate offline on varied shapes
+  (``benchmarks/bench_accuracy.py``) but models the zero-phase offline envelope: on the live,
+  causal envelope it disagrees with offline by up to ~100 ms (90th percentile at 200 Hz), so it
+  is not the default while live and offline must agree.
+  Reported in ms relative to movement onset (negative = before the hip moved). A muscle
+  already above the threshold when the search starts has no onset (``None``).
 * **Peak / mean**: maximum and mean of the analysis envelope from movement onset to the bottom.
 * **Time above**: seconds above the onset threshold from movement onset to the bottom.
 """
@@ -25,15 +43,27 @@ Definitions (with references in ``docs/metrics.md``):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
-from myoflow._checks import as_signal, check_positive, check_range, check_rate
+from myoflow._checks import as_signal, check_option, check_positive, check_range, check_rate
 from myoflow.analysis._nan import interpolate_nan
 from myoflow.dsp.normalise import mvc_reference
+from myoflow.dsp.onset_refine import RefineParams, envelope_kernels, refine_onset
 from myoflow.dsp.onsets import Baseline, OnsetParams, detect_onsets
-from myoflow.dsp.rest import quietest_baseline
+from myoflow.dsp.pipeline import profile_for_rate
+from myoflow.dsp.rest import SD_WEIGHT, quietest_baseline
+from myoflow.dsp.smooth import matched_lowpass
+
+#: Onset methods of the analysis (module docstring).
+ONSET_METHODS = ("refined", "threshold")
+#: An onset threshold above this share of the channel's session peak means no rest was found.
+REST_MAX_FRAC = 0.5
+#: Rest windows (s) tried in turn when no baseline is given.
+REST_WINDOWS_S = (1.0, 0.5, 0.25)
+#: Length (s) of a rep's local baseline window.
+LOCAL_REST_S = 0.2
 
 #: Normalisation -> unit label.
 UNITS = {"mvc": "% MVC", "session_peak": "% session peak"}
@@ -52,8 +82,10 @@ class ActivationParams:
     onset_search_s: float = 0.5
     detection_hz: float = 6.0
     min_gap_s: float = 0.2
+    onset_method: str = "threshold"
 
     def __post_init__(self) -> None:
+        check_option(self.onset_method, "onset_method", ONSET_METHODS)
         check_positive(self.h_sd, "h_sd", "baseline SDs")
         check_range(self.rest_floor_pct, "rest_floor_pct", 0.0, 100.0, "%")
         check_range(self.onset_margin_pct, "onset_margin_pct", 0.0, 100.0, "%")
@@ -117,12 +149,8 @@ def analysis_envelope(envelope: np.ndarray, fs: float, params: ActivationParams 
     fs = check_rate(fs)
     params = params or ActivationParams()
     env = as_signal(envelope, "envelope", dtype=np.float64)
-    cutoff = min(params.detection_hz, 0.4 * fs)
-    sos = butter(2, cutoff, fs=fs, output="sos")
-    if env.shape[0] <= 3 * (2 * len(sos) + 1):
-        return env.astype(np.float32)
-    power = sosfiltfilt(sos, interpolate_nan(env) ** 2, axis=0)
-    out = np.sqrt(np.maximum(power, 0.0))
+    power = matched_lowpass(interpolate_nan(env) ** 2, fs, min(params.detection_hz, 0.4 * fs))
+    out = np.sqrt(power)  # power >= 0 by construction: nothing to clip
     out[~np.isfinite(env)] = np.nan
     return np.ascontiguousarray(out, dtype=np.float32)
 
@@ -130,12 +158,18 @@ def analysis_envelope(envelope: np.ndarray, fs: float, params: ActivationParams 
 @dataclass(frozen=True)
 class RestLevels:
     """Per channel ``(ch,)``: resting ``mean`` and ``sd`` of the analysis envelope, the
-    ``rest_threshold`` and ``onset_threshold`` (module docstring), all in the envelope unit."""
+    ``rest_threshold`` and ``onset_threshold`` (module docstring), all in the envelope unit;
+    ``rest_found`` False where no resting period was found (None: found everywhere)."""
 
     mean: np.ndarray
     sd: np.ndarray
     rest_threshold: np.ndarray
     onset_threshold: np.ndarray
+    rest_found: np.ndarray | None = None
+
+    def found(self, c: int) -> bool:
+        """Whether channel ``c`` has a resting period."""
+        return True if self.rest_found is None else bool(self.rest_found[c])
 
 
 def rest_levels(
@@ -156,32 +190,79 @@ def rest_levels(
     params
         Threshold parameters.
     baseline
-        Known rest statistics (e.g. a marked rest period); default: each channel's quietest
-        ``window_s`` window (:func:`myoflow.dsp.rest.quietest_baseline`).
+        Known rest statistics (e.g. a marked rest period); default: each channel's steadiest
+        low ``window_s`` window (:func:`myoflow.dsp.rest.quietest_baseline`), then shorter
+        windows (:data:`REST_WINDOWS_S`) for channels whose threshold would lie above
+        :data:`REST_MAX_FRAC` of their peak; a channel where none works gets
+        ``rest_found=False``.
+    window_s
+        The first rest window (s); short windows (0.1 s) are allowed.
     """
     fs = check_rate(fs)
     params = params or ActivationParams()
     env = as_signal(analysis_env, "analysis_env")
-    if baseline is None:
-        baseline = quietest_baseline(env, fs, window_s=window_s, skip_s=0.5)
-    m, s = baseline.mean, baseline.sd
-    if m.size != env.shape[1]:
-        raise ValueError(f"baseline has {m.size} channel(s) but the envelope has {env.shape[1]}")
+    if baseline is not None:
+        if baseline.mean.size != env.shape[1]:
+            raise ValueError(
+                f"baseline has {baseline.mean.size} channel(s) but the envelope has {env.shape[1]}"
+            )
+        return _levels(baseline.mean, baseline.sd, params)
+    skip = min(0.5, 0.1 * env.shape[0] / fs)
+    peak = _session_peak(env)
+    levels = None
+    for k, w in enumerate((window_s, *[v for v in REST_WINDOWS_S if v < window_s])):
+        if env.shape[0] / fs - 2 * skip < w:
+            continue
+        base = quietest_baseline(env, fs, window_s=w, skip_s=skip, sd_weight=SD_WEIGHT if k else 0.0)
+        trial = _levels(base.mean, base.sd, params)
+        ok = trial.onset_threshold < REST_MAX_FRAC * peak
+        if levels is None:
+            levels = trial
+        else:  # keep what worked with the longer window; take the shorter one where it did not
+            keep = levels.rest_found
+            levels = _levels(
+                np.where(keep, levels.mean, base.mean), np.where(keep, levels.sd, base.sd), params
+            )
+            ok = keep | ok
+        levels = RestLevels(levels.mean, levels.sd, levels.rest_threshold, levels.onset_threshold, ok)
+        if ok.all():
+            break
+    if levels is None:
+        raise ValueError(
+            f"envelope lasts {env.shape[0] / fs:.2f} s: too short for a {window_s} s rest window"
+        )
+    return levels
+
+
+def _session_peak(env: np.ndarray) -> np.ndarray:
+    """Each channel's 99.5th percentile of the finite samples (its peak, robust to spikes)."""
+    out = np.empty(env.shape[1])
+    step = max(1, env.shape[0] // 200_000)  # an envelope is smooth: a subsample gives the peak
+    for c in range(env.shape[1]):
+        col = env[::step, c][np.isfinite(env[::step, c])]
+        out[c] = np.percentile(col, 99.5) if col.size else np.inf
+    return out
+
+
+def _levels(m: np.ndarray, s: np.ndarray, params: ActivationParams) -> RestLevels:
     rest = np.maximum(params.rest_floor_pct, m + 3.0 * s)
     r, d = params.resting_tone_pct, params.onset_margin_pct
     onset = np.maximum(np.sqrt(m**2 + (r + d) ** 2 - r**2), m + params.h_sd * s)
-    return RestLevels(m, s, rest, onset)
+    return RestLevels(np.asarray(m, dtype=np.float64), np.asarray(s, dtype=np.float64), rest, onset)
 
 
 @dataclass(frozen=True)
 class MuscleActivation:
-    """One muscle in one rep (module docstring). Levels in the session's unit, times in ms/s."""
+    """One muscle in one rep (module docstring). Levels in the session's unit, times in ms/s.
+    ``onset_uncertainty_ms``: half-width of the refined onset's ~68 % interval (None for
+    threshold onsets or without an onset)."""
 
     peak_pct: float
     mean_pct: float
     onset_ms: float | None
     offset_ms: float | None
     time_above_s: float
+    onset_uncertainty_ms: float | None = None
 
 
 def muscle_activation(
@@ -220,14 +301,15 @@ def muscle_activation(
         idx(top_s),
         idx(bottom_s),
     )
-    thr = levels.onset_threshold
+    thr, mean = _rep_thresholds(x[:i_start], fs, levels, params)
     h = 3.0  # the threshold is handed to detect_onsets as mean + h * ((thr - mean) / h)
-    base = Baseline(levels.mean, np.maximum((thr - levels.mean) / h, 1e-12))
+    base = Baseline(mean, np.maximum((thr - mean) / h, 1e-12))
     intervals = detect_onsets(x[i_search:], fs, base, OnsetParams(h, h, params.min_on_s, params.min_off_s))
+    kernels = onset_kernels(fs, params.detection_hz) if params.onset_method == "refined" else None
     active = x[i_start:i_bot]
     out = []
     for c in range(x.shape[1]):
-        onset_ms = offset_ms = None
+        onset_ms = offset_ms = unc_ms = None
         on = intervals[c]
         # An onset at the first sample of the search, or at the first sample after lost ones,
         # only says the rise happened before it: no onset time.
@@ -235,7 +317,16 @@ def muscle_activation(
         known[known] = np.isfinite(x[i_search + on[known, 0] - 1, c])
         first = on[known & (on[:, 0] <= i_top - i_search)]
         if first.size:
-            onset_ms = ((i_search + first[0, 0]) / fs + t0 - start_s) * 1000.0
+            at = float(i_search + first[0, 0])
+            if kernels is not None:
+                prev = on[on[:, 1] <= first[0, 0]]
+                earliest = i_search + int(prev[-1, 1]) if prev.size else 0
+                col = np.nan_to_num(x[:, c].astype(np.float64), nan=0.0)
+                at, unc = refine_onset(
+                    col, fs, int(at), earliest, RefineParams(bandwidth_hz=params.detection_hz), kernels
+                )
+                unc_ms = unc * 1000.0 if np.isfinite(unc) else None
+            onset_ms = (at / fs + t0 - start_s) * 1000.0
             if first[0, 1] < x.shape[0] - i_search:
                 offset_ms = ((i_search + first[0, 1]) / fs + t0 - start_s) * 1000.0
         col = active[:, c]
@@ -247,6 +338,30 @@ def muscle_activation(
                 onset_ms=onset_ms,
                 offset_ms=offset_ms,
                 time_above_s=float(np.count_nonzero(col > thr[c]) / fs),
+                onset_uncertainty_ms=unc_ms,
             )
         )
     return out
+
+
+def _rep_thresholds(
+    before: np.ndarray, fs: float, levels: RestLevels, params: ActivationParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Onset thresholds and baseline means ``(ch,)`` for one rep: the session's, or the rep's
+    local baseline (the steadiest :data:`LOCAL_REST_S` before movement onset) for channels
+    without a resting period (``levels.rest_found``)."""
+    thr, mean = levels.onset_threshold.copy(), levels.mean.copy()
+    win = int(round(LOCAL_REST_S * fs))
+    use = ~np.array([levels.found(c) for c in range(thr.size)], dtype=bool)
+    if before.shape[0] < max(win, 3) or not use.any():
+        return thr, mean
+    local = quietest_baseline(np.nan_to_num(before), fs, window_s=win / fs, skip_s=0.0, sd_weight=SD_WEIGHT)
+    lv = _levels(local.mean, local.sd, params)
+    return np.where(use, lv.onset_threshold, thr), np.where(use, lv.mean, mean)
+
+
+@lru_cache(maxsize=16)
+def onset_kernels(fs: float, detection_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """The envelope and analysis-smoothing kernels of the default profile at ``fs`` (Hz), for
+    :func:`myoflow.dsp.onset_refine.refine_onset`."""
+    return envelope_kernels(fs, profile_for_rate(fs), min(detection_hz, 0.4 * fs))

@@ -3,8 +3,20 @@
 Onset detection (Hodges & Bui) compares the envelope with the mean and SD of the same envelope
 at rest. Live sessions start with a rest period; recordings made elsewhere often do not say when
 the muscle rested, so :func:`quietest_baseline` uses, per channel, the ``window_s`` window with
-the lowest mean envelope (ignoring ``skip_s`` at both ends, where filters settle). Windows that
-touch lost samples (NaN) are never chosen.
+the least ``mean + sd_weight x SD``. With ``sd_weight=0`` (default) that is the lowest level; with
+:data:`SD_WEIGHT` (2) the window must be **low and steady**, which finds the flat stretch
+between bursts of continuous movement (walking has no quiet second, and the lowest-level short
+window straddles the foot of a burst). The level-only choice stays the default because on
+recordings whose rest level wanders slowly (BioSPPy ``emg_1``) the steadiest window's SD
+underestimates that wander and the threshold lands too low (measured: 61 % instead of 19 % of
+the quietest quarter marked active); :func:`myoflow.analysis.activation.rest_levels` uses the
+steady choice for the shorter windows it tries when the level-only 1 s window fails.
+``skip_s`` at both ends is ignored (filters settle there) and windows that touch lost samples
+(NaN) are never chosen.
+
+Short windows are allowed (0.1 s): the SD is floored at :data:`SD_FLOOR_REL` of the mean (and a
+tiny absolute floor), so a window of an envelope that barely moves gives a usable, stated
+threshold instead of an error.
 """
 
 from __future__ import annotations
@@ -14,9 +26,14 @@ import numpy as np
 from myoflow._checks import as_signal, check_positive, check_rate
 from myoflow.dsp.onsets import Baseline
 
+#: The rest SD is at least this share of the rest mean.
+SD_FLOOR_REL = 0.02
+#: Weight of the SD in the choice of the rest window (``mean + SD_WEIGHT x SD``).
+SD_WEIGHT = 2.0
+
 
 def quietest_baseline(
-    envelope: np.ndarray, fs: float, window_s: float = 1.0, skip_s: float = 0.5
+    envelope: np.ndarray, fs: float, window_s: float = 1.0, skip_s: float = 0.5, sd_weight: float = 0.0
 ) -> Baseline:
     """Baseline from each channel's quietest ``window_s`` window.
 
@@ -30,11 +47,29 @@ def quietest_baseline(
         Length of the rest window in seconds.
     skip_s
         Seconds ignored at the start and end.
+    sd_weight
+        Weight of the window's SD in its score ``mean + sd_weight x SD`` (0: lowest mean).
 
     Returns
     -------
-    Baseline with each channel's mean and SD over its quietest window.
+    Baseline with each channel's mean and SD over its quietest window (SD floored).
     """
+    starts, win, usable = quietest_starts(envelope, fs, window_s, skip_s, sd_weight)
+    rest = np.stack([usable[s : s + win, c] for c, s in enumerate(starts)], axis=1).astype(np.float64)
+    mean = np.nanmean(rest, axis=0)
+    scale = float(np.nanmax(np.abs(usable))) if np.isfinite(usable).any() else 1.0
+    sd = np.maximum(
+        np.nanstd(rest, axis=0), np.maximum(SD_FLOOR_REL * np.abs(mean), 1e-9 * max(scale, 1e-30))
+    )
+    return Baseline(mean=mean, sd=sd)
+
+
+def quietest_starts(
+    envelope: np.ndarray, fs: float, window_s: float = 1.0, skip_s: float = 0.5, sd_weight: float = 0.0
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """Each channel's rest window (see :func:`quietest_baseline`): ``(starts, window, usable)``
+    with ``starts`` ``(ch,)`` indices into ``usable`` (the envelope without ``skip_s`` at the
+    start; add that many samples for indices into ``envelope``)."""
     fs = check_rate(fs)
     env = as_signal(envelope, "envelope")
     win = int(round(check_positive(window_s, "window_s", "s") * fs))
@@ -54,8 +89,13 @@ def quietest_baseline(
     k = max(1, win // stride)
     lost = ~np.isfinite(coarse)
     zero = np.zeros((coarse.shape[0], 1))
-    csum = np.cumsum(np.hstack([zero, np.where(lost, 0.0, coarse)]), axis=1)
-    means = csum[:, k:] - csum[:, :-k]
+    clean = np.where(lost, 0.0, coarse)
+    csum = np.cumsum(np.hstack([zero, clean]), axis=1)
+    means = (csum[:, k:] - csum[:, :-k]) / k
+    if sd_weight > 0:
+        csq = np.cumsum(np.hstack([zero, clean * clean]), axis=1)
+        var = np.maximum((csq[:, k:] - csq[:, :-k]) / k - means**2, 0.0)
+        means = means + sd_weight * np.sqrt(var)
     if lost.any():
         n_lost = np.cumsum(np.hstack([zero, lost]), axis=1)
         means[n_lost[:, k:] - n_lost[:, :-k] > 0] = np.inf
@@ -64,5 +104,4 @@ def quietest_baseline(
         bad = int(np.flatnonzero(np.isinf(best))[0])
         raise ValueError(f"channel {bad} has no {window_s} s window without lost samples for a rest baseline")
     starts = np.minimum(np.argmin(means, axis=1) * stride, usable.shape[0] - win)
-    rest = np.stack([usable[s : s + win, c] for c, s in enumerate(starts)], axis=1).astype(np.float64)
-    return Baseline(mean=np.nanmean(rest, axis=0), sd=np.nanstd(rest, axis=0))
+    return starts, win, usable

@@ -1,0 +1,237 @@
+"""Where did the muscle leave rest? Refining a threshold detection back to the departure.
+
+A threshold detector fires where the envelope has *risen enough*: on a slow rise (a glute
+ramping up over a second) that is tens to hundreds of ms after the muscle started, and on a
+sharp step the zero-phase envelope filters have already spread the rise ~100 ms *before* the
+step. Here each detection is moved to where the activation departs its baseline by a
+**changepoint fit** (two-phase regression, Hinkley 1971; for EMG onsets see Staude & Wolf 1999
+and Staude et al. 2001) of a model that knows the envelope's own smoothing:
+
+* the fit window runs from ``lookback_s`` before the detection (or the end of the previous
+  burst, whichever is later) to where the envelope first reaches ``rise_frac`` of the way from
+  its baseline to the burst's first local peak;
+* model: the activation ``a(t)`` is flat before ``c`` and then rises linearly for ``d`` seconds
+  to a plateau (a clipped ramp: a step when ``d`` is short, a slow ramp when long); the
+  envelope filter smooths the amplitude (impulse response ``Ka``), the analysis smoother the
+  power (``Kp``; :func:`envelope_kernels`), and noise and muscle activity add in power, so
+  ``y(t)^2 = b0 + b1 (Kp * (Ka * a_{c,d})^2)(t)``, fitted by weighted least squares (weights
+  ``1 / y^4``: an envelope's power fluctuates in proportion to its level, so these are relative
+  residuals and the quiet foot of the rise counts as much as its top) for every ``c`` on the
+  fit grid and every ``d`` of a log-spaced grid (10 ms - 1.6 s);
+* the onset is the ``c`` of the best ``(c, d)``, refined between grid points by a parabola;
+* **uncertainty**: the profile likelihood of ``c`` (Gaussian errors, variance from the best
+  fit, the sample count reduced to the envelope's independent samples, about
+  ``2 x bandwidth x duration``): the half-width of the set of ``c`` within 1 log-likelihood unit
+  of the best (about a 68 % interval), in seconds; at least half a fit-grid step.
+
+The fit runs on the envelope decimated to at most ``max_rate_hz`` (an envelope low-passed at a
+few Hz holds nothing faster), so each refinement is a few small matrix products.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import fftconvolve
+
+from myoflow._checks import check_positive, check_rate
+
+#: Rise durations ``d`` (s) of the clipped-ramp model.
+RISE_GRID_S = tuple(float(v) for v in np.geomspace(0.01, 1.6, 12))
+
+
+@dataclass(frozen=True)
+class RefineParams:
+    """Parameters of :func:`refine_onset` (module docstring); times in s."""
+
+    lookback_s: float = 1.6
+    rise_frac: float = 0.9
+    peak_window_s: float = 2.0
+    max_rate_hz: float = 250.0
+    bandwidth_hz: float = 6.0
+
+    def __post_init__(self) -> None:
+        for name in ("lookback_s", "peak_window_s", "max_rate_hz", "bandwidth_hz"):
+            check_positive(getattr(self, name), name)
+
+
+def refine_onset(
+    y: np.ndarray,
+    fs: float,
+    detected: int,
+    earliest: int = 0,
+    params: RefineParams | None = None,
+    kernels: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[float, float]:
+    """Refined onset (fractional sample index into ``y``) and its uncertainty (s).
+
+    Parameters
+    ----------
+    y
+        ``(n,)`` non-negative envelope of one channel (finite around the onset).
+    fs
+        Its rate in Hz.
+    detected
+        Sample where a threshold detector fired.
+    earliest
+        No onset before this sample (the end of the previous burst, or the search start).
+    params
+        :class:`RefineParams`.
+    kernels
+        ``(Ka, Kp)``: odd-length, centred impulse responses (sum 1) at ``fs`` of the filters
+        between the activation and ``y``, on amplitude and on power (:func:`envelope_kernels`);
+        None: no smoothing.
+
+    Returns
+    -------
+    ``(index, uncertainty_s)``; ``(detected, nan)`` when the window is too short to fit.
+    """
+    fs = check_rate(fs)
+    p = params or RefineParams()
+    x = np.asarray(y, dtype=np.float64)
+    n = x.size
+    lo = max(int(earliest), detected - int(round(p.lookback_s * fs)), 0)
+    peak_hi = min(n, detected + int(round(p.peak_window_s * fs)))
+    if detected >= n or peak_hi <= detected + 1 or detected - lo < 3:
+        return float(detected), float("nan")
+    seg_pre = x[lo : detected + 1]
+    base = float(np.nanmin(seg_pre)) if np.isfinite(seg_pre).any() else float("nan")
+    after = x[detected:peak_hi]
+    if not np.isfinite(base) or not np.isfinite(after).any():
+        return float(detected), float("nan")
+    step = max(1, int(fs // p.max_rate_hz))
+    # the first local maximum after the detection bounds the rise (a second burst does not count)
+    peak_i = _first_peak(after[::step]) * step
+    top = base + p.rise_frac * (after[peak_i] - base)
+    reach = np.flatnonzero(after[: peak_i + 1] >= top)
+    hi = detected + (int(reach[0]) if reach.size else peak_i) + 1
+    idx = np.arange(lo, hi, step)
+    seg = x[idx]
+    ok = np.isfinite(seg)
+    if ok.sum() < 5:
+        return float(detected), float("nan")
+    idx, seg = idx[ok], seg[ok]
+    t = (idx - idx[0]) / fs
+    cands = t[1:-2]
+    sse = _ramp_sse(t, seg**2, cands, fs, kernels)
+    k = int(np.argmin(sse))
+    c = cands[k]
+    if 0 < k < cands.size - 1:
+        a, b, d = sse[k - 1], sse[k], sse[k + 1]
+        den = a - 2 * b + d
+        if den > 0:
+            c += 0.5 * (a - d) / den * (cands[1] - cands[0])
+    # profile likelihood half-width, with the independent sample count of a band-limited envelope
+    n_eff = max(4.0, min(t.size, 2.0 * p.bandwidth_hz * (t[-1] - t[0] + 1.0 / fs)))
+    var = max(float(sse[k]) / max(n_eff - 3.0, 1.0), 1e-300)
+    dll = (sse - sse[k]) * (n_eff / t.size) / (2.0 * var)
+    inside = cands[dll <= 1.0]
+    unc = 0.5 * float(inside.max() - inside.min()) if inside.size else float("nan")
+    unc = max(unc, 0.5 * step / fs)
+    return float(idx[0] + c * fs), unc
+
+
+def _first_peak(seg: np.ndarray) -> int:
+    """Index of the first local maximum of ``seg`` that is at least as high as everything
+    within the following 10 % of ``seg`` (a noisy envelope wiggles on its way up)."""
+    s = np.where(np.isfinite(seg), seg, -np.inf)
+    w = max(1, s.size // 10)
+    ahead = np.lib.stride_tricks.sliding_window_view(np.concatenate([s, np.full(w, -np.inf)]), w + 1).max(
+        axis=1
+    )
+    hit = np.flatnonzero((s >= np.maximum.accumulate(s)) & (s >= ahead))
+    return int(hit[0]) if hit.size else int(np.argmax(s))
+
+
+def _ramp_templates(
+    fs: float, kernels: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(tau, R)``: the power of each clipped ramp of :data:`RISE_GRID_S` starting at
+    ``tau = 0`` seen through ``kernels``, ``R`` shape ``(len(RISE_GRID_S), len(tau))``
+    (cached per kernel pair)."""
+    key = (fs, None if kernels is None else (kernels[0].tobytes(), kernels[1].tobytes()))
+    if key not in _TEMPLATES:
+        if len(_TEMPLATES) > 16:
+            _TEMPLATES.clear()
+        _TEMPLATES[key] = _make_templates(fs, kernels)
+    return _TEMPLATES[key]
+
+
+_TEMPLATES: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _make_templates(
+    fs: float, kernels: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    half = 0 if kernels is None else (kernels[0].size + kernels[1].size) // 2
+    span = RISE_GRID_S[-1] + 4.0
+    tau = (np.arange(-half, int(span * fs) + half + 1)) / fs
+    ramps = np.clip(tau[None, :] / np.asarray(RISE_GRID_S)[:, None], 0.0, 1.0)
+    if kernels is None:
+        return tau, ramps**2
+    amp = fftconvolve(ramps, kernels[0][None, :], mode="same", axes=1)
+    return tau, fftconvolve(amp**2, kernels[1][None, :], mode="same", axes=1)
+
+
+def _ramp_sse(
+    t: np.ndarray, y: np.ndarray, cands: np.ndarray, fs: float, kernels: tuple[np.ndarray, np.ndarray] | None
+) -> np.ndarray:
+    """Least residual over the rise durations of ``y ~ b0 + b1 R_d(t - c)`` for each ``c``."""
+    tau, templates = _ramp_templates(fs, kernels)
+    # an envelope's fluctuation grows with its level (sd of power ~ power): weight by 1 / y^2
+    w = 1.0 / np.maximum(y, 1e-6 * max(float(y.max()), 1e-300)) ** 2
+    shift = t[None, :] - cands[:, None]  # (C, N)
+    best = np.full(cands.size, np.inf)
+    pos = (shift - tau[0]) * fs
+    i = np.clip(np.floor(pos).astype(np.int64), 0, tau.size - 2)
+    frac = np.clip(pos - i, 0.0, 1.0)
+    for row in templates:
+        r = row[i] * (1 - frac) + row[i + 1] * frac
+        best = np.minimum(best, _linear_sse(r, y, w))
+    return best
+
+
+def _linear_sse(r: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted residual sum of squares of ``y ~ b0 + b1 r`` (``b1 >= 0``) for each row of
+    ``r``, weights ``w``."""
+    wy = w * y
+    s_w, s_y, s_yy = w.sum(), wy.sum(), float(wy @ y)
+    s_r = r @ w
+    s_rr = np.einsum("ij,ij->i", r * w, r)
+    s_ry = r @ wy
+    det = s_w * s_rr - s_r**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        b1 = np.where(det > 1e-300, (s_w * s_ry - s_r * s_y) / np.where(det > 1e-300, det, 1.0), 0.0)
+    b1 = np.maximum(b1, 0.0)  # a rise, never a fall
+    b0 = (s_y - b1 * s_r) / s_w
+    return s_yy + s_w * b0**2 + b1**2 * s_rr - 2 * b0 * s_y - 2 * b1 * s_ry + 2 * b0 * b1 * s_r
+
+
+def envelope_kernels(
+    fs: float, profile, detection_hz: float | None = 6.0, half_s: float = 0.6
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(Ka, Kp)``: impulse responses (odd length, centred, sum 1) at ``fs`` Hz of the offline
+    envelope of ``profile`` (:func:`myoflow.dsp.pipeline.envelope_offline`) and of the analysis
+    smoothing at ``detection_hz`` (:func:`myoflow.dsp.smooth.positive_lowpass`; None: none).
+    A low-pass envelope smooths the rectified amplitude (``Ka``); a moving-RMS envelope and the
+    analysis smoother smooth power (``Kp``)."""
+    from myoflow.dsp.design import lowpass
+    from myoflow.dsp.offline import zero_phase_fft
+    from myoflow.dsp.pipeline import LIVE_ENVELOPE_ORDER
+    from myoflow.dsp.smooth import matched_lowpass
+
+    fs = check_rate(fs)
+    half = int(round(half_s * fs))
+    imp = np.zeros(2 * half + 1)
+    imp[half] = 1.0
+    amp, pw = imp.copy(), imp.copy()
+    if profile.envelope == "lowpass":
+        low = lowpass(fs, profile.envelope_hz, LIVE_ENVELOPE_ORDER)
+        amp = np.asarray(zero_phase_fft(imp[:, None], fs, low, passes=1), dtype=np.float64)[:, 0]
+    else:
+        w = max(1, int(round(profile.window_s * fs)))
+        pw = np.convolve(imp, np.ones(w) / w, mode="same")
+    if detection_hz is not None:
+        pw = matched_lowpass(pw, fs, min(detection_hz, 0.4 * fs))
+    return amp / amp.sum(), pw / pw.sum()

@@ -1,0 +1,93 @@
+"""A zero-phase low-pass that never turns a non-negative signal negative.
+
+A zero-phase Butterworth (``sosfiltfilt``) has an impulse response with negative lobes: after a
+burst, the low-passed power of an envelope undershoots below zero and had to be clipped (4-20 %
+of the samples of an analysis envelope were exactly 0). :func:`positive_lowpass` runs ``k``
+identical first-order sections forwards and ``k`` backwards. Each section computes
+``y[n] = (1 - a) x[n] + a y[n - 1]``: a convex combination of past inputs, so the whole kernel
+is positive and the output of a non-negative input is non-negative **by construction** (it is
+exactly 0 only where the input is 0 over the kernel's whole support). The edges start from the
+steady state of the first and last sample (constant extension), which keeps that property.
+
+The cut-off is the frequency where the zero-phase magnitude ``|H1(f)|^(2k)`` falls to
+``gain_at_cutoff`` (0.5, i.e. -6 dB, by default). :func:`matched_lowpass` places its -3 dB point
+at ``1.25 x cutoff_hz`` with four sections per direction (a near-Gaussian kernel): the time
+resolution of the ``sosfiltfilt`` 2nd-order Butterworth it replaced, measured on onsets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import lfilter
+
+from myoflow._checks import as_signal, check_positive, check_rate
+
+__all__ = ["matched_lowpass", "positive_lowpass", "section_pole"]
+
+#: -3 dB point of :func:`matched_lowpass` as a share of its nominal cut-off (chosen by measured
+#: onset accuracy on the synthetic test grid: at 0.80, the -3 dB point of the ``sosfiltfilt``
+#: Butterworth it replaces, the threshold onsets were 17.5 ms off (median), at 1.0 15.5 ms, at
+#: 1.25 within the 15 ms floor; a positive kernel rolls off more gently, so it needs the
+#: higher point for the same time resolution).
+BUTTER2_FILTFILT_3DB = 1.25
+#: Sections per direction of :func:`matched_lowpass` (more: closer to a Gaussian kernel).
+MATCHED_SECTIONS = 4
+
+
+def section_pole(fs: float, cutoff_hz: float, sections: int = 2, gain_at_cutoff: float = 0.5) -> float:
+    """Pole ``a`` of one first-order section such that ``2 * sections`` passes (forward and
+    backward) have magnitude ``gain_at_cutoff`` at ``cutoff_hz``."""
+    fs = check_rate(fs)
+    w = 2 * np.pi * min(check_positive(cutoff_hz, "cutoff_hz", "Hz"), 0.45 * fs) / fs
+    g = gain_at_cutoff ** (1.0 / sections)  # |H1|^2 at the cut-off
+    c = np.cos(w)
+    # (1 - a)^2 = g (1 - 2 a c + a^2)  ->  (1 - g) a^2 - 2 (1 - g c) a + (1 - g) = 0
+    p = 1.0 - g * c
+    return float((p - np.sqrt(p * p - (1.0 - g) ** 2)) / (1.0 - g))
+
+
+def positive_lowpass(
+    x: np.ndarray, fs: float, cutoff_hz: float, sections: int = 2, gain_at_cutoff: float = 0.5
+) -> np.ndarray:
+    """Zero-phase low-pass with a positive kernel (module docstring).
+
+    Parameters
+    ----------
+    x
+        ``(n_samples, n_channels)`` (or 1-D) finite signal.
+    fs
+        Sample rate in Hz.
+    cutoff_hz
+        Where the zero-phase magnitude is 0.5 (Hz).
+    sections
+        First-order sections per direction (2: a 4-pole magnitude, like a forward-backward
+        2nd-order Butterworth).
+    gain_at_cutoff
+        Zero-phase magnitude at ``cutoff_hz`` (0.5: -6 dB; ``2 ** -0.5``: -3 dB).
+
+    Returns
+    -------
+    float64 array of ``x``'s shape.
+    """
+    one_d = np.ndim(x) == 1
+    sig = as_signal(x, "x", dtype=np.float64)
+    a = section_pole(fs, cutoff_hz, sections, gain_at_cutoff)
+    b, den = np.array([1.0 - a]), np.array([1.0, -a])
+    y = np.ascontiguousarray(sig.T)  # channel-major: lfilter runs along contiguous rows
+    if y.shape[1] > 0:
+        for _ in range(sections):
+            y, _z = lfilter(b, den, y, axis=1, zi=a * y[:, :1])
+        y = y[:, ::-1]
+        for _ in range(sections):
+            y, _z = lfilter(b, den, y, axis=1, zi=a * y[:, :1])
+        y = y[:, ::-1]
+    out = np.ascontiguousarray(y.T)
+    return out[:, 0] if one_d else out
+
+
+def matched_lowpass(x: np.ndarray, fs: float, cutoff_hz: float) -> np.ndarray:
+    """:func:`positive_lowpass` standing in for ``sosfiltfilt`` of a 2nd-order Butterworth at
+    ``cutoff_hz`` (module docstring); float64, ``x``'s shape."""
+    return positive_lowpass(
+        x, fs, BUTTER2_FILTFILT_3DB * cutoff_hz, sections=MATCHED_SECTIONS, gain_at_cutoff=2**-0.5
+    )
