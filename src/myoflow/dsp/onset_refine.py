@@ -18,7 +18,9 @@ and Staude et al. 2001) of a model that knows the envelope's own smoothing:
   ``1 / y^4``: an envelope's power fluctuates in proportion to its level, so these are relative
   residuals and the quiet foot of the rise counts as much as its top) for every ``c`` on the
   fit grid and every ``d`` of a log-spaced grid (10 ms - 1.6 s);
-* the onset is the ``c`` of the best ``(c, d)``, refined between grid points by a parabola;
+* the onset is the ``c`` of the best ``(c, d)`` over every fit-grid sample (all candidates at
+  once: the sums of the fit are correlations of the data with each template, done by FFT),
+  refined between grid points by a parabola;
 * **uncertainty**: the profile likelihood of ``c`` (Gaussian errors, variance from the best
   fit, the sample count reduced to the envelope's independent samples, about
   ``2 x bandwidth x duration``): the half-width of the set of ``c`` within 1 log-likelihood unit
@@ -114,7 +116,7 @@ def refine_onset(
     idx, seg = idx[ok], seg[ok]
     t = (idx - idx[0]) / fs
     cands = t[1:-2]
-    sse = _ramp_sse(t, seg**2, cands, fs, kernels)
+    sse = _ramp_sse(seg**2, step, fs, kernels)[1:-2]
     k = int(np.argmin(sse))
     c = cands[k]
     if 0 < k < cands.size - 1:
@@ -127,8 +129,7 @@ def refine_onset(
     var = max(float(sse[k]) / max(n_eff - 3.0, 1.0), 1e-300)
     dll = (sse - sse[k]) * (n_eff / t.size) / (2.0 * var)
     inside = cands[dll <= 1.0]
-    unc = 0.5 * float(inside.max() - inside.min()) if inside.size else float("nan")
-    unc = max(unc, 0.5 * step / fs)
+    unc = max(0.5 * float(inside.max() - inside.min()) if inside.size else 0.0, 0.5 * step / fs)
     return float(idx[0] + c * fs), unc
 
 
@@ -175,37 +176,71 @@ def _make_templates(
 
 
 def _ramp_sse(
-    t: np.ndarray, y: np.ndarray, cands: np.ndarray, fs: float, kernels: tuple[np.ndarray, np.ndarray] | None
+    y: np.ndarray, step: int, fs: float, kernels: tuple[np.ndarray, np.ndarray] | None
 ) -> np.ndarray:
-    """Least residual over the rise durations of ``y ~ b0 + b1 R_d(t - c)`` for each ``c``."""
-    tau, templates = _ramp_templates(fs, kernels)
+    """Least weighted residual over the rise durations of ``y ~ b0 + b1 R_d(t - c)`` for a
+    changepoint ``c`` at each sample of ``y`` (``y`` sampled every ``step`` samples of ``fs``).
+
+    Candidates and data share one grid, so every sum over the data is a correlation of the
+    data with the template, computed for all candidates and templates at once by FFT."""
+    h, m, nfft, spec, spec2 = _template_spectra(fs, step, kernels, y.size)
+    n = y.size
     # an envelope's fluctuation grows with its level (sd of power ~ power): weight by 1 / y^2
     w = 1.0 / np.maximum(y, 1e-6 * max(float(y.max()), 1e-300)) ** 2
-    shift = t[None, :] - cands[:, None]  # (C, N)
-    best = np.full(cands.size, np.inf)
-    pos = (shift - tau[0]) * fs
-    i = np.clip(np.floor(pos).astype(np.int64), 0, tau.size - 2)
-    frac = np.clip(pos - i, 0.0, 1.0)
-    for row in templates:
-        r = row[i] * (1 - frac) + row[i + 1] * frac
-        best = np.minimum(best, _linear_sse(r, y, w))
-    return best
-
-
-def _linear_sse(r: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted residual sum of squares of ``y ~ b0 + b1 r`` (``b1 >= 0``) for each row of
-    ``r``, weights ``w``."""
     wy = w * y
     s_w, s_y, s_yy = w.sum(), wy.sum(), float(wy @ y)
-    s_r = r @ w
-    s_rr = np.einsum("ij,ij->i", r * w, r)
-    s_ry = r @ wy
+    fw, fwy = np.fft.rfft(w, nfft), np.fft.rfft(wy, nfft)
+    # sum_n v[n] T[n - j + h] for every j: a convolution with the reversed template, at
+    # p = j - h + m - 1
+    s_r = np.fft.irfft(spec * fw, nfft)
+    s_rr = np.fft.irfft(spec2 * fw, nfft)
+    s_ry = np.fft.irfft(spec * fwy, nfft)
+    at = np.arange(n) - h + m - 1
+    ok = (at >= 0) & (at < nfft)
+    sse = np.full((spec.shape[0], n), np.inf)
+    cols = at[ok]
+    sse[:, ok] = _linear_sse(s_r[:, cols], s_rr[:, cols], s_ry[:, cols], s_w, s_y, s_yy)
+    return sse.min(axis=0)
+
+
+def _template_spectra(fs: float, step: int, kernels, n: int):
+    """``(h, m, nfft, spectra of the reversed templates, of their squares)`` on the fit grid
+    (every ``step`` samples), FFT size a power of two for ``n`` data samples (cached)."""
+    tau, templates = _ramp_templates(fs, kernels)
+    half = int(round(-tau[0] * fs))
+    start = half % step
+    grid = templates[:, start::step]  # template samples at multiples of step / fs
+    m = grid.shape[1]
+    nfft = 1 << int(np.ceil(np.log2(n + m - 1)))
+    key = (fs, step, nfft, None if kernels is None else (kernels[0].tobytes(), kernels[1].tobytes()))
+    if key not in _SPECTRA:
+        if len(_SPECTRA) > 16:
+            _SPECTRA.clear()
+        rev = grid[:, ::-1]
+        _SPECTRA[key] = (np.fft.rfft(rev, nfft, axis=1), np.fft.rfft(rev * rev, nfft, axis=1))
+    spec, spec2 = _SPECTRA[key]
+    return half // step, m, nfft, spec, spec2
+
+
+_SPECTRA: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _linear_sse(
+    s_r: np.ndarray, s_rr: np.ndarray, s_ry: np.ndarray, s_w: float, s_y: float, s_yy: float
+) -> np.ndarray:
+    """Weighted residual sum of squares of ``y ~ b0 + b1 r`` (``b1 >= 0``) from the weighted
+    sums ``sum w r``, ``sum w r^2``, ``sum w r y``, ``sum w``, ``sum w y``, ``sum w y^2``."""
     det = s_w * s_rr - s_r**2
+    # a template that barely overlaps the data is ill-conditioned (and FFT sums carry rounding):
+    # fit the level alone there
+    scale = float(np.max(np.abs(s_rr))) if s_rr.size else 0.0  # over every template and lag
+    good = (det > 1e-8 * s_w * np.abs(s_rr)) & (s_rr > 1e-7 * scale)
     with np.errstate(invalid="ignore", divide="ignore"):
-        b1 = np.where(det > 1e-300, (s_w * s_ry - s_r * s_y) / np.where(det > 1e-300, det, 1.0), 0.0)
+        b1 = np.where(good, (s_w * s_ry - s_r * s_y) / np.where(good, det, 1.0), 0.0)
     b1 = np.maximum(b1, 0.0)  # a rise, never a fall
     b0 = (s_y - b1 * s_r) / s_w
-    return s_yy + s_w * b0**2 + b1**2 * s_rr - 2 * b0 * s_y - 2 * b1 * s_ry + 2 * b0 * b1 * s_r
+    sse = s_yy + s_w * b0**2 + b1**2 * s_rr - 2 * b0 * s_y - 2 * b1 * s_ry + 2 * b0 * b1 * s_r
+    return np.maximum(sse, 0.0)
 
 
 def envelope_kernels(

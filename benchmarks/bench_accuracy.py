@@ -1,0 +1,304 @@
+"""Accuracy benchmark: onsets per shape class and rate, against truth the detectors never see.
+
+Part 1, onsets (:mod:`myoflow.synth.bursts`): 2-channel trials of each shape class (step, ramp,
+plateau, double) x each nuisance condition (clean, low SNR, tonic + incomplete relaxation,
+co-activation, skin: wander + motion artefacts, ECG + 60 Hz mains, 50 Hz mains) x 200 Hz /
+1 kHz / 2 kHz, every other seed normalised to a separate MVC trial (the rest to the session
+peak). The truth is where the activation leaves its resting level. Scored methods, on the same
+signals:
+
+* ``myoflow threshold`` / ``myoflow refined``: the analysis path (zero-phase envelope, % MVC or
+  % session peak, analysis envelope, automatic rest levels, threshold; refined: changepoint fit
+  back to the departure, :mod:`myoflow.dsp.onset_refine`);
+* ``hodges_bui``, ``tkeo``, ``double_threshold``: the classic detectors of
+  :mod:`myoflow.dsp.onset_methods` on the band-passed EMG, given the true rest period
+  (0.5-1.9 s; an advantage our methods do not get);
+* ``nk:<method>``: NeuroKit2 ``emg_activation`` (``threshold``, ``mixture``, ``pelt``,
+  ``biosppy``, ``silva``) on ``emg_clean`` / ``emg_amplitude``, when installed (the ``bench``
+  extra). What it refuses is reported as such.
+
+A detection within 0.5 s of a true onset is matched to it; unmatched detections count as false
+alarms per minute. Part 2, rep metrics on the session generator (:mod:`myoflow.synth.session`):
+rep count, relaxed verdicts, crossover time and hip angle at 200 Hz / 1 kHz / 2 kHz, with and
+without MVC. Run: ``make bench BENCH=accuracy`` or ``.venv/bin/python benchmarks/bench_accuracy.py
+[--seeds N] [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from collections import defaultdict
+
+import numpy as np
+
+from myoflow.analysis.activation import ActivationParams, analysis_envelope, normalise, rest_levels
+from myoflow.dsp.normalise import mvc_reference
+from myoflow.dsp.offline import zero_phase_fft
+from myoflow.dsp.onset_methods import detect as classic_detect
+from myoflow.dsp.onset_refine import RefineParams, envelope_kernels, refine_onset
+from myoflow.dsp.onsets import Baseline, OnsetParams, detect_onsets
+from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
+from myoflow.synth.bursts import CONDITIONS, SHAPE_CLASSES, TrialConfig, generate_trial, mvc_trial
+
+from _common import finish, machine
+
+RATES = (200.0, 1000.0, 2000.0)
+MATCH_S = 0.5
+NK_METHODS = ("threshold", "mixture", "pelt", "biosppy", "silva")
+
+
+def myoflow_onsets(trial, use_mvc: bool) -> dict[str, list[np.ndarray]]:
+    """Onset times (s) per channel of the analysis path: threshold and refined."""
+    fs, cfg = trial.fs, trial.config
+    prof = profile_for_rate(fs, cfg.mains_hz)
+    env = envelope_offline(trial.emg, fs, prof)
+    mvc = mvc_reference(envelope_offline(mvc_trial(trial), fs, prof), fs) if use_mvc else None
+    p = ActivationParams()
+    ae = analysis_envelope(normalise(env, fs, mvc).envelope, fs, p)
+    lv = rest_levels(ae, fs, p)
+    h = 3.0
+    base = Baseline(lv.mean, np.maximum((lv.onset_threshold - lv.mean) / h, 1e-12))
+    intervals = detect_onsets(ae, fs, base, OnsetParams(h, h, p.min_on_s, p.min_off_s))
+    kernels = envelope_kernels(fs, prof, p.detection_hz)
+    out: dict[str, list[np.ndarray]] = {"myoflow threshold": [], "myoflow refined": []}
+    for c, iv in enumerate(intervals):
+        col = ae[:, c].astype(np.float64)
+        refined, prev = [], 0
+        for on, off in iv:
+            at, _ = refine_onset(
+                col, fs, int(on), int(prev), RefineParams(bandwidth_hz=p.detection_hz), kernels
+            )
+            refined.append(at / fs)
+            prev = off
+        out["myoflow threshold"].append(iv[:, 0] / fs)
+        out["myoflow refined"].append(np.array(refined))
+    return out
+
+
+def classic_onsets(trial) -> dict[str, list[np.ndarray]]:
+    fs = trial.fs
+    band, notches = profile_for_rate(fs, trial.config.mains_hz).filters(fs, offline=True)
+    filtered = zero_phase_fft(trial.emg, fs, band, passes=1, notch_sos=notches if len(notches) else None)
+    rest = (int(0.5 * fs), int(1.9 * fs))
+    return {
+        m: [iv[:, 0] / fs for iv in classic_detect(filtered, fs, rest, m)]
+        for m in ("hodges_bui", "tkeo", "double_threshold")
+    }
+
+
+def neurokit_onsets(trial, methods: tuple[str, ...]) -> dict[str, list[np.ndarray] | str]:
+    try:
+        import neurokit2 as nk
+    except ImportError:
+        return {}
+    out: dict[str, list[np.ndarray] | str] = {}
+    fs = int(trial.fs)
+    for m in methods:
+        chans: list[np.ndarray] = []
+        try:
+            for c in range(trial.emg.shape[1]):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    clean = nk.emg_clean(trial.emg[:, c].astype(np.float64), sampling_rate=fs)
+                    amp = nk.emg_amplitude(clean)
+                    _, info = nk.emg_activation(
+                        emg_amplitude=amp, emg_cleaned=clean, sampling_rate=fs, method=m
+                    )
+                chans.append(np.asarray(info["EMG_Onsets"], dtype=np.float64) / fs)
+            out[f"nk:{m}"] = chans
+        except Exception as err:  # a peer tool's refusal is a result to report
+            out[f"nk:{m}"] = f"refused: {type(err).__name__}: {str(err).splitlines()[0][:80]}"
+    return out
+
+
+def score(found: list[np.ndarray], trial, duration_s: float) -> tuple[list[float], int, int, float]:
+    """(errors ms, hits, truths, false alarms) over both channels."""
+    errs, hits, n, fa = [], 0, 0, 0
+    for c in range(2):
+        truth, ignored = trial.truth.onsets_s[c], trial.truth.ignored_s[c]
+        det = np.sort(np.asarray(found[c], dtype=np.float64))
+        used = np.zeros(det.size, bool)
+        for t in truth:
+            n += 1
+            if det.size == 0:
+                continue
+            d = np.abs(det - t)
+            d[used] = np.inf
+            j = int(np.argmin(d))
+            if d[j] <= MATCH_S:
+                used[j] = True
+                hits += 1
+                errs.append((det[j] - t) * 1000.0)
+        for j in np.flatnonzero(~used):
+            if not np.any(np.abs(ignored - det[j]) <= MATCH_S):
+                fa += 1
+    return errs, hits, n, fa
+
+
+def onset_table(seeds: int, duration_s: float, nk: bool) -> dict[str, object]:
+    errs: dict[tuple, list[float]] = defaultdict(list)
+    counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    refused: dict[tuple, str] = {}
+    minutes: dict[tuple, float] = defaultdict(float)
+    for fs in RATES:
+        for shape in SHAPE_CLASSES:
+            for k, cond in enumerate(CONDITIONS):
+                for seed in range(seeds):
+                    cfg = TrialConfig(
+                        shape=shape,
+                        fs=fs,
+                        duration_s=duration_s,
+                        seed=1000 * seed + 17 * k,
+                        **CONDITIONS[cond],
+                    )
+                    trial = generate_trial(cfg)
+                    results: dict[str, object] = {}
+                    results |= myoflow_onsets(trial, use_mvc=seed % 2 == 0)
+                    results |= classic_onsets(trial)
+                    if nk and seed == 0:
+                        results |= neurokit_onsets(trial, NK_METHODS)
+                    for method, found in results.items():
+                        key = (method, fs, shape)
+                        if isinstance(found, str):
+                            refused[key] = found
+                            continue
+                        e, h, n, fa = score(found, trial, duration_s)
+                        errs[key] += e
+                        counts[key][0] += h
+                        counts[key][1] += n
+                        counts[key][2] += fa
+                        minutes[key] += 2 * duration_s / 60.0
+    methods = sorted(
+        {k[0] for k in list(errs) + list(refused)}, key=lambda m: (not m.startswith("myoflow"), m)
+    )
+    print(
+        f"\n{'method':22s} {'rate':>6s} {'shape':8s} {'n':>5s} {'med|e| ms':>9s} {'bias ms':>8s} "
+        f"{'p90 ms':>7s} {'found %':>8s} {'FA/min':>7s}"
+    )
+    figures: dict[str, object] = {}
+    for method in methods:
+        for fs in RATES:
+            for shape in SHAPE_CLASSES:
+                key = (method, fs, shape)
+                if key in refused and key not in errs:
+                    print(f"{method:22s} {fs:6.0f} {shape:8s} {refused[key]}")
+                    continue
+                if key not in errs and key not in counts:
+                    continue
+                e = np.asarray(errs[key])
+                h, n, fa = counts[key]
+                med = float(np.median(np.abs(e))) if e.size else float("nan")
+                bias = float(np.median(e)) if e.size else float("nan")
+                p90 = float(np.percentile(np.abs(e), 90)) if e.size else float("nan")
+                rate = fa / minutes[key] if minutes[key] else float("nan")
+                print(
+                    f"{method:22s} {fs:6.0f} {shape:8s} {n:5d} {med:9.1f} {bias:8.1f} {p90:7.1f} "
+                    f"{100 * h / max(n, 1):8.1f} {rate:7.2f}"
+                )
+                figures[f"onset_med_ms[{method}|{fs:.0f}|{shape}]"] = med
+    return figures
+
+
+def rep_table(quick: bool) -> dict[str, object]:
+    """Rep count, relaxed verdicts and crossover on the session generator."""
+    from myoflow.analysis.reps import movement_angle
+    from myoflow.analysis.session_metrics import analyse_arrays
+    from myoflow.dsp.imu import SagittalTiltFilter
+    from myoflow.synth.calibration import mvc_trial as session_mvc_trial
+    from myoflow.synth.config import SessionConfig
+    from myoflow.synth.session import generate_session
+
+    figures: dict[str, object] = {}
+    print(
+        f"\n{'rate':>6s} {'norm':14s} {'sessions':>8s} {'count ok':>8s} {'relaxed %':>9s} "
+        f"{'cross med ms':>12s} {'cross deg':>9s}"
+    )
+    for fs in RATES:
+        for use_mvc in (True, False):
+            ok = sessions = 0
+            verdicts: list[bool] = []
+            cross_ms: list[float] = []
+            cross_deg: list[float] = []
+            for k, (exercise, preset) in enumerate(
+                [(e, p) for e in ("glute_bridge", "rdl") for p in ("clean", "typical", "noisy")][
+                    : 2 if quick else None
+                ]
+            ):
+                band = SessionConfig(exercise=exercise).crossover_band()
+                rng = np.random.default_rng(500 + k)
+                cfg = SessionConfig(
+                    exercise=exercise,
+                    n_reps=12,
+                    reps_per_set=6,
+                    set_pause_s=8.0,
+                    emg_rate=fs,
+                    noise_preset=preset,
+                    seed=300 + k,
+                    tense_reps=(1, 5, 8),
+                    stall_reps=(3, 10),
+                    partial_reps=(6,),
+                    crossover_deg=tuple(rng.uniform(band[0], band[1], 12)),
+                    imu_segments=("pelvis", "thigh"),
+                )
+                session = generate_session(cfg)
+                prof = profile_for_rate(fs, cfg.hum_hz)
+                env = envelope_offline(session.emg, fs, prof)
+                mvc = (
+                    mvc_reference(envelope_offline(session_mvc_trial(cfg).emg, fs, prof), fs)
+                    if use_mvc
+                    else None
+                )
+                phi = {s: SagittalTiltFilter(cfg.imu_rate).process(a, g) for s, (a, g) in session.imu.items()}
+                movement = movement_angle(phi.get("pelvis"), phi.get("thigh"))
+                metrics = analyse_arrays(env, fs, session.placements, mvc, movement, cfg.imu_rate)
+                sessions += 1
+                if len(metrics.results) != len(session.truth):
+                    continue
+                ok += 1
+                for res, truth in zip(metrics.results, session.truth, strict=True):
+                    verdicts += [
+                        res.relaxation[m].relaxed == truth.muscles[m].relaxed for m in session.placements
+                    ]
+                    h = res.handover
+                    if h is not None and h.crossover_s is not None and truth.crossover_s is not None:
+                        cross_ms.append((h.crossover_s - truth.crossover_s) * 1000.0)
+                        if h.crossover_hip_deg is not None:
+                            cross_deg.append(h.crossover_hip_deg - truth.crossover_hip_deg)
+            norm = "% MVC" if use_mvc else "% session peak"
+            cm = float(np.median(np.abs(cross_ms))) if cross_ms else float("nan")
+            cd = float(np.median(np.abs(cross_deg))) if cross_deg else float("nan")
+            rv = 100.0 * float(np.mean(verdicts)) if verdicts else float("nan")
+            print(f"{fs:6.0f} {norm:14s} {sessions:8d} {ok:8d} {rv:9.1f} {cm:12.1f} {cd:9.2f}")
+            tag = f"{fs:.0f}|{'mvc' if use_mvc else 'peak'}"
+            figures |= {
+                f"reps_exact[{tag}]": ok / sessions,
+                f"relaxed_pct[{tag}]": rv,
+                f"crossover_med_ms[{tag}]": cm,
+                f"crossover_med_deg[{tag}]": cd,
+            }
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=2, help="trials per shape x condition x rate")
+    parser.add_argument("--seconds", type=float, default=40.0, help="length of each trial")
+    parser.add_argument("--quick", action="store_true", help="fewer sessions in part 2")
+    parser.add_argument("--no-neurokit", action="store_true")
+    parser.add_argument("--only", choices=("onsets", "reps"), default=None)
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    figures: dict[str, object] = {"benchmark": "accuracy", "seeds": args.seeds, "trial_s": args.seconds}
+    if args.only in (None, "onsets"):
+        figures |= onset_table(args.seeds, args.seconds, not args.no_neurokit)
+    if args.only in (None, "reps"):
+        figures |= rep_table(args.quick)
+    figures["wall_s"] = time.perf_counter() - t0
+    figures |= machine()
+    finish(figures)
+
+
+if __name__ == "__main__":
+    main()

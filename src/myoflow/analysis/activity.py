@@ -1,0 +1,80 @@
+"""Every muscle burst of a whole recording: the rep analysis's onset rules without reps.
+
+:func:`session_onsets` runs the same chain as the per-rep metrics (normalise, analysis envelope,
+automatic rest levels with the "no resting period found" state, threshold detection, optional
+refinement back to where the activation left rest) over a whole recording. It is what the
+accuracy benchmark, the real-recording tests and the documentation plots use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from myoflow._checks import check_rate
+from myoflow.analysis.activation import (
+    ActivationParams,
+    RestLevels,
+    analysis_envelope,
+    normalise,
+    onset_kernels,
+    rest_levels,
+)
+from myoflow.dsp.onset_refine import RefineParams, refine_onset
+from myoflow.dsp.onsets import Baseline, OnsetParams, detect_onsets
+
+
+@dataclass(frozen=True)
+class SessionOnsets:
+    """Per channel: ``intervals`` ``(k, 2)`` threshold ``[on, off)`` samples, ``onsets_s``
+    ``(k,)`` (refined when asked), ``uncertainty_s`` ``(k,)`` (NaN for threshold onsets);
+    plus the ``levels``, ``unit`` and the normalised ``analysis`` envelope ``(n, ch)``."""
+
+    intervals: list[np.ndarray]
+    onsets_s: list[np.ndarray]
+    uncertainty_s: list[np.ndarray]
+    levels: RestLevels
+    unit: str
+    analysis: np.ndarray
+
+
+def session_onsets(
+    envelope: np.ndarray,
+    fs: float,
+    mvc: np.ndarray | None = None,
+    params: ActivationParams | None = None,
+    method: str | None = None,
+) -> SessionOnsets:
+    """Bursts of every channel of a zero-phase envelope ``(n, ch)`` (physical units) at ``fs``.
+
+    ``mvc``: ``(ch,)`` references (None: % session peak); ``method``: ``"threshold"`` or
+    ``"refined"`` (default: ``params.onset_method``)."""
+    fs = check_rate(fs)
+    p = params or ActivationParams()
+    method = method or p.onset_method
+    norm = normalise(envelope, fs, mvc)
+    ae = analysis_envelope(norm.envelope, fs, p)
+    lv = rest_levels(ae, fs, p)
+    h = 3.0
+    base = Baseline(lv.mean, np.maximum((lv.onset_threshold - lv.mean) / h, 1e-12))
+    intervals = detect_onsets(ae, fs, base, OnsetParams(h, h, p.min_on_s, p.min_off_s))
+    kernels = onset_kernels(fs, p.detection_hz) if method == "refined" else None
+    onsets, uncs = [], []
+    for c, iv in enumerate(intervals):
+        if kernels is None:
+            onsets.append(iv[:, 0] / fs)
+            uncs.append(np.full(len(iv), np.nan))
+            continue
+        col = np.nan_to_num(ae[:, c].astype(np.float64))
+        at, un, prev = [], [], 0
+        for on, off in iv:
+            i, u = refine_onset(
+                col, fs, int(on), int(prev), RefineParams(bandwidth_hz=p.detection_hz), kernels
+            )
+            at.append(i / fs)
+            un.append(u)
+            prev = off
+        onsets.append(np.array(at))
+        uncs.append(np.array(un))
+    return SessionOnsets(intervals, onsets, uncs, lv, norm.unit, ae)
