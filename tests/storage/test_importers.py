@@ -145,6 +145,26 @@ def test_xdf_minimal(shared_data: Path, tmp_path: Path) -> None:
         assert {e.data["xdf_stream"] for e in rec.events} == {"SendDataString"}
 
 
+@pytest.mark.realdata
+@pytest.mark.skipif(not HAVE_PYXDF, reason="pyxdf not installed (pip install 'myoflow[xdf]')")
+def test_xdf_damaged_headers_give_one_line_errors(shared_data: Path, tmp_path: Path) -> None:
+    from myoflow.storage.import_xdf import import_xdf
+
+    good = (shared_data / "xdf_examples" / "minimal.xdf").read_bytes()
+    start = good.find(b"<?xml")
+    damaged = {
+        "xml": good[: start + 5] + bytes(35) + good[start + 40 :],  # the file header's XML broken
+        "length": good[:4] + b"\x07" + good[5:],  # an impossible length-field size
+    }
+    for name, data in damaged.items():
+        path = tmp_path / f"{name}.xdf"
+        path.write_bytes(data)
+        with pytest.raises(ValueError, match=f"{name}.xdf: ") as info:
+            import_xdf(path, tmp_path / f"{name}.h5")
+        assert "\n" not in str(info.value)
+        assert not (tmp_path / f"{name}.h5").exists()
+
+
 def _write(path: Path, text: str) -> Path:
     path.write_bytes(text.encode())
     return path

@@ -22,6 +22,7 @@ What is done to an XDF file:
 from __future__ import annotations
 
 import os
+import struct
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -95,7 +96,18 @@ def import_xdf(
             raise ValueError(f"kinds[{name!r}]: kind must be one of {', '.join(KIND_UNITS)}, got {kind!r}")
     try:
         raw_streams, header = pyxdf.load_xdf(str(path), synchronize_clocks=True, dejitter_timestamps=True)
-    except (OSError, ValueError, EOFError, KeyError) as exc:
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        KeyError,
+        IndexError,
+        TypeError,
+        OverflowError,
+        SyntaxError,
+        struct.error,
+    ) as exc:
+        # SyntaxError: xml.etree's ParseError for a damaged XML header; struct.error: a cut chunk
         raise ValueError(f"{path}: not a readable XDF file ({type(exc).__name__}: {exc})") from None
     notes: list[str] = [
         "clock offsets applied and timestamps dejittered (pyxdf "
