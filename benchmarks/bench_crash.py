@@ -43,8 +43,8 @@ emg = StreamInfo("strap/emg", "emg", 2000.0, ("a", "b", "c"))
 rec = Recorder(sys.argv[1])
 rec.add_stream(emg, "int16", 0.1)
 rec.start()
-print("started", flush=True)
 t0 = time.monotonic()
+print("started", t0, flush=True)
 n = 0
 try:
     while time.monotonic() - t0 < 60:
@@ -61,29 +61,37 @@ except RecordingError as exc:
 """
 
 
-def _last_time(path: Path, stream: str) -> tuple[float, int, str]:
+def _last_time(path: Path, stream: str, t_start: float = float("nan")) -> tuple[float, int, str]:
+    """Time of the last stored sample (``t_start`` when none), samples stored, state."""
     with open_recording(path) as rec:
         v = rec.streams[stream]
-        return float(v.times(v.n_samples - 1, v.n_samples)[0]), v.n_samples, rec.state
+        n = v.n_samples
+        return (float(v.times(n - 1, n)[0]) if n else t_start), n, rec.state
 
 
 def sigkill(tmp: Path, runs: int, rng: random.Random) -> dict[str, float]:
-    lost, ok = [], 0
+    lost, ok, empty = [], 0, 0
     for k in range(runs):
         path = tmp / f"kill{k}.h5"
         proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True)
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+        assert proc.stdout is not None
+        word, t_start = proc.stdout.readline().split()
+        assert word == "started"
         time.sleep(rng.uniform(1.0, 8.0))
         t_kill = time.monotonic()
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         fixed = recover(path, tmp / f"kill{k}.recovered.h5")
-        t_last, n, state = _last_time(fixed, "strap/emg")
-        ok += state == "recovered" and n > 0
+        t_last, n, state = _last_time(fixed, "strap/emg", float(t_start))
+        ok += state == "recovered"
+        empty += n == 0
         lost.append(t_kill - t_last)
+        when = t_kill - float(t_start)
+        print(f"SIGKILL {k}: {when:.2f} s in, {n} samples kept, {t_kill - t_last:.3f} s lost")
     return {
         "sigkill_runs": runs,
         "sigkill_recovered": ok,
+        "sigkill_recovered_empty": empty,
         "sigkill_lost_max_s": max(lost),
         "sigkill_lost_mean_s": sum(lost) / runs,
     }
@@ -125,6 +133,8 @@ def stops(tmp: Path, runs: int, rng: random.Random) -> dict[str, float]:
             said = f"stopped by {sig.name}, finalised" in stdout and "received" in stderr
             ok += state == "final" and n > 0 and said and proc.returncode == 128 + sig
             lost.append(t_sig - t_last)
+            gap = t_sig - t_last
+            print(f"{sig.name} {k}: exit {proc.returncode}, state {state}, {n} samples, {gap:.3f} s")
         out[f"{sig.name.lower()}_runs"] = runs
         out[f"{sig.name.lower()}_final_and_said_so"] = ok
         out[f"{sig.name.lower()}_gap_to_signal_max_s"] = max(lost)
