@@ -115,7 +115,7 @@ def check_recording(path: str | os.PathLike[str]) -> list[str]:
 
 
 def _root(f: Any, out: list[str]) -> bool:
-    a = f.attrs
+    a = dict(f.attrs.items())  # one read of every attribute
     if _text(a.get("format")) != schema.FORMAT_NAME:
         out.append(f"not a myoflow recording (root attribute 'format' is not {schema.FORMAT_NAME!r})")
         return False
@@ -153,7 +153,7 @@ def _clock_offset(f: Any) -> float:
 
 
 def _session(f: Any, out: list[str]) -> None:
-    s = f[schema.SESSION].attrs
+    s = dict(f[schema.SESSION].attrs.items())
     for name in schema.METADATA_TEXT_FIELDS:
         if name in s and not isinstance(s[name], (str, bytes)):
             out.append(f"session attribute {name!r} must be text, got {_short(s[name])}")
@@ -223,7 +223,7 @@ def _stream(g: Any, key: str, out: list[str], *, live: bool, deep: bool, clock_o
     if hasattr(g, "shape"):
         out.append(f"'/streams/{key}' is a dataset, not a stream group")
         return None
-    a = g.attrs
+    a = dict(g.attrs.items())
     name = _text(a.get("name")) if isinstance(a.get("name"), (str, bytes)) else key
     where = f"stream {name!r}"
     missing = [
@@ -279,11 +279,12 @@ def _stream(g: Any, key: str, out: list[str], *, live: bool, deep: bool, clock_o
                 f"{where}: attribute {conv!r} must be finite"
                 f"{' and non-zero' if conv == 'scale' else ''}, got {_short(arr)}"
             )
-    for d in (schema.RAW, *schema.TABLES):
-        if d not in g or not hasattr(g[d], "shape"):
+    ds_of = {d: g.get(d) for d in (schema.RAW, *schema.TABLES)}
+    for d, obj in ds_of.items():
+        if obj is None or not hasattr(obj, "shape"):
             out.append(f"{where} lacks the dataset {d!r}")
             return name
-    raw = g[schema.RAW]
+    raw = ds_of[schema.RAW]
     if raw.ndim != 2 or raw.shape[1] != n_ch or raw.dtype.kind not in "iuf":
         out.append(
             f"{where}: dataset 'raw' must be (n, {n_ch}) integers or floats, "
@@ -292,7 +293,7 @@ def _stream(g: Any, key: str, out: list[str], *, live: bool, deep: bool, clock_o
         return name
     bad_tables = False
     for tname, tdtype in schema.TABLES.items():
-        ds = g[tname]
+        ds = ds_of[tname]
         if ds.ndim != 1 or ds.dtype.names != tdtype.names:
             out.append(
                 f"{where}: dataset {tname!r} must be a 1-D table with columns {tdtype.names}, "
@@ -302,11 +303,11 @@ def _stream(g: Any, key: str, out: list[str], *, live: bool, deep: bool, clock_o
     if bad_tables:
         return name
     n_raw = int(raw.shape[0])
-    tm = g[schema.TIME_MAP][:]
+    tm = ds_of[schema.TIME_MAP][:]
     n, times_ok = _time_map(tm, n_raw, where, out, live=live, clock_offset=clock_offset)
     if rate is not None:
         _gaps(
-            g[schema.GAPS][:],
+            ds_of[schema.GAPS][:],
             n,
             rate,
             tm if times_ok else None,
@@ -315,7 +316,7 @@ def _stream(g: Any, key: str, out: list[str], *, live: bool, deep: bool, clock_o
             live=live,
             clock_offset=clock_offset,
         )
-    _packets(g[schema.PACKETS][:], n, where, out, live=live)
+    _packets(ds_of[schema.PACKETS][:], n, where, out, live=live)
     if deep:
         _raw_deep(raw, n, where, out)
     return name
