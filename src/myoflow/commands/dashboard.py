@@ -129,6 +129,12 @@ def make_source(args: argparse.Namespace, extra_sinks: tuple[Sink, ...] = ()) ->
             extra_sinks=extra_sinks,
             placements=parse_placements(args.placement),
         )
+    if not args.device and not args.profile:  # pick the straps in the window
+        from myoflow.dashboard.straps import IdleSource
+
+        if args.record is not None:
+            raise ValueError("--record needs straps: give --device/--profile, or use --virtual")
+        return IdleSource(args.exercise or "glute_bridge")
     from myoflow.dashboard.live_source import LiveSource
     from myoflow.session.straps import real_ingest, strap_configs
 

@@ -279,12 +279,22 @@ class DashboardWindow(WindowActions, QtWidgets.QMainWindow):
         self._say("MVC references applied: % MVC from now on")
 
     def _connect_devices(self, seen: list[Any]) -> None:
-        """Stream the chosen scanned straps instead of the current session."""
+        """Ask where each EMG channel sits (:class:`~.placement_dialog.PlacementDialog`), then
+        stream the chosen scanned straps instead of the current session."""
         from myoflow.dashboard.live_source import LiveSource
+        from myoflow.dashboard.placement_dialog import PlacementDialog
         from myoflow.devices.ingest import Ingest, StrapConfig
         from myoflow.session.run import ingest_of
 
-        configs = [StrapConfig(d.profiles[0], device=d.address) for d in seen]
+        dialog = PlacementDialog(seen, parent=self)
+        self.placement_dialog = dialog
+        if dialog.exec() != QtWidgets.QDialog.Accepted:
+            return
+        placed = dialog.placements()
+        configs = [
+            StrapConfig(d.profiles[0], device=d.address, placements=placed.get(d.address) or None)
+            for d in seen
+        ]
         old = self.source
         self.source = LiveSource(
             lambda sinks: ingest_of(lambda: Ingest(configs, sinks)),
