@@ -176,7 +176,7 @@ class DashboardWindow(WindowActions, QtWidgets.QMainWindow):
         started = time.perf_counter()
         source = self.source
         analysis = source.analysis
-        if source.kind == "live" and source.finished and not self._ended:
+        if source.kind == "live" and getattr(source, "finished", False) and not self._ended:
             self._ended = True
             self._say("the session has ended: close the window (the summary follows in the terminal)")
             self.setWindowTitle(self.windowTitle() + " (ended)")
