@@ -50,7 +50,7 @@ class RefineParams:
     lookback_s: float = 1.6
     rise_frac: float = 0.9
     peak_window_s: float = 2.0
-    max_rate_hz: float = 250.0
+    max_rate_hz: float = 100.0
     bandwidth_hz: float = 6.0
 
     def __post_init__(self) -> None:
@@ -151,7 +151,7 @@ def _ramp_templates(
     """``(tau, R)``: the power of each clipped ramp of :data:`RISE_GRID_S` starting at
     ``tau = 0`` seen through ``kernels``, ``R`` shape ``(len(RISE_GRID_S), len(tau))``
     (cached per kernel pair)."""
-    key = (fs, None if kernels is None else (kernels[0].tobytes(), kernels[1].tobytes()))
+    key = (fs, _fingerprint(kernels))
     if key not in _TEMPLATES:
         if len(_TEMPLATES) > 16:
             _TEMPLATES.clear()
@@ -160,6 +160,16 @@ def _ramp_templates(
 
 
 _TEMPLATES: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _fingerprint(kernels: tuple[np.ndarray, np.ndarray] | None) -> tuple | None:
+    """A cheap cache key of a kernel pair (sizes and a spread of samples)."""
+    if kernels is None:
+        return None
+    return tuple(
+        (k.size, *np.asarray(k[:: max(1, k.size // 64)], dtype=np.float64).round(15).tolist())
+        for k in kernels
+    )
 
 
 def _make_templates(
@@ -212,7 +222,7 @@ def _template_spectra(fs: float, step: int, kernels, n: int):
     grid = templates[:, start::step]  # template samples at multiples of step / fs
     m = grid.shape[1]
     nfft = 1 << int(np.ceil(np.log2(n + m - 1)))
-    key = (fs, step, nfft, None if kernels is None else (kernels[0].tobytes(), kernels[1].tobytes()))
+    key = (fs, step, nfft, _fingerprint(kernels))
     if key not in _SPECTRA:
         if len(_SPECTRA) > 16:
             _SPECTRA.clear()
