@@ -71,6 +71,11 @@ class Mixer:
         with self._lock:
             self._tone_hz = None if hz is None else float(hz)
 
+    @property
+    def tone_hz(self) -> float | None:
+        """The tone's pitch now (Hz), None while it is off."""
+        return self._tone_hz
+
     def set_volume(self, volume: float) -> None:
         """Output volume, 0-1."""
         self.volume = float(np.clip(volume, 0.0, 1.0))
