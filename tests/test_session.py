@@ -95,6 +95,8 @@ def test_metadata_holds_profiles_verbatim_and_devices(lossy) -> None:
         assert profiles["diy"]["profile"] == "diy_emg_4ch_1000hz"
         assert verity.source_text in meta.profile_toml
         assert meta.subject_id == "T1"
+        # what each strap discarded (by kind) is kept: a clean virtual link discards nothing
+        assert meta.extra["discards"] == {name: {} for name in profiles}
         dev = rec.streams["thigh/gyro"].device
         assert dev.model == "Polar Verity Sense" and dev.address == straps[2].address
         assert rec.streams[EMG_STREAM].info.placements == SESSION.placements

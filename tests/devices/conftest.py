@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
 from myoflow.devices.virtual import VirtualLink
 
 LinkBody = Callable[[VirtualLink], Awaitable[None]]
+
+# test helpers beside this file (fuzz_streams), importable by name under --import-mode=importlib
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 def run_on_link(body: LinkBody) -> None:

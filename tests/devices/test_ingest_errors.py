@@ -22,6 +22,7 @@ from myoflow.devices.errors import (
     DeviceNotFound,
     IngestError,
     MtuTooSmall,
+    ProfileMismatch,
     adapter_unavailable,
 )
 from myoflow.devices.ingest import Ingest, ReconnectPolicy, StrapConfig
@@ -303,5 +304,45 @@ def test_a_failing_sink_stops_the_run_and_is_raised() -> None:
             assert rig.clock.now() < 2.0  # stopped at once, not after 30 s
             commands = [d for _, k, d in rig.straps[0].ledger.events if k == "command"]
             assert commands[-1] == ganglion.STOP and not rig.straps[0].is_connected  # a clean stop
+
+    _session(body)
+
+
+# ---------------------------------------------------------------------------- profile mismatch
+def test_a_profile_that_does_not_fit_fails_its_strap_only_with_a_clear_error() -> None:
+    """The virtual DIY strap sends 2 channels at 1 kHz; the 4-channel 2 kHz profile does not fit."""
+
+    async def body() -> None:
+        async with virtual_rig(("ganglion", "diy"), session=SESSION) as rig:
+            ganglion_strap, diy_strap = rig.straps
+            configs = [
+                StrapConfig("ganglion_fw3", device=ganglion_strap.address),
+                StrapConfig("diy_emg_4ch_2khz", device=diy_strap.address),
+            ]
+            sink = CollectingSink()
+            async with _link_ingest(rig, configs, sinks=[sink], reconnect=FAST) as ingest:
+                await ingest.run(3.0)
+                by_name = {s.name: s for s in ingest.straps}
+            failed = [s for s in by_name.values() if s.state == "failed"]
+            assert len(failed) == 1 and isinstance(failed[0].error, ProfileMismatch)
+            text = str(failed[0].error)
+            assert "diy_emg_4ch_2khz" in text and "2000 Hz" in text and "1000 Hz" in text
+            status = failed[0].status()
+            assert set(status.discards) == {"does not fit the profile"}
+            assert "discarded" in status.summary()
+            emg = [n for n in sink.blocks if n.endswith("/emg")]
+            assert len(emg) == 1 and len(sink.data(emg[0])) > 500  # the Ganglion went on streaming
+
+    _session(body)
+
+
+def test_a_single_strap_with_the_wrong_profile_ends_the_run_with_the_mismatch() -> None:
+    async def body() -> None:
+        async with virtual_rig(("diy",), session=SESSION) as rig:
+            config = StrapConfig("diy_emg_4ch_2khz", device=rig.straps[0].address)
+            with pytest.raises(ProfileMismatch, match="diy_emg_4ch_2khz"):
+                async with _link_ingest(rig, [config], reconnect=FAST) as ingest:
+                    await ingest.run(30.0)
+            assert rig.clock.now() < 5.0  # at once, not after 30 s of an empty stream
 
     _session(body)

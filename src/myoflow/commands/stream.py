@@ -208,6 +208,9 @@ def _report(statuses: list[Any], console: _Console) -> str:
             extra.append(f"battery {st.battery}%")
         if st.corrupt:
             extra.append(f"{st.corrupt} corrupt")
+        discards = getattr(st, "discards", {})
+        if discards:
+            extra.append("discarded " + ", ".join(f"{n} {kind}" for kind, n in sorted(discards.items())))
         if st.error:
             extra.append(f"failed: {st.error}")
         lines.append(f"{st.name} ({st.device}, {st.profile}): {st.state}, " + ", ".join(extra))

@@ -386,6 +386,9 @@ def status_line(status: Any) -> StatusLine:
         delay = f", data {late:.1f} s late" if late > 0.1 else ""
         parts.append(f"{short} {s.effective_rate:.0f} Hz, loss {s.loss_percent_5s:.1f}%{delay}")
         worst = max(worst, float(s.loss_percent_5s))
+    dropped = sum(getattr(status, "discards", {}).values())
+    if dropped:
+        parts.append(f"{dropped} discarded")
     if status.error:
         parts.append(status.error)
     warning = worst > LOSS_WARNING_PCT or status.state in ("reconnecting", "failed")

@@ -23,6 +23,7 @@ Being a plain object with explicit state, it is tested and benchmarked without B
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from typing import Any
 import numpy as np
 
 from myoflow.devices.codec import DecodeError, Packet
+from myoflow.devices.discards import DiscardLog
+from myoflow.devices.errors import ProfileMismatch
 from myoflow.devices.profile_types import DeviceProfile, StreamSpec
 from myoflow.devices.protocols import get_protocol
 from myoflow.devices.protocols.contract import Assembler
@@ -60,6 +63,8 @@ class StreamStats:
     #: Age of a delivery's oldest sample when it arrived, s: the largest over the last 5 s (how
     #: late the data are: a strap that sends long frames delivers its oldest sample late).
     delivery_s: float = 0.0
+    #: Packets decoded but rejected: duplicates, stale or reordered, implausible counter/time.
+    rejected: int = 0
 
 
 def resolve_placements(
@@ -98,6 +103,7 @@ class _Route:
         self.timebase = timebase
         self.outputs = outputs  # (stream, columns or None, scale applied after the timebase)
         self.width = timebase.stream.n_channels
+        self.max_bits: int | None = None  # widest sample the profile allows (None: any)
         self.gaps = 0
         self.ages: deque[tuple[float, float]] = deque(maxlen=4096)  # (host time, oldest sample's age)
 
@@ -108,15 +114,21 @@ class _Route:
         since = self.ages[-1][0] - window_s
         return max(age for h, age in self.ages if h >= since)
 
-    def push(self, packet: Packet, host_time: float) -> Output:
+    def misfit(self, packet: Packet) -> str | None:
+        """How ``packet`` does not fit the profile's stream (None when it fits)."""
+        stream = self.timebase.stream
         fs = packet.meta.get("fs_hz")  # a packet that states its rate must match the profile
-        if fs is not None and fs != self.timebase.stream.rate:
-            self.timebase.count_corrupt()
-            return []
+        if fs is not None and fs != stream.rate:
+            return f"expects {stream.rate:g} Hz, the strap sends {fs:g} Hz"
+        bits = packet.meta.get("sample_bits")  # ... and its sample width
+        if bits is not None and self.max_bits is not None and bits > self.max_bits:
+            return f"expects {self.max_bits}-bit samples, the strap sends {bits}-bit samples"
+        if packet.n_channels != self.width and (self.outputs[0][1] is None or packet.n_channels < self.width):
+            return f"expects {self.width} channels, the strap sends {packet.n_channels}"
+        return None
+
+    def push(self, packet: Packet, host_time: float) -> Output:
         if packet.n_channels != self.width:
-            if self.outputs[0][1] is None or packet.n_channels < self.width:
-                self.timebase.count_corrupt()  # a packet that does not fit the profile
-                return []
             packet = Packet(
                 packet.kind, packet.samples[:, : self.width], packet.counter, packet.device_time_ns
             )
@@ -195,6 +207,9 @@ class StrapDecoder:
             for s in profile.streams
         }
         self.corrupt = 0
+        #: Discards by kind, logged once per kind; the first-packets check against the profile.
+        self.discards = DiscardLog(device_name, profile.name)
+        self._last_h = -math.inf
         #: The packet the last :meth:`feed` decoded (``None`` if it decoded none).
         self.last_packet: Packet | None = None
         self._routes: dict[str, list[tuple[str, _Route]]] = {}
@@ -249,6 +264,7 @@ class StrapDecoder:
             timebase = cls(info, scale=scale, **{**options, **per_stream.get(first.name, {})})
             timebase.kinds = frozenset({first.packet_kind})
             route = _Route(timebase, outputs)
+            route.max_bits = self.protocol.stored_bits(self.profile, first)
             for s in specs:
                 self._by_stream[s.name] = route
             for uuid in first.characteristics:
@@ -272,29 +288,69 @@ class StrapDecoder:
         """Decode one notification received at ``host_time`` (host s) on ``char_uuid``.
 
         Returns the blocks and gaps it completes, in order (possibly none). A notification that
-        does not decode is counted as corrupt and gives nothing.
+        does not decode or fit the profile, a duplicate, a stale packet or one whose counter or
+        device time the host clock rules out is counted (:meth:`discarded`, logged once per kind)
+        and gives nothing; no exception escapes for any bytes. Raises ``ValueError`` only when
+        ``host_time`` goes back (a caller's error).
         """
         self.last_packet = None
+        h = float(host_time)
+        if not (math.isfinite(h) and h >= self._last_h):  # a caller's clock error, not a packet's
+            raise ValueError(
+                f"host_time must be finite and non-decreasing, got {host_time!r} after {self._last_h!r}"
+            )
+        self._last_h = h
         routes = self._routes.get(char_uuid)
         if not routes:
             if char_uuid in self._control:
                 self._control_point(data)
             return []
         try:
+            return self._feed(h, routes, data)
+        except Exception as exc:  # a bug a hostile packet reached: count it, keep the strap alive
+            self.discards.discard("internal error", f"{type(exc).__name__}: {exc}")
+            return []
+
+    def _feed(self, h: float, routes: list[tuple[str, _Route]], data: bytes | bytearray) -> Output:
+        try:
             packet = self.protocol.decode(data)
-        except DecodeError:
+        except DecodeError as exc:
             self.corrupt += 1
             routes[0][1].timebase.count_corrupt()
+            self.discards.discard("undecodable", str(exc))
+            self.discards.first_packets(routes[0][1].timebase.stream.name, f"does not decode: {exc}")
             return []
         self.last_packet = packet
         out: Output = []
         for kind, route in routes:
-            if packet.kind == kind:
-                got = route.push(packet, host_time)
-                out += got
-                for assembler, base in self._assembled.values():
-                    if base is route:
-                        out += assembler.update(packet, got)
+            if packet.kind != kind:
+                continue
+            problem = route.misfit(packet)
+            self.discards.first_packets(route.timebase.stream.name, problem)
+            if problem is not None:
+                route.timebase.count_corrupt()
+                self.discards.discard(
+                    "does not fit the profile", f"stream {route.timebase.stream.name!r} {problem}"
+                )
+                continue
+            got = route.push(packet, h)
+            out += got
+            for assembler, base in self._assembled.values():
+                if base is route:
+                    out += assembler.update(packet, got)
+        return out
+
+    @property
+    def mismatch(self) -> ProfileMismatch | None:
+        """Set when the first packets of a stream did not fit the profile (the strap fails)."""
+        return self.discards.mismatch
+
+    def discarded(self) -> dict[str, int]:
+        """Notifications discarded so far, by kind (decoder and timebases together)."""
+        out = dict(self.discards.counts)
+        for route in {id(r): r for r in self._by_stream.values()}.values():
+            for kind, n in route.timebase.discarded.items():
+                out[kind] = out.get(kind, 0) + n
         return out
 
     def _control_point(self, data: bytes | bytearray) -> None:
@@ -313,6 +369,7 @@ class StrapDecoder:
 
     def restart(self, host_time: float) -> None:
         """The link came back at ``host_time``: the samples missed become one gap per stream."""
+        self._last_h = max(self._last_h, float(host_time))
         for route in {id(r): r for r in self._by_stream.values()}.values():
             route.timebase.restart(host_time)
 
@@ -360,6 +417,7 @@ class StrapDecoder:
                 corrupt=tb.corrupt_packets,
                 loss_percent_5s=tb.loss_percent(window_s),
                 delivery_s=route.delivery_s(window_s),
+                rejected=tb.skipped_packets,
             )
         return out
 

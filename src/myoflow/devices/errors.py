@@ -12,6 +12,8 @@ error                      when
                              ATT error)
 :class:`MtuTooSmall`         the negotiated ATT MTU is below the profile's ``min_mtu``
 :class:`ConnectionLost`      a strap could not be reconnected within the reconnect policy
+:class:`ProfileMismatch`     the first packets of a stream do not fit the profile (channels, rate,
+                             sample width, or they do not decode at all)
 =========================  =====================================================================
 
 :func:`adapter_unavailable` maps the platform errors bleak raises when there is no usable adapter
@@ -33,6 +35,7 @@ __all__ = [
     "DeviceNotFound",
     "IngestError",
     "MtuTooSmall",
+    "ProfileMismatch",
     "adapter_unavailable",
 ]
 
@@ -147,6 +150,20 @@ class ConnectionLost(IngestError):
         super().__init__(
             f"{device} disconnected and {attempts} reconnect attempt(s) failed{why}",
             reason="reconnect_failed",
+            device=device,
+        )
+
+
+class ProfileMismatch(IngestError):
+    """The strap's first packets of ``stream`` do not fit ``profile``; ``observed`` says how."""
+
+    def __init__(self, device: str, profile: str, stream: str, observed: str) -> None:
+        self.profile, self.stream, self.observed = profile, stream, observed
+        super().__init__(
+            f"{device}: profile {profile!r} does not fit this strap: stream {stream!r} {observed}. "
+            f"Choose the profile that matches the strap's firmware (--profile), or write one "
+            f"(docs/device-profiles.md)",
+            reason="profile_mismatch",
             device=device,
         )
 

@@ -55,6 +55,9 @@ class StrapStatus:
         Per-stream :class:`~myoflow.devices.decoding.StreamStats` by the profile's stream name.
     corrupt
         Notifications that did not decode.
+    discards
+        Notifications discarded, by kind: ``"undecodable"``, ``"does not fit the profile"``,
+        ``"duplicate"``, ``"stale (reordered)"``, implausible counters or device times...
     overflow
         Notifications dropped because the consumer fell behind (queue full).
     cpu_s
@@ -75,6 +78,7 @@ class StrapStatus:
     corrupt: int = 0
     overflow: int = 0
     cpu_s: float = 0.0
+    discards: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One compact line: state, then samples / loss % / effective rate of each stream."""
@@ -84,6 +88,9 @@ class StrapStatus:
             parts.append(f"{short} {s.samples} ({s.loss_percent_5s:.1f}% loss, {s.effective_rate:.2f} Hz)")
         extra = f" battery {self.battery}%" if self.battery is not None else ""
         again = f" reconnects {self.reconnects}" if self.reconnects else ""
+        dropped = sum(self.discards.values())
+        if dropped:
+            parts.append(f"{dropped} discarded")
         return f"{self.name} [{self.state}{again}{extra}] " + "; ".join(parts)
 
 

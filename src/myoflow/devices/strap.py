@@ -128,6 +128,7 @@ class Strap:
         self.cpu_s = 0.0
         self.latencies: deque[float] = deque(maxlen=latency_history)
         self.on_failed: Callable[[Strap], None] | None = None
+        self._closing: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ status
     def status(self) -> StrapStatus:
@@ -147,6 +148,7 @@ class Strap:
             streams=self.decoder.stats(),
             corrupt=self.decoder.corrupt,
             overflow=self.overflow,
+            discards=self.decoder.discarded(),
             cpu_s=self.cpu_s,
         )
 
@@ -204,6 +206,8 @@ class Strap:
         if not failed:
             self._set_state("stopping")
         try:
+            if self._closing is not None:
+                await asyncio.gather(self._closing, return_exceptions=True)
             if self.link is not None:
                 with self._holding():
                     await self.link.close(send_stop=True)
@@ -217,7 +221,7 @@ class Strap:
     async def abort(self) -> None:
         """Cancel both tasks and drop the link without stop writes (used when cancelled)."""
         self._stop.set()
-        tasks = [t for t in (self._supervisor, self._consumer) if t is not None]
+        tasks = [t for t in (self._supervisor, self._consumer, self._closing) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -265,6 +269,15 @@ class Strap:
                 last = exc
         raise ConnectionLost(self.name, attempt, last)
 
+    def _mismatched(self) -> None:
+        """The profile does not fit the strap: fail this strap (others go on) and let it go."""
+        self._stop.set()
+        self._set_state("failed", self.decoder.mismatch)
+        if self.on_failed is not None:
+            self.on_failed(self)
+        if self.link is not None:
+            self._closing = asyncio.get_running_loop().create_task(self.link.close(send_stop=True))
+
     async def _consume(self) -> None:
         queue, feed, clock = self._queue, self.decoder.feed, self._clock
         on_block = [s.on_block for s in self._sinks]
@@ -284,6 +297,8 @@ class Strap:
                         self.decoder.restart(host_time)
                     else:
                         out = feed(host_time, uuid, data)
+                        if not out and self.decoder.mismatch is not None and self.state != "failed":
+                            self._mismatched()
                         if out:
                             for deliver in on_packet:
                                 deliver(self.name, self.decoder.last_packet, host_time, out)

@@ -34,11 +34,25 @@ from myoflow.devices.clockfit import ClockFit, MonotonicMap
 from myoflow.devices.codec import Packet
 from myoflow.stream import Block, Gap, StreamInfo
 
-__all__ = ["Step", "Timebase"]
+__all__ = ["Skip", "Step", "Timebase"]
 
 #: The drift fit's min-filter bins span at least this many packets.
 PACKETS_PER_BIN = 5
+#: How early (host s) a packet may arrive before the fitted clock says its last sample was taken.
+#: Earlier means its counter or device time claims samples that cannot have been taken yet.
+PLAUSIBLE_EARLY_S = 0.1
+#: A protocol re-anchors on the host clock after this many packets in a row were rejected...
+RESYNC_PACKETS = 8
+#: ...over at least this much host time (s): its counter or device clock jumped for good.
+RESYNC_S = 1.0
 _DELAY_ALPHA = 0.02  # smoothing of the typical arrival delay used to size unknown gaps
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A packet the protocol rejects, and why (``"duplicate"``, ``"stale"``, ``"implausible ..."``)."""
+
+    reason: str
 
 
 @dataclass
@@ -123,6 +137,12 @@ class Timebase:
         self.unknown_gaps = 0
         self.corrupt_packets = 0
         self.skipped_packets = 0
+        #: Packets rejected by reason (duplicates, stale or reordered, implausible time/counter).
+        self.discarded: dict[str, int] = {}
+        #: Packets accepted after a repair, by kind (e.g. counter and device time disagreed).
+        self.anomalies: dict[str, int] = {}
+        self._rejected = 0  # packets rejected in a row
+        self._first_reject_h = 0.0
         self.restarts = 0
 
     # ------------------------------------------------------------------ public
@@ -139,8 +159,10 @@ class Timebase:
     def push(self, packet: Packet, host_time_s: float) -> list[Block | Gap]:
         """Turn one decoded packet, received at ``host_time_s`` (host monotonic s), into output.
 
-        Returns ``[]`` for packets of other kinds (Ganglion messages, Myo IMU on an EMG
-        timebase) and for duplicates, ``[Block]``, or ``[Gap, Block]`` after a loss.
+        Returns ``[]`` for packets of other kinds (text messages, IMU packets on an EMG
+        timebase) and for packets the protocol rejects (duplicates, stale or reordered packets,
+        counters or device times the host clock rules out; counted in :attr:`discarded`),
+        ``[Block]``, or ``[Gap, Block]`` after a loss.
 
         Raises ``ValueError`` when ``host_time_s`` goes back in time or the packet's channel
         count differs from the stream's.
@@ -162,10 +184,13 @@ class Timebase:
         if self.received_packets == 0 and self.fit.n_fits == 0:
             self._size_bins(packet.n_samples)
         step = self._account(packet, h)
-        self._restart_pending = False
-        if step is None:
+        if step is None or isinstance(step, Skip):
+            reason = "duplicate" if step is None else step.reason
             self.skipped_packets += 1
+            self.discarded[reason] = self.discarded.get(reason, 0) + 1
             return []
+        self._restart_pending = False
+        self._rejected = 0
         return self._emit(packet, h, step)
 
     def _size_bins(self, samples_per_packet: int) -> None:
@@ -230,9 +255,38 @@ class Timebase:
         """Physical units per count as the packet or the device reports them (1.0: counts)."""
         return 1.0
 
-    def _account(self, packet: Packet, h: float) -> Step | None:
-        """Protocol part: loss before ``packet`` (and device positions); ``None`` skips it."""
+    def _account(self, packet: Packet, h: float) -> Step | Skip | None:
+        """Protocol part: loss before ``packet`` (and device positions); a :class:`Skip` (or
+        ``None``, a duplicate) rejects it."""
         raise NotImplementedError
+
+    def _max_missing(self, h: float, n: int) -> float:
+        """Most samples that can be missing before an ``n``-sample packet arriving at ``h``.
+
+        A sample cannot arrive before it is taken: with the fitted clock, the packet's last
+        sample must fall before ``h`` plus :data:`PLAUSIBLE_EARLY_S`. Infinite before the first
+        packet (nothing to measure from).
+        """
+        if self._last_x is None:
+            return math.inf
+        room = h + PLAUSIBLE_EARLY_S - self.fit.at(self._last_x)
+        return room / (self.fit.slope * self._dx) - n
+
+    def _reject(self, reason: str, h: float) -> Skip:
+        """Reject the packet arriving at ``h`` (see :meth:`_stuck`)."""
+        if self._rejected == 0:
+            self._first_reject_h = h
+        self._rejected += 1
+        return Skip(reason)
+
+    def _anomaly(self, kind: str) -> None:
+        self.anomalies[kind] = self.anomalies.get(kind, 0) + 1
+
+    def _stuck(self, h: float) -> bool:
+        """True when :data:`RESYNC_PACKETS` packets in a row over :data:`RESYNC_S` host s were
+        rejected: the device's counter or clock jumped for good, and the protocol should re-anchor
+        on the host clock (a gap of estimated size) rather than reject everything after."""
+        return self._rejected >= RESYNC_PACKETS and h - self._first_reject_h >= RESYNC_S
 
     def _estimate_missing(self, h: float, n: int) -> int:
         """Samples missing before an ``n``-sample packet arriving at ``h``, from the fit.

@@ -108,6 +108,7 @@ class RecorderSink:
         self._clock: Callable[[], float] = time.monotonic
         self._t_attach = 0.0
         self._closed = False
+        self._discards: dict[str, dict[str, int]] = {}  # strap -> discarded notifications by kind
 
     # ------------------------------------------------------------------ set-up
     def attach(self, ingest: Any) -> None:
@@ -246,10 +247,16 @@ class RecorderSink:
         when = float(self._clock()) if time_s is None else float(time_s)
         self._write(("metadata", when, changes))
 
+    def on_status(self, status: Any) -> None:
+        """Keep each strap's discard counts; :meth:`close` stores them (``extra["discards"]``)."""
+        self._discards[str(status.name)] = dict(getattr(status, "discards", {}) or {})
+
     def close(self, finalise: bool = True) -> Path | None:
         """Write what is queued and (by default) finalise the file; None when nothing was planned.
 
         Call after the ingest stopped. A file is still created when no stream delivered data.
+        The notifications each strap discarded, by kind, go into the metadata's
+        ``extra["discards"]``.
         """
         with self._lock:
             if self._closed:
@@ -261,6 +268,10 @@ class RecorderSink:
                 self._closed = False
                 self._start()
                 self._closed = True
+        if self._discards:
+            extra = {**self.metadata.extra, "discards": self._discards}
+            self.metadata = self.metadata.updated({"extra": extra})
+            self._write(("metadata", float(self._clock()), {"extra": extra}))
         return self.recorder.close(finalise=finalise)
 
 

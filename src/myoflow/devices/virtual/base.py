@@ -171,7 +171,7 @@ class VirtualStrap(VirtualPeripheral):
         while self._queue:
             rec = self._queue.popleft()
             rec.fate = "flushed"
-            self.ledger.records.append(rec)
+            self.ledger.add(rec)
 
     # ------------------------------------------------------------------ machinery
     def _release_hold(self) -> None:
@@ -247,7 +247,7 @@ class VirtualStrap(VirtualPeripheral):
 
     async def _send(self, rec: PacketRecord, t_send: float) -> None:
         rec.sent_at = t_send
-        self.ledger.records.append(rec)
+        self.ledger.add(rec)
         if not self.is_subscribed(rec.char):
             rec.fate = "unsubscribed"
             return

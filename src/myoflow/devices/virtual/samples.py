@@ -17,6 +17,7 @@ gaps, and nothing else may.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -72,21 +73,46 @@ class LedgerSamples(NamedTuple):
 
 
 class Ledger:
-    """Everything a strap produced: packets with their fate, and link events.
+    """What a strap produced over the last ``history_s``: packets with their fate, and events.
+
+    Bounded, so an hour of virtual streaming keeps memory flat: packets completed more than
+    ``history_s`` (clock s) before the newest one are forgotten (counted in :attr:`forgotten`),
+    and at most ``max_events`` events are kept.
+
+    Parameters
+    ----------
+    history_s
+        How far back packets are kept, s of clock time (``None``: forever).
+    max_events
+        Most recent link and command events kept.
 
     Attributes
     ----------
-    records : list of PacketRecord
+    records : deque of PacketRecord
         In the order their fate was decided (for sent packets: the send order).
-    events : list of (time s, kind, detail)
+    events : deque of (time s, kind, detail)
         ``"connect"``, ``"disconnect"`` (detail: HCI reason), ``"drop"`` (detail: why the
         simulator dropped the link), ``"start"``/``"stop"`` (stream name), ``"command"``
         (bytes written), ``"refused"`` (why a command was refused).
+    forgotten : int
+        Packets dropped from :attr:`records` because they were older than ``history_s``.
     """
 
-    def __init__(self) -> None:
-        self.records: list[PacketRecord] = []
-        self.events: list[tuple[float, str, Any]] = []
+    def __init__(self, history_s: float | None = 120.0, max_events: int = 10_000) -> None:
+        self.history_s = None if history_s is None else float(history_s)
+        self.records: deque[PacketRecord] = deque()
+        self.events: deque[tuple[float, str, Any]] = deque(maxlen=max_events)
+        self.forgotten = 0
+
+    def add(self, record: PacketRecord) -> None:
+        """Keep ``record`` (its fate decided); forget those older than ``history_s``."""
+        records = self.records
+        records.append(record)
+        if self.history_s is not None:
+            oldest = record.ready_at - self.history_s
+            while records[0].ready_at < oldest:
+                records.popleft()
+                self.forgotten += 1
 
     def event(self, t: float, kind: str, detail: Any = None) -> None:
         """Note a link or command event at clock time ``t``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from myoflow.devices.codec import Packet
 from myoflow.devices.protocols.diy.codec import DiyTracker
-from myoflow.devices.timebase import Step, Timebase
+from myoflow.devices.timebase import Skip, Step, Timebase
 from myoflow.stream import StreamInfo
 
 __all__ = ["DiyTimebase"]
@@ -13,7 +13,10 @@ __all__ = ["DiyTimebase"]
 class DiyTimebase(Timebase):
     """myoflow DIY strap: loss from the u16 block counter and the device microsecond clock.
 
-    Lost samples come from the device time (exact even past 65535 lost blocks). After a
+    Lost samples come from the device time when it agrees with the counter. Both are held to
+    the host clock: a duplicate (same block, same time) or a stale packet is rejected; when the
+    two disagree (one was corrupted), the smaller loss the host clock allows is taken and the
+    state carried on from the previous packet, so one bad field moves no later time. After a
     reconnect the firmware restarts its counter (restart flag) but its clock runs on, so the gap
     is exact when the device time elapsed agrees with the host clock within
     ``max(0.1 s, 1 %)``; otherwise (the strap rebooted) its size is estimated.
@@ -26,19 +29,62 @@ class DiyTimebase(Timebase):
     def packet_scale(self, packet: Packet) -> float:
         return float(packet.meta["uv_per_count"])
 
-    def _account(self, packet: Packet, h: float) -> Step | None:
+    def _account(self, packet: Packet, h: float) -> Step | Skip | None:
         n = packet.n_samples
         fs = int(packet.meta["fs_hz"])
-        prev_next = self.tracker.next_t_us
-        if self.tracker.expected_block is None or not packet.meta["restart"]:
-            loss = self.tracker.update(packet)
-            return Step(
-                int(loss.samples or 0), True, float(loss.packets or 0), "packet loss (DIY block counter)"
-            )
-        self.tracker.update(packet)
-        est = self._estimate_missing(h, n)
-        if prev_next is not None:
+        tr = self.tracker
+        prev_next = tr.next_t_us
+        if tr.expected_block is None or tr.next_t_us is None:
+            tr.update(packet)
+            return Step(0, True, 0.0, "packet loss (DIY block counter)")
+        if packet.meta["restart"] or self._stuck(h):
+            if packet.meta["restart"]:
+                tr.update(packet)
+            else:
+                self._restart_tracker(packet)
+            est = self._estimate_missing(h, n)
             dev = round(((int(packet.meta["t_first_us"]) - prev_next) % (1 << 32)) * fs / 1e6)
-            if abs(dev - est) <= max(0.1 * fs, 0.01 * est) + n:
+            if packet.meta["restart"] and abs(dev - est) <= max(0.1 * fs, 0.01 * est) + n:
                 return Step(dev, True, dev / n, "restart (DIY device time)")
-        return Step(est, False, est / n, "restart (DIY device clock restarted)", True)
+            why = "restart (DIY device clock restarted)"
+            if not packet.meta["restart"]:
+                why = "resync (DIY counter and clock jumped)"
+            return Step(est, False, est / n, why, True)
+        return self._cross_checked(packet, h, n, fs)
+
+    def _restart_tracker(self, packet: Packet) -> None:
+        self.tracker = DiyTracker()
+        self.tracker.update(packet)
+
+    def _cross_checked(self, packet: Packet, h: float, n: int, fs: int) -> Step | Skip:
+        """Loss from the block counter and the device time, each held to the host clock."""
+        tr = self.tracker
+        assert tr.expected_block is not None and tr.next_t_us is not None
+        m = (int(packet.counter or 0) - tr.expected_block) % 0x10000
+        raw_t = int(packet.meta["t_first_us"])
+        wraps = tr._wraps + (raw_t < tr._last_raw_t - (1 << 31))
+        gap_us = raw_t + (wraps << 32) - tr.next_t_us
+        packet_us = n * 1e6 / fs
+        if m >= 0x8000 and gap_us <= -packet_us / 2:  # counter and time both behind
+            dup = m == 0xFFFF and abs(gap_us + packet_us) < 1e6 / fs
+            return self._reject("duplicate" if dup else "stale (reordered)", h)
+        by_time = max(0, round(gap_us * fs / 1e6))
+        by_counter = m * n if m < 0x8000 else None
+        cap = self._max_missing(h, n)
+        if by_counter is not None and abs(by_time - by_counter) <= n // 2 and by_time <= cap:
+            loss = tr.update(packet)  # the two agree, and the host clock allows it
+            lost = int(loss.samples or 0)
+            return Step(lost, True, float(loss.packets or 0), "packet loss (DIY block counter)")
+        fits = [c for c in (by_time, by_counter) if c is not None and c <= cap]
+        if not fits:
+            return self._reject("implausible counter and device time", h)
+        missing = min(fits)  # one of the two was corrupted: the smaller loss the host clock allows
+        before = (tr.lost_packets, tr.lost_samples, tr.next_t_us, tr.expected_block)
+        tr.update(packet)
+        t_first = before[2] + round(missing * 1e6 / fs)  # carry the state on, not the bad field
+        tr.t_first_us, tr.next_t_us = t_first, t_first + round(packet_us)
+        tr._last_raw_t, tr._wraps = t_first & 0xFFFFFFFF, t_first >> 32
+        tr.expected_block = (before[3] + round(missing / n) + 1) % 0x10000
+        tr.lost_packets, tr.lost_samples = before[0] + round(missing / n), before[1] + missing
+        self._anomaly("DIY counter and device time disagree")
+        return Step(missing, True, missing / n, "packet loss (DIY counter and device time disagree)")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -50,7 +51,10 @@ class _PolarPmd(BaseProtocol):
         factor = answer.settings().get(Setting.FACTOR)
         if not factor or answer.measurement not in Measurement._value2member_map_:
             return {}
-        return {Measurement(answer.measurement).name.lower(): float(factor[0])}
+        value = float(factor[0])
+        if not (math.isfinite(value) and value > 0):
+            raise DecodeError(self.name, "a positive finite FACTOR", f"FACTOR {value!r}")
+        return {Measurement(answer.measurement).name.lower(): value}
 
     def control_joiner(self) -> Callable[[bytes], bytes | None]:
         joiner = ControlPointJoiner()

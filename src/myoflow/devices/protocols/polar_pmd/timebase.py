@@ -9,7 +9,7 @@ import numpy as np
 from myoflow._checks import check_positive
 from myoflow.devices.codec import Packet
 from myoflow.devices.protocols.polar_pmd import codec
-from myoflow.devices.timebase import Step, Timebase
+from myoflow.devices.timebase import Skip, Step, Timebase
 from myoflow.stream import StreamInfo
 
 __all__ = ["PolarTimebase"]
@@ -30,6 +30,12 @@ class PolarTimebase(Timebase):
     type and what is supported), never scaled by a guess: compressed type 0 frames while no
     FACTOR is known, and float32 frames (compressed GYRO type 1), which decode
     (:func:`codec.to_physical`) but have no scale per count for a recording.
+
+    The device time is held to the host clock: a repeated frame, a frame older than the last
+    (reordered), one whose span is too short for its samples, and one that claims samples the
+    host clock says cannot have been taken yet (a time ahead) are rejected and counted, and move
+    nothing. If frames keep being rejected, the device time jumped for good: positions then
+    continue from the host clock behind a gap of estimated size.
 
     Parameters
     ----------
@@ -63,8 +69,10 @@ class PolarTimebase(Timebase):
         """Samples per device second measured from the frame times, Hz."""
         return 1.0 / self._dx
 
-    def _pos(self, ns: np.ndarray | int) -> np.ndarray:
-        return (np.asarray(ns, dtype=np.int64) - self._origin_ns) * 1e-9 + self._shift
+    def _pos(self, ns: int) -> float:
+        """Device position (s) of device time ``ns`` (exact integer arithmetic, any u64 value)."""
+        assert self._origin_ns is not None
+        return (ns - self._origin_ns) * 1e-9 + self._shift
 
     def _refuse(self, packet: Packet) -> str | None:
         """Why ``packet`` cannot become physical samples here, or None."""
@@ -78,38 +86,36 @@ class PolarTimebase(Timebase):
             return f"{name} counts need the FACTOR of the start response, and the device sent none"
         return None
 
-    def _account(self, packet: Packet, h: float) -> Step | None:
+    def _account(self, packet: Packet, h: float) -> Step | Skip | None:
         why = self._refuse(packet)
         if why is not None:
             if why not in self._refused:
                 self._refused.add(why)
                 logger.error("%s: %s: %s (frames refused)", self.stream.name, codec.PROTOCOL, why)
             self.count_corrupt()
-            return None
+            return Skip(why, counted=True)
         n, t = packet.n_samples, int(packet.device_time_ns)
         back = np.arange(n - 1, -1, -1, dtype=np.float64)
         if self._prev_ns is None:
             self._origin_ns = self._prev_ns = t
             return Step(0, True, 0.0, x=self._pos(t) - back * self._dx)
         span = t - self._prev_ns
-        if span <= 0 and not self._restart_pending:
-            return None  # a repeated or reordered frame
-        if span <= 0:  # the device clock restarted: continue the positions from the host clock
-            est = self._estimate_missing(h, n)
-            self._shift = self._last_x + (est + n) * self._dx - (t - self._origin_ns) * 1e-9
-            self._prev_ns = t
-            return Step(
-                est,
-                False,
-                est / n,
-                "reconnect (Polar device time restarted)",
-                True,
-                self._pos(t) - back * self._dx,
-            )
+        if span <= 0 and self._restart_pending:  # the device clock restarted
+            return self._reanchor(t, h, n, back, "reconnect (Polar device time restarted)")
+        if self._stuck(h):  # the device time jumped for good
+            return self._reanchor(t, h, n, back, "resync (Polar device time jumped)")
         period_ns = self._dx * 1e9
+        if span == 0:
+            return self._reject("duplicate", h)
+        if span < 0:
+            return self._reject("stale (reordered)", h)
+        if span < (n - max(1.0, 0.05 * n)) * period_ns:
+            return self._reject("implausible device time (too little time for the samples)", h)
+        missing = round(span / period_ns) - n if span > (n + 0.5) * period_ns else 0
+        if missing > self._max_missing(h, n):
+            return self._reject("implausible device time (ahead of the host clock)", h)
         self._prev_ns = t
-        if span > (n + 0.5) * period_ns:
-            missing = round(span / period_ns) - n
+        if missing:
             frame = self._n_sum / self._frames if self._n_sum else n
             reason = (
                 "reconnect (Polar device time)" if self._restart_pending else "loss (Polar device time gap)"
@@ -120,6 +126,14 @@ class PolarTimebase(Timebase):
         self._dx = self._span_sum / self._n_sum * 1e-9
         x = self._pos(t) - (back / n) * (span * 1e-9)
         return Step(0, True, 0.0, x=x)
+
+    def _reanchor(self, t: int, h: float, n: int, back: np.ndarray, reason: str) -> Step:
+        """Continue the positions from the host clock: a gap of estimated size before ``t``."""
+        est = self._estimate_missing(h, n)
+        assert self._last_x is not None and self._origin_ns is not None
+        self._shift = self._last_x + (est + n) * self._dx - (t - self._origin_ns) * 1e-9
+        self._prev_ns = t
+        return Step(est, False, est / n, reason, True, self._pos(t) - back * self._dx)
 
     @property
     def _frames(self) -> int:
