@@ -39,8 +39,9 @@ __all__ = ["Skip", "Step", "Timebase"]
 #: The drift fit's min-filter bins span at least this many packets.
 PACKETS_PER_BIN = 5
 #: How early (host s) a packet may arrive before the fitted clock says its last sample was taken.
-#: Earlier means its counter or device time claims samples that cannot have been taken yet.
-PLAUSIBLE_EARLY_S = 0.1
+#: Earlier means its counter or device time claims samples that cannot have been taken yet. Wide
+#: enough for a fit that still lags a drop in link latency (it re-fits every bin, ~0.5 s).
+PLAUSIBLE_EARLY_S = 0.5
 #: A protocol re-anchors on the host clock after this many packets in a row were rejected...
 RESYNC_PACKETS = 8
 #: ...over at least this much host time (s): its counter or device clock jumped for good.
@@ -50,9 +51,13 @@ _DELAY_ALPHA = 0.02  # smoothing of the typical arrival delay used to size unkno
 
 @dataclass(frozen=True)
 class Skip:
-    """A packet the protocol rejects, and why (``"duplicate"``, ``"stale"``, ``"implausible ..."``)."""
+    """A packet the protocol rejects, and why (``"duplicate"``, ``"stale"``, ``"implausible ..."``).
+
+    ``counted``: the protocol already counted it (as corrupt); it is not counted again.
+    """
 
     reason: str
+    counted: bool = False
 
 
 @dataclass
@@ -184,6 +189,8 @@ class Timebase:
         if self.received_packets == 0 and self.fit.n_fits == 0:
             self._size_bins(packet.n_samples)
         step = self._account(packet, h)
+        if isinstance(step, Skip) and step.counted:
+            return []
         if step is None or isinstance(step, Skip):
             reason = "duplicate" if step is None else step.reason
             self.skipped_packets += 1

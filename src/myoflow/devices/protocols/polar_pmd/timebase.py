@@ -109,7 +109,7 @@ class PolarTimebase(Timebase):
             return self._reject("duplicate", h)
         if span < 0:
             return self._reject("stale (reordered)", h)
-        if span < (n - max(1.0, 0.05 * n)) * period_ns:
+        if span < 0.5 * n * period_ns:  # a device twice as fast as its rate: a corrupted time
             return self._reject("implausible device time (too little time for the samples)", h)
         missing = round(span / period_ns) - n if span > (n + 0.5) * period_ns else 0
         if missing > self._max_missing(h, n):
