@@ -87,7 +87,8 @@ def check_report(path: str) -> str:
             lines.append(
                 f"  {stats.stream}: {stats.samples} samples in {stats.packets} packets, "
                 f"{stats.gaps} gaps ({stats.lost_samples} samples lost, {stats.unknown_gaps} unknown), "
-                f"{stats.effective_rate:.2f} Hz (nominal {stats.nominal_rate:g})"
+                f"{stats.effective_rate:.2f} Hz (nominal {stats.nominal_rate:g}), "
+                f"data up to {stats.delivery_s:.2f} s late"
             )
     return "\n".join(lines)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -130,5 +131,6 @@ def test_capture_command_writes_and_checks(tmp_path, capsys) -> None:
     assert main(["capture", "--check", str(out)]) == 0
     report = capsys.readouterr().out
     assert "ganglion/emg: " in report and "0 corrupt notifications" in report
+    assert re.search(r"ganglion/emg: .* data up to 0\.0\d s late", report)
     assert main(["capture", "--seconds", "3"]) == 2  # neither --out nor --check
     assert "give --out FILE" in capsys.readouterr().err
