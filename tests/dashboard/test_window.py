@@ -149,3 +149,21 @@ def test_mvc_wizard_hands_free_calibrates_every_muscle_from_one_key_press(live, 
         assert label.height() >= label.heightForWidth(label.width()), label.text()
     assert wizard.instruction.text().startswith("calibration complete: ")
     wizard.reject()
+
+
+def test_a_finished_set_is_kept_and_shown_on_its_summary_screen(live, wait_until) -> None:  # noqa: ANN001
+    window, source, _ = live  # runs after the MVC wizard applied new references
+    window.refresh()
+    done = window.sets[-1]  # the set before the calibration was kept, not cleared
+    assert done.ended_by == "MVC calibration" and done.reps >= 3
+    box = window.summary_box
+    assert box.isVisible() and box.text().startswith(f"set {done.index} (glute_bridge): {done.reps} reps")
+    lines = box.informativeText().splitlines()
+    assert len(lines) == done.reps and lines[0].startswith("#1: relaxed yes")
+    assert any(line.startswith("#3: relaxed NO") for line in lines)
+    box.close()
+    count, generation = len(window.sets), source.generation
+    window.next_set()  # the new analysis has no reps yet: nothing to keep, no empty set
+    wait_until(lambda: source.generation > generation)
+    window.refresh()
+    assert len(window.sets) == count

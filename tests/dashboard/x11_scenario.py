@@ -147,6 +147,12 @@ def main(folder: Path) -> None:
         assert window.sets[0].reps >= 1 and window.sets[0].ended_by == "next set", window.sets
         assert reps >= window.sets[0].reps
         assert window.set_list.text().startswith("set 1 (glute_bridge)")
+        # the set summary screen is up; Enter closes it
+        wait(lambda: window.summary_box.isVisible(), 10.0, "the set summary screen")
+        assert window.summary_box.text().startswith("set 1 (glute_bridge)")
+        xdo("key", "Return")
+        wait(lambda: not window.summary_box.isVisible(), 10.0, "the summary screen to close")
+        xdo("windowfocus", "--sync", int(window.winId()))
 
         # 6. mat view (V) and full screen (F11), real key presses
         xdo("key", "v")

@@ -51,7 +51,19 @@ class WindowActions:
             )
             self.sets.append(summary)
             self.set_list.setText("\n".join(s.text for s in self.sets[-4:]))
+            self.show_set_summary(summary)
         self._set_reason = "new analysis"
+
+    def show_set_summary(self, summary: Any) -> None:
+        """The set summary screen: the set's figures and one line per rep, over the window
+        (non-modal; Enter, Escape or the button close it)."""
+        box = QtWidgets.QMessageBox(self)  # type: ignore[call-overload]
+        box.setWindowTitle(f"set {summary.index} done")
+        box.setText(summary.text)
+        box.setInformativeText("\n".join(summary.rep_lines) or "no full reps")
+        box.setModal(False)
+        box.open()
+        self.summary_box = box
 
     def confirm(self, question: str) -> bool:
         """Ask a yes/no question; "No" is the default (Enter or Escape keep things as they are)."""

@@ -24,7 +24,8 @@ __all__ = ["SetSummary", "summarize_set"]
 class SetSummary:
     """One finished set: ``reps`` full reps (partial ones not counted), how many were relaxed
     at the bottom (of those with a verdict), each rep's handover text, the glute's median
-    eccentric hold (%, NaN when none) and why the set ended."""
+    eccentric hold (%, NaN when none), why the set ended, and one line per rep (relaxed,
+    handover, eccentric hold) for the summary screen."""
 
     index: int
     exercise: str
@@ -34,6 +35,7 @@ class SetSummary:
     handovers: tuple[str, ...]
     hold_pct: float
     ended_by: str
+    rep_lines: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -66,4 +68,7 @@ def summarize_set(
         handovers=tuple(b.handover_text for b in badges),
         hold_pct=float(np.median(holds)) if holds else float("nan"),
         ended_by=str(ended_by),
+        rep_lines=tuple(
+            f"#{b.rep_index}: {b.relaxed_text} · {b.handover_text} · {b.hold_text}" for b in badges
+        ),
     )
