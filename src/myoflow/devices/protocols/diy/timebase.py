@@ -9,6 +9,9 @@ from myoflow.stream import StreamInfo
 
 __all__ = ["DiyTimebase"]
 
+#: Plausible uV per count of a DIY strap: a 24-bit ADC at high gain to a 10-bit one at gain 1.
+_MIN_UV, _MAX_UV = 1e-6, 1e4
+
 
 class DiyTimebase(Timebase):
     """myoflow DIY strap: loss from the u16 block counter and the device microsecond clock.
@@ -25,6 +28,7 @@ class DiyTimebase(Timebase):
     def __init__(self, stream: StreamInfo, **kwargs) -> None:
         super().__init__(stream, **kwargs)
         self.tracker = DiyTracker()
+        self._uv: float | None = None  # the strap's uV per count (fixed by its firmware)
 
     def packet_scale(self, packet: Packet) -> float:
         return float(packet.meta["uv_per_count"])
@@ -33,6 +37,12 @@ class DiyTimebase(Timebase):
         n = packet.n_samples
         fs = int(packet.meta["fs_hz"])
         tr = self.tracker
+        uv = float(packet.meta["uv_per_count"])
+        if not _MIN_UV <= uv <= _MAX_UV:
+            return self._reject("implausible uV-per-count factor", h)
+        if self._uv is not None and uv != self._uv and not (packet.meta["restart"] or self._stuck(h)):
+            return self._reject("uV-per-count factor changed without a restart", h)
+        self._uv = uv
         prev_next = tr.next_t_us
         if tr.expected_block is None or tr.next_t_us is None:
             tr.update(packet)

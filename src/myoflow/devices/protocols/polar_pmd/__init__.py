@@ -23,6 +23,9 @@ from myoflow.devices.protocols.polar_pmd.timebase import PolarTimebase
 
 __all__ = ["PROTOCOL"]
 
+#: Plausible FACTOR values (units per count): real ones are ~1e-4 (ACC g) to ~0.1 (GYRO deg/s).
+_MIN_FACTOR, _MAX_FACTOR = 1e-9, 1e3
+
 
 class _PolarPmd(BaseProtocol):
     def rules(self) -> ProfileRules:
@@ -52,8 +55,10 @@ class _PolarPmd(BaseProtocol):
         if not factor or answer.measurement not in Measurement._value2member_map_:
             return {}
         value = float(factor[0])
-        if not (math.isfinite(value) and value > 0):
-            raise DecodeError(self.name, "a positive finite FACTOR", f"FACTOR {value!r}")
+        if not (math.isfinite(value) and _MIN_FACTOR <= value <= _MAX_FACTOR):
+            raise DecodeError(
+                self.name, f"a FACTOR in [{_MIN_FACTOR:g}, {_MAX_FACTOR:g}]", f"FACTOR {value!r}"
+            )
         return {Measurement(answer.measurement).name.lower(): value}
 
     def control_joiner(self) -> Callable[[bytes], bytes | None]:
