@@ -24,7 +24,6 @@ Being a plain object with explicit state, it is tested and benchmarked without B
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,7 @@ from myoflow.devices.errors import ProfileMismatch
 from myoflow.devices.profile_types import DeviceProfile, StreamSpec
 from myoflow.devices.protocols import get_protocol
 from myoflow.devices.protocols.contract import Assembler
+from myoflow.devices.routing import Route
 from myoflow.devices.timebase import Timebase
 from myoflow.stream import Block, Gap, StreamInfo
 
@@ -92,66 +92,6 @@ def resolve_placements(
             f"{list(spec.channels)}), got {len(out)}"
         )
     return out
-
-
-class _Route:
-    """One timebase, the packet kind it takes, and the streams cut out of its blocks."""
-
-    def __init__(
-        self, timebase: Timebase, outputs: list[tuple[StreamInfo, np.ndarray | None, float]]
-    ) -> None:
-        self.timebase = timebase
-        self.outputs = outputs  # (stream, columns or None, scale applied after the timebase)
-        self.width = timebase.stream.n_channels
-        self.max_bits: int | None = None  # widest sample the profile allows (None: any)
-        self.gaps = 0
-        self.ages: deque[tuple[float, float]] = deque(maxlen=4096)  # (host time, oldest sample's age)
-
-    def delivery_s(self, window_s: float) -> float:
-        """Largest age of a delivery's oldest sample over the last ``window_s`` host seconds."""
-        if not self.ages:
-            return 0.0
-        since = self.ages[-1][0] - window_s
-        return max(age for h, age in self.ages if h >= since)
-
-    def misfit(self, packet: Packet) -> str | None:
-        """How ``packet`` does not fit the profile's stream (None when it fits)."""
-        stream = self.timebase.stream
-        fs = packet.meta.get("fs_hz")  # a packet that states its rate must match the profile
-        if fs is not None and fs != stream.rate:
-            return f"expects {stream.rate:g} Hz, the strap sends {fs:g} Hz"
-        bits = packet.meta.get("sample_bits")  # ... and its sample width
-        if bits is not None and self.max_bits is not None and bits > self.max_bits:
-            return f"expects {self.max_bits}-bit samples, the strap sends {bits}-bit samples"
-        if packet.n_channels != self.width and (self.outputs[0][1] is None or packet.n_channels < self.width):
-            return f"expects {self.width} channels, the strap sends {packet.n_channels}"
-        return None
-
-    def push(self, packet: Packet, host_time: float) -> Output:
-        if packet.n_channels != self.width:
-            packet = Packet(
-                packet.kind, packet.samples[:, : self.width], packet.counter, packet.device_time_ns
-            )
-        out = self.timebase.push(packet, host_time)
-        for item in out:
-            if type(item) is Block:
-                self.ages.append((host_time, host_time - float(item.times[0])))
-                break
-        if len(self.outputs) == 1 and self.outputs[0][1] is None:
-            self.gaps += sum(isinstance(x, Gap) for x in out)
-            return out
-        split: Output = []
-        for item in out:
-            for stream, cols, scale in self.outputs:
-                if isinstance(item, Gap):
-                    split.append(
-                        Gap(stream, item.start_index, item.n_missing, item.t_start, item.t_end, item.reason)
-                    )
-                else:
-                    data = item.data if cols is None else item.data[:, cols]
-                    split.append(Block(stream, data * np.float32(scale), item.times, item.start_index))
-            self.gaps += isinstance(item, Gap)
-        return split
 
 
 class StrapDecoder:
@@ -212,9 +152,9 @@ class StrapDecoder:
         self._last_h = -math.inf
         #: The packet the last :meth:`feed` decoded (``None`` if it decoded none).
         self.last_packet: Packet | None = None
-        self._routes: dict[str, list[tuple[str, _Route]]] = {}
-        self._by_stream: dict[str, _Route] = {}
-        self._assembled: dict[str, tuple[Assembler, _Route | None]] = {}
+        self._routes: dict[str, list[tuple[str, Route]]] = {}
+        self._by_stream: dict[str, Route] = {}
+        self._assembled: dict[str, tuple[Assembler, Route | None]] = {}
         self._control = {c.uuid for c in profile.characteristics if c.role == "control_point"}
         self._join = self.protocol.control_joiner()  # answers split over notifications, or None
         self._build(device_name, timebase_options, stream_options)
@@ -263,7 +203,7 @@ class StrapDecoder:
                 ]
             timebase = cls(info, scale=scale, **{**options, **per_stream.get(first.name, {})})
             timebase.kinds = frozenset({first.packet_kind})
-            route = _Route(timebase, outputs)
+            route = Route(timebase, outputs)
             route.max_bits = self.protocol.stored_bits(self.profile, first)
             for s in specs:
                 self._by_stream[s.name] = route
@@ -311,7 +251,7 @@ class StrapDecoder:
             self.discards.discard("internal error", f"{type(exc).__name__}: {exc}")
             return []
 
-    def _feed(self, h: float, routes: list[tuple[str, _Route]], data: bytes | bytearray) -> Output:
+    def _feed(self, h: float, routes: list[tuple[str, Route]], data: bytes | bytearray) -> Output:
         try:
             packet = self.protocol.decode(data)
         except DecodeError as exc:
