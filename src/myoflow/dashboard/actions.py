@@ -9,12 +9,15 @@ module holds the frame loop and the layout only.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtWidgets
 
 from myoflow.dashboard.naming import recording_path
 from myoflow.dashboard.sets import summarize_set
+
+if TYPE_CHECKING:
+    from myoflow.dashboard.source import DashboardSource
 
 __all__ = ["SHORTCUTS", "WindowActions"]
 
@@ -35,7 +38,7 @@ SHORTCUTS: dict[str, str] = {
 class WindowActions:
     """Commands of the dashboard window (module docstring)."""
 
-    source: Any
+    source: DashboardSource
     controls: Any
     model: Any
     frame: Any

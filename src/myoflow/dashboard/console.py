@@ -10,17 +10,20 @@ few seconds. No Qt is imported.
 from __future__ import annotations
 
 import time
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from myoflow.analysis.live_types import Cue
 from myoflow.analysis.rep_summary import RepResult
 from myoflow.dashboard.model import badge, status_line
 
+if TYPE_CHECKING:
+    from myoflow.dashboard.source import DashboardSource
+
 __all__ = ["run_console"]
 
 
 def run_console(
-    source: Any,
+    source: DashboardSource,
     out: TextIO,
     *,
     seconds: float | None = None,
