@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TypeVar
 
 import numpy as np
 
@@ -56,7 +57,10 @@ def check_range(value: float, name: str, lo: float, hi: float, unit: str = "") -
     return v
 
 
-def check_option(value: object, name: str, allowed: Iterable[object]) -> object:
+_T = TypeVar("_T")
+
+
+def check_option(value: _T, name: str, allowed: Iterable[object]) -> _T:
     """Return ``value`` if it is one of ``allowed``, else a ``ValueError`` listing the choices."""
     allowed = list(allowed)
     if value not in allowed:

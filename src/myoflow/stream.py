@@ -81,6 +81,7 @@ class StreamInfo:
 
     @property
     def n_channels(self) -> int:
+        """Number of channels."""
         return len(self.channels)
 
 

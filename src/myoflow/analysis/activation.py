@@ -220,6 +220,7 @@ def rest_levels(
             levels = trial
         else:  # keep what worked with the longer window; take the shorter one where it did not
             keep = levels.rest_found
+            assert keep is not None  # set at the end of every pass below
             levels = _levels(
                 np.where(keep, levels.mean, base.mean), np.where(keep, levels.sd, base.sd), params
             )

@@ -207,7 +207,7 @@ def foot_down(
             hits[reason] = (i0 + int(idx[0])) / fs
     if not hits:
         return None, None
-    reason = min(hits, key=hits.get)
+    reason = min(hits, key=lambda r: hits[r])
     return hits[reason], reason
 
 

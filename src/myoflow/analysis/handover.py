@@ -44,6 +44,7 @@ class Stall:
 
     @property
     def duration_s(self) -> float:
+        """Length of the stall, s."""
         return self.end_s - self.start_s
 
 

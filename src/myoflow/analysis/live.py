@@ -243,7 +243,7 @@ class LiveAnalysis:
         stream with no data yet counts as at cell ``first`` (None: nothing is complete)."""
         if not fronts or (None in fronts and first is None):
             return None
-        at = [first if f is None else f for f in fronts]
+        at = [a for a in (first if f is None else f for f in fronts) if a is not None]  # None: see above
         newest = max(at)
         return min(f for f in at if f >= newest - int(_STALE_S * self.grid_hz))
 
@@ -381,7 +381,7 @@ class LiveAnalysis:
             env = self._muscle_pct(self._src.read(k0, k1), refs).astype(np.float32)
             angle = self._movement(self._ang.read(k0, k1)) if self._segments else np.full(k1 - k0, np.nan)
             levels = self._snapshot_levels(k1, refs) if self._baseline_raw is not None else self._levels
-            thr = [] if levels is None else levels.rest_threshold
+            thr = np.zeros(0) if levels is None else levels.rest_threshold
             thresholds = dict(zip(self.muscles, map(float, thr), strict=False))
             return LiveSnapshot(
                 times=times,

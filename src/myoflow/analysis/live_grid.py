@@ -66,6 +66,7 @@ class GridBuffer:
             return
         self.first = k0 if self.first is None else min(self.first, k0)
         self._allocate(k0 + m - 1)
+        assert self.newest is not None  # set by _allocate
         oldest = self.newest - self.capacity + 1
         skip = max(0, oldest - k0)
         if skip >= m:

@@ -86,6 +86,7 @@ class Placement:
 
     @property
     def known(self) -> bool:
+        """True for a muscle or segment of the vocabulary."""
         return self.kind != "unknown"
 
 
@@ -166,7 +167,7 @@ def angle_segments(placements: Sequence[str | None], side: str = "") -> dict[str
         if seg is not None and seg[0] in ANGLE_SEGMENTS:
             out.setdefault(seg[0], []).append(i)
     for idx in out.values():
-        idx.sort(key=lambda i: bool(side) and segment_of(placements[i])[1] not in (side, ""))
+        idx.sort(key=lambda i: bool(side) and (segment_of(placements[i]) or ("", ""))[1] not in (side, ""))
     return {seg: out[seg] for seg in ANGLE_SEGMENTS if seg in out}
 
 
@@ -246,7 +247,7 @@ def antagonist_of(placements: Sequence[str], agonist: str) -> str | None:
     others = [parse_placement(p) for p in placements if p != agonist]
     hits = [p for p in others if p.role in wanted]
     same_side = [p for p in hits if p.side == me.side]
-    pick = (same_side or hits or [None])[0]
+    pick = next(iter(same_side or hits), None)
     return None if pick is None else pick.name
 
 

@@ -1,4 +1,4 @@
-"""Relaxation between reps: does the muscle return to rest at the bottom of each rep?
+"""Relaxation between reps: whether the muscle returns to rest at the bottom of each rep.
 
 Definitions (with references in ``docs/metrics.md``):
 

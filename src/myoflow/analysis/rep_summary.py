@@ -318,7 +318,7 @@ def _handover(data: RepData, env: np.ndarray, acts: list[MuscleActivation], ctx:
         )
 
     def earliest(group: list[int]) -> float | None:
-        onsets = [acts[c].onset_ms for c in group if acts[c].onset_ms is not None]
+        onsets = [o for o in (acts[c].onset_ms for c in group) if o is not None]
         return min(onsets) if onsets else None
 
     return Handover(

@@ -103,6 +103,7 @@ class Report:
 
     @property
     def placements(self) -> tuple[str, ...]:
+        """The EMG channels' placements, in channel order (empty when nothing was analysed)."""
         return () if self.metrics is None else self.metrics.context.placements
 
     # ------------------------------------------------------------------ flat summaries

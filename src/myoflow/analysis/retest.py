@@ -49,6 +49,7 @@ class Retest:
         raise KeyError(f"no metric {metric!r}; have: {', '.join(c.metric for c in self.changes)}")
 
     def to_dict(self) -> dict[str, Any]:
+        """The comparison as plain Python objects (labels and one entry per metric)."""
         return {
             "a": self.label_a,
             "b": self.label_b,
@@ -59,6 +60,7 @@ class Retest:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text (strict: no NaN)."""
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def to_csv(self) -> str:
@@ -93,7 +95,7 @@ def compare(a: Mapping[str, float], b: Mapping[str, float], labels: tuple[str, s
     for key in order:
         va, vb = _num(a.get(key)), _num(b.get(key))
         diff = None if va is None or vb is None else vb - va
-        pct = None if diff is None or va == 0 else 100.0 * diff / abs(va)
+        pct = None if diff is None or va is None or va == 0 else 100.0 * diff / abs(va)
         changes.append(MetricChange(key, va, vb, diff, pct))
     return Retest(str(labels[0]), str(labels[1]), tuple(changes))
 

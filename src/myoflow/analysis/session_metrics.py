@@ -99,7 +99,7 @@ def build_context(
         bottom_rest_s=typical_bottom_rest_s(list(reps), rep_fs),
         params=params,
         antagonists=default_antagonists(placements) if antagonists is None else dict(antagonists),
-        cocontraction_pairs=tuple(tuple(p) for p in cocontraction_pairs),
+        cocontraction_pairs=tuple((a, b) for a, b in cocontraction_pairs),
     )
 
 

@@ -106,6 +106,7 @@ class _MovingWindow:
 
     def _mean(self, v: np.ndarray) -> np.ndarray:
         w, n, ring = self.window, v.shape[0], self._ring
+        assert ring is not None  # made by process() before the first _mean
         if self._since_sync >= _SUB_BLOCK:
             self._sum = ring.sum(axis=0)
             self._since_sync = 0

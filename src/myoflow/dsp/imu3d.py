@@ -141,6 +141,7 @@ class TiltFilter3D:
         q = prefix_product(r)  # chunk-start frame -> current segment frame
         v = rotate(q, a, inverse=True)
         alpha = self._alpha
+        assert self._u is not None  # set by the first sample
         w, _ = lfilter([1.0 - alpha], [1.0, -alpha], v, axis=0, zi=alpha * self._u[None, :])
         u = rotate(q, w)
         self._u = u[-1].copy()  # carried unnormalised: the recursion is linear in u

@@ -135,6 +135,7 @@ class PercentMvc:
 
     @property
     def n_channels(self) -> int:
+        """Number of channels (one reference each)."""
         return int(self.reference.size)
 
     def __call__(self, envelope: np.ndarray) -> np.ndarray:

@@ -91,6 +91,7 @@ class Baseline:
 
     @property
     def n_channels(self) -> int:
+        """Number of channels of the baseline."""
         return int(self.mean.size)
 
     def threshold(self, h: float) -> np.ndarray:

@@ -121,7 +121,7 @@ class EmgProfile:
     def _notch(self, fs: float, q: float) -> NotchDesign:
         return mains_notch(
             fs,
-            mains=self.mains_hz,
+            mains=50.0 if self.mains_hz is None else self.mains_hz,
             band=(self.highpass_hz, self._top(fs)),
             q=q,
             max_harmonic_hz=fs if self.notch_aliases else self._top(fs),
@@ -169,6 +169,7 @@ class EmgPipeline:
         self.profile = profile or profile_for_rate(self.fs)
         sos = self.profile.band_sos(self.fs)
         self._band = SosFilter(sos, self.fs, passband=(self.profile.highpass_hz, self.profile._top(self.fs)))
+        self._envelope: RectifiedEnvelope | MovingRms | MovingMav
         if self.profile.envelope == "lowpass":
             self._envelope = RectifiedEnvelope(
                 self.fs, cutoff_hz=self.profile.envelope_hz, order=LIVE_ENVELOPE_ORDER
@@ -204,8 +205,8 @@ def envelope_offline(x: np.ndarray, fs: float, profile: EmgProfile | None = None
     fs = check_rate(fs)
     profile = profile or profile_for_rate(fs)
     x = as_signal(x)
-    band, notches = profile.filters(fs, offline=True)
-    notches = notches if len(notches) else None
+    band, sections = profile.filters(fs, offline=True)
+    notches = sections if len(sections) else None
     if profile.envelope == "lowpass":
         return envelope_zero_phase(
             x, fs, band, cutoff_hz=profile.envelope_hz, order=LIVE_ENVELOPE_ORDER, passes=1, notch_sos=notches

@@ -37,7 +37,7 @@ class TimeMap:
         idx = self._anchor_idx(t)
         seg, replace, merged, skip = self.seg, None, None, 0
         contiguous = seg is not None and seg[2] == row0 - 1
-        if contiguous and seg[0] < seg[2]:
+        if seg is not None and contiguous and seg[0] < seg[2]:
             ra, ta, rb, tb, err = seg
             j = int(idx[1]) if len(idx) > 1 else 0
             slope = (t[j] - ta) / (row0 + j - ra)
@@ -63,7 +63,7 @@ class TimeMap:
                 float(t[i1]),
                 float(np.abs(line - t[i0 : i1 + 1]).max()),
             )
-        elif contiguous:
+        elif seg is not None and contiguous:
             self.seg = (seg[2], seg[3], row0, float(t[0]), 0.0)
         else:
             self.seg = (row0, float(t[0]), row0, float(t[0]), 0.0)

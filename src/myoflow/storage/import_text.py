@@ -327,7 +327,7 @@ def import_opensignals(
                 f"{text.path.name}: cannot tell the kind from the labels "
                 f"{text.columns}; pass kind (one of {', '.join(KIND_UNITS)})"
             )
-        kind = found.pop()
+        kind = next(k for k in found if k is not None)
     elif kind not in KIND_UNITS:
         raise ValueError(f"kind must be one of {', '.join(KIND_UNITS)}, got {kind!r}")
     n = len(text.columns)

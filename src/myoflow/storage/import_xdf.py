@@ -221,7 +221,7 @@ def _first(info: dict[str, Any], key: str) -> str:
 
 
 def _channels(info: dict[str, Any], n: int) -> tuple[list[str], list[str]]:
-    labels, units = [f"ch{k + 1}" for k in range(n)], []
+    labels, units = [f"ch{k + 1}" for k in range(n)], list[str]()
     try:
         chans = info["desc"][0]["channels"][0]["channel"]
     except (KeyError, IndexError, TypeError):

@@ -312,21 +312,6 @@ def _first_rows(s: SourceStream, limit: int) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty((0, s.info.n_channels))
 
 
-def storage_dtype(values: np.ndarray) -> np.dtype:
-    """int16 or int32 when every finite value is an integer in range, else float64."""
-    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
-    if finite.size == 0 or values.dtype.kind not in "iuf":
-        return np.dtype(np.float64)
-    if values.dtype.kind == "f" and not np.all(finite == np.rint(finite)):
-        return np.dtype(np.float64)
-    lo, hi = finite.min(), finite.max()
-    for dt in (np.int16, np.int32):
-        info = np.iinfo(dt)
-        if info.min <= lo and hi <= info.max:
-            return np.dtype(dt)
-    return np.dtype(np.float64)
-
-
 @dataclass
 class _Plan:
     """What a first pass over a stream's rows found: sizes, the storage dtype, what to report."""

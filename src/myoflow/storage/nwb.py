@@ -267,6 +267,7 @@ def _rows(read: Any, view: Any, dtype: Any = None, tail: tuple[int, ...] | None 
     n = view.n_samples
     tail = (view.info.n_channels,) if tail is None else tail
     dtype = np.dtype(view.raw_dtype if dtype is None else dtype)
+    shape = (n, *tail)
 
     class Rows(GenericDataChunkIterator):
         def _get_data(self, selection: tuple[slice, ...]) -> np.ndarray:
@@ -274,7 +275,7 @@ def _rows(read: Any, view: Any, dtype: Any = None, tail: tuple[int, ...] | None 
             return np.asarray(read(rows.start, rows.stop), dtype=dtype)[(slice(None), *selection[1:])]
 
         def _get_maxshape(self) -> tuple[int, ...]:
-            return (n, *tail)
+            return shape
 
         def _get_dtype(self) -> np.dtype:
             return dtype
@@ -304,9 +305,10 @@ def _add_events(nwb: Any, events: list[Any], t_ref: float) -> None:
         for ev in events:
             end = ev.data.get("end") if isinstance(ev.data, dict) else None
             dur = ev.data.get("duration_s") if isinstance(ev.data, dict) else None
-            if ev.kind == "phase" and (end is not None or dur is not None):
-                stop = float(end) if end is not None else ev.time + float(dur)
-                reps.append((ev.time, stop, ev.label, ev.stream or ""))
+            if ev.kind != "phase" or (end is None and dur is None):
+                continue
+            stop = float(end) if end is not None else ev.time + float(dur or 0.0)
+            reps.append((ev.time, stop, ev.label, ev.stream or ""))
     if reps:
         nwb.add_trial_column(name="label", description="rep or phase label")
         nwb.add_trial_column(name="stream", description="myoflow stream the rep was found on")

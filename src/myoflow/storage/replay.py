@@ -61,6 +61,7 @@ class ManualClock:
         self.slept = 0.0
 
     def __call__(self) -> float:
+        """The current time, s."""
         return self.now
 
     def sleep(self, seconds: float) -> None:
@@ -200,7 +201,7 @@ class Replayer:
             self.position = max(self.position, self.t_end)
         return n
 
-    def poll(self, sink: Sink) -> int:
+    def poll(self, sink: Sink | _Router) -> int:
         """Deliver every item due at the clock's current time; never sleeps.
 
         The first call starts the replay's clock. With ``speed=None`` everything is due.
@@ -230,7 +231,7 @@ class Replayer:
                 self._deliver_until(self._next[0] + max(every, self.block_s), deliver)
             else:
                 self.poll(deliver)
-                if self._next is not None:
+                if self._next is not None and self._wall0 is not None:  # poll set _wall0
                     due = self._wall0 + (self._next[0] - self._pos0) / self.speed
                     wait = due - self._clock()
                     if wait > _EARLY_S:
@@ -329,6 +330,6 @@ class _Router:
             self.on_event(item)
 
 
-def _deliverer(sink: Sink | _Router) -> Callable[[Item], None]:
+def _deliverer(sink: Sink | _Router) -> _Router:
     """The router of ``sink`` (checked once per call of step, poll or run)."""
     return sink if isinstance(sink, _Router) else _Router(sink)

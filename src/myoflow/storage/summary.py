@@ -88,6 +88,7 @@ def _describe_stream(view: StreamView) -> dict[str, Any]:
     rate = view.effective_rate
     start = float(view.times(0, 1)[0]) if n else None
     end = float(view.times(n - 1, n)[0]) if n else None
+    duration = end - start if start is not None and end is not None else 0.0
     info = view.info
     return {
         "name": view.name,
@@ -106,7 +107,7 @@ def _describe_stream(view: StreamView) -> dict[str, Any]:
         "gaps": len(gaps),
         "start_s": start,
         "end_s": end,
-        "duration_s": end - start if n else 0.0,
+        "duration_s": duration,
     }
 
 

@@ -18,6 +18,7 @@ OpenSignals / BITalino "Simple Text Format" (as in the BioSPPy examples)
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,7 +94,7 @@ def _parse_rows(path: Path, rows: list[str], n_cols: int, first_line: int, notes
     return out
 
 
-def read_uci_lower_limb(path: str | Path) -> TextRecording:
+def read_uci_lower_limb(path: str | os.PathLike[str]) -> TextRecording:
     """Read one file of the UCI lower-limb EMG dataset (SEMG_DB1); 1000 Hz, EMG in mV.
 
     EMG columns are named by muscle abbreviation (``RF``, ``BF``, ``VM``, ``ST``) whatever the
@@ -146,7 +147,7 @@ def _declared_count(header: list[str]) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def read_opensignals(path: str | Path) -> TextRecording:
+def read_opensignals(path: str | os.PathLike[str]) -> TextRecording:
     """Read an OpenSignals/BITalino "Simple Text Format" file (``#`` header, one row per sample).
 
     Raw ADC counts stay counts (unit ``"counts"``) unless the header names a unit.

@@ -5,19 +5,20 @@ drops a byte order mark, normalises mixed line endings and turns the body, a chu
 a time, into float64 arrays with NaN wherever a value is missing or not a number, summing every
 repair into its notes. A clean chunk is parsed by numpy's C reader; otherwise the tokens of a
 column are converted in one vectorised step, and only a column that holds a bad token is
-parsed token by token to find and report it. :func:`read_delimited` reads a whole file.
+parsed token by token to find and report it.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from myoflow.storage.textfiles import TextFormatError, TextRecording
+from myoflow.storage.textfiles import TextFormatError
 
 #: Tokens read as "no value" without being reported as stray text.
 MISSING_TOKENS = frozenset({"", "nan", "na", "n/a", "null", "none", "-", "?"})
@@ -77,7 +78,12 @@ class DelimitedReader:
     """
 
     def __init__(
-        self, path: str | Path, rate: float, *, delimiter: str | None = None, header: bool | None = None
+        self,
+        path: str | os.PathLike[str],
+        rate: float,
+        *,
+        delimiter: str | None = None,
+        header: bool | None = None,
     ) -> None:
         from myoflow._checks import check_rate
 
@@ -212,7 +218,7 @@ class _Stats:
             )
         if self.decimal_commas:
             out.append("decimal commas read as decimal points (semicolon-separated file)")
-        for j in np.flatnonzero(self.n_bad):
+        for j in map(int, np.flatnonzero(self.n_bad)):
             n = int(self.n_bad[j])
             more = f" and {n - _MAX_LISTED} more" if n > _MAX_LISTED else ""
             out.append(
@@ -232,25 +238,6 @@ def _fast_parse(texts: list[str], delim: str | None, n_cols: int) -> np.ndarray 
     except (ValueError, UserWarning):
         return None
     return data if data.shape == (len(texts), n_cols) else None
-
-
-def read_delimited(
-    path: str | Path, rate: float, *, delimiter: str | None = None, header: bool | None = None
-) -> TextRecording:
-    """Read a whole delimited text file of numeric columns (see :class:`DelimitedReader`).
-
-    Returns
-    -------
-    TextRecording
-        ``data`` of shape ``(n_rows, n_columns)`` float64, NaN where a row lacked a value or
-        held text; column names from the header (``column1``... without one); units ``""``.
-        ``notes`` reports the delimiter, skipped lines, truncated or over-long rows and stray
-        tokens with their line numbers.
-    """
-    reader = DelimitedReader(path, rate, delimiter=delimiter, header=header)
-    data = np.concatenate(list(reader.chunks()))
-    n_cols = len(reader.columns)
-    return TextRecording(reader.path, data, reader.columns, [""] * n_cols, reader.rate, reader.notes())
 
 
 def tokens_to_float(

@@ -24,6 +24,7 @@ index a wrapping package counter.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +86,7 @@ class BoardRecording:
 _HEADER_RE = re.compile(r"^%\s*([^=]+?)\s*=\s*(.*?)\s*$")
 
 
-def read_openbci_gui(path: str | Path) -> BoardRecording:
+def read_openbci_gui(path: str | os.PathLike[str]) -> BoardRecording:
     """Read an OpenBCI GUI raw text recording (``OpenBCI-RAW-*.txt``); see the module docs."""
     path = Path(path)
     lines = _lines(path)
@@ -150,7 +151,7 @@ def read_openbci_gui(path: str | Path) -> BoardRecording:
     )
 
 
-def read_brainflow_csv(path: str | Path, board_id: int | None = None) -> BoardRecording:
+def read_brainflow_csv(path: str | os.PathLike[str], board_id: int | None = None) -> BoardRecording:
     """Read a BrainFlow CSV file (tab-separated board rows, no header); see the module docs.
 
     Parameters

@@ -304,11 +304,11 @@ def _stream(g: Any, key: str, out: list[str], *, live: bool, deep: bool, clock_o
         return name
     n_raw = int(raw.shape[0])
     tm = ds_of[schema.TIME_MAP][:]
-    n, times_ok = _time_map(tm, n_raw, where, out, live=live, clock_offset=clock_offset)
+    n_rows, times_ok = _time_map(tm, n_raw, where, out, live=live, clock_offset=clock_offset)
     if rate is not None:
         _gaps(
             ds_of[schema.GAPS][:],
-            n,
+            n_rows,
             rate,
             tm if times_ok else None,
             where,
@@ -316,9 +316,9 @@ def _stream(g: Any, key: str, out: list[str], *, live: bool, deep: bool, clock_o
             live=live,
             clock_offset=clock_offset,
         )
-    _packets(ds_of[schema.PACKETS][:], n, where, out, live=live)
+    _packets(ds_of[schema.PACKETS][:], n_rows, where, out, live=live)
     if deep:
-        _raw_deep(raw, n, where, out)
+        _raw_deep(raw, n_rows, where, out)
     return name
 
 

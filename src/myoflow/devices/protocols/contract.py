@@ -160,7 +160,7 @@ class BaseProtocol:
         self.name, self.manufacturer, self.codec, self.timebase = name, manufacturer, codec, timebase
 
     def decode(self, data: bytes | bytearray | memoryview) -> Packet:
-        return self.codec.decode(data)  # type: ignore[no-any-return]
+        return self.codec.decode(data)
 
     def rules(self) -> ProfileRules:
         raise NotImplementedError(f"protocol {self.name!r} has no profile rules")

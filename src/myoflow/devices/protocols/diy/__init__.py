@@ -8,7 +8,7 @@ from typing import Any
 
 from myoflow.devices._profile_rules import ProfileRules
 from myoflow.devices.profile_types import DeviceProfile, StreamSpec
-from myoflow.devices.protocols.contract import BaseProtocol
+from myoflow.devices.protocols.contract import BaseProtocol, StrapProtocol
 from myoflow.devices.protocols.diy import codec
 from myoflow.devices.protocols.diy.timebase import DiyTimebase
 
@@ -32,4 +32,4 @@ class _Diy(BaseProtocol):
 
 
 #: The DIY strap protocol, as the registry hands it out.
-PROTOCOL = _Diy("diy", "DIY", codec, DiyTimebase)
+PROTOCOL: StrapProtocol = _Diy("diy", "DIY", codec, DiyTimebase)

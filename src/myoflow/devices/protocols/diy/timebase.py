@@ -53,6 +53,7 @@ class DiyTimebase(Timebase):
             else:
                 self._restart_tracker(packet)
             est = self._estimate_missing(h, n)
+            assert prev_next is not None  # a restart or a stuck clock comes after a first packet
             dev = round(((int(packet.meta["t_first_us"]) - prev_next) % (1 << 32)) * fs / 1e6)
             if packet.meta["restart"] and abs(dev - est) <= max(0.1 * fs, 0.01 * est) + n:
                 return Step(dev, True, dev / n, "restart (DIY device time)")

@@ -7,7 +7,7 @@ from typing import Any
 
 from myoflow.devices._profile_rules import ProfileRules
 from myoflow.devices.profile_types import StreamSpec
-from myoflow.devices.protocols.contract import Assembler, BaseProtocol
+from myoflow.devices.protocols.contract import Assembler, BaseProtocol, StrapProtocol
 from myoflow.devices.protocols.ganglion import codec
 from myoflow.devices.protocols.ganglion.accel import GanglionAccel
 from myoflow.devices.protocols.ganglion.timebase import GanglionTimebase
@@ -37,4 +37,4 @@ class _Ganglion(BaseProtocol):
 
 
 #: The Ganglion protocol, as the registry hands it out.
-PROTOCOL = _Ganglion("ganglion", "OpenBCI", codec, GanglionTimebase)
+PROTOCOL: StrapProtocol = _Ganglion("ganglion", "OpenBCI", codec, GanglionTimebase)

@@ -42,7 +42,7 @@ class GanglionAccel:
                 self._unknown = True
         axis = packet.meta.get("accel_axis")
         block = emg[-1] if emg and isinstance(emg[-1], Block) else None
-        if axis is None or block is None:
+        if axis is None or block is None or packet.counter is None:
             return []
         pos = int(packet.counter) % 10
         group = block.start_index - 2 * pos

@@ -48,6 +48,7 @@ class GanglionTimebase(Timebase):
             # ID 99 first: 19-bit samples with the accelerometer off, 18-bit with it on. The
             # codec cannot tell which, so these two samples are skipped rather than guessed.
             return Skip("first packet ID 99 (sample width unknown)")
+        assert packet.counter is not None  # the Ganglion codec numbers every packet
         pid = int(packet.counter)
         if self._restart_pending or self._stuck(h):
             why = "reconnect (Ganglion IDs restart)"

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from myoflow.devices._profile_rules import ProfileRules
-from myoflow.devices.protocols.contract import BaseProtocol
+from myoflow.devices.protocols.contract import BaseProtocol, StrapProtocol
 from myoflow.devices.protocols.myo import codec
 from myoflow.devices.protocols.myo.timebase import MyoTimebase
 
@@ -26,4 +26,4 @@ class _Myo(BaseProtocol):
 
 
 #: The Myo protocol, as the registry hands it out.
-PROTOCOL = _Myo("myo", "Thalmic Labs", codec, MyoTimebase)
+PROTOCOL: StrapProtocol = _Myo("myo", "Thalmic Labs", codec, MyoTimebase)

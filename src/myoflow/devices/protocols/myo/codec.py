@@ -89,7 +89,7 @@ VIBRATIONS = {"short": 0x01, "medium": 0x02, "long": 0x03}
 
 
 def _choice(value: str, name: str, table: dict[str, int]) -> int:
-    return table[check_option(value, name, table)]  # type: ignore[index]
+    return table[check_option(value, name, table)]
 
 
 def set_mode(emg: str = "raw", imu: str = "data", classifier: bool = False) -> bytes:

@@ -9,7 +9,7 @@ from typing import Any
 
 from myoflow.devices._profile_rules import ProfileRules
 from myoflow.devices.codec import DecodeError
-from myoflow.devices.protocols.contract import BaseProtocol, ControlReply
+from myoflow.devices.protocols.contract import BaseProtocol, ControlReply, StrapProtocol
 from myoflow.devices.protocols.polar_pmd import codec
 from myoflow.devices.protocols.polar_pmd.control import (
     ControlPointJoiner,
@@ -80,4 +80,4 @@ class _PolarPmd(BaseProtocol):
 
 
 #: The Polar PMD protocol, as the registry hands it out.
-PROTOCOL = _PolarPmd("polar_pmd", "Polar Electro", codec, PolarTimebase)
+PROTOCOL: StrapProtocol = _PolarPmd("polar_pmd", "Polar Electro", codec, PolarTimebase)

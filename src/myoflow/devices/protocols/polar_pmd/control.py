@@ -82,7 +82,7 @@ def encode_settings(settings: Mapping[int, int | float]) -> bytes:
             raise ValueError(f"settings key must be one of {sorted(_SETTING_DTYPE)}, got {key!r}")
         dt = np.dtype(_SETTING_DTYPE[key])
         if dt.kind == "V":
-            raw = bytes(value)  # type: ignore[call-overload]
+            raw = bytes(value)  # type: ignore[arg-type]  # SECURITY: 16 bytes, not a number
             if len(raw) != dt.itemsize:
                 raise ValueError(f"setting SECURITY must be {dt.itemsize} bytes, got {len(raw)}")
             out += bytes([key, 1]) + raw
@@ -126,7 +126,8 @@ def parse_settings(params: bytes | bytearray | memoryview) -> dict[Setting, tupl
         chunk = buf[pos + 2 : end]
         if dt.kind == "V":
             out[Setting(key)] = tuple(
-                chunk[i : i + dt.itemsize].tobytes() for i in range(0, chunk.size, dt.itemsize)
+                chunk[i : i + dt.itemsize].tobytes()  # type: ignore[misc]  # SECURITY values are bytes
+                for i in range(0, chunk.size, dt.itemsize)
             )
         else:
             values = chunk.view(dt)

@@ -94,6 +94,7 @@ class PolarTimebase(Timebase):
                 logger.error("%s: %s: %s (frames refused)", self.stream.name, codec.PROTOCOL, why)
             self.count_corrupt()
             return Skip(why, counted=True)
+        assert packet.device_time_ns is not None  # the PMD codec stamps every frame
         n, t = packet.n_samples, int(packet.device_time_ns)
         back = np.arange(n - 1, -1, -1, dtype=np.float64)
         if self._prev_ns is None:
