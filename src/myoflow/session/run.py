@@ -204,18 +204,31 @@ def run_session(
                     on_tick()
         except KeyboardInterrupt:
             result.interrupted = True
-            _cancel(state)
-            thread.join()
+            _stop(thread, state)
     finally:
         if thread.is_alive():  # an error in on_tick: stop the straps before finalising
-            _cancel(state)
-            thread.join()
+            _stop(thread, state)
         if recorder is not None:
             result.packets = recorder.packets
             result.path = recorder.close(finalise=True)
     if state["error"] is not None and not isinstance(state["error"], asyncio.CancelledError):
         raise state["error"]
     return result
+
+
+def _stop(thread: threading.Thread, state: dict[str, Any], patience_s: float = 30.0) -> None:
+    """Cancel the ingest task and wait for its thread; cancel again if it outlives ``patience_s``.
+
+    An orderly stop (stop writes, unsubscribe, disconnect, flush) takes well under a second,
+    several under load, and a second cancel would cut it short. Once, under a load average of 13,
+    a stop by signal waited past 120 s: asking again after ``patience_s`` ends that wait (the
+    straps are then aborted rather than stopped) and the recording is still finalised.
+    """
+    _cancel(state)
+    thread.join(patience_s)
+    while thread.is_alive():
+        _cancel(state)
+        thread.join(patience_s)
 
 
 def _cancel(state: dict[str, Any]) -> None:
