@@ -14,12 +14,13 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from _common import finish, machine, print_figures
 
 from myoflow.analysis import LiveAnalysis
 from myoflow.stream import Block
 from myoflow.synth.config import SessionConfig
 from myoflow.synth.session import generate_session
+
+from _common import finish, machine, print_figures
 
 CHUNK_S = 0.02
 REPEATS = 5
