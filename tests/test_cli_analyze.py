@@ -70,13 +70,20 @@ def test_json_report_of_an_imported_csv(imported: Path, session, capsys: pytest.
     assert doc["schema"] == "myoflow.analysis-report" and doc["schema_version"] == 1
     assert doc["movement"]["source"] == "hip" and doc["session"]["level_unit"] == "% session peak"
     assert doc["source"]["exercise"] == "glute_bridge" and doc["session"]["n_reps"] == len(session.truth) == 4
+    after_tense = False
     for rep, truth in zip(doc["reps"], session.truth, strict=True):
         assert rep["phases_s"]["start"] == pytest.approx(truth.onset_s, abs=0.1)
         assert set(rep["muscles"]) == set(EMG.values())
         assert rep["muscles"]["glute_max_r"]["peak_pct"] > 20.0
         assert rep["relaxation"]["glute_max_r"]["relaxed"] == truth.muscles["glute_max_r"].relaxed
-        # % session peak, not % MVC: the glute share (and so its crossover) is not the generator's
-        assert truth.hip_top_deg < rep["handover"]["crossover_angle_deg"] < truth.hip_bottom_deg
+        # % session peak, not % MVC: the glute share (and so its crossover) is not the generator's.
+        # A rep that starts from a tense bottom starts with both groups active: its glute share
+        # rose above 0.5 for only 50-100 ms here (the hold is 100 ms), so a crossover may be
+        # missing there; every rep that starts from rest has one, inside the movement.
+        angle = rep["handover"]["crossover_angle_deg"]
+        if not after_tense or angle is not None:
+            assert angle is not None and truth.hip_top_deg < angle < truth.hip_bottom_deg
+        after_tense = not truth.muscles["glute_max_r"].relaxed
         assert rep["eccentric_hold_pct"]["glute_max_r"] > 0
     assert doc["reps"][1]["relaxation"]["biceps_femoris_r"]["relaxed"] is False
     assert set(doc["session"]["unavailable"]) == {"cocontraction"}  # no hip flexor placed
