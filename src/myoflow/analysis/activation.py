@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy.signal import butter, sosfiltfilt
 
 from myoflow._checks import as_signal, check_option, check_positive, check_range, check_rate
 from myoflow.analysis._nan import interpolate_nan
@@ -56,6 +57,8 @@ from myoflow.dsp.pipeline import profile_for_rate
 from myoflow.dsp.rest import SD_WEIGHT, quietest_baseline
 from myoflow.dsp.smooth import matched_lowpass
 
+#: The analysis smoother runs at about this rate (block means above it), Hz.
+SMOOTH_RATE_HZ = 200.0
 #: Onset methods of the analysis (module docstring).
 ONSET_METHODS = ("refined", "threshold")
 #: An onset threshold above this share of the channel's session peak means no rest was found.
@@ -145,12 +148,48 @@ def analysis_envelope(envelope: np.ndarray, fs: float, params: ActivationParams 
     """Square root of the zero-phase low-passed power of ``envelope`` ``(n, ch)``; float32.
 
     Lost samples (NaN) stay NaN; for the filter they are bridged by linear interpolation, so
-    the envelope next to a gap is not dragged towards zero."""
+    the envelope next to a gap is not dragged towards zero. Above :data:`SMOOTH_RATE_HZ` the
+    power is averaged in blocks, smoothed at the block rate and interpolated back linearly
+    between block centres (an envelope holds nothing that fast; block means and linear
+    interpolation of non-negative values stay non-negative)."""
     fs = check_rate(fs)
     params = params or ActivationParams()
     env = as_signal(envelope, "envelope", dtype=np.float64)
-    power = matched_lowpass(interpolate_nan(env) ** 2, fs, min(params.detection_hz, 0.4 * fs))
+    power = interpolate_nan(env) ** 2
+    factor = max(1, int(fs // SMOOTH_RATE_HZ))
+    n = power.shape[0]
+    if factor > 1 and n >= 4 * factor:
+        full = n // factor
+        blocks = power[: full * factor].reshape(full, factor, -1).mean(axis=1)
+        if n % factor:
+            blocks = np.vstack([blocks, power[full * factor :].mean(axis=0, keepdims=True)])
+        slow = matched_lowpass(blocks, fs / factor, min(params.detection_hz, 0.4 * fs / factor))
+        centres = np.minimum(np.arange(blocks.shape[0]) * factor + 0.5 * (factor - 1), n - 1)
+        idx = np.arange(n, dtype=np.float64)
+        power = np.stack([np.interp(idx, centres, slow[:, c]) for c in range(slow.shape[1])], axis=1)
+    else:
+        power = matched_lowpass(power, fs, min(params.detection_hz, 0.4 * fs))
     out = np.sqrt(power)  # power >= 0 by construction: nothing to clip
+    out[~np.isfinite(env)] = np.nan
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def crossover_envelope(envelope: np.ndarray, fs: float, cutoff_hz: float) -> np.ndarray:
+    """The envelopes the glute share is computed from: ``sqrt`` of the power low-passed by a
+    zero-phase 2nd-order Butterworth at ``cutoff_hz`` (``sosfiltfilt``), ``(n, ch)`` float32.
+
+    Only the *ratio* ``G / (G + H)`` of two such envelopes is used, never a level against a
+    threshold, so the rare undershoot below zero (clipped here) decides no verdict; the
+    positive-kernel smoother of :func:`analysis_envelope` moved the crossing of the % session
+    peak share enough to lose crossovers in borderline reps (measured on the CLI test session).
+    """
+    fs = check_rate(fs)
+    env = as_signal(envelope, "envelope", dtype=np.float64)
+    sos = butter(2, min(cutoff_hz, 0.4 * fs), fs=fs, output="sos")
+    if env.shape[0] <= 3 * (2 * len(sos) + 1):
+        return env.astype(np.float32)
+    power = sosfiltfilt(sos, interpolate_nan(env) ** 2, axis=0)
+    out = np.sqrt(np.maximum(power, 0.0))
     out[~np.isfinite(env)] = np.nan
     return np.ascontiguousarray(out, dtype=np.float32)
 

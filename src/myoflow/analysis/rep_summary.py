@@ -24,6 +24,7 @@ from myoflow.analysis.activation import (
     MuscleActivation,
     RestLevels,
     analysis_envelope,
+    crossover_envelope,
     muscle_activation,
 )
 from myoflow.analysis.cocontraction import cocontraction_in_window
@@ -215,7 +216,7 @@ def analyse_rep(data: RepData, ctx: SessionContext) -> RepResult:
         relax_map[agonist] = _with_cue(r, cue)
     handover = None
     if "handover" not in ctx.unavailable:
-        smooth = analysis_envelope(env_raw, fs, replace(p, detection_hz=ctx.crossover_hz))
+        smooth = crossover_envelope(env_raw, fs, ctx.crossover_hz)
         handover = _handover(data, smooth, acts, ctx)
     glutes = channels_with_role(names, "glute")
     hold = eccentric_hold(env, fs, t0, ph["start"], ph["top"], ph["eccentric"], ph["bottom"])
