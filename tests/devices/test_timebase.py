@@ -372,3 +372,14 @@ def test_per_packet_cost(capsys):
     # generous bounds for a loaded 2-core machine (typical: 10-30 us, well under 1 %)
     assert per_packet["ganglion"] < 100 and per_packet["myo"] < 100
     assert max(per_second.values()) < 2.0
+
+
+def test_the_clock_fit_survives_a_stream_silent_for_longer_than_its_window() -> None:
+    """After 100 s without observations (every bin older than the window and the anchor), the
+    fit goes on from the last point instead of failing on an empty selection."""
+    fit = ClockFit(1 / 200.0)
+    for k in range(50):
+        fit.observe(2.0 * k, 100.0 + 0.01 * k)
+    fit.observe(200.0, 200.0)
+    fit.observe(202.0, 200.6)
+    assert np.isfinite(fit.at(202.0)) and abs(fit.at(202.0) - 200.0) < 0.1

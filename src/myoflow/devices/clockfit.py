@@ -146,8 +146,10 @@ class ClockFit:
         self.n_fits = 0
 
     def _refit(self, h_now: float) -> None:
-        pts = np.array(self._bins, dtype=np.float64)
-        pts = pts[pts[:, 1] >= h_now - self.window_s]
+        every = np.array(self._bins, dtype=np.float64)
+        pts = every[every[:, 1] >= h_now - self.window_s]
+        if not pts.size:  # a stream silent for longer than the window: keep its last point
+            pts = every[-1:]
         x, h = pts[:, 0], pts[:, 1]
         slope = self.slope
         if x.size >= 4 and h[-1] - h[0] >= self.min_span_s:
@@ -158,7 +160,10 @@ class ClockFit:
                 s, a = _lstsq(x[keep], h[keep])
             if abs(s / self.nominal_slope - 1.0) <= self.max_deviation:
                 slope = s
-        res = (h - slope * x)[h >= h_now - self.anchor_s]
+        res = h - slope * x
+        recent = res[h >= h_now - self.anchor_s]
+        if recent.size:  # none when the stream was silent for longer than anchor_s: keep them all
+            res = recent
         self._a = float(np.mean(res[res <= _low(res, self.quantile)]))
         self.slope = float(slope)
         self.n_fits += 1
