@@ -26,8 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from myoflow.storage._recover import recover
 from myoflow.storage.reader import open_recording
-from myoflow.storage.recover import recover
 
 from _common import finish, machine, print_figures
 

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from myoflow._extras import MissingExtraError
     from myoflow.analysis.report import Report
     from myoflow.analysis.retest import compare_reports
-    from myoflow.reports.analyze import NothingToAnalyse, analyze
+    from myoflow.reports._analyze import NothingToAnalyse, analyze
     from myoflow.reports.batch import BatchResult, batch_analyze, read_table
     from myoflow.storage.exporters import export_csv
     from myoflow.storage.reader import Recording, RecordingError, open_recording

@@ -14,7 +14,7 @@ from myoflow.analysis.session_metrics import analyse_arrays
 from myoflow.dsp.imu import SagittalTiltFilter
 from myoflow.dsp.normalise import mvc_reference
 from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
-from myoflow.reports.analyze import NothingToAnalyse, analyze
+from myoflow.reports._analyze import NothingToAnalyse, analyze
 from myoflow.storage.schema import ClockAnchor, SessionMetadata
 from myoflow.storage.writer import Recorder
 from myoflow.stream import Gap, StreamInfo

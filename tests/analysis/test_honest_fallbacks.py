@@ -13,7 +13,7 @@ from myoflow.analysis.rep_checks import cycle_period, partial_doubts
 from myoflow.analysis.reps import segment_reps
 from myoflow.analysis.session_metrics import analyse_arrays
 from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
-from myoflow.reports.analyze import analyze
+from myoflow.reports._analyze import analyze
 from myoflow.storage.import_text import import_uci
 from myoflow.synth.session import glute_bridge_session
 

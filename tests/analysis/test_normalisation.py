@@ -20,7 +20,7 @@ from myoflow.analysis.placement import (
 )
 from myoflow.dsp.normalise import mvc_reference
 from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
-from myoflow.reports.analyze import analyze
+from myoflow.reports._analyze import analyze
 from myoflow.storage.schema import ClockAnchor, SessionMetadata
 from myoflow.storage.writer import Recorder
 from myoflow.stream import StreamInfo

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from myoflow.reports.analyze import analyze
+from myoflow.reports._analyze import analyze
 from myoflow.storage.import_text import import_uci
 
 BF, ST, RF = "biceps_femoris_r", "semitendinosus_r", "rectus_femoris_r"

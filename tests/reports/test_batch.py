@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from myoflow.reports._analyze import analyze
 from myoflow.reports._batch_run import run_local
-from myoflow.reports.analyze import analyze
 from myoflow.reports.batch import LEADING_COLUMNS, batch_analyze, expand_paths, read_table, unit_columns
 from myoflow.storage.schema import ClockAnchor, SessionMetadata
 from myoflow.storage.writer import Recorder

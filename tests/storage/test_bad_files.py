@@ -14,8 +14,8 @@ import h5py
 import numpy as np
 import pytest
 
+from myoflow.storage._recover import recover
 from myoflow.storage.reader import open_recording
-from myoflow.storage.recover import recover
 from myoflow.storage.schema import RecordingError
 from myoflow.storage.writer import Recorder
 from myoflow.stream import Event, StreamInfo

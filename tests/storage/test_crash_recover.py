@@ -13,9 +13,9 @@ import h5py
 import numpy as np
 import pytest
 
-from myoflow.storage import recover as recover_module
+from myoflow.storage import _recover as recover_module
+from myoflow.storage._recover import finalise, recover
 from myoflow.storage.reader import open_recording
-from myoflow.storage.recover import finalise, recover
 from myoflow.storage.schema import RecordingError
 
 WRITER = """

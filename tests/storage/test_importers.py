@@ -125,7 +125,7 @@ def test_opensignals_emg_counts_and_acc(shared_data: Path, tmp_path: Path) -> No
 @pytest.mark.realdata
 @pytest.mark.skipif(not HAVE_PYXDF, reason="pyxdf not installed (pip install 'myoflow[xdf]')")
 def test_xdf_minimal(shared_data: Path, tmp_path: Path) -> None:
-    from myoflow.storage.import_xdf import import_xdf
+    from myoflow.storage._import_xdf import import_xdf
 
     report = import_xdf(shared_data / "xdf_examples" / "minimal.xdf", tmp_path / "x.h5")
     assert report.streams == {"SendDataC": 9} and report.n_events == 9
@@ -148,7 +148,7 @@ def test_xdf_minimal(shared_data: Path, tmp_path: Path) -> None:
 @pytest.mark.realdata
 @pytest.mark.skipif(not HAVE_PYXDF, reason="pyxdf not installed (pip install 'myoflow[xdf]')")
 def test_xdf_damaged_headers_give_one_line_errors(shared_data: Path, tmp_path: Path) -> None:
-    from myoflow.storage.import_xdf import import_xdf
+    from myoflow.storage._import_xdf import import_xdf
 
     good = (shared_data / "xdf_examples" / "minimal.xdf").read_bytes()
     start = good.find(b"<?xml")

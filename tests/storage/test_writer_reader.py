@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from myoflow.storage import schema
+from myoflow.storage._recover import finalise
 from myoflow.storage.reader import open_recording
-from myoflow.storage.recover import finalise
 from myoflow.storage.schema import DeviceInfo, SessionMetadata
 from myoflow.storage.writer import Recorder, _Sink, _TimeMap
 from myoflow.stream import Event, Gap, StreamInfo

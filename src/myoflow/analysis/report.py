@@ -1,6 +1,6 @@
 """The analysis report: per rep, per set and per session results, as JSON and CSV.
 
-:func:`myoflow.reports.analyze.analyze` returns a :class:`Report`. It wraps the metric core's
+:func:`myoflow.reports.analyze` returns a :class:`Report`. It wraps the metric core's
 :class:`~myoflow.analysis.session_metrics.SessionMetrics` with what the recording said (file,
 streams, exercise, how the movement angle was made, what is missing) and turns it into
 
@@ -53,7 +53,7 @@ class Signals:
 
 @dataclass
 class Report:
-    """Everything :func:`~myoflow.reports.analyze.analyze` found in one recording.
+    """Everything :func:`~myoflow.reports.analyze` found in one recording.
 
     Attributes
     ----------

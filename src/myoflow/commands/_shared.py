@@ -104,7 +104,7 @@ def parse_mvc_values(items: list[str]) -> dict[str, float]:
 
 
 def analysis_options(args: argparse.Namespace) -> dict[str, Any]:
-    """:func:`~myoflow.reports.analyze.analyze` keywords from :func:`add_analysis_options`;
+    """:func:`~myoflow.reports.analyze` keywords from :func:`add_analysis_options`;
     ValueError for a malformed ``--mvc``."""
     mvc = parse_mvc_values(args.mvc)
     return {

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from myoflow.reports.analyze import NothingToAnalyse, analyze
+    from myoflow.reports._analyze import NothingToAnalyse, analyze
     from myoflow.storage.schema import RecordingError
 
     where = "myoflow analyze"

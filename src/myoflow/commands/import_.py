@@ -191,7 +191,7 @@ def _run(args: argparse.Namespace) -> ImportReport:
         return import_brainflow(
             args.file, args.out, board_id=args.board_id, kind=args.kind, placements=placements, **common
         )
-    from myoflow.storage.import_xdf import import_xdf
+    from myoflow.storage._import_xdf import import_xdf
 
     kinds = dict(_pair(k, "--kind", "STREAM=KIND") for k in args.kind)
     places = {}

@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from myoflow.storage._recover import recover
     from myoflow.storage.reader import open_recording
-    from myoflow.storage.recover import recover
     from myoflow.storage.schema import RecordingError
     from myoflow.storage.summary import describe_recording
     from myoflow.storage.validate import check_recording

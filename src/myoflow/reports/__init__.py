@@ -2,9 +2,10 @@
 
 This package sits above both :mod:`myoflow.analysis` (the metrics, which know no files) and
 :mod:`myoflow.storage` (the recordings, which know no metrics); :func:`plot_report` also draws
-with Qt (``pip install 'myoflow[gui]'``). ``analyze`` itself is :func:`myoflow.analyze` (here
-``myoflow.reports.analyze`` is its module). The names below are the public API
-(docs/python-api.md), imported on first use; the modules behind them are internal.
+with Qt (``pip install 'myoflow[gui]'``). ``analyze`` is also :func:`myoflow.analyze`. The names
+below are the public API (docs/python-api.md), imported on first use; the modules behind them are
+internal (``_analyze`` is private so that ``from myoflow.reports import analyze`` gives the
+function, not a module).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "BatchResult",
     "LEADING_COLUMNS",
     "NothingToAnalyse",
+    "analyze",
     "batch_analyze",
     "expand_paths",
     "plot_report",
@@ -25,7 +27,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from myoflow.reports.analyze import ANGLE_SOURCES, NothingToAnalyse
+    from myoflow.reports._analyze import ANGLE_SOURCES, NothingToAnalyse, analyze
     from myoflow.reports.batch import LEADING_COLUMNS, BatchResult, batch_analyze, expand_paths, read_table
     from myoflow.reports.plot import plot_report
 

@@ -1,4 +1,4 @@
-"""Recording -> arrays for :func:`myoflow.reports.analyze.analyze` (its steps 1-4).
+"""Recording -> arrays for :func:`myoflow.reports.analyze` (its steps 1-4).
 
 * :func:`emg_envelopes`: every EMG stream read as physical values on its own sample grid (lost
   samples NaN), one zero-phase envelope per gap-free run, channels named by placement, all on

@@ -1,6 +1,6 @@
 """Batch analysis: many recordings into one tidy table, ``batch_analyze(glob) -> BatchResult``.
 
-Every file goes through :func:`myoflow.reports.analyze.analyze` (with ``keep_signals=False``) in
+Every file goes through :func:`myoflow.reports.analyze` (with ``keep_signals=False``) in
 a worker, by :func:`analyze_file`, the same function wherever it runs:
 
 * ``workers=N`` (default: the usable cores): a local :class:`~concurrent.futures.ProcessPoolExecutor`
@@ -136,9 +136,9 @@ def analyze_file(path: str, options: dict[str, Any] | None = None) -> FileResult
     path
         A myoflow ``.h5`` recording.
     options
-        Keyword arguments of :func:`~myoflow.reports.analyze.analyze` (not ``keep_signals``).
+        Keyword arguments of :func:`~myoflow.reports.analyze` (not ``keep_signals``).
     """
-    from myoflow.reports.analyze import analyze
+    from myoflow.reports._analyze import analyze
     from myoflow.storage.schema import RecordingError
 
     t0 = time.perf_counter()
@@ -206,7 +206,7 @@ def batch_analyze(
     progress
         Called as ``progress(done, total, path)`` after each file.
     **analyze_options
-        Passed to :func:`~myoflow.reports.analyze.analyze` for every file (``exercise``,
+        Passed to :func:`~myoflow.reports.analyze` for every file (``exercise``,
         ``angle_source``, ``mains_hz``, ``rep_options``, ...).
 
     Raises
@@ -287,8 +287,8 @@ def batch_analyze(
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     """``analyze`` keyword arguments, checked once here rather than failing in every file."""
     from myoflow.analysis.normalisation import METHODS
+    from myoflow.reports._analyze import ANGLE_SOURCES, analyze
     from myoflow.reports._mvc import trial_paths
-    from myoflow.reports.analyze import ANGLE_SOURCES, analyze
 
     allowed = [
         p for p in inspect.signature(analyze).parameters if p not in ("recording_or_path", "keep_signals")

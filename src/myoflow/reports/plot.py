@@ -44,7 +44,7 @@ def plot_report(
     Parameters
     ----------
     report
-        From :func:`myoflow.reports.analyze.analyze`.
+        From :func:`myoflow.reports.analyze`.
     recording
         The recording (path or opened) to recompute the signals from when the report was made
         with ``keep_signals=False``; otherwise unused (may be None).
@@ -59,7 +59,7 @@ def plot_report(
             raise ValueError(
                 "the report holds no signals (keep_signals=False): pass the recording to plot it"
             )
-        from myoflow.reports.analyze import analyze
+        from myoflow.reports._analyze import analyze
 
         signals = analyze(recording, exercise=report.source.get("exercise")).signals
     if "QT_QPA_PLATFORM" not in os.environ:

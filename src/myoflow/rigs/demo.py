@@ -54,7 +54,7 @@ class DemoReport:
 def run_demo(settings: DemoSettings, out: TextIO, sinks: Sequence[Any] = ()) -> DemoReport:
     """Calibrate, stream the virtual straps, record, analyse, compare with the truth; print to
     ``out`` as it goes. ``sinks`` also receive everything the straps deliver."""
-    from myoflow.reports.analyze import analyze
+    from myoflow.reports._analyze import analyze
     from myoflow.session.recorder_sink import RecorderSink
     from myoflow.session.run import run_session
     from myoflow.storage.reader import open_recording

@@ -23,6 +23,7 @@ __all__ = [
     "Replayer",
     "SessionMetadata",
     "StreamView",
+    "check_recording",
     "describe_recording",
     "export_csv",
     "export_nwb",
@@ -32,10 +33,14 @@ __all__ = [
     "import_openbci",
     "import_opensignals",
     "import_uci",
+    "import_xdf",
     "open_recording",
+    "recover",
 ]
 
 if TYPE_CHECKING:
+    from myoflow.storage._import_xdf import import_xdf
+    from myoflow.storage._recover import recover
     from myoflow.storage.exporters import export_csv
     from myoflow.storage.import_boards import import_brainflow, import_openbci
     from myoflow.storage.import_text import ColumnMap, import_csv, import_opensignals, import_uci
@@ -45,6 +50,7 @@ if TYPE_CHECKING:
     from myoflow.storage.replay import Replayer, ReplayStats
     from myoflow.storage.schema import ClockAnchor, DeviceInfo, SessionMetadata
     from myoflow.storage.summary import describe_recording, format_description
+    from myoflow.storage.validate import check_recording
     from myoflow.storage.writer import Recorder, RecorderWriteError
 
 __getattr__, __dir__ = lazy_exports(__name__, __file__)

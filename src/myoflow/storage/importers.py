@@ -21,7 +21,7 @@ Rules shared by every format:
 
 The format-specific importers live in :mod:`myoflow.storage.import_text` (CSV, UCI,
 OpenSignals), :mod:`myoflow.storage.import_boards` (OpenBCI GUI, BrainFlow) and
-:mod:`myoflow.storage.import_xdf` (XDF).
+:mod:`myoflow.storage._import_xdf` (XDF).
 """
 
 from __future__ import annotations

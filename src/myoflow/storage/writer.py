@@ -15,7 +15,7 @@ Metadata changed during the session (notes, MVC references) is recorded as an ev
 ``"metadata"`` and merged into the session attributes when the file is finalised.
 
 At :meth:`Recorder.close` the live file is rewritten compressed next to itself, verified and
-renamed over the original (see :func:`myoflow.storage.recover.finalise`).
+renamed over the original (see :func:`myoflow.storage._recover.finalise`).
 The writer thread itself (the open live file, its flushes and the free-space checks) lives in
 :mod:`myoflow.storage._sink`; per-sample times become anchors in :mod:`myoflow.storage._timemap`.
 """
@@ -297,7 +297,7 @@ class Recorder:
         if self._error is not None:
             raise self._error
         if finalise:
-            from myoflow.storage.recover import finalise as _finalise
+            from myoflow.storage._recover import finalise as _finalise
 
             _finalise(self.path, self.path, state="final")
         return self.path
