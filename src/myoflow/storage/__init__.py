@@ -39,12 +39,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from myoflow.storage._import_types import ImportReport
     from myoflow.storage._import_xdf import import_xdf
     from myoflow.storage._recover import recover
     from myoflow.storage.exporters import export_csv
     from myoflow.storage.import_boards import import_brainflow, import_openbci
     from myoflow.storage.import_text import ColumnMap, import_csv, import_opensignals, import_uci
-    from myoflow.storage.importers import ImportReport
     from myoflow.storage.nwb import export_nwb
     from myoflow.storage.reader import Recording, RecordingError, StreamView, open_recording
     from myoflow.storage.replay import Replayer, ReplayStats
