@@ -22,6 +22,7 @@ __all__ = [
     "PipelineOutput",
     "STANDARD",
     "SagittalTiltFilter",
+    "StreamingOnsetDetector",
     "TiltFilter3D",
     "align",
     "detect_onsets",
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from myoflow.dsp.imu import SagittalTiltFilter, align, hip_flexion
     from myoflow.dsp.imu3d import TiltFilter3D
     from myoflow.dsp.normalise import PercentMvc, mvc_reference
-    from myoflow.dsp.onsets import OnsetEvent, OnsetParams, detect_onsets
+    from myoflow.dsp.onsets import OnsetEvent, OnsetParams, StreamingOnsetDetector, detect_onsets
     from myoflow.dsp.pipeline import (
         LOW_RATE,
         STANDARD,
