@@ -19,6 +19,20 @@ def positive(text: str) -> float:
     return value
 
 
+def check_virtual_options(args: argparse.Namespace) -> None:
+    """``--virtual`` with ``--device``/``--profile`` is a ValueError naming them (they choose real
+    straps; a virtual rig has its own profiles, and silently ignoring them records the wrong thing)."""
+    if not getattr(args, "virtual", False):
+        return
+    chosen = {name: getattr(args, name, None) or [] for name in ("device", "profile")}
+    given = [f"--{name} {', '.join(map(str, values))}" for name, values in chosen.items() if values]
+    if given:
+        raise ValueError(
+            "--virtual streams the built-in virtual straps with their own profiles; "
+            f"{' and '.join(given)} are for real straps: drop one or the other"
+        )
+
+
 def parse_placements(items: list[str]) -> dict[str, dict[str, str]]:
     """``["diy/emg:ch1=glute_max_l", ...]`` -> ``{"diy/emg": {"ch1": "glute_max_l"}}``."""
     out: dict[str, dict[str, str]] = {}

@@ -17,6 +17,8 @@ import sys
 from datetime import UTC
 from typing import Any
 
+from myoflow.commands._shared import check_virtual_options
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, help="capture file to write (.jsonl)")
@@ -57,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if (args.out is None) == (args.check is None):
             raise ValueError("give --out FILE to capture, or --check FILE to decode a capture")
+        check_virtual_options(args)
         if args.check is not None:
             print(check_report(args.check))
             return 0

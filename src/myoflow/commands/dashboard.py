@@ -18,7 +18,13 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from myoflow.commands._shared import add_lsl_option, lsl_sinks, parse_placements, positive
+from myoflow.commands._shared import (
+    add_lsl_option,
+    check_virtual_options,
+    lsl_sinks,
+    parse_placements,
+    positive,
+)
 
 if TYPE_CHECKING:
     from myoflow.dashboard.source import DashboardSource
@@ -175,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
     from myoflow.lsl import LslError
 
     try:
+        check_virtual_options(args)
         lsl = lsl_sinks(args)
         source = make_source(args, lsl)
     except (ValueError, ProfileError, RecordingError, OSError, LslError) as exc:

@@ -32,7 +32,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from myoflow.commands._shared import add_lsl_option, lsl_sinks, parse_placements, positive
+from myoflow.commands._shared import (
+    add_lsl_option,
+    check_virtual_options,
+    lsl_sinks,
+    parse_placements,
+    positive,
+)
 
 if TYPE_CHECKING:
     from myoflow.session.recording import MvcTiming
@@ -140,6 +146,7 @@ def _record(args: argparse.Namespace) -> SessionResult:
     from myoflow.session.recording import mvc_timing, record_session
     from myoflow.storage.schema import SessionMetadata
 
+    check_virtual_options(args)
     placements = parse_placements(args.placement)
     if Path(args.out).exists() and not args.overwrite:
         raise ValueError(f"--out {args.out} already exists; pass --overwrite to replace it")

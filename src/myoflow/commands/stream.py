@@ -22,7 +22,7 @@ import argparse
 import sys
 from typing import Any
 
-from myoflow.commands._shared import add_lsl_option, lsl_sinks, positive
+from myoflow.commands._shared import add_lsl_option, check_virtual_options, lsl_sinks, positive
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
 async def _stream(args: argparse.Namespace) -> tuple[str, bool]:
     from myoflow.devices.ingest import Ingest
 
+    check_virtual_options(args)
     console = _Console()
     if not args.virtual:
         sinks = [console, *lsl_sinks(args)]
