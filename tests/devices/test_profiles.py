@@ -384,3 +384,19 @@ def test_an_explicit_package_list_in_pyproject_names_every_package() -> None:
     found = {".".join(d.relative_to(src).parts) for d in src.rglob("*") if (d / "__init__.py").is_file()}
     assert found <= set(listed), f"add {sorted(found - set(listed))} to [tool.setuptools] packages"
     assert tool["package-dir"].get("myoflow._profiles") == "firmware_configs"
+
+
+def test_a_profile_nested_thousands_deep_is_a_profile_error_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text('protocol = "diy"\nv = ' + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ProfileError, match="deep.toml.*nested thousands of levels deep"):
+        load_profile(path)
+
+
+@pytest.mark.parametrize("pattern", ["^(a+)+$", r"^(\\w*)*x", "(Myo{1,})+"])
+def test_a_name_regex_with_nested_quantifiers_is_refused(tmp_path: Path, pattern: str) -> None:
+    # such a pattern can backtrack for seconds on a hostile advertised name, blocking the scan
+    edit = ('name_regex = "^Myo"', f'name_regex = "{pattern}"')
+    path = _write(tmp_path, "myo_raw_emg", [edit], name="nested")
+    with pytest.raises(ProfileError, match="name_regex.*exponential time"):
+        load_profile(path)

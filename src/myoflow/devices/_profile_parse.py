@@ -65,6 +65,8 @@ def parse_document(text: str, *, name: str, source: str) -> DeviceProfile:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         r.fail("", f"not valid TOML: {exc}")
+    except RecursionError:  # tomllib recurses once per nesting level
+        r.fail("", "not a readable profile: arrays or tables nested thousands of levels deep")
     r.table(doc, "", _TOP)
     r.get(doc, "schema", "", f"{SCHEMA_VERSION}", int_in(SCHEMA_VERSION, SCHEMA_VERSION))
     protocols = ", ".join(NAMES)
@@ -113,11 +115,21 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+#: A group ending in a quantifier, itself quantified: ``(a+)+``, ``(\\w*)*``, ``(x{2,})+``...
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*(?:[+*]|\{\d*,?\d*\})\)(?:[+*]|\{\d*,?\d*\})")
+
+
 def _advertisement(r: Reader, adv: Any) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
     r.table(adv, "advertisement", {"name_regex", "service_uuids"})
     pattern = r.get(adv, "name_regex", "advertisement", "a regular expression", is_text, None)
     regex = None
     if pattern is not None:
+        if _NESTED_QUANTIFIER.search(pattern):
+            r.fail(
+                "advertisement.name_regex",
+                f"{pattern!r} repeats a group that itself repeats (as in '(a+)+'): matching it can "
+                "take exponential time on a hostile advertised name; write it without the nesting",
+            )
         try:
             regex = re.compile(pattern)
         except re.error as exc:
