@@ -19,6 +19,9 @@ def test_signal_finalises_the_recording(tmp_path: Path, sig: signal.Signals, cod
     proc = subprocess.Popen(
         [sys.executable, "-m", "myoflow.cli", "record", "--virtual", "--seconds", "300", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # as from a terminal: a test run started in the background (CI, nohup, `make test &`)
+        # inherits SIGINT ignored, and so would the recorder - it then never sees the Ctrl-C
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 120

@@ -216,19 +216,10 @@ def run_session(
     return result
 
 
-def _stop(thread: threading.Thread, state: dict[str, Any], patience_s: float = 30.0) -> None:
-    """Cancel the ingest task and wait for its thread; cancel again if it outlives ``patience_s``.
-
-    An orderly stop (stop writes, unsubscribe, disconnect, flush) takes well under a second,
-    several under load, and a second cancel would cut it short. Once, under a load average of 13,
-    a stop by signal waited past 120 s: asking again after ``patience_s`` ends that wait (the
-    straps are then aborted rather than stopped) and the recording is still finalised.
-    """
+def _stop(thread: threading.Thread, state: dict[str, Any]) -> None:
+    """Cancel the ingest task and wait for its thread (the straps stop, the data is flushed)."""
     _cancel(state)
-    thread.join(patience_s)
-    while thread.is_alive():
-        _cancel(state)
-        thread.join(patience_s)
+    thread.join()
 
 
 def _cancel(state: dict[str, Any]) -> None:
