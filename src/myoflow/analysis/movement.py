@@ -1,0 +1,269 @@
+"""Movement families: which angle of which IMU makes a rep, for every exercise (issue 16).
+
+An exercise's ``[movement]`` block (:mod:`myoflow.exercises`) names a **family** and the
+**segment** whose IMU measures it; this module turns that IMU's orientation into one angle
+trace, and the one rep segmenter (:func:`myoflow.analysis.reps.segment_reps`, live
+:class:`myoflow.analysis.live_reps.IncrementalReps`) finds the reps in it.
+
+Every angle comes from the world's **up direction** ``u`` in the segment frame
+(``docs/conventions.md``: x distal, y left, z anterior), so the heading never matters and the
+same rule works on a strap's quaternions (:func:`up_from_orientation`) and on accelerometer +
+gyroscope fused by :class:`myoflow.dsp.imu3d.TiltFilter3D` (``process_up``). For a left-side
+segment ``u_y`` is mirrored first (``u_y -> -u_y``), so every angle below reads the same way on
+both sides. Angles are unwrapped over time (degrees):
+
+=====================  ========  ===============================  =============================
+family                 segment   anatomical angle (positive)      reads as
+=====================  ========  ===============================  =============================
+``sagittal_hinge``     thigh     ``phi = atan2(u_z, -u_x)``       hip flexion (pelvis: ``-phi``)
+``frontal_abduction``  thigh     ``atan2(-u_y, -u_x)``            hip abduction
+``axial_rotation``     thigh     ``atan2(u_z, -u_y)``             femur external rotation
+``pelvic_hike``        pelvis    ``atan2(-u_y, -u_x)``            pelvis raised on ``side``
+``stepping``           thigh     as ``frontal_abduction``         one stride per excursion
+``isometric_hold``     either    sagittal or frontal (``plane``)  the hold is the top plateau
+=====================  ========  ===============================  =============================
+
+Standing upright every anatomical angle is 0, except that side-lying adds 90 deg to the
+frontal angle (the femur starts horizontal); only excursions count, so posture offsets do not
+matter. Axial rotation needs the femur's long axis away from vertical (side-lying, as in the
+clamshell): about a vertical axis gravity does not change and the rotation is invisible.
+
+:func:`movement_angle` gives the **segmenter's sign**: the rest (bottom) position is high and
+the concentric phase lowers it, as hip flexion does in a bridge. So it is ``-abduction``,
+``-external rotation`` (``direction="external"``, clamshell) or ``+external rotation``
+(``direction="internal"``, reverse clamshell), ``-hike``; for a hinge it is the flexion itself.
+An isometric hold is ``-angle`` in its plane: the hold raises the anatomical angle (a knee
+lifted for single-leg balance: thigh flexion; the pelvis lifted into a Copenhagen plank: its
+frontal angle with ``side`` = the top leg, whose foot is on the bench).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from myoflow._checks import check_option, check_positive
+from myoflow.analysis.live_reps import IncrementalReps
+from myoflow.analysis.reps import Rep, segment_reps
+
+__all__ = [
+    "FAMILY_DEFAULTS",
+    "MOVEMENT_FAMILIES",
+    "FamilyDefaults",
+    "anatomical_angle",
+    "family_reps",
+    "family_settings",
+    "incremental_reps",
+    "movement_angle",
+    "up_from_orientation",
+]
+
+#: The movement families an exercise's ``[movement] family`` may name.
+MOVEMENT_FAMILIES: tuple[str, ...] = (
+    "sagittal_hinge",
+    "frontal_abduction",
+    "axial_rotation",
+    "pelvic_hike",
+    "stepping",
+    "isometric_hold",
+)
+SIDES = ("l", "r")
+DIRECTIONS = ("external", "internal")
+PLANES = ("sagittal", "frontal")
+
+
+@dataclass(frozen=True)
+class FamilyDefaults:
+    """Per-family settings: ``segment`` (which IMU by default), ``plane`` (the angle an
+    isometric hold is seen in), ``label`` (what the angle is, for reports and plots) and the
+    segmenter's ``min_range_deg``, ``min_rep_frac``, ``still_frac`` and ``smooth_hz``
+    (:func:`~myoflow.analysis.reps.segment_reps`). Small excursions (a hip hike's 10 deg)
+    need a larger ``still_frac``: a resting segment's sway of a few tenths of a degree is
+    otherwise not "still" against 1 % of a slow rep's peak speed; strides and hikes need a
+    larger ``min_rep_frac`` so that sway is not an excursion; holds are smoothed more, so
+    that tremor does not move their ends."""
+
+    segment: str
+    plane: str
+    label: str
+    min_range_deg: float
+    min_rep_frac: float = 0.12
+    still_frac: float = 0.01
+    smooth_hz: float = 5.0
+
+    def segmenter(self) -> dict[str, float]:
+        """Keyword arguments of ``segment_reps`` / ``IncrementalReps``."""
+        return {
+            "min_range_deg": self.min_range_deg,
+            "min_rep_frac": self.min_rep_frac,
+            "still_frac": self.still_frac,
+            "smooth_hz": self.smooth_hz,
+        }
+
+
+#: Family -> its defaults; an exercise's ``min_excursion_deg`` overrides ``min_range_deg``.
+FAMILY_DEFAULTS: dict[str, FamilyDefaults] = {
+    "sagittal_hinge": FamilyDefaults("thigh", "sagittal", "hip flexion (segment angle)", 15.0),
+    "frontal_abduction": FamilyDefaults(
+        "thigh", "frontal", "hip abduction (thigh, frontal plane)", 10.0, 0.2, 0.03
+    ),
+    "axial_rotation": FamilyDefaults(
+        "thigh", "axial", "femur rotation (thigh, about its long axis)", 10.0, 0.2, 0.03
+    ),
+    "pelvic_hike": FamilyDefaults(
+        "pelvis", "frontal", "pelvic obliquity (pelvis, frontal plane)", 4.0, 0.25, 0.08
+    ),
+    "stepping": FamilyDefaults("thigh", "frontal", "hip abduction per stride (thigh)", 6.0, 0.3, 0.05),
+    "isometric_hold": FamilyDefaults("pelvis", "frontal", "hold angle (segment tilt)", 8.0, 0.2, 0.03, 3.0),
+}
+
+
+def up_from_orientation(
+    orientation: np.ndarray, world_up: tuple[float, float, float] = (0.0, 0.0, 1.0)
+) -> np.ndarray:
+    """The world's unit up direction in the segment frame, ``(n, 3)`` float64.
+
+    Parameters
+    ----------
+    orientation
+        ``(n, 4)`` segment-to-world unit quaternions ``(w, x, y, z)`` (the convention of
+        :func:`myoflow.dsp.imu.sagittal_angle_from_quaternion`; normalised here), or ``(n, 3)``
+        up vectors already in the segment frame (e.g. ``TiltFilter3D.process_up``), normalised.
+    world_up
+        The world's up direction in world coordinates (z-up by default).
+    """
+    arr = np.asarray(orientation, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] not in (3, 4):
+        raise ValueError(
+            f"orientation must have shape (n_samples, 4) quaternions (w, x, y, z) or (n_samples, 3) "
+            f"up vectors, got shape {arr.shape}"
+        )
+    norm = np.linalg.norm(arr, axis=1, keepdims=True)
+    bad = ~np.isfinite(norm[:, 0]) | (norm[:, 0] == 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"orientation must be finite and non-zero, got {arr[i]} at sample {i}")
+    arr = arr / norm
+    if arr.shape[1] == 3:
+        return arr
+    v = np.asarray(world_up, dtype=np.float64)
+    if v.shape != (3,) or not np.all(np.isfinite(v)) or not np.any(v):
+        raise ValueError(f"world_up must be a non-zero 3-vector, got {world_up!r}")
+    v = v / np.linalg.norm(v)
+    w, x, y, z = arr.T
+    # rows of the rotation matrix R (segment -> world); the segment frame sees R^T v
+    r = np.stack(
+        [
+            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], axis=1),
+            np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], axis=1),
+            np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], axis=1),
+        ],
+        axis=1,
+    )  # (n, 3 rows, 3 cols)
+    return np.einsum("nij,i->nj", r, v)
+
+
+def _unwrap_deg(a: np.ndarray) -> np.ndarray:
+    return np.unwrap(np.degrees(a), period=360.0)
+
+
+def anatomical_angle(
+    orientation: np.ndarray,
+    family: str,
+    *,
+    side: str = "r",
+    segment: str = "",
+    plane: str = "",
+) -> np.ndarray:
+    """The family's anatomical angle ``(n,)`` in degrees (module docstring table).
+
+    Parameters
+    ----------
+    orientation
+        ``(n, 4)`` quaternions or ``(n, 3)`` up vectors (:func:`up_from_orientation`).
+    family
+        One of :data:`MOVEMENT_FAMILIES`.
+    side
+        ``"l"`` or ``"r"``: the side of the segment (for ``pelvic_hike``: the side that hikes).
+    segment
+        ``"thigh"`` or ``"pelvis"`` (default: the family's); only the sagittal angle depends
+        on it (the pelvis angle is negated so that it reads as hip flexion).
+    plane
+        For ``isometric_hold``: ``"sagittal"`` or ``"frontal"`` (default the family's).
+    """
+    check_option(family, "family", MOVEMENT_FAMILIES)
+    check_option(side, "side", SIDES)
+    defaults = FAMILY_DEFAULTS[family]
+    segment = segment or defaults.segment
+    check_option(segment, "segment", ("thigh", "pelvis"))
+    u = up_from_orientation(orientation)
+    ux, uy, uz = u[:, 0], (-u[:, 1] if side == "l" else u[:, 1]), u[:, 2]
+    kind = defaults.plane
+    if family == "isometric_hold":
+        kind = check_option(plane or defaults.plane, "plane", PLANES)
+    if kind == "sagittal":
+        phi = _unwrap_deg(np.arctan2(uz, -ux))
+        return -phi if segment == "pelvis" else phi
+    if kind == "frontal":
+        return _unwrap_deg(np.arctan2(-uy, -ux))
+    return _unwrap_deg(np.arctan2(uz, -uy))  # axial
+
+
+def movement_angle(
+    orientation: np.ndarray,
+    family: str,
+    *,
+    side: str = "r",
+    segment: str = "",
+    direction: str = "",
+    plane: str = "",
+) -> np.ndarray:
+    """The angle reps are found in, in the segmenter's sign (rest high; module docstring).
+
+    Same arguments as :func:`anatomical_angle`, plus ``direction`` for ``axial_rotation``:
+    ``"external"`` (default; the clamshell) or ``"internal"`` (the reverse clamshell) rotation
+    is the concentric phase. Returns ``(n,)`` degrees.
+    """
+    a = anatomical_angle(orientation, family, side=side, segment=segment, plane=plane)
+    if direction:
+        check_option(direction, "direction", DIRECTIONS)
+    if family == "sagittal_hinge":
+        return a
+    if family == "axial_rotation" and direction == "internal":
+        return a
+    return -a
+
+
+def family_settings(
+    family: str, min_excursion_deg: float | None = None, **overrides: float
+) -> dict[str, float]:
+    """The segmenter keyword arguments of ``family`` (:data:`FAMILY_DEFAULTS`), with an
+    exercise's ``min_excursion_deg`` and any explicit ``overrides`` applied."""
+    check_option(family, "family", MOVEMENT_FAMILIES)
+    out = FAMILY_DEFAULTS[family].segmenter()
+    if min_excursion_deg is not None:
+        out["min_range_deg"] = check_positive(min_excursion_deg, "min_excursion_deg", "deg")
+    out.update(overrides)
+    return out
+
+
+def family_reps(
+    angle_deg: np.ndarray,
+    fs: float,
+    family: str,
+    *,
+    min_excursion_deg: float | None = None,
+    **kwargs: float,
+) -> list[Rep]:
+    """Reps (or strides, or holds) in a :func:`movement_angle` trace: the one offline
+    segmenter :func:`~myoflow.analysis.reps.segment_reps` with the family's settings
+    (:func:`family_settings`); other keyword arguments go to it."""
+    return segment_reps(angle_deg, fs, **family_settings(family, min_excursion_deg, **kwargs))
+
+
+def incremental_reps(
+    fs: float, family: str, *, min_excursion_deg: float | None = None, **kwargs: float
+) -> IncrementalReps:
+    """The live twin of :func:`family_reps`: an :class:`IncrementalReps` with the same settings."""
+    return IncrementalReps(fs, **family_settings(family, min_excursion_deg, **kwargs))
