@@ -22,6 +22,8 @@ __all__ = [
     "MovementAngle",
     "Placement",
     "Relaxation",
+    "Reliability",
+    "ReliabilityError",
     "Rep",
     "RepResult",
     "Report",
@@ -41,6 +43,7 @@ __all__ = [
     "glute_share",
     "movement_angle",
     "parse_placement",
+    "reliability_stats",
     "smooth_trace",
 ]
 
@@ -52,6 +55,7 @@ if TYPE_CHECKING:
     from myoflow.analysis.normalisation import calibrate_mvc
     from myoflow.analysis.placement import Placement, channels_with_role, parse_placement
     from myoflow.analysis.relaxation import Relaxation
+    from myoflow.analysis.reliability import Reliability, ReliabilityError, reliability_stats
     from myoflow.analysis.rep_summary import RepResult
     from myoflow.analysis.report import Report, Signals
     from myoflow.analysis.reps import MovementAngle, Rep, movement_angle, smooth_trace
