@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,7 @@ from myoflow.analysis.movement import (
     family_reps,
     incremental_reps,
     movement_angle,
+    movement_rules,
     up_from_orientation,
 )
 from myoflow.analysis.movement_events import detect_holds, detect_steps, tremor
@@ -150,7 +153,7 @@ def test_holds_time_and_tremor() -> None:
     s = MovementTimeline(plan).progress(t)[0]
     shake = np.where(s > 0.99, 0.6 * np.sin(2 * np.pi * 7.0 * t) * np.linspace(0.2, 1.5, t.size), 0.0)
     q = joint_chain("lying_right", [("z", -20 + 25 * s + shake), ("y", rng.normal(0, 0.05, t.size))])
-    holds = detect_holds(q, FS, plane="frontal", segment="pelvis", side="l")
+    holds = detect_holds(q, FS, segment="pelvis", side="l")
     assert len(holds) == 2
     for h, p in zip(holds, plan, strict=True):
         assert abs(h.start_s - p.t_top) < 0.2
@@ -168,5 +171,26 @@ def test_single_leg_balance_hold_from_thigh() -> None:
     t = np.arange(int((plan[-1].t_end + 1) * FS)) / FS
     s = MovementTimeline(plan).progress(t)[0]
     q = joint_chain("standing", [("y", -(3 + 40 * s)), ("z", _wobble(t.size, 2.0, 3))])
-    (hold,) = detect_holds(q, FS, plane="sagittal", segment="thigh", side="l")
+    (hold,) = detect_holds(q, FS, segment="thigh", side="l")
     assert abs(hold.hold_s - 30.0) < 0.2
+
+
+def test_movement_rules_from_an_exercise_block() -> None:
+    """The one object live and offline build from a [movement] block (numbers-only options)."""
+    s, plan = _progress(5, seed=11)
+    q = _family_quat("axial_rotation", s, "l")
+    reverse = SimpleNamespace(family="axial_rotation", segment="thigh", options={"direction": -1.0})
+    clam = SimpleNamespace(family="axial_rotation", segment="thigh", options={})
+    assert len(movement_rules(clam, "l").reps(movement_rules(clam, "l").angle(q), FS)) == len(plan)
+    rules = movement_rules(reverse, "l")
+    assert rules.direction == "internal"
+    np.testing.assert_allclose(rules.angle(q), -movement_rules(clam, "l").angle(q))
+    walk = movement_rules(SimpleNamespace(family="stepping", segment="thigh", options={"min_step_deg": 4.0}))
+    assert walk.segmenter["min_range_deg"] == 4.0
+    assert isinstance(walk.live(FS).min_range_deg, float)
+    hold = movement_rules(SimpleNamespace(family="isometric_hold", segment="thigh", options={}))
+    assert hold.plane == "sagittal"
+    with pytest.raises(ValueError, match="direction"):
+        movement_rules(SimpleNamespace(family="axial_rotation", segment="thigh", options={"direction": 2.0}))
+    with pytest.raises(ValueError, match="movement.family"):
+        movement_rules(SimpleNamespace(family="twist", segment="thigh", options={}))

@@ -39,7 +39,9 @@ frontal angle with ``side`` = the top leg, whose foot is on the bench).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -51,11 +53,14 @@ __all__ = [
     "FAMILY_DEFAULTS",
     "MOVEMENT_FAMILIES",
     "FamilyDefaults",
+    "MovementRules",
+    "MovementSpec",
     "anatomical_angle",
     "family_reps",
     "family_settings",
     "incremental_reps",
     "movement_angle",
+    "movement_rules",
     "up_from_orientation",
 ]
 
@@ -190,7 +195,7 @@ def anatomical_angle(
         ``"thigh"`` or ``"pelvis"`` (default: the family's); only the sagittal angle depends
         on it (the pelvis angle is negated so that it reads as hip flexion).
     plane
-        For ``isometric_hold``: ``"sagittal"`` or ``"frontal"`` (default the family's).
+        For ``isometric_hold``: ``"sagittal"`` or ``"frontal"`` (default :func:`hold_plane`).
     """
     check_option(family, "family", MOVEMENT_FAMILIES)
     check_option(side, "side", SIDES)
@@ -201,7 +206,7 @@ def anatomical_angle(
     ux, uy, uz = u[:, 0], (-u[:, 1] if side == "l" else u[:, 1]), u[:, 2]
     kind = defaults.plane
     if family == "isometric_hold":
-        kind = check_option(plane or defaults.plane, "plane", PLANES)
+        kind = check_option(plane or hold_plane(segment), "plane", PLANES)
     if kind == "sagittal":
         phi = _unwrap_deg(np.arctan2(uz, -ux))
         return -phi if segment == "pelvis" else phi
@@ -210,27 +215,41 @@ def anatomical_angle(
     return _unwrap_deg(np.arctan2(uz, -uy))  # axial
 
 
+def hold_plane(segment: str) -> str:
+    """The plane an isometric hold is seen in, from the IMU's segment: a thigh (the lifted leg of
+    single-leg balance: its knee rises) -> ``"sagittal"``; the pelvis (lifted into a Copenhagen
+    plank) -> ``"frontal"``."""
+    return "sagittal" if segment == "thigh" else "frontal"
+
+
+def _direction(direction: str | float) -> str:
+    """``"external"``/``"internal"`` from a name or a number (+1 external, -1 internal: the
+    exercise files' numeric ``direction`` option)."""
+    if isinstance(direction, str):
+        return check_option(direction or "external", "direction", DIRECTIONS)
+    if direction in (1, -1):
+        return "external" if direction > 0 else "internal"
+    raise ValueError(f"direction must be 'external', 'internal', +1 or -1, got {direction!r}")
+
+
 def movement_angle(
     orientation: np.ndarray,
     family: str,
     *,
     side: str = "r",
     segment: str = "",
-    direction: str = "",
+    direction: str | float = "",
     plane: str = "",
 ) -> np.ndarray:
     """The angle reps are found in, in the segmenter's sign (rest high; module docstring).
 
     Same arguments as :func:`anatomical_angle`, plus ``direction`` for ``axial_rotation``:
-    ``"external"`` (default; the clamshell) or ``"internal"`` (the reverse clamshell) rotation
-    is the concentric phase. Returns ``(n,)`` degrees.
+    ``"external"`` or +1 (default; the clamshell) or ``"internal"`` or -1 (the reverse
+    clamshell): which rotation is the concentric phase. Returns ``(n,)`` degrees.
     """
     a = anatomical_angle(orientation, family, side=side, segment=segment, plane=plane)
-    if direction:
-        check_option(direction, "direction", DIRECTIONS)
-    if family == "sagittal_hinge":
-        return a
-    if family == "axial_rotation" and direction == "internal":
+    internal = _direction(direction) == "internal"
+    if family == "sagittal_hinge" or (family == "axial_rotation" and internal):
         return a
     return -a
 
@@ -267,3 +286,73 @@ def incremental_reps(
 ) -> IncrementalReps:
     """The live twin of :func:`family_reps`: an :class:`IncrementalReps` with the same settings."""
     return IncrementalReps(fs, **family_settings(family, min_excursion_deg, **kwargs))
+
+
+class MovementSpec(Protocol):
+    """What an exercise file's ``[movement]`` block gives (``myoflow.exercises.Movement``)."""
+
+    family: str
+    segment: str
+    options: Mapping[str, float]
+
+
+#: Numeric options of a ``[movement]`` block this module reads (others are ignored here).
+_EXCURSION_KEYS = ("min_excursion_deg", "min_step_deg")
+
+
+@dataclass(frozen=True)
+class MovementRules:
+    """Every movement rule of one exercise on one side, for live and offline alike.
+
+    Build it with :func:`movement_rules`; ``angle`` turns the segment's orientation into the
+    segmenter's angle, ``reps`` finds reps offline and ``live`` makes the incremental twin.
+    """
+
+    family: str
+    segment: str
+    side: str
+    direction: str
+    plane: str
+    segmenter: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """What the angle is, in words."""
+        return FAMILY_DEFAULTS[self.family].label
+
+    def angle(self, orientation: np.ndarray) -> np.ndarray:
+        """:func:`movement_angle` of ``orientation`` ``(n, 4)`` or ``(n, 3)``: ``(n,)`` deg."""
+        return movement_angle(
+            orientation,
+            self.family,
+            side=self.side,
+            segment=self.segment,
+            direction=self.direction,
+            plane=self.plane,
+        )
+
+    def reps(self, angle_deg: np.ndarray, fs: float) -> list[Rep]:
+        """Offline reps (strides, holds) in an :meth:`angle` trace sampled at ``fs`` Hz."""
+        return segment_reps(angle_deg, fs, **self.segmenter)
+
+    def live(self, fs: float) -> IncrementalReps:
+        """The live segmenter with the same settings."""
+        return IncrementalReps(fs, **self.segmenter)
+
+
+def movement_rules(spec: MovementSpec, side: str = "r") -> MovementRules:
+    """The :class:`MovementRules` of an exercise's ``[movement]`` block on ``side``.
+
+    Options read: ``min_excursion_deg`` (any family; ``min_step_deg`` for ``stepping``) and
+    ``direction`` (``axial_rotation``: +1 external, -1 internal).
+    """
+    family = check_option(spec.family, "movement.family", MOVEMENT_FAMILIES)
+    segment = check_option(
+        spec.segment or FAMILY_DEFAULTS[family].segment, "movement.segment", ("thigh", "pelvis")
+    )
+    check_option(side, "side", SIDES)
+    opts = dict(spec.options or {})
+    excursion = next((float(opts[k]) for k in _EXCURSION_KEYS if k in opts), None)
+    direction = _direction(opts.get("direction", "external")) if family == "axial_rotation" else "external"
+    plane = hold_plane(segment) if family == "isometric_hold" else ""
+    return MovementRules(family, segment, side, direction, plane, family_settings(family, excursion))

@@ -104,7 +104,7 @@ def detect_holds(
     orientation: np.ndarray,
     rate_hz: float,
     *,
-    plane: str = "frontal",
+    plane: str = "",
     segment: str = "pelvis",
     side: str = "r",
     gyro: np.ndarray | None = None,
@@ -121,7 +121,8 @@ def detect_holds(
     rate_hz
         Sample rate (Hz) of ``orientation`` (and ``gyro``).
     plane, segment, side
-        Which angle marks the hold (:func:`~myoflow.analysis.movement.movement_angle`).
+        Which angle marks the hold (:func:`~myoflow.analysis.movement.movement_angle`); the
+        plane defaults to the segment's (:func:`~myoflow.analysis.movement.hold_plane`).
     gyro
         Optional ``(n, 3)`` gyroscope (deg/s) on the same samples, for the tremor.
     t0
