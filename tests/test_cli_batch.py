@@ -72,7 +72,7 @@ def test_parquet_in_process_with_shell_expanded_paths(folder: Path, tmp_path: Pa
     assert _main(["batch", *files, "--out", str(out), "--workers", "0", "--exercise", "bridge"]) == 0
     assert "(this process," in capsys.readouterr().out
     table = read_table(out)
-    assert table["exercise"] == ["bridge"] * 8 and table["subject"] == ["S1"] * 4 + ["S2"] * 4
+    assert table["exercise"] == ["glute_bridge"] * 8 and table["subject"] == ["S1"] * 4 + ["S2"] * 4
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,6 @@ from myoflow.analysis.live_sources import EmgSource, SegmentSource, segment_sour
 from myoflow.analysis.live_types import (
     CUES,
     ECCENTRIC_CUE_PCT,
-    EXERCISES,
     Cue,
     LiveSnapshot,
     RepTiming,
@@ -76,12 +75,12 @@ from myoflow.analysis.rep_summary import RepData, RepResult, SessionContext, ana
 from myoflow.analysis.reps import movement_angle
 from myoflow.analysis.session_metrics import default_antagonists
 from myoflow.dsp.rest import quietest_baseline
+from myoflow.exercises import DEFAULT_EXERCISE, Exercise, get_exercise
 from myoflow.stream import Block, Event, Gap, StreamInfo
 
 __all__ = [
     "CUES",
     "ECCENTRIC_CUE_PCT",
-    "EXERCISES",
     "Cue",
     "LiveAnalysis",
     "LiveSnapshot",
@@ -109,7 +108,8 @@ class LiveAnalysis:
         ``"<stream>/<channel>"``, channel label or placement; it must cover every EMG channel.
         None: % of the session peak so far.
     exercise
-        One of :data:`EXERCISES` (decides which cues apply).
+        A name, alias or ``.toml`` path of :mod:`myoflow.exercises`, or an
+        :class:`~myoflow.exercises.Exercise` (its file decides which cues apply).
     mains_hz
         50 or 60 Hz notches, or None.
     grid_hz
@@ -125,13 +125,14 @@ class LiveAnalysis:
         streams: Sequence[StreamInfo],
         *,
         mvc: Mapping[str, float] | None = None,
-        exercise: str = "glute_bridge",
+        exercise: str | Exercise = DEFAULT_EXERCISE,
         mains_hz: float | None = 50.0,
         grid_hz: float = 100.0,
         history_s: float = 30.0,
         baseline_s: float = 2.0,
     ) -> None:
-        self.exercise = check_option(exercise, "exercise", EXERCISES)
+        self.exercise_def = get_exercise(exercise)
+        self.exercise = self.exercise_def.name
         mains_hz = check_option(mains_hz, "mains_hz", (50, 60, None))
         self.grid_hz = check_range(grid_hz, "grid_hz", 20.0, 1000.0, "Hz")
         self.history_s = check_positive(history_s, "history_s", "s")
@@ -360,7 +361,7 @@ class LiveAnalysis:
             rom_deg=rep.rom,
         )
         result = analyse_rep(data, ctx)
-        cues = rep_cues(result, live_rep.ending_s, self.exercise)
+        cues = rep_cues(result, live_rep.ending_s, self.exercise_def)
         self.results.append(result)
         self.cues.extend(cues)
         self._out.append(result)

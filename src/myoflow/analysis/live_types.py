@@ -8,25 +8,25 @@ after a rep ended its result came out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from myoflow.analysis.placement import parse_placement
 from myoflow.analysis.rep_summary import RepResult
+from myoflow.exercises import DEFAULT_EXERCISE, Exercise, get_exercise
 
-__all__ = ["CUES", "ECCENTRIC_CUE_PCT", "EXERCISES", "Cue", "LiveSnapshot", "RepTiming", "rep_cues"]
+__all__ = ["CUES", "ECCENTRIC_CUE_PCT", "Cue", "LiveSnapshot", "RepTiming", "rep_cues", "target_channels"]
 
-#: Exercises the live analysis knows (the cues that apply depend on it).
-EXERCISES = ("glute_bridge", "hip_thrust", "rdl", "deadlift")
-#: Cue kind -> what the user is told.
+#: Cue kind -> what the user is told (an exercise file may word it its own way: ``[cues]``).
 CUES = {
     "relax": "relax fully at the bottom",
     "squeeze": "keep squeezing as you lower",
     "glutes": "drive with the glutes",
 }
 #: "keep squeezing as you lower" when a glute's eccentric hold is below this (% of its
-#: concentric peak); bridges and hip thrusts only.
+#: concentric peak); exercises whose file sets ``metrics.eccentric_hold`` (bridges, hip thrust).
 ECCENTRIC_CUE_PCT = 50.0
 
 
@@ -85,20 +85,28 @@ class LiveSnapshot:
     cues: tuple[Cue, ...] = field(default=())
 
 
-def rep_cues(result: RepResult, time_s: float, exercise: str = "glute_bridge") -> list[Cue]:
-    """The cues one rep's result triggers (glute channels only): ``relax`` when a glute did
-    not relax in the bottom window, ``squeeze`` when its eccentric hold is below
-    :data:`ECCENTRIC_CUE_PCT` (bridges and hip thrusts), ``glutes`` when the handover found no
-    crossover."""
-    glutes = [m for m in result.muscles if parse_placement(m).role == "glute"]
+def target_channels(muscles: Sequence[str], stems: Sequence[str]) -> list[str]:
+    """The placements among ``muscles`` whose canonical muscle stem is one of ``stems``
+    (``glute_max_r`` for ``("glute_max",)``): the channels an exercise's rule is about."""
+    wanted = set(stems)
+    return [m for m in muscles if parse_placement(m).muscle in wanted]
+
+
+def rep_cues(result: RepResult, time_s: float, exercise: str | Exercise = DEFAULT_EXERCISE) -> list[Cue]:
+    """The cues one rep's result triggers, as the exercise's file says which apply
+    (:mod:`myoflow.exercises`): ``relax`` when a relax target (``metrics.relax_targets``, by
+    default the prime movers) did not relax in the bottom window (``relaxation = "per_rep"``
+    only); ``squeeze`` when a glute's eccentric hold is below :data:`ECCENTRIC_CUE_PCT`
+    (``metrics.eccentric_hold``); ``glutes`` when the handover found no crossover
+    (``metrics.handover``). Texts: the exercise's ``[cues]``, else :data:`CUES`."""
+    ex = get_exercise(exercise)
+    targets = target_channels(list(result.relaxation), ex.relax_targets)
     kinds = []
-    if any(not result.relaxation[g].relaxed for g in glutes):
+    if ex.metrics.relaxation == "per_rep" and any(not result.relaxation[g].relaxed for g in targets):
         kinds.append("relax")
-    holds = [result.eccentric_hold_pct.get(g, np.nan) for g in glutes]
-    if exercise in ("glute_bridge", "hip_thrust") and any(
-        np.isfinite(h) and h < ECCENTRIC_CUE_PCT for h in holds
-    ):
+    holds = list(result.eccentric_hold_pct.values())
+    if ex.metrics.eccentric_hold and any(np.isfinite(h) and h < ECCENTRIC_CUE_PCT for h in holds):
         kinds.append("squeeze")
-    if result.handover is not None and result.handover.crossover_s is None:
+    if ex.metrics.handover and result.handover is not None and result.handover.crossover_s is None:
         kinds.append("glutes")
-    return [Cue(time_s, k, CUES[k], result.index) for k in kinds]
+    return [Cue(time_s, k, ex.cue_text(k, CUES[k]), result.index) for k in kinds]

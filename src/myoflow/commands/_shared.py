@@ -48,9 +48,26 @@ def parse_placements(items: list[str]) -> dict[str, dict[str, str]]:
     return out
 
 
+def exercise_arg(value: str) -> str:
+    """``--exercise`` value: a name, alias or ``.toml`` path of :mod:`myoflow.exercises` ->
+    the exercise's name (a user file is validated and registered); a one-line usage error
+    naming the file and field, or the known names, otherwise."""
+    from myoflow.exercises import ExerciseError, get_exercise
+
+    try:
+        return get_exercise(value).name
+    except ExerciseError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def add_exercise_option(parser: argparse.ArgumentParser, help: str, default: str | None = None) -> None:
+    """``--exercise NAME_OR_TOML`` (:func:`exercise_arg`); ``myoflow exercises`` lists the names."""
+    parser.add_argument("--exercise", metavar="NAME_OR_TOML", type=exercise_arg, default=default, help=help)
+
+
 def add_analysis_options(parser: argparse.ArgumentParser, exercise_help: str) -> None:
     """The options that tune the analysis (``myoflow analyze``, ``myoflow batch``)."""
-    parser.add_argument("--exercise", metavar="NAME", help=exercise_help)
+    add_exercise_option(parser, exercise_help)
     parser.add_argument(
         "--angle",
         choices=("auto", "imu", "angle", "emg"),

@@ -19,12 +19,14 @@ import sys
 from typing import TYPE_CHECKING
 
 from myoflow.commands._shared import (
+    add_exercise_option,
     add_lsl_option,
     check_virtual_options,
     lsl_sinks,
     parse_placements,
     positive,
 )
+from myoflow.exercises import DEFAULT_EXERCISE
 
 if TYPE_CHECKING:
     from myoflow.dashboard.source import DashboardSource
@@ -50,11 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--record", metavar="FILE", default=None, help="record to this .h5 from the start")
     parser.add_argument("--subject", default="", metavar="ID", help="pseudonymous subject id for --record")
-    parser.add_argument(
-        "--exercise",
-        default=None,
-        choices=("glute_bridge", "hip_thrust", "rdl", "deadlift"),
-        help="exercise (virtual straps: glute_bridge or rdl; replay: the file's by default)",
+    add_exercise_option(
+        parser, "exercise name, alias or .toml file (docs/exercises.md; replay: the file's by default)"
     )
     parser.add_argument("--fps", type=positive, default=60.0, help="display refresh rate in Hz (default 60)")
     parser.add_argument(
@@ -125,7 +124,7 @@ def make_source(args: argparse.Namespace, extra_sinks: tuple[Sink, ...] = ()) ->
 
         return virtual_source(
             args.seconds,
-            exercise=args.exercise or "glute_bridge",
+            exercise=args.exercise or DEFAULT_EXERCISE,
             fast=args.fast,
             emg_rate=args.rate,
             mains_hz=args.mains or 50.0,
@@ -140,14 +139,14 @@ def make_source(args: argparse.Namespace, extra_sinks: tuple[Sink, ...] = ()) ->
 
         if args.record is not None:
             raise ValueError("--record needs straps: give --device/--profile, or use --virtual")
-        return IdleSource(args.exercise or "glute_bridge")
+        return IdleSource(args.exercise or DEFAULT_EXERCISE)
     from myoflow.dashboard.live_source import LiveSource
     from myoflow.session.straps import real_ingest, strap_configs
 
     configs = strap_configs(args.device, args.profile, parse_placements(args.placement))
     return LiveSource(
         real_ingest(configs, args.scan_timeout),
-        exercise=args.exercise or "glute_bridge",
+        exercise=args.exercise or DEFAULT_EXERCISE,
         mains_hz=args.mains or 50.0,
         mains_source=None if args.mains is None else "given at dashboard",
         seconds=args.seconds,

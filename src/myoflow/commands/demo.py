@@ -15,6 +15,8 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from myoflow.commands._shared import add_exercise_option
+
 if TYPE_CHECKING:
     from myoflow.rigs.demo import DemoSettings
 
@@ -29,7 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=45.0,
         help="length of the synthetic session in seconds (default 45; at least 12)",
     )
-    parser.add_argument("--exercise", choices=("glute_bridge", "rdl"), default="glute_bridge")
+    add_exercise_option(
+        parser, "exercise name, alias or .toml file (docs/exercises.md; default glute_bridge)", "glute_bridge"
+    )
     parser.add_argument(
         "--rate", type=float, default=1000.0, help="EMG sample rate in whole Hz, 200-2000 (default 1000)"
     )

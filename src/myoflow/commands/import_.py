@@ -39,6 +39,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from myoflow.commands._shared import add_exercise_option
+
 if TYPE_CHECKING:
     from myoflow.storage.importers import ImportReport
 
@@ -120,7 +122,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "EMG spectrum when it shows a clear 50 or 60 Hz line)",
         )
         p.add_argument("--subject", metavar="ID", default=None, help="pseudonymous subject id")
-        p.add_argument("--exercise", metavar="NAME", default=None, help="exercise, e.g. glute_bridge")
+        add_exercise_option(p, "exercise name, alias or .toml file, e.g. glute_bridge (docs/exercises.md)")
 
 
 def run(args: argparse.Namespace) -> int:

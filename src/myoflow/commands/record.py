@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from myoflow.commands._shared import (
     add_lsl_option,
     check_virtual_options,
+    exercise_arg,
     lsl_sinks,
     parse_placements,
     positive,
@@ -63,7 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--subject", default="", metavar="ID", help="pseudonymous subject id (no names needed)"
     )
     parser.add_argument(
-        "--exercise", default="glute_bridge", help="exercise name (virtual: glute_bridge or rdl)"
+        "--exercise",
+        metavar="NAME_OR_TOML",
+        type=exercise_arg,
+        default="glute_bridge",
+        help="exercise name, alias or .toml file (docs/exercises.md)",
     )
     parser.add_argument("--notes", default="", help="free-text notes")
     parser.add_argument(

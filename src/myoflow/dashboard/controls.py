@@ -20,7 +20,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
-from myoflow.analysis.live_types import EXERCISES
+from myoflow.exercises import exercise_names
 
 __all__ = ["SPEEDS", "Controls", "WheelGuard"]
 
@@ -164,7 +164,7 @@ class Controls(QtWidgets.QWidget):
         box = QtWidgets.QGroupBox("session")
         form = QtWidgets.QFormLayout(box)
         self.exercise_box = QtWidgets.QComboBox()
-        self.exercise_box.addItems(list(EXERCISES))
+        self.exercise_box.addItems(list(exercise_names()))
         self.exercise_box.setCurrentText(exercise)
         self.exercise_box.currentTextChanged.connect(self.exercise_changed.emit)
         self.raw_box = QtWidgets.QComboBox()

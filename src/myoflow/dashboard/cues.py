@@ -29,25 +29,19 @@ import numpy as np
 
 from myoflow.analysis.live_types import CUES, Cue, LiveSnapshot
 from myoflow.analysis.placement import parse_placement
+from myoflow.exercises import Exercise, get_exercise
 
-__all__ = ["CUE_TEXT", "TARGET_ROLES", "CueRules", "is_target"]
+__all__ = ["CUE_TEXT", "CueRules", "is_target"]
 
 #: Cue kind -> banner text (the analysis' cues plus the dashboard's "relaxed now").
 CUE_TEXT: dict[str, str] = {**CUES, "relaxed": "relaxed now"}
-#: Muscle roles an exercise trains: only their lanes get the target band, and the relax rule
-#: watches these of them that are glutes.
-TARGET_ROLES: dict[str, tuple[str, ...]] = {
-    "glute_bridge": ("glute",),
-    "hip_thrust": ("glute",),
-    "rdl": ("glute", "hamstring"),
-    "deadlift": ("glute", "hamstring"),
-}
 _ENDS_AFTER = {"squeeze": "eccentric", "glutes": "concentric"}
 
 
-def is_target(muscle: str, exercise: str) -> bool:
-    """True when ``muscle`` (a placement) is one the ``exercise`` trains."""
-    return parse_placement(muscle).role in TARGET_ROLES.get(exercise, ("glute",))
+def is_target(muscle: str, exercise: str | Exercise) -> bool:
+    """True when ``muscle`` (a placement) is a prime mover of the ``exercise``
+    (:mod:`myoflow.exercises`): only those lanes get the target band."""
+    return parse_placement(muscle).muscle in get_exercise(exercise).muscles.prime_movers
 
 
 class CueRules:

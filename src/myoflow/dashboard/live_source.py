@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from myoflow._checks import check_option, check_positive
+from myoflow._checks import check_positive
 from myoflow.analysis.live import LiveAnalysis
-from myoflow.analysis.live_types import EXERCISES
 from myoflow.dashboard.feed import MidSession, RawTap, Slot, StatusBoard
 from myoflow.dashboard.model import StatusLine
+from myoflow.exercises import get_exercise
 from myoflow.stream import Event, Sink
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class LiveSource:
     mvc
         MVC references by placement (None: % of session peak).
     exercise
-        One of :data:`~myoflow.analysis.live_types.EXERCISES`.
+        A name, alias or ``.toml`` path of :mod:`myoflow.exercises`.
     mains_hz
         Mains notches (50, 60 or None).
     mains_source
@@ -89,7 +89,7 @@ class LiveSource:
         #: frame's rep results and cues from the window.
         self.extra_sinks = tuple(extra_sinks)
         self.mvc = dict(mvc) if mvc else None
-        self.exercise = str(check_option(exercise, "exercise", EXERCISES))
+        self.exercise = get_exercise(exercise).name
         self.mains_hz = mains_hz
         self.mains_source = mains_source
         self.seconds = None if seconds is None else check_positive(seconds, "seconds", "s")
@@ -283,7 +283,7 @@ class LiveSource:
 
     def set_exercise(self, exercise: str) -> None:
         """Analyse as ``exercise`` from now on (the analysis restarts)."""
-        self.exercise = str(check_option(exercise, "exercise", EXERCISES))
+        self.exercise = get_exercise(exercise).name
         if self.streams:
             self._swap_analysis()
 

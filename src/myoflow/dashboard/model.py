@@ -19,17 +19,17 @@ from typing import Any
 
 import numpy as np
 
-from myoflow._checks import check_option, check_positive, check_range
-from myoflow.analysis.live_types import EXERCISES, Cue, LiveSnapshot
+from myoflow._checks import check_positive, check_range
+from myoflow.analysis.live_types import Cue, LiveSnapshot
 from myoflow.analysis.normalisation import lookup_mvc
 from myoflow.analysis.placement import parse_placement
 from myoflow.analysis.rep_summary import RepResult
 from myoflow.dashboard.cues import CUE_TEXT, CueRules, is_target, pending_rep
+from myoflow.exercises import DEFAULT_EXERCISE, Exercise, get_exercise
 
 __all__ = [
     "LOSS_WARNING_PCT",
     "PHASES",
-    "TARGET_BANDS",
     "Badge",
     "DashboardModel",
     "Frame",
@@ -39,13 +39,6 @@ __all__ = [
     "peak_downsample",
 ]
 
-#: Activation target band (low, high) in the session unit (% MVC), per exercise.
-TARGET_BANDS: dict[str, tuple[float, float]] = {
-    "glute_bridge": (40.0, 80.0),
-    "hip_thrust": (50.0, 90.0),
-    "rdl": (30.0, 70.0),
-    "deadlift": (40.0, 80.0),
-}
 #: Phases shaded behind the hip angle, in the order of a rep.
 PHASES = ("concentric", "top", "eccentric", "bottom")
 #: A strap's packet loss over the last 5 s above this (%) is a warning.
@@ -92,7 +85,7 @@ def peak_downsample(x: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[np.ndarr
 class Lane:
     """One muscle's lane: envelope ``x`` (s, relative) / ``y`` (``unit``), its rest threshold
     (None before the rest baseline), the target ``band`` (None: not a muscle the exercise
-    trains, see :data:`~myoflow.dashboard.cues.TARGET_ROLES`) and the newest value."""
+    trains, see :func:`~myoflow.dashboard.cues.is_target`) and the newest value."""
 
     muscle: str
     x: np.ndarray
@@ -167,13 +160,14 @@ class DashboardModel:
     Parameters
     ----------
     exercise
-        One of :data:`~myoflow.analysis.live_types.EXERCISES`; picks the target band.
+        A name, alias or ``.toml`` path of :mod:`myoflow.exercises` (or an
+        :class:`~myoflow.exercises.Exercise`): its file gives the target band and target muscles.
     window_s
         Seconds of history on the lanes (s).
     width_px
         Plot width in pixels: lanes are cut to about this many points.
     target_band
-        ``(low, high)`` in the session unit, over :data:`TARGET_BANDS`.
+        ``(low, high)`` in the session unit, over the exercise's ``targets.mvc_pct``.
     cue_hold_s
         A rep's cues stay up this long (s of data) unless the next rep replaces them.
     bottom_cue_s
@@ -185,7 +179,7 @@ class DashboardModel:
 
     def __init__(
         self,
-        exercise: str = "glute_bridge",
+        exercise: str | Exercise = DEFAULT_EXERCISE,
         *,
         window_s: float = 10.0,
         width_px: int = 800,
@@ -194,10 +188,10 @@ class DashboardModel:
         bottom_cue_s: float = 1.0,
         max_badges: int = 8,
     ) -> None:
-        self.exercise = check_option(exercise, "exercise", EXERCISES)
+        self.exercise = get_exercise(exercise).name
         self.window_s = check_range(window_s, "window_s", 1.0, 120.0, "s")
         self.width_px = int(check_range(width_px, "width_px", 50, 10000, "px"))
-        band = TARGET_BANDS[self.exercise] if target_band is None else tuple(target_band)
+        band = get_exercise(self.exercise).target_band if target_band is None else tuple(target_band)
         if len(band) != 2 or not (np.isfinite(band).all() and band[0] < band[1]):
             raise ValueError(f"target_band must be (low, high) with low < high, got {target_band!r}")
         self.target_band = (float(band[0]), float(band[1]))
@@ -211,10 +205,10 @@ class DashboardModel:
         self._tops: list[float] = []  # the most extended angle of each recent top phase (deg)
         self._top_now: float | None = None
 
-    def set_exercise(self, exercise: str) -> None:
+    def set_exercise(self, exercise: str | Exercise) -> None:
         """Change the exercise (and its target band)."""
-        self.exercise = check_option(exercise, "exercise", EXERCISES)
-        self.target_band = TARGET_BANDS[self.exercise]
+        ex = get_exercise(exercise)
+        self.exercise, self.target_band = ex.name, ex.target_band
 
     def reset(self) -> None:
         """Forget reps, cues and phases (a new analysis started)."""

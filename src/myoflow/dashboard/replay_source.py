@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from myoflow._checks import check_option, check_positive
+from myoflow._checks import check_positive
 from myoflow.analysis.live import LiveAnalysis
-from myoflow.analysis.live_types import EXERCISES
 from myoflow.dashboard.feed import RawTap
 from myoflow.dashboard.model import StatusLine, mvc_covers
+from myoflow.exercises import DEFAULT_EXERCISE, exercise_names, get_exercise
 from myoflow.session.run import FanOut
 
 __all__ = ["PlaybackClock", "ReplaySource"]
@@ -104,8 +104,8 @@ class ReplaySource:
         self._rec = open_recording(self.path)
         meta = self._rec.metadata
         self.streams = {name: view.info for name, view in self._rec.streams.items()}
-        wanted = exercise or (meta.exercise if meta.exercise in EXERCISES else "glute_bridge")
-        self.exercise = str(check_option(wanted, "exercise", EXERCISES))
+        wanted = exercise or (meta.exercise if meta.exercise in exercise_names() else DEFAULT_EXERCISE)
+        self.exercise = get_exercise(wanted).name
         self.label = self.path.name
         self.analysis: LiveAnalysis | None = None
         self.raw: RawTap | None = None
@@ -244,7 +244,7 @@ class ReplaySource:
         return None
 
     def set_exercise(self, exercise: str) -> None:
-        self.exercise = str(check_option(exercise, "exercise", EXERCISES))
+        self.exercise = get_exercise(exercise).name
         self.seek(self.position_s)
 
     def set_mvc(self, mvc: Any) -> None:
