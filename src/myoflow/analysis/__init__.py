@@ -15,11 +15,14 @@ __all__ = [
     "ActivationParams",
     "BalanceTest",
     "BalanceTrial",
+    "Ensemble",
+    "FatigueParams",
     "Handover",
     "LiveAnalysis",
     "LiveSnapshot",
     "MetricChange",
     "MovementAngle",
+    "NormalBand",
     "Placement",
     "Relaxation",
     "Reliability",
@@ -28,11 +31,14 @@ __all__ = [
     "RepResult",
     "Report",
     "Retest",
+    "SessionFatigue",
     "SessionMetrics",
+    "SessionSymmetry",
     "SetSummary",
     "Signals",
     "analyse_arrays",
     "analysis_envelope",
+    "balance_symmetry",
     "balance_test",
     "balance_trial",
     "calibrate_mvc",
@@ -41,15 +47,34 @@ __all__ = [
     "compare_reports",
     "compare_sets",
     "glute_share",
+    "limb_symmetry_index",
+    "live_symmetry",
     "movement_angle",
+    "normal_band",
+    "outside_band",
     "parse_placement",
     "reliability_stats",
+    "rep_ensemble",
+    "session_ensembles",
+    "session_fatigue",
+    "session_symmetry",
     "smooth_trace",
+    "spectral_stats",
+    "symmetry_index",
 ]
 
 if TYPE_CHECKING:
     from myoflow.analysis.activation import ActivationParams, analysis_envelope
     from myoflow.analysis.balance import BalanceTest, BalanceTrial, balance_test, balance_trial
+    from myoflow.analysis.ensemble import (
+        Ensemble,
+        NormalBand,
+        normal_band,
+        outside_band,
+        rep_ensemble,
+        session_ensembles,
+    )
+    from myoflow.analysis.fatigue import FatigueParams, SessionFatigue, session_fatigue, spectral_stats
     from myoflow.analysis.handover import Handover, glute_share
     from myoflow.analysis.live import LiveAnalysis, LiveSnapshot
     from myoflow.analysis.normalisation import calibrate_mvc
@@ -61,5 +86,13 @@ if TYPE_CHECKING:
     from myoflow.analysis.reps import MovementAngle, Rep, movement_angle, smooth_trace
     from myoflow.analysis.retest import MetricChange, Retest, compare, compare_reports, compare_sets
     from myoflow.analysis.session_metrics import SessionMetrics, SetSummary, analyse_arrays
+    from myoflow.analysis.symmetry import (
+        SessionSymmetry,
+        balance_symmetry,
+        limb_symmetry_index,
+        live_symmetry,
+        session_symmetry,
+        symmetry_index,
+    )
 
 __getattr__, __dir__ = lazy_exports(__name__, __file__)

@@ -207,13 +207,16 @@ class PhasedRep(Protocol):
     0-based ``set_index`` and ``phases`` (phase name -> session time in s)."""
 
     @property
-    def index(self) -> int: ...
+    def index(self) -> int:
+        """1-based rep number."""
 
     @property
-    def set_index(self) -> int: ...
+    def set_index(self) -> int:
+        """0-based set number."""
 
     @property
-    def phases(self) -> Mapping[str, float]: ...
+    def phases(self) -> Mapping[str, float]:
+        """Phase name -> session time (s)."""
 
 
 @dataclass(frozen=True)
