@@ -40,8 +40,14 @@ def test_compare_summaries_metric_by_metric() -> None:
         "b": 80.0,
         "diff": -20.0,
         "pct_change": -20.0,
+        "icc2_1": None,
+        "icc3_1": None,
+        "sem": None,
+        "mdc95": None,
+        "verdict": None,
     }
-    assert r.to_csv().splitlines()[1] == "crossover_ms,100,80,-20,-20"
+    assert doc["trials"] is None
+    assert r.to_csv().splitlines()[1] == "crossover_ms,100,80,-20,-20,,,,,"
     assert "crossover_ms" in r.format()
     with pytest.raises(KeyError, match="no metric"):
         r["nope"]
@@ -73,6 +79,16 @@ def test_two_sessions_glute_peak_raised_by_half(synthetic) -> None:
     assert r["glute_max_r.peak_pct"].pct_change == pytest.approx(50.0, abs=12.0)
     assert abs(r["biceps_femoris_r.peak_pct"].pct_change) < 12.0
     assert np.isfinite(r["crossover_ms"].diff)
+    # judged against the spread of the reps of both sessions
+    assert r.trials == "6 and 6 reps"
+    glute = r["glute_max_r.peak_pct"]
+    assert glute.mdc95 is not None and glute.diff > glute.mdc95 and glute.verdict == "up"
+    unchanged = [r[f"{m}.peak_pct"] for m in ("biceps_femoris_r", "semitendinosus_r", "glute_med_r")]
+    assert sum(c.verdict == "within noise" for c in unchanged) >= 2, [(c.diff, c.mdc95) for c in unchanged]
+    assert all(c.sem is not None and c.sem > 0 for c in unchanged)
+    assert "MDC95" in r.format() and "from the spread of 6 and 6 reps" in r.format()
+    row = next(line for line in r.to_csv().splitlines() if line.startswith("glute_max_r.peak_pct,"))
+    assert row.endswith(",up")
 
 
 def test_text_table_columns_line_up_with_long_labels() -> None:

@@ -212,12 +212,13 @@ def _ci_icc2(
     if not (math.isfinite(a) and math.isfinite(b)):
         return (math.nan, math.nan)
     v = (a * msc + b * mse) ** 2 / ((a * msc) ** 2 / (k - 1) + (b * mse) ** 2 / ((n - 1) * (k - 1)))
-    f_star_low = f.ppf(1 - alpha / 2, n - 1, v)
-    f_star_high = f.ppf(1 - alpha / 2, v, n - 1)
-    c = k * msc + (k * n - k - n) * mse
-    low = n * (msr - f_star_low * mse) / (f_star_low * c + n * msr)
-    high = n * (f_star_high * msr - mse) / (c + n * f_star_high * msr)
-    return (float(low), float(high))
+    with np.errstate(all="ignore"):  # tiny tables: F quantiles overflow, the interval is then NaN
+        f_star_low = float(f.ppf(1 - alpha / 2, n - 1, v))
+        f_star_high = float(f.ppf(1 - alpha / 2, v, n - 1))
+        c = k * msc + (k * n - k - n) * mse
+        low = np.float64(n) * (msr - f_star_low * mse) / (f_star_low * c + n * msr)
+        high = np.float64(n) * (f_star_high * msr - mse) / (c + n * f_star_high * msr)
+    return (float(low) if np.isfinite(low) else math.nan, float(high) if np.isfinite(high) else math.nan)
 
 
 def _jsonable(v: Any) -> Any:
