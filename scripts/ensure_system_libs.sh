@@ -5,14 +5,16 @@
 #              tests that run the dashboard in a real X server
 #   audio      PortAudio (sound biofeedback), a userspace PulseAudio server and its tools (the
 #              audio tests play into a null sink and record it back), espeak-ng (spoken cues)
-# Usage: ensure_system_libs.sh [offscreen] [x11] [audio]   (no argument: all three)
+#   reports    poppler-utils (pdftoppm, pdftotext, pdfinfo): the tests render and read back the
+#              PDF reports and plots
+# Usage: ensure_system_libs.sh [offscreen] [x11] [audio] [reports]   (no argument: all four)
 # Installs the missing packages with apt-get when running as root; otherwise names them and
 # how to install them. Exit 1 only when an offscreen package is missing and cannot be installed
 # (the x11 and audio tests skip, saying which package is missing).
 set -euo pipefail
 
 groups=("$@")
-[ ${#groups[@]} -eq 0 ] && groups=(offscreen x11 audio)
+[ ${#groups[@]} -eq 0 ] && groups=(offscreen x11 audio reports)
 
 # shared library (as ldconfig names it) -> Debian package
 declare -A offscreen_libs=(
@@ -46,6 +48,7 @@ declare -A x11_libs=(
 declare -A x11_tools=([Xvfb]=xvfb [xdotool]=xdotool [xauth]=xauth)
 declare -A audio_libs=([libportaudio.so.2]=libportaudio2)
 declare -A audio_tools=([pulseaudio]=pulseaudio [pactl]=pulseaudio-utils [parec]=pulseaudio-utils [espeak-ng]=espeak-ng)
+declare -A reports_tools=([pdftoppm]=poppler-utils [pdftotext]=poppler-utils [pdfinfo]=poppler-utils)
 
 missing_offscreen=()
 missing_other=()
@@ -71,7 +74,10 @@ for group in "${groups[@]}"; do
       # PortAudio reaches PulseAudio/PipeWire through ALSA's pulse plugin
       compgen -G "/usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so" >/dev/null || missing_other+=(libasound2-plugins)
       ;;
-    *) echo "ensure_system_libs.sh: unknown group '$group' (offscreen, x11 or audio)" >&2; exit 2 ;;
+    reports)
+      for tool in "${!reports_tools[@]}"; do command -v "$tool" >/dev/null || missing_other+=("${reports_tools[$tool]}"); done
+      ;;
+    *) echo "ensure_system_libs.sh: unknown group '$group' (offscreen, x11, audio or reports)" >&2; exit 2 ;;
   esac
 done
 mapfile -t missing < <(printf '%s\n' "${missing_offscreen[@]}" "${missing_other[@]}" | grep -v '^$' | sort -u)

@@ -93,7 +93,7 @@ def test_the_base_install_analyses_and_every_extra_is_named(tmp_path: Path) -> N
     assert out["pandas"] == _line("Report.to_dataframe", "pandas", "pandas")
     assert out["scan"] == [1, [_line("myoflow scan", "bleak", "ble")]]
     assert out["demo"] == [1, [_line("myoflow demo", "bleak", "virtual")]]
-    assert out["plot"] == [1, [_line("plotting a report", "PySide6-Essentials", "gui")]]
+    assert out["plot"] == [1, [_line("plotting a report", "matplotlib", "plot")]]
     assert out["dashboard"] == [1, [_line("myoflow dashboard", "PySide6-Essentials", "gui")]]
     assert out["lsl"] == [1, [_line("myoflow stream", "bleak", "virtual")]]
     assert out["loaded"] == []

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-HEAVY = ("bleak", "h5py", "PySide6", "pyqtgraph", "bumble")
+HEAVY = ("bleak", "h5py", "PySide6", "pyqtgraph", "bumble", "matplotlib")
 
 
 def _loaded_after_import(module: str) -> set[str]:

@@ -30,6 +30,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "dask": ("dask[distributed]", "batch"),
     "distributed": ("dask[distributed]", "batch"),
     "pyarrow": ("pyarrow", "batch"),
+    "matplotlib": ("matplotlib", "plot"),
 }
 
 

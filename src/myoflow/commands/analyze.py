@@ -4,7 +4,8 @@ hip-extension handover, eccentric hold and co-contraction (see docs/analysis-rep
 The channels' placements (glute_max_r, biceps_femoris_r, ...) come from the recording; the
 movement angle from pelvis/thigh IMUs, a hip or knee angle stream, or (none worn) the EMG.
 Prints a short text report, or --json (the documented JSON report) or --csv (one row per rep);
---plot also writes a PNG of envelopes, angle, phases, crossovers and relaxation windows.
+--plot also writes a picture of envelopes, angle, phases, crossovers and relaxation windows,
+--plot-reps one panel per rep (PNG, PDF or SVG by the file's extension; docs/reports.md).
 Warnings (unknown placements, reps found without a movement angle, cycles instead of reps) go
 to stderr. Levels are % MVC with references from --mvc, --mvc-from trial files or the
 recording (see docs/metrics.md, Normalisation), else % session peak.
@@ -28,15 +29,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the JSON report")
     out.add_argument("--csv", action="store_true", help="print one CSV row per rep")
-    parser.add_argument("--plot", metavar="PNG", help="also write a plot of the session to this PNG file")
+    parser.add_argument(
+        "--plot", metavar="FILE", help="also write a plot of the session to this .png, .pdf or .svg file"
+    )
+    parser.add_argument(
+        "--plot-reps", metavar="FILE", help="also write one panel per rep to this .png, .pdf or .svg file"
+    )
     add_analysis_options(parser, exercise_help="exercise name (default: from the recording)")
 
 
 def run(args: argparse.Namespace) -> int:
     from myoflow.reports._analyze import NothingToAnalyse, analyze
+    from myoflow.reports.figures import check_format
     from myoflow.storage.schema import RecordingError
 
     where = "myoflow analyze"
+    plots = [(p, kind) for p, kind in ((args.plot, "session"), (args.plot_reps, "reps")) if p]
+    try:
+        for p, _ in plots:
+            check_format(p)
+    except ValueError as exc:
+        print(f"{where}: {exc}", file=sys.stderr)
+        return 2
     try:
         report = analyze(args.file, **analysis_options(args))
     except NothingToAnalyse as exc:
@@ -56,15 +70,16 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(report.to_csv())
     else:
         print(format_report(report))
-    if args.plot:
-        from myoflow.reports.plot import plot_report
+    for option, kind in plots:
+        if kind == "session" or report.reps:
+            from myoflow.reports.plot import plot_report, plot_reps
 
-        try:
-            plot_report(report, None, args.plot)
-        except OSError as exc:
-            print(f"{where}: cannot write the plot {args.plot}: {exc}", file=sys.stderr)
-            return 1
-        print(f"plot written to {args.plot}", file=sys.stderr)
+            try:
+                (plot_report if kind == "session" else plot_reps)(report, None, option)
+            except (OSError, ValueError) as exc:
+                print(f"{where}: cannot write the plot {option}: {exc}", file=sys.stderr)
+                return 1
+            print(f"plot written to {option}", file=sys.stderr)
     if not report.reps:
         print(f"{where}: {args.file}: no complete rep found; nothing analysed", file=sys.stderr)
         return 2

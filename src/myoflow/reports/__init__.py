@@ -1,11 +1,11 @@
 """Reports from recordings: read a recording, run the analysis, render the results.
 
 This package sits above both :mod:`myoflow.analysis` (the metrics, which know no files) and
-:mod:`myoflow.storage` (the recordings, which know no metrics); :func:`plot_report` also draws
-with Qt (``pip install 'myoflow[gui]'``). ``analyze`` is also :func:`myoflow.analyze`. The names
-below are the public API (docs/python-api.md), imported on first use; the modules behind them are
-internal (``_analyze`` is private so that ``from myoflow.reports import analyze`` gives the
-function, not a module).
+:mod:`myoflow.storage` (the recordings, which know no metrics); :func:`plot_report` and
+:func:`plot_reps` draw with matplotlib (``pip install 'myoflow[plot]'``). ``analyze`` is also
+:func:`myoflow.analyze`. The names below are the public API (docs/python-api.md), imported on
+first use; the modules behind them are internal (``_analyze`` is private so that
+``from myoflow.reports import analyze`` gives the function, not a module).
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ __all__ = [
     "batch_analyze",
     "expand_paths",
     "plot_report",
+    "plot_reps",
     "read_table",
 ]
 
 if TYPE_CHECKING:
     from myoflow.reports._analyze import ANGLE_SOURCES, NothingToAnalyse, analyze
     from myoflow.reports.batch import LEADING_COLUMNS, BatchResult, batch_analyze, expand_paths, read_table
-    from myoflow.reports.plot import plot_report
+    from myoflow.reports.plot import plot_report, plot_reps
 
 __getattr__, __dir__ = lazy_exports(__name__, __file__)

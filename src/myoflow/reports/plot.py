@@ -1,45 +1,137 @@
-"""A PNG picture of an analysed session (pyqtgraph, drawn offscreen).
+"""Pictures of an analysed session: PNG, PDF or SVG (matplotlib, headless).
 
-:func:`plot_report` draws three stacked panels on one time axis (session seconds):
+:func:`plot_report` draws the **session view**, stacked panels on one time axis (session
+seconds):
 
 1. **EMG envelopes** of every channel in the session's level unit (% MVC or % session peak),
-   with each rep's **relaxation window** (bottom window) shaded green when every muscle
-   relaxed in it and red when one did not, and each rep's **crossover** (glute share rising
-   through 0.5) as a dashed vertical line;
-2. **movement angle** (hip flexion, segment or knee angle; larger = the rest position) with
-   the **phases** shaded: concentric, top hold, eccentric, bottom rest;
-3. **glute share** ``G / (G + H)`` with the 0.5 line, when glute and hamstring channels exist
-   (else the envelopes' sum of the prime movers).
+   each rep's **relaxation window** (bottom window) shaded green when every muscle relaxed in
+   it and red when one did not, each rep's number above it (red and bold when a muscle stayed
+   tense), and each rep's **crossover** (glute share rising through 0.5) as a dashed line;
+2. **movement angle** (hip flexion, segment or knee angle; larger = the rest position), or the
+   mean envelope without one, with the **phases** shaded: concentric, top hold, eccentric,
+   bottom rest;
+3. **glute share** ``G / (G + H)`` with the 0.5 line, when glute and hamstring channels exist.
 
-Qt needs no display: the platform is set to ``offscreen`` unless a Qt application exists.
+Long sessions wrap: every :data:`REPS_PER_ROW` reps start a new row of panels, so 60 reps stay
+as readable as 6. The **MVC calibration** contractions a recording may start with (``calibration``
+events, label ``mvc_contraction``) get a strip of their own with its own scale, each labelled
+with its muscle; they are left out of the session's scale and rows. The legend sits above the
+panels, outside them.
+
+:func:`plot_reps` draws the **per-rep view**: one small panel per rep (envelopes from 0.5 s
+before its movement onset to its end, phases shaded, the bottom window marked by its verdict,
+the crossover dashed), all on one scale, titled with the rep's verdict.
+
+The format follows the file's extension (``.png``, ``.pdf``, ``.svg``); matplotlib comes with
+``pip install 'myoflow[plot]'``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from myoflow.analysis.report import Report, Signals
+from myoflow.reports.figures import DPI, check_format, legend_outside, new_figure, save_figure
+from myoflow.reports.plot_draw import (
+    CalibrationSpan,
+    draw_angle,
+    draw_calibration,
+    draw_envelopes,
+    draw_glute_share,
+    draw_rep_panel,
+    envelope_top,
+    glute_share,
+    legend_entries,
+)
 
-from myoflow.analysis.placement import channels_with_role
-from myoflow.analysis.report import Report
+__all__ = ["REPS_PER_ROW", "calibration_spans", "plot_report", "plot_reps", "report_signals", "session_rows"]
 
-#: Phase -> fill colour (RGBA).
-PHASE_COLOURS = {
-    "concentric": (230, 120, 40, 70),
-    "top hold": (240, 200, 40, 70),
-    "eccentric": (60, 130, 220, 70),
-    "bottom rest": (150, 150, 150, 50),
-}
-CHANNEL_COLOURS = [(200, 40, 40), (30, 110, 200), (20, 150, 60), (150, 60, 180), (220, 130, 0), (0, 150, 160)]
-MAX_POINTS = 6000
+#: Reps per row of the session view.
+REPS_PER_ROW = 12
+
+
+def report_signals(report: Report, recording: Any = None) -> Signals:
+    """The report's envelopes and angle, recomputed from ``recording`` when it kept none."""
+    if report.signals is not None:
+        return report.signals
+    if recording is None:
+        raise ValueError("the report holds no signals (keep_signals=False): pass the recording to plot it")
+    from myoflow.reports._analyze import analyze
+
+    signals = analyze(recording, exercise=report.source.get("exercise")).signals
+    assert signals is not None
+    return signals
+
+
+def calibration_spans(report: Report, recording: Any = None) -> list[CalibrationSpan]:
+    """The MVC calibration contractions of the recording, in session seconds.
+
+    Read from ``recording`` (a path or an opened recording), else from the report's source file
+    when it still exists; empty when there are none or the file cannot be read.
+    """
+    from myoflow.storage.reader import open_recording
+    from myoflow.storage.schema import RecordingError
+
+    t0 = report.source.get("t0_host_s")
+    if t0 is None:
+        return []
+    src = recording if recording is not None else report.source.get("file")
+    if src is None:
+        return []
+    events: list[Any] = []
+    if isinstance(src, (str, os.PathLike)):
+        if not Path(src).is_file():
+            return []
+        try:
+            with open_recording(src) as rec:
+                events = list(rec.events)
+        except (RecordingError, OSError):
+            return []
+    else:
+        events = list(getattr(src, "events", []))
+    spans = []
+    for ev in events:
+        if ev.kind == "calibration" and ev.label == "mvc_contraction" and isinstance(ev.data, dict):
+            start = float(ev.time) - float(t0)
+            dur = float(ev.data.get("contraction_s", 0.0) or 0.0)
+            spans.append(CalibrationSpan(start, start + dur, str(ev.data.get("muscle", "?"))))
+    return spans
+
+
+def session_rows(
+    report: Report, signals: Signals, spans: list[CalibrationSpan], per_row: int = REPS_PER_ROW
+) -> list[tuple[float, float, list[int]]]:
+    """Each row of the session view: its span (s) and the indices of its ``per_row`` reps.
+
+    Rows start after the last calibration contraction.
+    """
+    duration = signals.envelope.shape[0] / signals.emg_fs
+    after = max((s.end_s for s in spans), default=0.0)
+    reps = report.reps
+    if not reps:
+        return [(after, duration, [])]
+    rows = []
+    for k in range(0, len(reps), per_row):
+        chunk = reps[k : k + per_row]
+        t0 = max(after, chunk[0].phases["start"] - 1.0) if k == 0 else chunk[0].phases["start"] - 0.3
+        t1 = min(duration, chunk[-1].phases["end"] + 0.5)
+        if k + per_row >= len(reps):
+            t1 = max(t1, min(duration, chunk[-1].phases["end"] + 2.0))
+        rows.append((t0, t1, [r.index for r in chunk]))
+    return rows
 
 
 def plot_report(
-    report: Report, recording: Any = None, path: str | os.PathLike[str] = "report.png", width: int = 1600
+    report: Report,
+    recording: Any = None,
+    path: str | os.PathLike[str] = "report.png",
+    width: int = 1600,
+    per_row: int = REPS_PER_ROW,
 ) -> Path:
-    """Draw ``report`` to a PNG file and return its path.
+    """Draw the session view of ``report`` to a PNG, PDF or SVG file; returns its path.
 
     Parameters
     ----------
@@ -47,129 +139,126 @@ def plot_report(
         From :func:`myoflow.reports.analyze`.
     recording
         The recording (path or opened) to recompute the signals from when the report was made
-        with ``keep_signals=False``; otherwise unused (may be None).
+        with ``keep_signals=False``, and to read its calibration events from; default: the
+        report's source file.
     path
-        PNG file to write.
+        File to write; its extension (``.png``, ``.pdf``, ``.svg``) chooses the format.
     width
-        Image width in pixels (height is 0.6 x width).
+        Picture width in pixels at 100 dpi (PNG; PDF and SVG get the same size in inches / 100).
+    per_row
+        Reps per row before the session view wraps.
     """
-    signals = report.signals
-    if signals is None:
-        if recording is None:
-            raise ValueError(
-                "the report holds no signals (keep_signals=False): pass the recording to plot it"
-            )
-        from myoflow.reports._analyze import analyze
-
-        signals = analyze(recording, exercise=report.source.get("exercise")).signals
-    if "QT_QPA_PLATFORM" not in os.environ:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from myoflow._extras import require
-
-    require("PySide6", "plotting a report")
-    pg = require("pyqtgraph", "plotting a report")
-    from pyqtgraph.exporters import ImageExporter
-
-    app = pg.mkQApp()
-    pg.setConfigOptions(antialias=True, background="w", foreground="k")
-    win = pg.GraphicsLayoutWidget()
-    win.resize(int(width), int(0.6 * width))
-    out = Path(path)
-    try:
-        _draw(win, pg, report, signals)
-        win.show()
-        app.processEvents()
-        exporter = ImageExporter(win.scene())
-        exporter.parameters()["width"] = int(width)
-        if not exporter.export(str(out)) and not out.exists():
-            raise OSError(f"pyqtgraph could not write {out}")
-    finally:
-        win.close()
-        win.deleteLater()
-        app.processEvents()
-    return out
+    check_format(path)
+    signals = report_signals(report, recording)
+    fig = session_figure(report, signals, calibration_spans(report, recording), width / DPI, per_row)
+    return save_figure(fig, path)
 
 
-def _draw(win: Any, pg: Any, report: Report, signals: Any) -> None:
-    names = report.placements
-    fs = signals.emg_fs
-    env = signals.envelope
-    step = max(1, env.shape[0] // MAX_POINTS)
-    t = np.arange(0, env.shape[0], step) / fs
+def session_figure(
+    report: Report,
+    signals: Signals,
+    spans: list[CalibrationSpan],
+    width_in: float,
+    per_row: int = REPS_PER_ROW,
+) -> Any:
+    """The session view as a matplotlib Figure (see the module docstring)."""
+    rows = session_rows(report, signals, spans, per_row)
+    has_share = glute_share(report, signals, 0, 1) is not None
+    ratios: list[float] = [1.2] if spans else []
+    for _ in rows:
+        ratios += [3.0, 1.5] + ([1.0] if has_share else [])
+    height = 0.6 + sum(ratios) * 0.75 * (1.0 if len(rows) == 1 else 0.8)
+    fig = new_figure(width_in, max(height, 0.6 * width_in if len(rows) == 1 else 0.0))
+    axes = fig.subplots(len(ratios), 1, gridspec_kw={"height_ratios": ratios})
+    axes = list(axes) if len(ratios) > 1 else [axes]
+    top = envelope_top(signals, spans)
+    i = 0
+    if spans:
+        draw_calibration(axes[0], report, signals, spans)
+        i = 1
+    for r, (t0, t1, numbered) in enumerate(rows):
+        env_ax, angle_ax = axes[i], axes[i + 1]
+        draw_envelopes(env_ax, report, signals, t0, t1, top, numbered)
+        draw_angle(angle_ax, report, signals, t0, t1)
+        group = [env_ax, angle_ax]
+        if has_share:
+            draw_glute_share(axes[i + 2], report, signals, t0, t1)
+            group.append(axes[i + 2])
+        for ax in group[:-1]:
+            ax.sharex(group[-1])
+            ax.tick_params(labelbottom=False)
+        group[-1].set_xlabel("time (s)" if r == len(rows) - 1 else "", fontsize="small")
+        for ax in group:
+            ax.tick_params(labelsize="small")
+        i += len(group)
+    fig.suptitle(_title(report), fontsize="medium")
+    legend_outside(fig, *legend_entries(report, has_share), ncols=6)
+    return fig
+
+
+def plot_reps(
+    report: Report,
+    recording: Any = None,
+    path: str | os.PathLike[str] = "reps.png",
+    ncols: int | None = None,
+) -> Path:
+    """Draw the per-rep view of ``report`` (one panel per rep) to a PNG, PDF or SVG file.
+
+    Parameters
+    ----------
+    report, recording
+        As in :func:`plot_report`.
+    path
+        File to write; its extension chooses the format.
+    ncols
+        Panels per row; default 4 up to 12 reps, 6 up to 36, else 10.
+
+    Raises
+    ------
+    ValueError
+        The report has no rep.
+    """
+    check_format(path)
+    if not report.reps:
+        raise ValueError(f"{report.source.get('file')}: no rep to draw (the report found none)")
+    signals = report_signals(report, recording)
+    fig = reps_figure(report, signals, calibration_spans(report, recording), ncols)
+    return save_figure(fig, path)
+
+
+def reps_figure(
+    report: Report, signals: Signals, spans: list[CalibrationSpan], ncols: int | None = None
+) -> Any:
+    """The per-rep view as a matplotlib Figure."""
+    reps = report.reps
+    n = len(reps)
+    ncols = ncols or (4 if n <= 12 else 6 if n <= 36 else 10)
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    fig = new_figure(2.7 * ncols, 1.0 + 1.9 * nrows)
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+    top = envelope_top(signals, spans)
     unit = report.metrics.context.unit if report.metrics is not None else ""
+    for k, ax in enumerate(axes.flat):
+        if k >= n:
+            ax.set_visible(False)
+            continue
+        draw_rep_panel(ax, report, signals, reps[k], top)
+        if k % ncols == 0:
+            ax.set_ylabel(unit, fontsize="x-small")
+        if k // ncols == nrows - 1 or k + ncols >= n:
+            ax.set_xlabel("s from movement onset", fontsize="x-small")
+    # one time scale for all panels: the longest rep but the last (which runs to the end of the file)
+    longest = max(r.phases["end"] - r.phases["start"] for r in (reps[:-1] or reps))
+    axes[0, 0].set_xlim(-0.5, longest)
+    fig.suptitle(_title(report) + " - one panel per rep", fontsize="medium")
+    has_share = glute_share(report, signals, 0, 1) is not None
+    legend_outside(fig, *legend_entries(report, has_share), ncols=min(ncols + 2, 8))
+    return fig
+
+
+def _title(report: Report) -> str:
     src = report.source
-    title = f"{Path(str(src.get('file', ''))).name}  {src.get('exercise') or ''}  ({len(report.reps)} reps)"
-    p1 = win.addPlot(row=0, col=0, title=title)
-    p1.setLabel("left", f"envelope ({unit})")
-    p1.addLegend(offset=(-10, 5), brush=pg.mkBrush(255, 255, 255, 200))
-    top = float(np.nanpercentile(env, 99.5)) * 1.1 if np.isfinite(env).any() else 1.0
-    for c, name in enumerate(names):
-        colour = CHANNEL_COLOURS[c % len(CHANNEL_COLOURS)]
-        p1.plot(t, np.nan_to_num(env[::step, c]), pen=pg.mkPen(colour, width=2), name=name)
-    for r in report.reps:
-        ok = all(rel.relaxed for rel in r.relaxation.values())
-        a, b = next(iter(r.relaxation.values())).window_s
-        colour = (60, 200, 90, 70) if ok else (230, 50, 50, 80)
-        p1.addItem(pg.LinearRegionItem((a, b), movable=False, brush=pg.mkBrush(colour), pen=pg.mkPen(None)))
-        if r.handover is not None and r.handover.crossover_s is not None:
-            line = pg.InfiniteLine(
-                r.handover.crossover_s,
-                angle=90,
-                pen=pg.mkPen((0, 0, 0), width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
-            )
-            p1.addItem(line)
-    p1.setYRange(0, top)
-    p2 = win.addPlot(row=1, col=0)
-    p2.setXLink(p1)
-    desc = report.movement.get("description") or ""
-    if signals.angle is not None and signals.angle_fs:
-        ang = signals.angle
-        astep = max(1, ang.size // MAX_POINTS)
-        p2.plot(
-            np.arange(0, ang.size, astep) / signals.angle_fs, ang[::astep], pen=pg.mkPen((0, 0, 0), width=2)
-        )
-        p2.setLabel("left", "angle (deg)")
-    else:
-        drive = np.nanmean(env[::step], axis=1)
-        p2.plot(t, np.nan_to_num(drive), pen=pg.mkPen((0, 0, 0), width=2))
-        p2.setLabel("left", f"mean envelope ({unit})")
-    p2.setTitle(desc, size="9pt")
-    for r in report.reps:
-        ph = r.phases
-        spans = {
-            "concentric": (ph["start"], ph["top"]),
-            "top hold": (ph["top"], ph["eccentric"]),
-            "eccentric": (ph["eccentric"], ph["bottom"]),
-            "bottom rest": (ph["bottom"], ph["end"]),
-        }
-        for phase, (a, b) in spans.items():
-            if b > a:
-                brush = pg.mkBrush(PHASE_COLOURS[phase])
-                p2.addItem(pg.LinearRegionItem((a, b), movable=False, brush=brush, pen=pg.mkPen(None)))
-    legend = p2.addLegend(offset=(-10, 5), brush=pg.mkBrush(255, 255, 255, 200), colCount=4)
-    for phase, colour in PHASE_COLOURS.items():
-        legend.addItem(pg.BarGraphItem(x=[0], height=[0], width=0, brush=pg.mkBrush(colour)), phase)
-    glute, hams = channels_with_role(names, "glute"), channels_with_role(names, "hamstring")
-    if glute and hams:
-        p3 = win.addPlot(row=2, col=0)
-        p3.setXLink(p1)
-        g, h = np.nanmean(env[::step, glute], axis=1), np.nanmean(env[::step, hams], axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(g + h > 0, g / (g + h), np.nan)
-        p3.plot(t, np.nan_to_num(share, nan=0.5), pen=pg.mkPen((120, 40, 160), width=2))
-        p3.addItem(
-            pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen((120, 120, 120), style=pg.QtCore.Qt.PenStyle.DashLine))
-        )
-        p3.setYRange(0, 1)
-        p3.setLabel("left", "glute share")
-        for r in report.reps:
-            if r.handover is not None and r.handover.crossover_s is not None:
-                p3.addItem(
-                    pg.InfiniteLine(r.handover.crossover_s, angle=90, pen=pg.mkPen((0, 0, 0), width=1))
-                )
-        win.ci.layout.setRowStretchFactor(0, 3)
-        win.ci.layout.setRowStretchFactor(1, 2)
-        win.ci.layout.setRowStretchFactor(2, 1)
-        p3.setLabel("bottom", "time (s)")
-    else:
-        p2.setLabel("bottom", "time (s)")
+    name = Path(str(src.get("file", ""))).name
+    n_sets = len(report.metrics.sets) if report.metrics is not None else 0
+    return f"{name}  {src.get('exercise') or ''}  ({len(report.reps)} reps in {n_sets} set(s))"
