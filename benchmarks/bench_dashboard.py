@@ -166,16 +166,17 @@ def run(seconds: float, fps: float) -> dict:
     log = window.plots.paint_log
 
     # 1. frame cost, as fast as frames go: refresh, then Qt paints what changed
-    costs = []
+    costs, cpu_costs = [], []
     painted = 0
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
         n0, f0 = len(log), window.frames
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         window.refresh()
         app.processEvents()
         if window.frames > f0:  # a frame was drawn (the window skips when nothing new arrived)
             costs.append((time.perf_counter() - t0) * 1000.0)
+            cpu_costs.append((time.thread_time() - c0) * 1000.0)
             painted += len(log) > n0 or log.maxlen == len(log)
 
     # 2. the app's own timer at the display rate; latency from the plots' paint log
@@ -222,6 +223,7 @@ def run(seconds: float, fps: float) -> dict:
         "lane_width_px": width,
         "frame_ms_median": float(np.median(costs)),
         "frame_ms_p95": float(np.percentile(costs, 95)),
+        "frame_cpu_ms_median": float(np.median(cpu_costs)),
         "max_fps": 1000.0 / float(np.median(costs)),
         "frames_painted_pct": 100.0 * painted / max(1, len(costs)),
         "timer_fps": len(paints) / wall,
@@ -243,13 +245,16 @@ def main() -> None:
     parser.add_argument("--fps", type=float, default=60.0, help="display rate for the latency run")
     parser.add_argument("--sound-cues", type=int, default=50, help="cues for the sound latency (0: skip)")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     figures = run(args.seconds, args.fps)
+    figures["load_1min"] = max(load_before, os.getloadavg()[0])  # the machine is shared: say its load
     if args.sound_cues > 0:
         figures.update(sound_latency(args.sound_cues))
     print(
         f"8 lanes x 10 s at 2 kHz + angle, {figures['lane_width_px']} px wide: "
         f"{figures['frame_ms_median']:.1f} ms per frame (p95 {figures['frame_ms_p95']:.1f}), "
-        f"up to {figures['max_fps']:.0f} fps (target >= 60)"
+        f"up to {figures['max_fps']:.0f} fps (target >= 60); main-thread CPU per frame "
+        f"{figures['frame_cpu_ms_median']:.1f} ms (the part of a frame's time the load does not add)"
     )
     print(
         f"at {args.fps:g} Hz: {figures['timer_fps']:.0f} fps, main thread CPU "

@@ -23,12 +23,13 @@ tracks them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from myoflow.analysis.live_types import CUES, Cue, LiveSnapshot
-from myoflow.analysis.placement import parse_placement
+from myoflow.analysis.placement import Placement, parse_placement
 from myoflow.exercises import Exercise, get_exercise
 
 __all__ = ["CUE_TEXT", "CueRules", "is_target"]
@@ -38,10 +39,16 @@ CUE_TEXT: dict[str, str] = {**CUES, "relaxed": "relaxed now"}
 _ENDS_AFTER = {"squeeze": "eccentric", "glutes": "concentric"}
 
 
+@lru_cache(maxsize=512)
+def _placement(muscle: str) -> Placement:
+    """The parsed placement (cached: the display asks for every lane in every frame)."""
+    return parse_placement(muscle)
+
+
 def is_target(muscle: str, exercise: str | Exercise) -> bool:
     """True when ``muscle`` (a placement) is a prime mover of the ``exercise``
     (:mod:`myoflow.exercises`): only those lanes get the target band."""
-    return parse_placement(muscle).muscle in get_exercise(exercise).muscles.prime_movers
+    return _placement(muscle).muscle in get_exercise(exercise).muscles.prime_movers
 
 
 class CueRules:
@@ -107,7 +114,7 @@ class CueRules:
         recent = snap.times >= newest - span
         for j, muscle in enumerate(snap.muscles):
             thr = snap.rest_threshold_pct.get(muscle)
-            if thr is None or parse_placement(muscle).role != "glute":
+            if thr is None or _placement(muscle).role != "glute":
                 continue
             col = snap.envelope_pct[recent, j]
             col = col[np.isfinite(col)]

@@ -3,7 +3,15 @@
 All of it lives in one :class:`pyqtgraph.GraphicsLayoutWidget` (one view to paint). Every
 curve, band, threshold line and phase region is created once in :meth:`PlotsView.build`;
 :meth:`PlotsView.show_frame` only calls ``setData`` / ``setRegion`` / ``setValue`` with the
-model's already cut-down arrays. Axes ranges are fixed (no autoscale work per frame).
+model's already cut-down arrays, and only on the items whose value changed. Axes ranges are
+fixed (no autoscale work per frame).
+
+What keeps a frame cheap (``benchmarks/bench_dashboard.py`` measures it): the curves are bare
+:class:`pyqtgraph.PlotCurveItem` s (the model already cut them to the pixel width, so
+``PlotDataItem``'s own downsampling, clipping and bounds bookkeeping would only repeat it);
+fills are opaque colours pre-blended on the background (alpha blending costs per pixel on
+every repaint); no grid (a grid makes every axis repaint with its lanes); lane titles change
+at most 4 times a second and only when their text changes.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from myoflow.dashboard.model import PHASES, Frame
+from myoflow.dashboard.plot_items import Shading, Trace
 
 __all__ = ["LANE_COLOURS", "PHASE_COLOURS", "PlotsView"]
 
@@ -42,19 +51,19 @@ BACKGROUND = (250, 250, 250)
 _MAX_SPANS = 32
 _FONT_PX = 13
 _TITLE_EVERY_S = 0.25  # lane titles (latest value) change at most this often: text layout is slow
+_BAND_RGBA = (60, 180, 90, 45)
+_BAND_EDGE_RGBA = (60, 160, 90, 90)
+_FAR = 1e6  # data units: "the whole height" of a plot for shading and trace bounds
 
 
-def _curve(plot: pg.PlotItem, colour: tuple[int, ...]) -> pg.PlotDataItem:
-    # 1-px pens: Qt's raster engine draws them on its fast path (2 px costs ~60 % more paint)
-    curve = plot.plot(pen=pg.mkPen(colour, width=1))
-    curve.setDownsampling(auto=True, method="peak")
-    curve.setClipToView(True)
-    return curve
+def _set(curve: Trace, x: np.ndarray, y: np.ndarray) -> None:
+    curve.setData(x, y, connect="all" if bool(np.isfinite(y).all()) else "finite")
 
 
-def _set(curve: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
-    finite = bool(np.isfinite(y).all())
-    curve.setData(x, y, connect="all" if finite else "finite", skipFiniteCheck=finite)
+def opaque(rgba: tuple[int, int, int, int], under: tuple[int, int, int] = BACKGROUND) -> tuple[int, int, int]:
+    """The opaque colour that ``rgba`` blended over ``under`` shows (no per-pixel blending)."""
+    a = rgba[3] / 255.0
+    return tuple(int(round(c * a + u * (1.0 - a))) for c, u in zip(rgba[:3], under, strict=True))  # type: ignore[return-value]
 
 
 class PlotsView(pg.GraphicsLayoutWidget):
@@ -66,21 +75,23 @@ class PlotsView(pg.GraphicsLayoutWidget):
         self.window_s = float(window_s)
         self.muscles: tuple[str, ...] = ()
         self.lanes: list[pg.PlotItem] = []
-        self.curves: list[pg.PlotDataItem] = []
-        self.bands: list[pg.LinearRegionItem] = []
+        self.curves: list[Trace] = []
+        self.bands: list[Shading] = []
         self.thresholds: list[pg.InfiniteLine] = []
         self.raw_plot: pg.PlotItem | None = None
-        self.raw_curve: pg.PlotDataItem | None = None
+        self.raw_curve: Trace | None = None
         self.angle_plot: pg.PlotItem | None = None
-        self.angle_curve: pg.PlotDataItem | None = None
+        self.angle_curve: Trace | None = None
         self.lockout: pg.InfiniteLine | None = None
-        self.regions: list[pg.LinearRegionItem] = []
+        self.phases: Shading | None = None
         self._unit = ""
         self._raw_muscle: str | None = None
         #: (time.monotonic() when a paint finished, ``emg_newest_s`` of the frame it showed)
         self.paint_log: deque[tuple[float, float | None]] = deque(maxlen=4096)
         self._shown_newest: float | None = None
         self._titled_at = -1.0
+        self._shown: dict[tuple[str, int], object] = {}  # what each item shows now (skip equal sets)
+        self._raw_peak = 0.0
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 - Qt's name
         """Paint, then note when and which data (for the latency benchmark)."""
@@ -96,7 +107,6 @@ class PlotsView(pg.GraphicsLayoutWidget):
         plot.setYRange(*y_range, padding=0.02)
         plot.setLabel("left", label)
         plot.setTitle(title, size=f"{_FONT_PX}px", color="#333")
-        plot.showGrid(x=True, y=False, alpha=0.2)
         for axis in ("left", "bottom"):
             plot.getAxis(axis).setTextPen("#444")
             plot.getAxis(axis).setPen("#888")
@@ -105,19 +115,14 @@ class PlotsView(pg.GraphicsLayoutWidget):
     def build(self, muscles: Sequence[str], unit: str, band: tuple[float, float], angle_label: str) -> None:
         """Create the lanes for ``muscles`` once (again only if the muscles change)."""
         self.clear()
+        self._shown.clear()
+        self._raw_peak = 0.0
         self.muscles, self._unit = tuple(muscles), unit
-        self.lanes, self.curves, self.bands, self.thresholds, self.regions = [], [], [], [], []
+        self.lanes, self.curves, self.bands, self.thresholds = [], [], [], []
         for j, muscle in enumerate(self.muscles):
             plot = self._plot(j, muscle, (0.0, 120.0), "%")
             colour = LANE_COLOURS[j % len(LANE_COLOURS)]
-            region = pg.LinearRegionItem(
-                values=band,
-                orientation="horizontal",
-                movable=False,
-                brush=pg.mkBrush(60, 180, 90, 45),
-                pen=pg.mkPen(60, 160, 90, 90),
-            )
-            region.setZValue(-10)
+            region = Shading(self._bounds)
             plot.addItem(region)
             line = pg.InfiniteLine(angle=0, pen=pg.mkPen((90, 90, 90), width=1, style=QtCore.Qt.DashLine))
             line.setVisible(False)
@@ -125,12 +130,12 @@ class PlotsView(pg.GraphicsLayoutWidget):
             self.lanes.append(plot)
             self.bands.append(region)
             self.thresholds.append(line)
-            self.curves.append(_curve(plot, colour))
+            self.curves.append(self._curve(plot, colour))
             if j < len(self.muscles) - 1:
                 plot.hideAxis("bottom")
         row = len(self.muscles)
         self.raw_plot = self._plot(row, "raw EMG", (-1000.0, 1000.0), "uV")
-        self.raw_curve = _curve(self.raw_plot, (70, 70, 70))
+        self.raw_curve = self._curve(self.raw_plot, (70, 70, 70))
         self.raw_plot.setVisible(False)
         self.angle_plot = self._plot(row + 1, angle_label, (-20.0, 90.0), "deg")
         self.angle_plot.setLabel("bottom", "s")
@@ -145,17 +150,24 @@ class PlotsView(pg.GraphicsLayoutWidget):
         )
         self.lockout.setVisible(False)
         self.angle_plot.addItem(self.lockout)
-        for _ in range(_MAX_SPANS):
-            region = pg.LinearRegionItem(values=(0, 0), movable=False, pen=pg.mkPen(None))
-            region.setZValue(-10)
-            region.setVisible(False)
-            self.angle_plot.addItem(region)
-            self.regions.append(region)
-        self.angle_curve = _curve(self.angle_plot, (20, 20, 20))
+        self.phases = Shading(self._bounds)
+        self.angle_plot.addItem(self.phases)
+        self.angle_curve = self._curve(self.angle_plot, (20, 20, 20))
         layout = self.ci.layout
         for j in range(len(self.muscles)):
             layout.setRowStretchFactor(j, 2)
         layout.setRowStretchFactor(row + 1, 3)
+
+    @property
+    def _bounds(self) -> tuple[float, float, float, float]:
+        """A trace's or shading's data rectangle: the x window, any height (the view clips)."""
+        return (-self.window_s - 1.0, -_FAR, 1.0, _FAR)
+
+    def _curve(self, plot: pg.PlotItem, colour: tuple[int, ...]) -> Trace:
+        # 1-px pens: Qt's raster engine draws them on its fast path (2 px costs ~60 % more paint)
+        curve = Trace(pg.mkPen(colour, width=1), self._bounds)
+        plot.addItem(curve)
+        return curve
 
     def lane_rects(self) -> list[QtCore.QRect]:
         """Each lane's data area in this widget's pixel coordinates (for screenshot checks)."""
@@ -166,8 +178,17 @@ class PlotsView(pg.GraphicsLayoutWidget):
             out.append(self.mapFromScene(scene_rect).boundingRect())
         return out
 
+    def _changed(self, item: str, index: int, value: object) -> bool:
+        """True (and remembered) when ``value`` differs from what ``item[index]`` shows."""
+        key = (item, index)
+        if key in self._shown and self._shown[key] == value:
+            return False
+        self._shown[key] = value
+        return True
+
     def show_frame(self, frame: Frame) -> None:
-        """Copy one :class:`~myoflow.dashboard.model.Frame` into the plot items."""
+        """Copy one :class:`~myoflow.dashboard.model.Frame` into the plot items (only what
+        changed: curves every frame, bands, lines, titles and colours when their value moves)."""
         self._shown_newest = frame.emg_newest_s
         now = time.monotonic()
         retitle = now - self._titled_at >= _TITLE_EVERY_S
@@ -175,65 +196,59 @@ class PlotsView(pg.GraphicsLayoutWidget):
             self._titled_at = now
         for j, lane in enumerate(frame.lanes[: len(self.curves)]):
             _set(self.curves[j], lane.x, lane.y)
-            band = self.bands[j]
-            if lane.band is None:
-                if band.isVisible():
-                    band.setVisible(False)
-            else:
-                if band.getRegion() != lane.band:
-                    band.setRegion(lane.band)
-                if not band.isVisible():
-                    band.setVisible(True)
-            line = self.thresholds[j]
-            if lane.threshold is None or not np.isfinite(lane.threshold):
-                line.setVisible(False)
-            else:
-                line.setValue(lane.threshold)
-                line.setVisible(True)
+            if self._changed("band", j, lane.band):
+                low, high = lane.band if lane.band is not None else (0.0, 0.0)
+                rects = [] if lane.band is None else [(-self.window_s, low, 0.0, high, opaque(_BAND_RGBA))]
+                self.bands[j].set_rects(rects, edge=opaque(_BAND_EDGE_RGBA))
+            threshold = lane.threshold if lane.threshold is not None and np.isfinite(lane.threshold) else None
+            if self._changed("threshold", j, threshold):
+                line = self.thresholds[j]
+                if threshold is not None:
+                    line.setValue(threshold)
+                line.setVisible(threshold is not None)
             if retitle:
                 latest = "-" if not np.isfinite(lane.latest) else f"{lane.latest:.0f}"
-                self.lanes[j].setTitle(
-                    f"{lane.muscle}: {latest} {frame.unit}", size=f"{_FONT_PX}px", color="#333"
-                )
+                title = f"{lane.muscle}: {latest} {frame.unit}"
+                if self._changed("title", j, title):
+                    self.lanes[j].setTitle(title, size=f"{_FONT_PX}px", color="#333")
         if self.raw_plot is not None and self.raw_curve is not None:
-            if frame.raw is None:
-                if self._raw_muscle is not None:
-                    self.raw_plot.setVisible(False)
-                    self._raw_muscle = None
-            else:
-                muscle, x, y = frame.raw
-                if muscle != self._raw_muscle:
-                    self._raw_muscle = muscle
-                    self.raw_plot.setTitle(f"raw EMG: {muscle} (uV)", size=f"{_FONT_PX}px", color="#333")
-                    self.raw_plot.setVisible(True)
-                finite = y[np.isfinite(y)]
-                peak = float(np.max(np.abs(finite))) if finite.size else 1.0
-                self.raw_plot.setYRange(-peak, peak, padding=0.05)
-                _set(self.raw_curve, x, y)
+            self._show_raw(frame)
         if self.angle_curve is not None:
             _set(self.angle_curve, frame.angle_x, frame.angle_y)
             self._spans(frame)
-            lockout = self.lockout
-            if lockout is not None and frame.lockout_deg is None:
-                lockout.setVisible(False)
-            elif lockout is not None and (lockout.value() != frame.lockout_deg or not lockout.isVisible()):
-                lockout.setValue(frame.lockout_deg)
-                lockout.setVisible(True)
+            if self.lockout is not None and self._changed("lockout", 0, frame.lockout_deg):
+                if frame.lockout_deg is not None:
+                    self.lockout.setValue(frame.lockout_deg)
+                self.lockout.setVisible(frame.lockout_deg is not None)
+
+    def _show_raw(self, frame: Frame) -> None:
+        assert self.raw_plot is not None and self.raw_curve is not None
+        if frame.raw is None:
+            if self._raw_muscle is not None:
+                self.raw_plot.setVisible(False)
+                self._raw_muscle = None
+            return
+        muscle, x, y = frame.raw
+        if muscle != self._raw_muscle:
+            self._raw_muscle = muscle
+            self._raw_peak = 0.0
+            self.raw_plot.setTitle(f"raw EMG: {muscle} (uV)", size=f"{_FONT_PX}px", color="#333")
+            self.raw_plot.setVisible(True)
+        peak = float(np.nanmax(np.abs(y))) if y.size and np.isfinite(y).any() else 1.0
+        # rescale (axis ticks re-laid out) only when the peak leaves 60-100 % of the range
+        if not 0.6 * self._raw_peak <= peak <= self._raw_peak:
+            self._raw_peak = peak * 1.25
+            self.raw_plot.setYRange(-self._raw_peak, self._raw_peak, padding=0.0)
+        _set(self.raw_curve, x, y)
 
     def _spans(self, frame: Frame) -> None:
         spans = frame.phase_spans[-_MAX_SPANS:]
-        for region, span in zip(self.regions, spans, strict=False):
-            region.setRegion((span.x0, span.x1))
-            colour = PHASE_COLOURS[span.phase]
-            if getattr(region, "_phase", None) != span.phase:
-                region.setBrush(pg.mkBrush(*colour))
-                region._phase = span.phase  # type: ignore[attr-defined]
-            region.setVisible(True)
-        for region in self.regions[len(spans) :]:
-            region.setVisible(False)
+        if self.phases is not None:
+            rgb = {p: opaque(c) for p, c in PHASE_COLOURS.items()}
+            rects = [(sp.x0, -_FAR, sp.x1, _FAR, rgb[sp.phase]) for sp in spans if sp.x1 > sp.x0]
+            self.phases.set_rects(rects)
         title = frame.angle_label + (f"  ·  phase: {frame.phase}" if frame.phase else "")
-        if self.angle_plot is not None and title != getattr(self, "_angle_title", None):
-            self._angle_title = title
+        if self.angle_plot is not None and self._changed("angle_title", 0, title):
             self.angle_plot.setTitle(title, size=f"{_FONT_PX}px", color="#333")
 
 

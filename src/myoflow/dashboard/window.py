@@ -36,6 +36,7 @@ from myoflow.dashboard.source import DashboardSource
 __all__ = ["SHORTCUTS", "DashboardWindow"]
 
 _IDLE_MS = 250  # timer interval while nothing streams
+_FIGURES_EVERY_S = 0.5  # the display's own figures (fps, ms per frame) change this often
 
 
 class DashboardWindow(WindowActions, QtWidgets.QMainWindow):
@@ -77,6 +78,8 @@ class DashboardWindow(WindowActions, QtWidgets.QMainWindow):
         self.frames = 0
         self.frame_ms: deque[float] = deque(maxlen=600)
         self._stamps: deque[float] = deque(maxlen=120)
+        self._figures_at = -1.0
+        self._figures = "display: starting"
         self._generation = -1
         self._raw_muscle = ""
         self.wizard: Any = None
@@ -228,10 +231,12 @@ class DashboardWindow(WindowActions, QtWidgets.QMainWindow):
         self.reps.show_reps(frame.rep_count, frame.phase, frame.badges)
         now = time.perf_counter()
         self._stamps.append(now)
-        fps = (len(self._stamps) - 1) / (self._stamps[-1] - self._stamps[0]) if len(self._stamps) > 1 else 0.0
-        ms = self.frame_ms[-1] if self.frame_ms else 0.0
-        self.status.show_status(frame.statuses, f"display: {fps:.0f} fps, {ms:.1f} ms per frame update")
-        self.controls.show_settings(frame.delay_ms, self.model.window_s, fps, frame.unit)
+        if now - self._figures_at >= _FIGURES_EVERY_S:  # changing text re-lays the panel out
+            self._figures_at = now
+            ms = self.frame_ms[-1] if self.frame_ms else 0.0
+            self._figures = f"display: {self.measured_fps:.0f} fps, {ms:.1f} ms per frame update"
+            self.controls.show_settings(frame.delay_ms, self.model.window_s, self.measured_fps, frame.unit)
+        self.status.show_status(frame.statuses, self._figures)
         self.controls.show_recording(getattr(source, "recording", None) is not None)
         if source.kind == "replay" and source.duration_s > 0:
             self.controls.show_position(source.position_s / source.duration_s)
