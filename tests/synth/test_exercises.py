@@ -17,6 +17,24 @@ from myoflow.synth.session import generate_session
 SMALL = {"n_reps": 3, "emg_rate": 200.0, "imu_rate": 100.0, "tempo_jitter": 0.3, "noise_preset": "clean"}
 
 
+def _registry_gap(name: str) -> str | None:
+    """Why the installed registry's [movement] block cannot find this exercise's reps yet
+    (asked of its owner in EX16: reverse_clamshell needs direction = -1, single-leg balance
+    the lifted leg's thigh IMU), or None."""
+    f = exercise_facts(name)
+    if name == "reverse_clamshell" and f.direction != -1:
+        return "registry: reverse_clamshell has no [movement] direction = -1 (internal rotation)"
+    if name == "single_leg_balance" and f.segment != "thigh":
+        return "registry: single_leg_balance segment is the pelvis; the foot lift is seen on the lifted thigh"
+    return None
+
+
+def _xfail_registry_gap(name: str) -> None:
+    reason = _registry_gap(name)
+    if reason:
+        pytest.xfail(reason)
+
+
 def _rules(name: str, side: str = "r"):
     f = exercise_facts(name)
     return f, movement_rules(
@@ -26,6 +44,7 @@ def _rules(name: str, side: str = "r"):
 
 @pytest.mark.parametrize("name", synth_names())
 def test_every_exercise_reps_from_quaternions_and_from_acc_gyro(name: str) -> None:
+    _xfail_registry_gap(name)
     session = generate_session(SessionConfig(exercise=name, seed=3, **SMALL))
     facts, rules = _rules(name)
     assert session.family == facts.family
@@ -48,6 +67,7 @@ def test_every_exercise_reps_from_quaternions_and_from_acc_gyro(name: str) -> No
 
 @pytest.mark.parametrize("name", ["copenhagen_plank", "single_leg_balance"])
 def test_holds_have_truth_and_tremor(name: str) -> None:
+    _xfail_registry_gap(name)
     session = generate_session(SessionConfig(exercise=name, seed=1, hold_s=8.0, **SMALL))
     facts = exercise_facts(name)
     assert all(t.hold_s == pytest.approx(8.0) for t in session.truth)
