@@ -181,7 +181,7 @@ def test_quadrants_trend_and_errors() -> None:
     slope, pct, p = set_trend([100.0, 98.0, 96.0, 94.0])
     assert slope == pytest.approx(-2.0) and pct == pytest.approx(-2.0 / 97.0 * 100) and p < 1e-6
     assert all(math.isnan(v) for v in set_trend([1.0, math.nan]))
-    with pytest.raises(ValueError, match="3 channels but 2 placements"):
+    with pytest.raises(ValueError, match=r"emg must be \(n, 2\).*got shape \(1000, 3\)"):
         session_fatigue(np.zeros((1000, 3)), 1000.0, ["a", "b"], [])
     with pytest.raises(ValueError, match="window"):
         FatigueParams(window="middle")

@@ -84,6 +84,11 @@ def rep_rows(report: Report) -> list[dict[str, Any]]:
             )
         row.update({f"{m}.eccentric_hold_pct": v for m, v in r.eccentric_hold_pct.items()})
         row.update({f"{p}.cocontraction_pct": v for p, v in r.cocontraction_pct.items()})
+        for block in (report.fatigue, report.symmetry):
+            if block is not None:
+                row.update(
+                    {f"{m}.{k}": v for m, vals in block.rep_dict(r.index).items() for k, v in vals.items()}
+                )
         rows.append({k: row.get(k) for k in cols})
     return rows
 

@@ -164,6 +164,7 @@ def rep_ensemble(
     unit: str = "",
     n_points: int = 101,
     rep_numbers: Sequence[int] | None = None,
+    scale: np.ndarray | None = None,
 ) -> Ensemble:
     """The ensemble of one phase over ``reps``.
 
@@ -185,6 +186,9 @@ def rep_ensemble(
         Points per phase (101: one per 1 %).
     rep_numbers
         1-based numbers of ``reps`` (default: their ``index`` attribute, else 1..n).
+    scale
+        ``(ch,)`` factor per channel applied to the curves (e.g. ``100 / MVC reference`` to
+        turn an envelope in uV into % MVC without scaling the whole recording).
 
     Returns
     -------
@@ -210,6 +214,8 @@ def rep_ensemble(
             curves.append(cur)
             kept.append(int(num))
     arr = np.array(curves) if curves else np.empty((0, n_points, x.shape[1]))
+    if scale is not None:
+        arr = arr * np.asarray(scale, dtype=np.float64).reshape(1, 1, -1)
     return _from_curves(phase, tuple(placements), unit, arr, np.array(kept, dtype=np.int64))
 
 
@@ -231,9 +237,10 @@ def session_ensembles(
     unit: str = "",
     phases: Sequence[str] = ("concentric", "eccentric"),
     n_points: int = 101,
+    scale: np.ndarray | None = None,
 ) -> dict[str, Ensemble]:
     """:func:`rep_ensemble` of each phase in ``phases``: phase -> Ensemble."""
-    return {p: rep_ensemble(envelope, fs, placements, reps, p, unit, n_points) for p in phases}
+    return {p: rep_ensemble(envelope, fs, placements, reps, p, unit, n_points, scale=scale) for p in phases}
 
 
 def normal_band(earlier: Sequence[Ensemble], k_sd: float = 1.0) -> NormalBand:

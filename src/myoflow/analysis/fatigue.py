@@ -43,8 +43,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
 
 import numpy as np
 from scipy import signal, stats
@@ -69,6 +69,8 @@ WINDOWS = {"concentric": ("start", "top"), "active": ("start", "bottom"), "rep":
 _BAND_HZ = (20.0, 450.0)
 #: High-pass (Hz) applied to the raw EMG before the spectrum.
 HIGHPASS_HZ = 10.0
+#: Raw EMG this long (s) either side of a window is filtered with it (edge transients).
+PAD_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,39 @@ class SessionFatigue:
     params: FatigueParams
     limit: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """Session part of the report JSON: method, ``band_hz``, ``limit`` and :meth:`summary`."""
+        p = self.params
+        return {
+            "method": "welch",
+            "window": p.window,
+            "segment_s": p.segment_s,
+            "overlap": p.overlap,
+            "highpass_hz": HIGHPASS_HZ,
+            "band_hz": list(self.band_hz),
+            "alpha": p.alpha,
+            "limit": self.limit,
+            "summary": self.summary(),
+        }
+
+    def rep_dict(self, rep: int) -> dict[str, dict[str, float]]:
+        """One rep: muscle -> ``{"mnf_hz", "mdf_hz", "rms_uv"}``."""
+        return {
+            r.muscle: {"mnf_hz": r.mnf_hz, "mdf_hz": r.mdf_hz, "rms_uv": r.rms_uv}
+            for r in self.reps
+            if r.rep == rep
+        }
+
+    def set_dict(self, set_index: int) -> dict[str, dict[str, Any]]:
+        """One set: muscle -> its :class:`SetFatigue` fields (without ``set_index``/``muscle``)."""
+        out = {}
+        for s in self.sets:
+            if s.set_index == set_index:
+                d = asdict(s)
+                del d["set_index"], d["muscle"]
+                out[s.muscle] = d
+        return out
+
     def summary(self, set_index: int | None = None) -> dict[str, float]:
         """Flat ``<muscle>.mdf_hz`` / ``.mnf_hz`` / ``.mdf_slope_hz_per_rep`` /
         ``.rms_slope_pct_per_rep`` / ``.fatigue`` (0/1, share of sets) over the sets (mean) or
@@ -323,13 +358,16 @@ def session_fatigue(
     placements: Sequence[str],
     reps: Sequence[PhasedRep],
     params: FatigueParams | None = None,
+    t0_s: float = 0.0,
 ) -> SessionFatigue:
     """MNF/MDF/RMS per rep and their trends per set.
 
     Parameters
     ----------
     emg
-        ``(n, ch)`` raw EMG (uV), sample 0 at session time 0, NaN where samples were lost.
+        ``(n, ch)`` raw EMG (uV), sample 0 at session time ``t0_s``, NaN where samples were
+        lost. Only the rep windows (plus :data:`PAD_S` either side for the filter) are read,
+        so an h5py dataset or a memory map works too.
     fs
         Sample rate (Hz).
     placements
@@ -339,29 +377,42 @@ def session_fatigue(
         e.g. :class:`~myoflow.analysis.rep_summary.RepResult`.
     params
         :class:`FatigueParams`.
+    t0_s
+        Session time (s) of ``emg``'s sample 0.
 
     Returns
     -------
     SessionFatigue
+        A rep whose window has a lost sample or leaves ``emg`` gets NaN.
     """
     p = params or FatigueParams()
     fs = check_rate(fs)
-    x = as_signal(emg, "emg", dtype=np.float64)
-    if x.shape[1] != len(placements):
-        raise ValueError(f"emg has {x.shape[1]} channels but {len(placements)} placements were given")
+    x = np.asarray(emg)
+    if x.ndim != 2 or x.shape[1] != len(placements):
+        raise ValueError(
+            f"emg must be (n, {len(placements)}) for {len(placements)} placements, got shape {x.shape}"
+        )
     band = p.band_hz or spectral_band(fs)
-    filt = _filter_runs(x, fs)
     a_name, b_name = WINDOWS[p.window]
+    pad = int(round(PAD_S * fs))
     rows: list[RepFatigue] = []
     for r in reps:
         ph = r.phases
         t0, t1 = float(ph[a_name]), float(ph[b_name])
-        a, b = max(0, int(round(t0 * fs))), min(x.shape[0], int(round(t1 * fs)))
-        seg = filt[a:b]
-        if b - a < p.min_window_s * fs or np.isnan(seg).any():
-            mnf = mdf = rms = np.full(x.shape[1], np.nan)
-        else:
-            mnf, mdf, rms = spectral_stats(seg, fs, p, filtered=True)
+        a, b = int(round((t0 - t0_s) * fs)), int(round((t1 - t0_s) * fs))
+        mnf = mdf = rms = np.full(x.shape[1], np.nan)
+        if b - a >= p.min_window_s * fs and a >= 0 and b <= x.shape[0]:
+            lo, hi = max(0, a - pad), min(x.shape[0], b + pad)
+            seg = np.asarray(x[lo:hi], dtype=np.float64)
+            lost = np.asarray(np.isnan(seg).any(axis=1))
+            if not lost[a - lo : b - lo].any():
+                # the padding stops at the nearest lost sample on either side
+                before = np.flatnonzero(lost[: a - lo])
+                after = np.flatnonzero(lost[b - lo :])
+                s0 = before[-1] + 1 if before.size else 0
+                s1 = b - lo + after[0] if after.size else seg.shape[0]
+                filt = highpassed(seg[s0:s1], fs)
+                mnf, mdf, rms = spectral_stats(filt[a - lo - s0 : b - lo - s0], fs, p, filtered=True)
         for c, m in enumerate(placements):
             rows.append(
                 RepFatigue(
@@ -382,16 +433,6 @@ def session_fatigue(
             "only and read lower than full-band values (docs/fatigue-symmetry.md); their trends still count"
         )
     return SessionFatigue(rows, sets, band, p, limit)
-
-
-def _filter_runs(x: np.ndarray, fs: float) -> np.ndarray:
-    """High-pass each NaN-free run on its own; lost samples stay NaN."""
-    out = np.full_like(x, np.nan)
-    good = ~np.isnan(x).any(axis=1)
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], good.astype(np.int8), [0]))))
-    for a, b in zip(edges[::2], edges[1::2], strict=True):
-        out[a:b] = highpassed(x[a:b], fs)
-    return out
 
 
 def _set_rows(rows: list[RepFatigue], placements: Sequence[str], alpha: float) -> list[SetFatigue]:

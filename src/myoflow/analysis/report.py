@@ -22,7 +22,7 @@ import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,9 +31,17 @@ from myoflow.analysis.placement import parse_placement
 from myoflow.analysis.rep_summary import RepResult
 from myoflow.analysis.session_metrics import SessionMetrics
 
+if TYPE_CHECKING:
+    from myoflow.analysis.ensemble import Ensemble
+    from myoflow.analysis.fatigue import SessionFatigue
+    from myoflow.analysis.symmetry import SessionSymmetry
+
 SCHEMA = "myoflow.analysis-report"
 #: Bumped whenever a key changes meaning or disappears (added keys keep the version).
 SCHEMA_VERSION = 1
+#: Per-rep CSV columns ``<muscle>.<field>`` of the fatigue and (per pair) symmetry results.
+FATIGUE_FIELDS = ("mnf_hz", "mdf_hz", "rms_uv")
+SYMMETRY_FIELDS = ("si_peak_pct", "si_mean_pct", "onset_diff_ms")
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,10 @@ class Report:
     warnings
         Where a result may be wrong and why (unknown placements, unsure rep detection); the
         command line prints them on stderr.
+    fatigue, symmetry, ensembles
+        Spectral fatigue per rep and set (:mod:`myoflow.analysis.fatigue`), left/right
+        symmetry (:mod:`myoflow.analysis.symmetry`) and phase -> time-normalised ensemble
+        (:mod:`myoflow.analysis.ensemble`); None/empty when not computed.
     """
 
     source: dict[str, Any]
@@ -95,6 +107,9 @@ class Report:
     normalisation: dict[str, Any] = field(default_factory=dict)
     mains: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    fatigue: SessionFatigue | None = None
+    symmetry: SessionSymmetry | None = None
+    ensembles: dict[str, Ensemble] = field(default_factory=dict)
 
     @property
     def reps(self) -> list[RepResult]:
@@ -171,6 +186,8 @@ class Report:
             "warnings": list(self.warnings),
             "notes": list(self.notes),
             "summary": self.summary(),
+            "fatigue": None if self.fatigue is None else self.fatigue.to_dict(),
+            "symmetry": None if self.symmetry is None else self.symmetry.to_dict(),
         }
         if m is not None:
             lv = m.context.levels
@@ -193,6 +210,8 @@ class Report:
                     "sustained_tension_share": dict(s.sustained_tension_share),
                     "relaxed_share": dict(s.relaxed_share),
                     "summary": self.summary(s.index),
+                    "fatigue": None if self.fatigue is None else self.fatigue.set_dict(s.index),
+                    "symmetry": None if self.symmetry is None else self.symmetry.set_dict(s.index),
                 }
             )
         doc = {
@@ -202,9 +221,16 @@ class Report:
             "movement": dict(self.movement),
             "session": session,
             "sets": sets,
-            "reps": [rep_to_dict(r) for r in self.reps],
+            "reps": [self._rep_dict(r) for r in self.reps],
+            "ensembles": {phase: e.to_dict() for phase, e in self.ensembles.items()},
         }
         return _jsonable(doc)
+
+    def _rep_dict(self, r: RepResult) -> dict[str, Any]:
+        d = rep_to_dict(r)
+        d["fatigue"] = None if self.fatigue is None else self.fatigue.rep_dict(r.index)
+        d["symmetry"] = None if self.symmetry is None else self.symmetry.rep_dict(r.index)
+        return d
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as JSON text (strict: no NaN or Infinity)."""
@@ -238,6 +264,10 @@ class Report:
         if reps:
             cols += [f"{m}.eccentric_hold_pct" for m in reps[0].eccentric_hold_pct]
             cols += [f"{p}.cocontraction_pct" for p in reps[0].cocontraction_pct]
+        if self.fatigue is not None:
+            cols += [f"{m}.{k}" for m in self.placements for k in FATIGUE_FIELDS]
+        if self.symmetry is not None:
+            cols += [f"{m}.{k}" for m, _, _ in self.symmetry.pairs for k in SYMMETRY_FIELDS]
         return cols
 
     def rep_rows(self) -> list[dict[str, Any]]:

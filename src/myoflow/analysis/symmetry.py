@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -157,6 +157,32 @@ class SessionSymmetry:
     sets: list[SetSymmetry]
     unit: str
     note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Session part of the report JSON: ``formula``, ``pairs``, ``unit``, ``note``, :meth:`summary`."""
+        return {
+            "formula": "SI = 100 (L - R) / ((L + R) / 2); LSI = 100 min(L, R) / max(L, R)",
+            "pairs": {m: {"left": lname, "right": rname} for m, lname, rname in self.pairs},
+            "unit": self.unit,
+            "note": self.note,
+            "summary": self.summary(),
+        }
+
+    def rep_dict(self, rep: int) -> dict[str, dict[str, Any]]:
+        """One rep: muscle -> ``{"si_peak_pct", "lsi_peak_pct", "si_mean_pct", "lsi_mean_pct",
+        "onset_diff_ms"}``."""
+        keep = ("si_peak_pct", "lsi_peak_pct", "si_mean_pct", "lsi_mean_pct", "onset_diff_ms")
+        return {r.muscle: {k: getattr(r, k) for k in keep} for r in self.reps if r.rep == rep}
+
+    def set_dict(self, set_index: int) -> dict[str, dict[str, Any]]:
+        """One set: muscle -> its :class:`SetSymmetry` fields (without ``set_index``/``muscle``)."""
+        out = {}
+        for s in self.sets:
+            if s.set_index == set_index:
+                d = asdict(s)
+                del d["set_index"], d["muscle"]
+                out[s.muscle] = d
+        return out
 
     def summary(self, set_index: int | None = None) -> dict[str, float]:
         """Flat ``<muscle>.si_peak_pct`` / ``.si_mean_pct`` / ``.lsi_peak_pct`` /

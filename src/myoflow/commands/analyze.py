@@ -129,7 +129,49 @@ def format_report(report: Any) -> str:
                 f"    {m:<22} peak {_num(act['peak_pct'])} mean {_num(act['mean_pct'])} onset {onset:>8}"
                 f"  {'relaxed' if rel['relaxed'] else 'NOT relaxed'} (min {_num(rel['bottom_min_pct'])})"
             )
-    return "\n".join(lines)
+    return "\n".join(lines + _extras_lines(d))
+
+
+def _extras_lines(d: dict[str, Any]) -> list[str]:
+    """Fatigue and symmetry per set and muscle, and what the ensembles hold."""
+    s = d["session"]
+    lines: list[str] = []
+    fat = s.get("fatigue")
+    if fat:
+        lo, hi = fat["band_hz"]
+        lines.append(
+            f"fatigue (Welch {fat['segment_s']:g} s Hann, {fat['window']} phase, {lo:g}-{hi:g} Hz; "
+            "MDF down and RMS up over the set = fatigue):"
+        )
+        for st in d["sets"]:
+            for m, f in (st.get("fatigue") or {}).items():
+                p = "-" if f["mdf_p"] is None else f"{f['mdf_p']:.2f}"
+                verdict = "FATIGUE" if f["fatigue"] else f"no fatigue flag (trend: {f['quadrant'] or '-'})"
+                lines.append(
+                    f"  set {st['index']} {m:<22} MDF {_num(f['mdf_hz'])} Hz, "
+                    f"slope {_signed(f['mdf_slope_hz_per_rep'])} Hz/rep (p {p}), "
+                    f"RMS {_signed(f['rms_slope_pct_per_rep'])} %/rep: "
+                    f"{verdict}"
+                )
+    sym = s.get("symmetry")
+    if sym:
+        lines.append("symmetry (SI = 100 (L - R) / mean of L and R; 0 = symmetric, + = left larger):")
+        for st in d["sets"]:
+            for m, y in (st.get("symmetry") or {}).items():
+                lines.append(
+                    f"  set {st['index']} {m:<22} SI peak {_signed(y['si_peak_pct'])} % "
+                    f"(rep SD {_num(y['si_peak_sd_pct'])}), mean {_signed(y['si_mean_pct'])} %, "
+                    f"LSI {_num(y['lsi_peak_pct'])} %, onset L-R {_signed(y['onset_diff_ms'])} ms"
+                )
+    ens = d.get("ensembles") or {}
+    if ens:
+        parts = ", ".join(f"{phase} {e['n_reps']} reps" for phase, e in ens.items())
+        lines.append(f"ensemble curves (0-100 % of each phase, mean +- SD in the JSON): {parts}")
+    return lines
+
+
+def _signed(v: float | None) -> str:
+    return "-" if v is None else f"{v:+.1f}"
 
 
 def _num(v: float | None) -> str:

@@ -52,19 +52,11 @@ class _Ring:
             self.data[: n - first] = data[first:]
         self.write += n
 
-    def last(self, n: int, column: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The newest ``n`` rows, oldest first (copies); only ``column`` when given."""
+    def last(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         cap = self.times.size
         n = min(n, cap, self.write)
-        end = self.write % cap
-        start = end - n
-        data = self.data if column is None else self.data[:, column]
-        if start >= 0:  # one slice
-            return self.times[start:end].copy(), data[start:end].copy()
-        return (
-            np.concatenate((self.times[start:], self.times[:end])),
-            np.concatenate((data[start:], data[:end])),
-        )
+        idx = (np.arange(self.write - n, self.write)) % cap
+        return self.times[idx], self.data[idx]
 
 
 class RawTap:
@@ -109,9 +101,8 @@ class RawTap:
     def window(self, muscle: str, seconds: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(times (n,) s, values (n,) uV)`` of ``muscle``'s channel over the last ``seconds``."""
         stream, col = self._where(muscle)
-        n = int(np.ceil((seconds or self.window_s) * self.rates[stream]))
-        with self._lock:
-            return self._rings[stream].last(n, col)
+        times, data = self.recent(stream, seconds)
+        return times, np.ascontiguousarray(data[:, col])
 
     def recent(self, stream: str, seconds: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(times (n,), samples (n, ch))`` of ``stream`` over the last ``seconds`` (all kept)."""

@@ -45,6 +45,7 @@ from myoflow.analysis.normalisation import METHODS
 from myoflow.analysis.placement import channels_with_role
 from myoflow.analysis.report import Report, Signals
 from myoflow.analysis.session_metrics import analyse_arrays, default_antagonists
+from myoflow.reports._extras import session_extras
 from myoflow.reports._inputs import SessionClock, emg_envelopes, find_movement, start_utc
 from myoflow.reports._mvc import mvc_from_trials, normalisation, recording_mains, trial_paths
 from myoflow.storage.reader import open_recording
@@ -215,9 +216,17 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
     warnings += metrics.warnings
     if not metrics.results:
         notes.append("no complete rep was found")
+    reference = metrics_reference(env, fs, refs)
+    fatigue, symmetry, ensembles = session_extras(
+        emg_views, clock, names, metrics, env, fs, reference, mains_hz
+    )
+    if fatigue is not None and fatigue.limit:
+        notes.append(f"fatigue: {fatigue.limit}")
+    if symmetry is not None and symmetry.note:
+        notes.append(f"symmetry: {symmetry.note}")
     signals = None
     if opts["keep"]:
-        norm = env * (100.0 / metrics_reference(env, fs, refs)).astype(np.float32)
+        norm = env * (100.0 / reference).astype(np.float32)
         signals = Signals(norm, fs, None if angle is None else angle.angle_deg, angle_fs)
     return Report(
         source=source,
@@ -231,6 +240,9 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
         normalisation=norm_record,
         mains={"mains_hz": mains_hz, "source": mains_how},
         warnings=warnings,
+        fatigue=fatigue,
+        symmetry=symmetry,
+        ensembles=ensembles,
     )
 
 
