@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "recover": "turn a recording left by a killed recorder into a valid, finalised file",
     "replay": "replay a recording through the live signal core (real time, --speed X or --fast)",
     "analyze": "analyse a recording: reps, phases, activation, relaxation, handover, co-contraction",
+    "report": "write the printable session report (--pdf report.pdf): findings, rep table, plots",
     "record": "record straps (or --virtual ones) to a live-readable, crash-safe HDF5 file",
     "batch": "analyse many recordings into one table, one row per rep (CSV or Parquet; processes or Dask)",
     "dashboard": "live biofeedback dashboard (pyqtgraph) on straps, --virtual straps or a --replay FILE",

@@ -320,8 +320,22 @@ class MovementRules:
         """What the angle is, in words."""
         return FAMILY_DEFAULTS[self.family].label
 
-    def angle(self, orientation: np.ndarray) -> np.ndarray:
-        """:func:`movement_angle` of ``orientation`` ``(n, 4)`` or ``(n, 3)``: ``(n,)`` deg."""
+    def angle(self, orientation: np.ndarray, pelvis: np.ndarray | None = None) -> np.ndarray:
+        """:func:`movement_angle` of ``orientation`` ``(n, 4)`` or ``(n, 3)``: ``(n,)`` deg.
+
+        For a ``sagittal_hinge`` with the thigh's ``orientation`` and a ``pelvis`` orientation
+        on the same samples, the hip flexion ``phi_thigh - phi_pelvis`` instead (as
+        :func:`myoflow.analysis.reps.movement_angle` with both IMUs: an RDL moves the thigh only
+        ~10 deg, the hip ~80 deg).
+        """
+        if pelvis is not None and self.family == "sagittal_hinge":
+            thigh = movement_angle(orientation, self.family, side=self.side, segment="thigh")
+            tilt = movement_angle(pelvis, self.family, side=self.side, segment="pelvis")  # = -phi_pelvis
+            if thigh.shape != tilt.shape:
+                raise ValueError(
+                    f"thigh and pelvis orientations must match, got {thigh.shape} and {tilt.shape}"
+                )
+            return thigh + tilt
         return movement_angle(
             orientation,
             self.family,

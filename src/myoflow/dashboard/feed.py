@@ -52,11 +52,19 @@ class _Ring:
             self.data[: n - first] = data[first:]
         self.write += n
 
-    def last(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def last(self, n: int, column: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The newest ``n`` rows, oldest first (copies); only ``column`` when given."""
         cap = self.times.size
         n = min(n, cap, self.write)
-        idx = (np.arange(self.write - n, self.write)) % cap
-        return self.times[idx], self.data[idx]
+        end = self.write % cap
+        start = end - n
+        data = self.data if column is None else self.data[:, column]
+        if start >= 0:  # one slice
+            return self.times[start:end].copy(), data[start:end].copy()
+        return (
+            np.concatenate((self.times[start:], self.times[:end])),
+            np.concatenate((data[start:], data[:end])),
+        )
 
 
 class RawTap:
@@ -101,8 +109,9 @@ class RawTap:
     def window(self, muscle: str, seconds: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(times (n,) s, values (n,) uV)`` of ``muscle``'s channel over the last ``seconds``."""
         stream, col = self._where(muscle)
-        times, data = self.recent(stream, seconds)
-        return times, np.ascontiguousarray(data[:, col])
+        n = int(np.ceil((seconds or self.window_s) * self.rates[stream]))
+        with self._lock:
+            return self._rings[stream].last(n, col)
 
     def recent(self, stream: str, seconds: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(times (n,), samples (n, ch))`` of ``stream`` over the last ``seconds`` (all kept)."""

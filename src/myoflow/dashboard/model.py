@@ -199,11 +199,21 @@ class DashboardModel:
         self.bottom_cue_s = check_positive(bottom_cue_s, "bottom_cue_s", "s")
         self.max_badges = int(check_positive(max_badges, "max_badges"))
         self.results: list[RepResult] = []
+        self._badges: tuple[Badge, ...] = ()  # badge(r) of each of results (made once per rep)
         self.cues: list[Cue] = []
         self._live_phases: list[list[Any]] = []  # [t0, t1, phase] on the grid clock
         self.rules = CueRules(bottom_cue_s=self.bottom_cue_s, hold_s=self.cue_hold_s)
         self._tops: list[float] = []  # the most extended angle of each recent top phase (deg)
         self._top_now: float | None = None
+        self._targets: dict[tuple[str, str], bool] = {}  # (muscle, exercise) -> trains it
+
+    def _is_target(self, muscle: str) -> bool:
+        """:func:`~myoflow.dashboard.cues.is_target`, asked once per muscle and exercise (the
+        registry look-up is too slow for every lane of every frame)."""
+        key = (muscle, self.exercise)
+        if key not in self._targets:
+            self._targets[key] = is_target(muscle, self.exercise)
+        return self._targets[key]
 
     def set_exercise(self, exercise: str | Exercise) -> None:
         """Change the exercise (and its target band)."""
@@ -213,6 +223,7 @@ class DashboardModel:
     def reset(self) -> None:
         """Forget reps, cues and phases (a new analysis started)."""
         self.results.clear()
+        self._badges = ()
         self.cues.clear()
         self._live_phases.clear()
         self.rules.reset()
@@ -239,6 +250,10 @@ class DashboardModel:
             elif isinstance(item, Cue):
                 self.cues.append(item)
         del self.results[: -self.max_badges]
+        if len(self._badges) != len(self.results) or (
+            self.results and self._badges[-1].rep_index != self.results[-1].index
+        ):
+            self._badges = tuple(badge(r) for r in self.results)
         newest = float(snap.times[-1]) if snap.times.size else None
         keep = snap.times > newest - self.window_s if newest is not None else slice(0, 0)
         times = snap.times[keep]
@@ -255,7 +270,7 @@ class DashboardModel:
                     x=x_env,
                     y=np.ascontiguousarray(y_env[:, j]),
                     threshold=snap.rest_threshold_pct.get(muscle),
-                    band=self.target_band if is_target(muscle, self.exercise) else None,
+                    band=self.target_band if self._is_target(muscle) else None,
                     latest=float(finite[-1]) if finite.size else float("nan"),
                 )
             )
@@ -286,7 +301,7 @@ class DashboardModel:
             phase=phase,
             phase_spans=self._spans(newest),
             rep_count=snap.rep_count + (1 if pending_rep(self._live_phases, done) else 0),
-            badges=tuple(badge(r) for r in self.results),
+            badges=self._badges,
             cue_text=cue_text,
             cue_kinds=kinds,
             statuses=tuple(status_line(s) for s in statuses) + tuple(extra_status),

@@ -11,7 +11,7 @@ What keeps a frame cheap (``benchmarks/bench_dashboard.py`` measures it): the cu
 ``PlotDataItem``'s own downsampling, clipping and bounds bookkeeping would only repeat it);
 fills are opaque colours pre-blended on the background (alpha blending costs per pixel on
 every repaint); no grid (a grid makes every axis repaint with its lanes); lane titles change
-at most 4 times a second and only when their text changes.
+at most twice a second and only when their text changes.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ PHASE_COLOURS = {
 BACKGROUND = (250, 250, 250)
 _MAX_SPANS = 32
 _FONT_PX = 13
-_TITLE_EVERY_S = 0.25  # lane titles (latest value) change at most this often: text layout is slow
+_TITLE_EVERY_S = 0.5  # lane titles (latest value) change at most this often: text layout is slow
 _BAND_RGBA = (60, 180, 90, 45)
 _BAND_EDGE_RGBA = (60, 160, 90, 90)
 _FAR = 1e6  # data units: "the whole height" of a plot for shading and trace bounds

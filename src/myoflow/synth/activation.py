@@ -22,10 +22,12 @@ All pieces join with matching value and slope, so the profiles have no discontin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
+from myoflow.synth.exercises import HINGES, MOTIONS, exercise_facts, muscle_role
 from myoflow.synth.imu import Kinematics, MovementTimeline, RepPlan, invert_min_jerk, min_jerk
 
 #: Resting tone of every muscle, % MVC.
@@ -36,6 +38,9 @@ ONSET_MARGIN_PCT = 2.0
 RELAX_S = 1.0
 #: Crossover truth: ``G / (G + H)`` must stay >= 0.5 this long (s).
 CROSSOVER_HOLD_S = 0.1
+
+#: An antagonist burst ends this long (s) before the eccentric phase ends.
+BURST_BEFORE_BOTTOM_S = 0.05
 
 _CONC, _HOLD, _ECC, _BOTTOM, _PAUSE = range(5)
 
@@ -66,6 +71,9 @@ DEFAULT_MVC_UV: dict[str, float] = {
     "biceps_femoris": 260.0,
     "semitendinosus": 230.0,
     "glute_med": 180.0,
+    "tfl": 150.0,
+    "adductor_longus": 220.0,
+    "rectus_femoris": 200.0,
 }
 
 SHAPES: dict[str, dict[str, MuscleShape]] = {
@@ -82,6 +90,45 @@ SHAPES: dict[str, dict[str, MuscleShape]] = {
         "glute_med": MuscleShape("other", 18.0, 0.15, 0.50, 0.2, 0.9, 0.0, 0.25),
     },
 }
+
+
+#: Shapes by the muscle's role in an exercise that is not a hinge (and for the muscles a hinge's
+#: table does not list): the prime mover drives the movement, a synergist helps at half of
+#: it, an antagonist co-contracts lightly (its burst, if asked for, is added by the session).
+ROLE_SHAPES: dict[str, MuscleShape] = {
+    "prime": MuscleShape("other", 40.0, 0.15, 0.5, 0.2, 0.9, 0.0, 0.35),
+    "synergist": MuscleShape("other", 20.0, 0.15, 0.6, 0.2, 0.9, 0.1, 0.25),
+    "antagonist": MuscleShape("other", 6.0, 0.2, 1.0, 0.0, 1.0, 0.0, 0.1),
+    "other": MuscleShape("other", 8.0, 0.2, 1.0, 0.0, 1.0, 0.0, 0.1),
+}
+#: Prime movers' peak (% MVC) where the role default does not fit.
+PRIME_PEAK_PCT = {"copenhagen_plank": 70.0, "single_leg_balance": 25.0, "hip_hike": 35.0}
+#: Hinge exercise -> the table of :data:`SHAPES` it uses.
+_HINGE_BASE = {
+    "glute_bridge": "glute_bridge",
+    "single_leg_glute_bridge": "glute_bridge",
+    "hip_thrust": "glute_bridge",
+    "rdl": "rdl",
+    "deadlift": "rdl",
+}
+
+
+@lru_cache(maxsize=64)
+def shapes_for(exercise: str) -> dict[str, MuscleShape]:
+    """Muscle stem -> shape for every muscle the generator knows, in ``exercise``: the hinges'
+    tables (:data:`SHAPES`), the role shapes otherwise (:data:`ROLE_SHAPES`)."""
+    facts = exercise_facts(exercise)
+    out = {}
+    for muscle in DEFAULT_MVC_UV:
+        shape = ROLE_SHAPES[muscle_role(facts, muscle)]
+        if facts.name in HINGES and muscle in SHAPES[_HINGE_BASE[facts.name]]:
+            shape = SHAPES[_HINGE_BASE[facts.name]][muscle]
+        elif muscle_role(facts, muscle) == "prime" and facts.name in PRIME_PEAK_PCT:
+            shape = replace(shape, peak_pct=PRIME_PEAK_PCT[facts.name])
+        out[muscle] = shape
+    if facts.name in MOTIONS:  # no hamstring-to-glute crossover outside the hinges
+        out = {m: replace(sh, role="other") for m, sh in out.items()}
+    return out
 
 
 def muscle_of(placement: str) -> str:
@@ -115,7 +162,7 @@ class ActivationModel:
     reps, timeline, kinematics
         The session's movement (see :mod:`myoflow.synth.imu`).
     exercise
-        ``"glute_bridge"`` or ``"rdl"``.
+        An exercise the generator knows (:func:`myoflow.synth.exercises.synth_names`).
     placements
         Channel placements, e.g. ``("glute_max_r", "biceps_femoris_r")``.
     peak_pct
@@ -128,6 +175,10 @@ class ActivationModel:
         ``(n_reps,)`` hip flexion (deg) at which ``G / (G + H)`` should cross 0.5.
     lead_s
         The activation runs this far ahead of the movement (s).
+    burst_pct, burst_s
+        ``(n_reps, n_channels)`` peak (% MVC, 0: none) of a brief antagonist burst near the end
+        of each eccentric phase (reciprocal inhibition), and its duration (s): a raised cosine
+        added on top, ending :data:`BURST_BEFORE_BOTTOM_S` before the bottom.
     """
 
     def __init__(
@@ -142,13 +193,19 @@ class ActivationModel:
         residual_pct: np.ndarray,
         crossover_deg: np.ndarray,
         lead_s: float,
+        burst_pct: np.ndarray | None = None,
+        burst_s: float = 0.25,
     ) -> None:
         self.reps = tuple(reps)
+        n_reps, n_ch = len(self.reps), len(placements)
+        self.burst_pct = np.zeros((n_reps, n_ch)) if burst_pct is None else np.asarray(burst_pct, float)
+        self.burst_s = float(burst_s)
         self.timeline = timeline
         self.kinematics = kinematics
         self.placements = tuple(placements)
         self.lead_s = float(lead_s)
-        shapes = [SHAPES[exercise][muscle_of(p)] for p in self.placements]
+        table = shapes_for(exercise)
+        shapes = [table[muscle_of(p)] for p in self.placements]
         self.roles = np.array([sh.role for sh in shapes])
         self.sigma = np.array([sh.sigma for sh in shapes])
         self.early = np.array([sh.early for sh in shapes])
@@ -244,7 +301,24 @@ class ActivationModel:
                 level = np.where(seg[idx, np.newaxis] < 0, REST_PCT, self.bottom[k])
                 val = REST_PCT + (level - REST_PCT) * (1.0 - min_jerk(u)[0][:, np.newaxis])
             out[idx] = val
+        if self.burst_pct.any():
+            t = np.asarray(times, dtype=np.float64)
+            for k, start in enumerate(self.burst_starts()):
+                if start is None:
+                    continue
+                u = (t - start) / self.burst_s
+                inside = np.flatnonzero((u > 0.0) & (u < 1.0))
+                bump = 0.5 - 0.5 * np.cos(2.0 * np.pi * u[inside])  # raised cosine, 0 at both ends
+                out[inside] += bump[:, np.newaxis] * self.burst_pct[k]
         return out
+
+    def burst_starts(self) -> list[float | None]:
+        """Per rep, when the antagonist burst starts (s, EMG time), or None: it ends
+        :data:`BURST_BEFORE_BOTTOM_S` before the bottom is reached (the end of the eccentric)."""
+        return [
+            rep.t_bot - BURST_BEFORE_BOTTOM_S - self.burst_s if self.burst_pct[k].any() else None
+            for k, rep in enumerate(self.reps)
+        ]
 
 
 @dataclass(frozen=True)

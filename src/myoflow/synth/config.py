@@ -13,12 +13,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from myoflow._checks import check_option, check_range, check_rate
-from myoflow.synth.activation import DEFAULT_MVC_UV, SHAPES, muscle_of
+from myoflow.synth.activation import DEFAULT_MVC_UV, muscle_of
+from myoflow.synth.exercises import HINGES, default_placements, exercise_facts
 from myoflow.synth.imu import KINEMATICS, SEGMENTS
 
 DEFAULT_PLACEMENTS = ("glute_max_r", "biceps_femoris_r", "semitendinosus_r", "glute_med_r")
 #: Default hip flexion (deg) where gluteus maximus takes over from the hamstrings.
-DEFAULT_CROSSOVER_DEG = {"glute_bridge": 20.0, "rdl": 40.0}
+DEFAULT_CROSSOVER_DEG = {
+    "glute_bridge": 20.0,
+    "single_leg_glute_bridge": 20.0,
+    "hip_thrust": 25.0,
+    "rdl": 40.0,
+    "deadlift": 45.0,
+}
 #: Preset -> (noise floor uV RMS, mains hum uV amplitude, motion artefact uV peak).
 NOISE_PRESETS = {
     "clean": (1.0, 0.0, 0.0),
@@ -37,12 +44,17 @@ class SessionConfig:
 
     Parameters
     ----------
-    exercise : ``"glute_bridge"`` (supine) or ``"rdl"`` (deadlift/RDL, standing).
+    exercise : any exercise of :func:`myoflow.synth.exercises.synth_names` (the 12 shipped ones;
+        an alias is resolved to its name): the hinges (glute bridge, single-leg bridge, hip
+        thrust, RDL, deadlift) move in the sagittal plane; the others move as their movement
+        family does (:mod:`myoflow.synth.motion3d`).
     n_reps, reps_per_set, set_pause_s : reps in total, per set (None: one set), rest between sets.
     emg_rate, imu_rate : 200-2000 Hz and 20-1000 Hz.
     seed : everything random derives from it.
     placements : EMG channels, ``<muscle>_<l|r>`` for glute_max, biceps_femoris,
-        semitendinosus, glute_med.
+        semitendinosus, glute_med, tfl, adductor_longus, rectus_femoris (empty: the exercise's
+        defaults, :func:`myoflow.synth.exercises.default_placements`); their side is the
+        working side.
     mvc_uv : RMS at MVC per channel (None: 320/260/230/180 uV by muscle).
     peak_pct : concentric peak per channel (None: bridge ~45/30/26/20, RDL ~40/36/38/18 %),
         jittered +-10 % per rep.
@@ -65,6 +77,12 @@ class SessionConfig:
     dc_offset_uv : added to every channel (one value or one per channel).
     imu_segments : worn IMUs, a subset of ``("pelvis", "thigh")`` (empty: none).
     imu_wobble_deg, acc_noise_g, gyro_noise_dps, gyro_bias_dps : IMU imperfections.
+    heading_drift_dps : heading drift of the synthetic strap quaternions (non-hinge families).
+    hold_s : length of each hold of an isometric exercise (None: the exercise's, e.g. 30 s);
+        replaces ``top_hold_s`` there.
+    antagonist_burst_pct, antagonist_burst_s, burst_reps : a brief burst (peak % MVC, s) of
+        every antagonist channel near the end of the eccentric phase (0: none), in ``burst_reps``
+        (None: every rep).
     """
 
     exercise: str = "glute_bridge"
@@ -74,7 +92,7 @@ class SessionConfig:
     emg_rate: float = 1000.0
     imu_rate: float = 100.0
     seed: int = 0
-    placements: tuple[str, ...] = DEFAULT_PLACEMENTS
+    placements: tuple[str, ...] = ()
     mvc_uv: tuple[float, ...] | None = None
     peak_pct: tuple[float, ...] | None = None
     concentric_s: float = 1.0
@@ -106,6 +124,11 @@ class SessionConfig:
     acc_noise_g: float = 0.004
     gyro_noise_dps: float = 0.15
     gyro_bias_dps: float = 0.8
+    heading_drift_dps: float = 0.05
+    hold_s: float | None = None
+    antagonist_burst_pct: float = 0.0
+    antagonist_burst_s: float = 0.25
+    burst_reps: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -120,11 +143,15 @@ class SessionConfig:
             "tense_muscles",
             "crossover_deg",
             "dc_offset_uv",
+            "burst_reps",
         ):
             value = getattr(self, name)
             if isinstance(value, (list, np.ndarray)):
                 object.__setattr__(self, name, tuple(value))
-        check_option(self.exercise, "exercise", SHAPES)
+        facts = exercise_facts(self.exercise)
+        object.__setattr__(self, "exercise", facts.name)
+        if not self.placements:
+            object.__setattr__(self, "placements", default_placements(facts))
         for name, lo, hi in (("n_reps", 1, MAX_REPS), ("reps_per_set", 1, MAX_REPS), ("seed", 0, 2**63)):
             v = getattr(self, name)
             if v is None and name == "reps_per_set":
@@ -150,6 +177,9 @@ class SessionConfig:
             ("acc_noise_g", 0, 0.5),
             ("gyro_noise_dps", 0, 20),
             ("gyro_bias_dps", 0, 20),
+            ("heading_drift_dps", 0, 5),
+            ("antagonist_burst_pct", 0, 60),
+            ("antagonist_burst_s", 0.1, 0.6),
         ):
             check_range(getattr(self, name), name, lo, hi, "s" if name.endswith("_s") else "")
         if not self.placements or len(set(self.placements)) != len(self.placements):
@@ -166,8 +196,10 @@ class SessionConfig:
             check_range(v, "mvc_uv", 20, 2000, "uV")
         for v in self.peak_pct or ():
             check_range(v, "peak_pct", 5, 100, "% MVC")
-        for name in ("tense_reps", "stall_reps", "partial_reps"):
-            bad = [k for k in getattr(self, name) if not 0 <= k < self.n_reps]
+        if self.hold_s is not None:
+            check_range(self.hold_s, "hold_s", 2, 120, "s")
+        for name in ("tense_reps", "stall_reps", "partial_reps", "burst_reps"):
+            bad = [k for k in getattr(self, name) or () if not 0 <= k < self.n_reps]
             if bad:
                 raise ValueError(f"{name} must index reps 0..{self.n_reps - 1}, got {bad}")
         if self.tense_muscles is not None and not set(self.tense_muscles) <= set(self.placements):
@@ -204,8 +236,35 @@ class SessionConfig:
         for seg in self.imu_segments:
             check_option(seg, "imu_segments", SEGMENTS)
 
+    @property
+    def is_hinge(self) -> bool:
+        """True for the sagittal hinges (their kinematics and hamstring-glute crossover)."""
+        return self.exercise in HINGES
+
+    @property
+    def side(self) -> str:
+        """The working side: the side of the first placement (``"l"``/``"r"``)."""
+        return self.placements[0].rpartition("_")[2]
+
+    @property
+    def family(self) -> str:
+        """The exercise's movement family (the registry's)."""
+        return exercise_facts(self.exercise).family
+
+    def hold_seconds(self) -> float | None:
+        """Hold length (s) of an isometric exercise, None for the others."""
+        facts = exercise_facts(self.exercise)
+        if facts.family != "isometric_hold":
+            return None
+        return float(self.hold_s if self.hold_s is not None else facts.hold_s or 30.0)
+
     def crossover_targets(self) -> np.ndarray:
-        """Nominal crossover hip angle per rep (deg), before jitter; validated against the range."""
+        """Nominal crossover hip angle per rep (deg), before jitter; validated against the range
+        (NaN for exercises that are not hinges: no crossover)."""
+        if not self.is_hinge:
+            if self.crossover_deg is not None:
+                raise ValueError(f"crossover_deg applies to the hinges only, not to {self.exercise}")
+            return np.full(self.n_reps, np.nan)
         value = self.crossover_deg
         if value is None:
             value = DEFAULT_CROSSOVER_DEG[self.exercise]
@@ -224,6 +283,8 @@ class SessionConfig:
 
     def crossover_band(self) -> tuple[float, float]:
         """Allowed crossover hip angles (deg): the middle 70 % of the exercise's range."""
+        if not self.is_hinge:
+            return float("nan"), float("nan")
         bottom, top = KINEMATICS[self.exercise].hip_range
         return top + 0.15 * (bottom - top), bottom - 0.15 * (bottom - top)
 

@@ -186,7 +186,31 @@ RDL = Kinematics(
     thigh_deg=(10.0, 0.0),
     levers_m={"thigh": (("thigh", -0.22),), "pelvis": (("thigh", -0.42), ("pelvis", -0.12))},
 )
-KINEMATICS: dict[str, Kinematics] = {"glute_bridge": GLUTE_BRIDGE, "rdl": RDL}
+#: Single-leg bridge: the working side's thigh and a pelvis that lifts a little less.
+SINGLE_LEG_BRIDGE = Kinematics(
+    pelvis_deg=(90.0, 108.0),
+    thigh_deg=(135.0, 113.0),
+    levers_m={"pelvis": (("pelvis", 0.45),), "thigh": (("pelvis", 0.52), ("thigh", 0.20))},
+)
+#: Hip thrust, shoulders on a bench: the pelvis starts low and tilted, the hip flexes ~80 deg.
+HIP_THRUST = Kinematics(
+    pelvis_deg=(65.0, 102.0),
+    thigh_deg=(145.0, 104.0),
+    levers_m={"pelvis": (("pelvis", 0.40),), "thigh": (("pelvis", 0.50), ("thigh", 0.20))},
+)
+#: Conventional deadlift: knees bent at the floor, so the thigh leans forward more than in an RDL.
+DEADLIFT = Kinematics(
+    pelvis_deg=(-60.0, -2.0),
+    thigh_deg=(38.0, 0.0),
+    levers_m={"thigh": (("thigh", -0.22),), "pelvis": (("thigh", -0.42), ("pelvis", -0.12))},
+)
+KINEMATICS: dict[str, Kinematics] = {
+    "glute_bridge": GLUTE_BRIDGE,
+    "single_leg_glute_bridge": SINGLE_LEG_BRIDGE,
+    "hip_thrust": HIP_THRUST,
+    "rdl": RDL,
+    "deadlift": DEADLIFT,
+}
 
 
 def _wobble(t: np.ndarray, amplitude_deg: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -212,6 +236,7 @@ def imu_signals(
     gyro_noise_dps: float = 0.15,
     gyro_bias_dps: float = 0.8,
     wobble_deg: float = 1.0,
+    roll_out: dict[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, np.ndarray]]:
     """Accelerometer and gyroscope of each worn segment at ``times``.
 
@@ -231,6 +256,8 @@ def imu_signals(
         Each gyro axis gets a constant bias drawn uniformly in ``+-gyro_bias_dps``.
     wobble_deg
         Amplitude (deg) of a slow out-of-plane roll of the sensor about the segment's x axis.
+    roll_out
+        If given, filled with segment -> that roll (deg, ``(n,)``), for the orientation.
 
     Returns
     -------
@@ -258,6 +285,8 @@ def imu_signals(
         omega_y = -np.rad2deg(dphi)
         psi_deg, dpsi = _wobble(t, wobble_deg, rng)
         psi = np.deg2rad(psi_deg)
+        if roll_out is not None:
+            roll_out[seg] = psi_deg
         acc = np.stack([fx, np.sin(psi) * fz, np.cos(psi) * fz], axis=1)
         gyro = np.stack([dpsi, np.cos(psi) * omega_y, -np.sin(psi) * omega_y], axis=1)
         bias = rng.uniform(-gyro_bias_dps, gyro_bias_dps, 3)
