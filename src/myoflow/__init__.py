@@ -44,6 +44,7 @@ __all__ = [
     "export_csv",
     "open_recording",
     "read_table",
+    "track_progress",
 ]
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from myoflow.analysis.retest import compare_reports
     from myoflow.reports._analyze import NothingToAnalyse, analyze
     from myoflow.reports.batch import BatchResult, batch_analyze, read_table
+    from myoflow.reports.progress import track_progress
     from myoflow.storage.exporters import export_csv
     from myoflow.storage.reader import Recording, RecordingError, open_recording
     from myoflow.stream import Block, Event, Gap, StreamInfo

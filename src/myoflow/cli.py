@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "report": "write the printable session report (--pdf report.pdf): findings, rep table, plots",
     "record": "record straps (or --virtual ones) to a live-readable, crash-safe HDF5 file",
     "batch": "analyse many recordings into one table, one row per rep (CSV or Parquet; processes or Dask)",
+    "progress": "one person's progress over sessions: metrics over time, each change judged against "
+    "its minimal detectable change (MDC95)",
     "dashboard": "live biofeedback dashboard (pyqtgraph) on straps, --virtual straps or a --replay FILE",
 }
 

@@ -24,6 +24,7 @@ __all__ = [
     "MovementAngle",
     "NormalBand",
     "Placement",
+    "Progress",
     "Relaxation",
     "Reliability",
     "ReliabilityError",
@@ -33,14 +34,17 @@ __all__ = [
     "Retest",
     "SessionFatigue",
     "SessionMetrics",
+    "SessionRecord",
     "SessionSymmetry",
     "SetSummary",
     "Signals",
+    "Track",
     "analyse_arrays",
     "analysis_envelope",
     "balance_symmetry",
     "balance_test",
     "balance_trial",
+    "build_progress",
     "calibrate_mvc",
     "channels_with_role",
     "compare",
@@ -79,6 +83,7 @@ if TYPE_CHECKING:
     from myoflow.analysis.live import LiveAnalysis, LiveSnapshot
     from myoflow.analysis.normalisation import calibrate_mvc
     from myoflow.analysis.placement import Placement, channels_with_role, parse_placement
+    from myoflow.analysis.progress import Progress, SessionRecord, Track, build_progress
     from myoflow.analysis.relaxation import Relaxation
     from myoflow.analysis.reliability import Reliability, ReliabilityError, reliability_stats
     from myoflow.analysis.rep_summary import RepResult

@@ -22,14 +22,17 @@ __all__ = [
     "analyze",
     "batch_analyze",
     "expand_paths",
+    "plot_progress",
     "plot_report",
     "plot_reps",
     "read_table",
+    "track_progress",
 ]
 
 if TYPE_CHECKING:
     from myoflow.reports._analyze import ANGLE_SOURCES, NothingToAnalyse, analyze
     from myoflow.reports.batch import LEADING_COLUMNS, BatchResult, batch_analyze, expand_paths, read_table
     from myoflow.reports.plot import plot_report, plot_reps
+    from myoflow.reports.progress import plot_progress, track_progress
 
 __getattr__, __dir__ = lazy_exports(__name__, __file__)

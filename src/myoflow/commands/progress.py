@@ -1,0 +1,78 @@
+"""One person's progress over sessions: per exercise and muscle, activation, relaxation,
+handover and balance sway over time, each change judged against the minimal detectable change
+(MDC95) from the spread of the sessions' reps (docs/progress.md).
+
+SUBJECT_OR_FOLDER is a folder of recordings (its only subject, or --subject), or a subject id
+looked up in --folder (default: the current folder). The folder's session catalogue
+(.myoflow-catalogue.sqlite, a cache beside the recordings) is brought up to date first: only
+new or changed files are analysed, in parallel. Prints a text table, or --csv (one row per
+metric and session) or --json; --plot also writes a picture (PNG, PDF or SVG).
+
+Exit code: 0 with results, 1 when the folder cannot be read, 2 when there is nothing to show
+(no such subject, several subjects and none named, no session with reps) or for invalid
+arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", metavar="SUBJECT_OR_FOLDER", help="a folder of recordings, or a subject id")
+    parser.add_argument("--folder", default=".", help="where to look for a subject's recordings (default: .)")
+    parser.add_argument(
+        "--subject", help="whose sessions, when SUBJECT_OR_FOLDER is a folder of several people"
+    )
+    parser.add_argument(
+        "--metric", action="append", help="track only this metric (repeatable): peak_pct, ..."
+    )
+    parser.add_argument("--exercise", help="plot this exercise (default: the first)")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the progress as JSON")
+    out.add_argument("--csv", action="store_true", help="print one CSV row per metric and session")
+    parser.add_argument("--plot", metavar="FILE", help="also write a picture to this .png, .pdf or .svg file")
+    parser.add_argument(
+        "--workers", type=int, help="processes that analyse new files (default: the cores; 0: this one)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from myoflow.reports.figures import check_format
+    from myoflow.reports.progress import plot_progress, track_progress
+
+    where = "myoflow progress"
+    if os.path.isdir(args.target):
+        folder, subject = args.target, args.subject
+    else:
+        folder, subject = args.folder, args.target
+    try:
+        if args.plot:
+            check_format(args.plot)
+        if args.workers is not None and args.workers < 0:
+            raise ValueError(f"--workers must be 0 or more, got {args.workers}")
+        result = track_progress(folder, subject, metrics=args.metric, workers=args.workers)
+    except (ValueError, NotADirectoryError) as exc:
+        print(f"{where}: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ValueError) else 1
+    if not result.tracks:
+        print(f"{where}: no session with reps in {folder}", file=sys.stderr)
+        return 2
+    for note in result.notes:
+        print(note, file=sys.stderr)
+    if args.json:
+        print(result.to_json())
+    elif args.csv:
+        sys.stdout.write(result.to_csv())
+    else:
+        print(result.format())
+    if args.plot:
+        try:
+            plot_progress(result, args.plot, args.exercise)
+        except (ValueError, OSError) as exc:
+            print(f"{where}: {exc}", file=sys.stderr)
+            return 2 if isinstance(exc, ValueError) else 1
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
