@@ -52,7 +52,6 @@ def test_replay_run_exits_zero(recording: Path, tmp_path: Path) -> None:
     [
         (["--virtual", "--screenshot", "x.png"], "--screenshot needs --seconds"),
         (["--replay", "no/such/file.h5", "--seconds", "1"], "no/such/file.h5"),
-        (["--virtual", "--exercise", "deadlift", "--seconds", "1"], "glute_bridge or rdl"),
         (["--profile", "no_such_profile", "--seconds", "1"], "no_such_profile"),
     ],
 )

@@ -23,14 +23,17 @@ import numpy as np
 from myoflow.rigs.names import EMG_CHANNELS, EMG_STREAM
 from myoflow.synth.calibration import WornSignals
 from myoflow.synth.config import MAX_REPS, SessionConfig
+from myoflow.synth.exercises import exercise_facts, synth_names
 from myoflow.synth.session import SyntheticSession, generate_session
 
 if TYPE_CHECKING:
     from myoflow.session.run import OpenIngest
 
-#: Exercises the synthetic person can do.
-VIRTUAL_EXERCISES = ("glute_bridge", "rdl")
-#: Approximate duration of one rep (concentric + top hold + eccentric + bottom rest), seconds.
+#: Exercises the synthetic person can do: every shipped exercise (a registered exercise file
+#: is done with the motion of its movement family, :mod:`myoflow.synth.exercises`).
+VIRTUAL_EXERCISES = synth_names()
+#: Approximate duration of one rep (concentric + top hold + eccentric + bottom rest), seconds;
+#: an isometric hold adds its hold time.
 _REP_S = 5.0
 _LEAD_TAIL_S = 6.0
 
@@ -39,7 +42,8 @@ _LEAD_TAIL_S = 6.0
 class DemoSettings:
     """What the virtual rig synthesises and how it streams it (validated).
 
-    ``seconds`` of session, ``exercise`` (glute_bridge or rdl), ``emg_rate`` Hz (whole Hz,
+    ``seconds`` of session, ``exercise`` (any exercise the generator can synthesise: the
+    shipped ones, or a registered file of their movement families), ``emg_rate`` Hz (whole Hz,
     200-2000), ``mains_hz`` hum and notches, ``seed``; ``realtime`` paces the virtual straps in
     real time (else virtual time); ``drop`` is the probability a notification is lost; ``keep``
     a path to keep the demo's recording.
@@ -65,16 +69,25 @@ class DemoSettings:
                 f"--seconds must be below {limit:g} with virtual straps (a synthetic session "
                 f"holds at most {MAX_REPS} reps of {_REP_S:g} s), got {self.seconds:g}"
             )
-        if self.exercise not in VIRTUAL_EXERCISES:
-            raise ValueError(f"--exercise must be glute_bridge or rdl with --virtual, got {self.exercise!r}")
+        try:
+            object.__setattr__(self, "exercise", exercise_facts(self.exercise).name)
+        except ValueError as exc:
+            raise ValueError(f"--exercise with virtual straps: {exc}") from None
         if not (200.0 <= self.emg_rate <= 2000.0 and float(self.emg_rate).is_integer()):
             raise ValueError(f"--rate must be a whole number of Hz between 200 and 2000, got {self.emg_rate}")
         if not 0.0 <= self.drop < 0.5:
             raise ValueError(f"--drop must be in [0, 0.5), got {self.drop}")
 
     def session_config(self) -> SessionConfig:
-        """The synthetic session: as many reps as fit, every 4th rep staying tense."""
-        n_reps = max(1, int((self.seconds - _LEAD_TAIL_S) // _REP_S))
+        """The synthetic session: as many reps (holds, strides) as fit, every 4th rep staying
+        tense; a hold is shortened to fit a short session (at least 5 s)."""
+        facts = exercise_facts(self.exercise)
+        hold = None
+        rep_s = _REP_S
+        if facts.family == "isometric_hold":
+            hold = max(5.0, min(facts.hold_s or 30.0, self.seconds - _LEAD_TAIL_S - _REP_S))
+            rep_s += hold
+        n_reps = max(1, int((self.seconds - _LEAD_TAIL_S) // rep_s))
         tense = tuple(i for i in range(n_reps) if i % 4 == 2)  # every 4th rep stays tense
         return SessionConfig(
             exercise=self.exercise,
@@ -84,6 +97,7 @@ class DemoSettings:
             seed=self.seed,
             tense_reps=tense,
             hum_hz=self.mains_hz,
+            hold_s=hold,
         )
 
 

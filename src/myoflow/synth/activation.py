@@ -121,12 +121,12 @@ def shapes_for(exercise: str) -> dict[str, MuscleShape]:
     out = {}
     for muscle in DEFAULT_MVC_UV:
         shape = ROLE_SHAPES[muscle_role(facts, muscle)]
-        if facts.name in HINGES and muscle in SHAPES[_HINGE_BASE[facts.name]]:
-            shape = SHAPES[_HINGE_BASE[facts.name]][muscle]
-        elif muscle_role(facts, muscle) == "prime" and facts.name in PRIME_PEAK_PCT:
-            shape = replace(shape, peak_pct=PRIME_PEAK_PCT[facts.name])
+        if facts.motion in HINGES and muscle in SHAPES[_HINGE_BASE[facts.motion]]:
+            shape = SHAPES[_HINGE_BASE[facts.motion]][muscle]
+        elif muscle_role(facts, muscle) == "prime" and facts.motion in PRIME_PEAK_PCT:
+            shape = replace(shape, peak_pct=PRIME_PEAK_PCT[facts.motion])
         out[muscle] = shape
-    if facts.name in MOTIONS:  # no hamstring-to-glute crossover outside the hinges
+    if facts.motion in MOTIONS:  # no hamstring-to-glute crossover outside the hinges
         out = {m: replace(sh, role="other") for m, sh in out.items()}
     return out
 

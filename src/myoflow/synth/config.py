@@ -239,7 +239,12 @@ class SessionConfig:
     @property
     def is_hinge(self) -> bool:
         """True for the sagittal hinges (their kinematics and hamstring-glute crossover)."""
-        return self.exercise in HINGES
+        return self.motion in HINGES
+
+    @property
+    def motion(self) -> str:
+        """The synthetic motion (a shipped exercise's; :func:`~myoflow.synth.exercises.exercise_facts`)."""
+        return exercise_facts(self.exercise).motion
 
     @property
     def side(self) -> str:
@@ -267,7 +272,7 @@ class SessionConfig:
             return np.full(self.n_reps, np.nan)
         value = self.crossover_deg
         if value is None:
-            value = DEFAULT_CROSSOVER_DEG[self.exercise]
+            value = DEFAULT_CROSSOVER_DEG[self.motion]
         targets = np.asarray(value, dtype=np.float64)
         if targets.ndim == 0:
             targets = np.full(self.n_reps, float(targets))
@@ -285,7 +290,7 @@ class SessionConfig:
         """Allowed crossover hip angles (deg): the middle 70 % of the exercise's range."""
         if not self.is_hinge:
             return float("nan"), float("nan")
-        bottom, top = KINEMATICS[self.exercise].hip_range
+        bottom, top = KINEMATICS[self.motion].hip_range
         return top + 0.15 * (bottom - top), bottom - 0.15 * (bottom - top)
 
     def noise_levels(self) -> tuple[float, float, float]:

@@ -56,6 +56,24 @@ MOTIONS: dict[str, Motion] = {
 }
 
 
+def representative_motion(name: str, family: str, segment: str, direction: float = 1.0) -> str:
+    """The synthetic motion an exercise is generated with: its own for the shipped ones, else the
+    shipped exercise of the same movement family (a user's exercise file is synthesised as
+    that); ``""`` when there is none."""
+    if name in HINGES or name in MOTIONS:
+        return name
+    if family == "axial_rotation":
+        return "reverse_clamshell" if direction < 0 else "clamshell"
+    if family == "isometric_hold":
+        return "single_leg_balance" if segment == "thigh" else "copenhagen_plank"
+    return {
+        "sagittal_hinge": "glute_bridge",
+        "frontal_abduction": "side_lying_hip_abduction",
+        "pelvic_hike": "hip_hike",
+        "stepping": "lateral_band_walk",
+    }.get(family, "")
+
+
 @dataclass(frozen=True)
 class ExerciseFacts:
     """What the generator reads from an exercise definition."""
@@ -68,6 +86,13 @@ class ExerciseFacts:
     antagonists: tuple[str, ...]
     hold_s: float | None = None
     direction: float = 1.0
+    motion: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.motion:
+            object.__setattr__(
+                self, "motion", representative_motion(self.name, self.family, self.segment, self.direction)
+            )
 
 
 _GMED_WORK = (("glute_med",), ("glute_max", "tfl"), ("adductor_longus",))
@@ -151,17 +176,19 @@ def _from_registry(name: str) -> ExerciseFacts | None:
 
 
 def exercise_facts(name: str) -> ExerciseFacts:
-    """The facts of exercise ``name`` (registry first, then :data:`FALLBACK`); a ``ValueError``
-    naming the exercises the generator can synthesise when it has no motion for it."""
+    """The facts of exercise ``name`` (a name, alias or ``.toml`` path: registry first, then
+    :data:`FALLBACK`); a ``ValueError`` naming the exercises the generator can synthesise when
+    it has no motion for it."""
     facts = _from_registry(name) or FALLBACK.get(name)
-    if facts is None or facts.name not in HINGES + tuple(MOTIONS):
+    if facts is None or not facts.motion:
         known = ", ".join(HINGES + tuple(MOTIONS))
         raise ValueError(f"exercise must be one the generator can synthesise ({known}), got {name!r}")
     return facts
 
 
 def synth_names() -> tuple[str, ...]:
-    """Every exercise the generator can synthesise."""
+    """Every shipped exercise the generator has a motion for (a registered exercise of the same
+    family is synthesised with its family's motion)."""
     return HINGES + tuple(MOTIONS)
 
 
@@ -181,7 +208,7 @@ def default_placements(facts: ExerciseFacts, side: str = "r") -> tuple[str, ...]
     """Channels a session of this exercise wears by default: the hinges keep the classic four
     (glute max, biceps femoris, semitendinosus, glute med); the others wear every prime mover,
     synergist and antagonist the generator can synthesise (at most four)."""
-    if facts.name in HINGES:
+    if facts.motion in HINGES:
         return tuple(f"{m}_{side}" for m in ("glute_max", "biceps_femoris", "semitendinosus", "glute_med"))
     stems = [m for m in (*facts.prime_movers, *facts.synergists, *facts.antagonists) if m in SYNTH_MUSCLES]
     return tuple(f"{m}_{side}" for m in dict.fromkeys(stems))[:4]

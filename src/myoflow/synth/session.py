@@ -159,8 +159,8 @@ def _kinematics(cfg: SessionConfig) -> object:
     """The hinge's sagittal kinematics; for the other families a stand-in whose 'hip angle' is
     the family angle (the activation model reads only its progress mapping)."""
     if cfg.is_hinge:
-        return KINEMATICS[cfg.exercise]
-    m = MOTIONS[cfg.exercise]
+        return KINEMATICS[cfg.motion]
+    m = MOTIONS[cfg.motion]
     return type(GLUTE_BRIDGE)((0.0, 0.0), (m.start_deg, m.start_deg + m.amplitude_deg), {})
 
 
@@ -242,8 +242,8 @@ def generate_session(config: SessionConfig) -> SyntheticSession:
     else:
         holds = [(r.t_top, r.t_ecc) for r in reps] if cfg.hold_seconds() is not None else []
         imu, orientation, bias, hip = orientation_signals(
-            cfg.exercise,
-            MOTIONS[cfg.exercise],
+            cfg.motion,
+            MOTIONS[cfg.motion],
             imu_times,
             timeline.progress(imu_times)[0],
             holds,
