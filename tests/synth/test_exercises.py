@@ -36,7 +36,11 @@ def _xfail_registry_gap(name: str) -> None:
 
 
 def _rules(name: str, side: str = "r"):
+    """Facts and movement rules of ``name`` for EMG on ``side``: a hip hike is seen on the free
+    (other) side of the pelvis, lifted by the stance side's glute med."""
     f = exercise_facts(name)
+    if f.family == "pelvic_hike":
+        side = "l" if side == "r" else "r"
     return f, movement_rules(
         SimpleNamespace(family=f.family, segment=f.segment, options={"direction": f.direction}), side
     )

@@ -289,11 +289,17 @@ def incremental_reps(
 
 
 class MovementSpec(Protocol):
-    """What an exercise file's ``[movement]`` block gives (``myoflow.exercises.Movement``)."""
+    """What an exercise file's ``[movement]`` block gives (``myoflow.exercises.Movement``);
+    read-only, so a frozen dataclass fits."""
 
-    family: str
-    segment: str
-    options: Mapping[str, float]
+    @property
+    def family(self) -> str: ...
+
+    @property
+    def segment(self) -> str: ...
+
+    @property
+    def options(self) -> Mapping[str, float]: ...
 
 
 #: Numeric options of a ``[movement]`` block this module reads (others are ignored here).

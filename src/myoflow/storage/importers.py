@@ -48,6 +48,8 @@ _CHUNK_ROWS = 16384
 #: Seconds of the first EMG stream a mains detector is given (the whole stream when shorter).
 _MAINS_S = 120.0
 _QUEUE_BLOCKS = 8
+
+
 def write_import(
     out: str | os.PathLike[str],
     streams: list[SourceStream],

@@ -38,6 +38,7 @@ from myoflow.storage._validate_streams import streams
 
 __all__ = ["MAX_CLOCK_S", "check_recording", "file_problems", "gap_limit", "open_problem"]
 
+
 def file_problems(f: Any, *, deep: bool = False) -> list[str]:
     """Every broken invariant of the open h5py file ``f`` as one sentence each.
 

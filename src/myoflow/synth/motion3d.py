@@ -90,10 +90,10 @@ def pose_rotations(
         if thigh:
             return posture, [("y", -motion.flexion_deg + w1), ("z", k * angle), ("x", w2)]
         return posture, [("z", k * 0.1 * angle + 0.3 * sway), ("y", 0.5 * w1), ("x", 0.5 * w2)]
-    if exercise == "hip_hike":
-        if thigh:
-            return posture, [("z", k * 0.8 * angle + w2), ("y", -5.0 + w1)]
-        return posture, [("y", 8.0 + w1), ("z", k * angle + 0.2 * sway), ("x", w2)]
+    if exercise == "hip_hike":  # the stance side's glute med (the EMG's side) lifts the FREE side
+        if thigh:  # the stance thigh: near vertical while the pelvis tilts over it
+            return posture, [("z", 0.1 * k * angle + w2), ("y", -3.0 + w1), ("x", w1)]
+        return posture, [("y", 8.0 + w1), ("z", -k * angle + 0.2 * sway), ("x", w2)]
     if exercise == "lateral_band_walk":
         if thigh:  # abduct about the body's AP axis, then flex into the athletic stance
             return posture, [("z", k * angle + 0.5 * sway), ("y", -motion.flexion_deg + w2), ("x", w1)]
@@ -138,7 +138,10 @@ def orientation_signals(
     hold_windows
         ``(start, end)`` of each hold (s), where the tremor is.
     segments, side
-        Worn segments (``"pelvis"``, ``"thigh"``) and the working side.
+        Worn segments (``"pelvis"``, ``"thigh"``) and the working side: the EMG's side; the
+        thigh IMU is on that side except in single-leg balance (the lifted leg, the other
+        side); in a hip hike the pelvis rises on the other (free) side, lifted by the stance
+        side's glute med; in a Copenhagen plank the working side is the top leg.
     rng
         Seeded generator.
 
