@@ -60,7 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``myoflow`` console command; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:  # Ctrl-C while the commands load
+        print("interrupted", file=sys.stderr)
+        return 130
     module = _module(args.command)
     try:
         return int(module.run(args) or 0)

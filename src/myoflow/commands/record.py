@@ -42,6 +42,7 @@ from myoflow.commands._shared import (
 )
 
 if TYPE_CHECKING:
+    from myoflow.commands._signals import Stops
     from myoflow.session.recording import MvcTiming
     from myoflow.session.run import OpenIngest, SessionResult
     from myoflow.storage.schema import SessionMetadata
@@ -110,12 +111,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from myoflow.commands._signals import stop_like_ctrl_c
+
+    # installed first: a SIGTERM/SIGHUP while the modules load or the straps connect stops the
+    # command as Ctrl-C does, with a message, instead of killing it silently; it takes effect
+    # once the set-up is done (received.arm() in _record)
+    with stop_like_ctrl_c("myoflow record", armed=False) as received:
+        try:
+            return _run(args, received)
+        except KeyboardInterrupt:  # before the recording started, or during its finalising
+            return _stopped_early(args, received)
+
+
+def _run(args: argparse.Namespace, received: Stops) -> int:
     import logging
     import signal
 
     from bleak.exc import BleakError
 
-    from myoflow.commands._signals import exit_code, stop_like_ctrl_c
+    from myoflow.commands._signals import exit_code
     from myoflow.devices.errors import IngestError
     from myoflow.devices.profiles import ProfileError
     from myoflow.lsl import LslError
@@ -126,8 +140,7 @@ def run(args: argparse.Namespace) -> int:
     if args.mains is None:
         args.mains = 50.0
     try:
-        with stop_like_ctrl_c("myoflow record") as received:  # SIGTERM, SIGHUP: finalise as for Ctrl-C
-            result = _record(args)
+        result = _record(args, received)
     except (ValueError, ProfileError, LslError) as exc:
         print(f"myoflow record: {exc}", file=sys.stderr)
         return 2
@@ -136,18 +149,53 @@ def run(args: argparse.Namespace) -> int:
         return 1
     for st in result.statuses:
         print("  " + st.summary())
-    how = f"stopped by {signal.Signals(received[0]).name}, " if received else "interrupted, "
+    how = "interrupted, "
+    if received and received[0] != signal.SIGINT:
+        how = f"stopped by {signal.Signals(received[0]).name}, "
+    if result.path is None:  # stopped while the straps were connecting: no stream was planned
+        print(f"nothing recorded ({how}before the straps were connected): no file written")
+        return exit_code(received, result.interrupted)
     print(
         f"recorded {result.packets} packets to {result.path} ({how if result.interrupted else ''}finalised)"
     )
     from myoflow.commands._shared import placement_warnings
 
-    for line in placement_warnings(str(result.path)):
+    for line in _empty_streams(result.path) + placement_warnings(str(result.path)):
         print(f"myoflow record: warning: {line}", file=sys.stderr)
     return exit_code(received, result.interrupted)
 
 
-def _record(args: argparse.Namespace) -> SessionResult:
+def _stopped_early(args: argparse.Namespace, received: Stops) -> int:
+    """Say what a stop before the recording started (or during its finalising) left behind."""
+    import signal
+
+    from myoflow.commands._signals import exit_code
+
+    by = "interrupted"
+    if received and received[0] != signal.SIGINT:
+        by = f"stopped by {signal.Signals(received[0]).name}"
+    live = Path(args.out)
+    if live.exists() and getattr(args, "_recording_started", False):
+        print(
+            f"myoflow record: {by} while finalising {live}: run 'myoflow recover {live}'",
+            file=sys.stderr,
+        )
+    else:
+        print(f"myoflow record: {by} before the recording started: nothing recorded, no file written",
+              file=sys.stderr)  # fmt: skip
+    return exit_code(received, True)
+
+
+def _empty_streams(path: Path) -> list[str]:
+    """One line per stream of the finalised recording ``path`` that holds no samples."""
+    from myoflow.storage.reader import open_recording
+
+    with open_recording(path) as rec:
+        empty = [name for name, s in rec.streams.items() if s.n_samples == 0]
+    return [f"{name}: no samples were received before the stop; the file holds none" for name in empty]
+
+
+def _record(args: argparse.Namespace, received: Stops) -> SessionResult:
     from myoflow.session.recording import mvc_timing, record_session
     from myoflow.storage.schema import SessionMetadata
 
@@ -184,10 +232,12 @@ def _record(args: argparse.Namespace) -> SessionResult:
     console = _Console(args.status_every)
 
     def started(ingest: Any) -> None:
+        args._recording_started = True
         console.ingest = ingest
         print(f"recording {', '.join(s.name for s in ingest.straps)} to {args.out}", flush=True)
 
     try:
+        received.arm()  # a stop signal during the set-up stops here
         return record_session(
             opened,
             args.out,

@@ -186,6 +186,8 @@ def run_session(
                 result.statuses = ingest.status()
         result.statuses = ingest.status()  # after the stop: "stopped"
 
+    done = threading.Event()  # set when the ingest thread has finished (see _stop)
+
     def thread_main() -> None:
         try:
             asyncio.run(main())
@@ -193,21 +195,22 @@ def run_session(
             state["error"] = exc
         finally:
             started.set()
+            done.set()
 
     thread = threading.Thread(target=thread_main, name="myoflow-ingest", daemon=True)
     thread.start()
     try:
         try:
-            while thread.is_alive():
-                thread.join(tick_s)
+            while not done.wait(tick_s):
                 if on_tick is not None and started.is_set() and state["error"] is None:
                     on_tick()
         except KeyboardInterrupt:
             result.interrupted = True
-            _stop(thread, state)
+            _stop(done, state)
     finally:
-        if thread.is_alive():  # an error in on_tick: stop the straps before finalising
-            _stop(thread, state)
+        if not done.is_set():  # an error in on_tick: stop the straps before finalising
+            _stop(done, state)
+        thread.join()  # done is set: the thread is returning
         if recorder is not None:
             result.packets = recorder.packets
             result.path = recorder.close(finalise=True)
@@ -216,10 +219,18 @@ def run_session(
     return result
 
 
-def _stop(thread: threading.Thread, state: dict[str, Any]) -> None:
-    """Cancel the ingest task and wait for its thread (the straps stop, the data is flushed)."""
+def _stop(done: threading.Event, state: dict[str, Any]) -> None:
+    """Cancel the ingest task and wait until its thread has finished (the straps stopped, every
+    notification already received went to the sinks).
+
+    Waits on an event, not on ``Thread.join``/``is_alive``: in CPython up to 3.12 a join that a
+    signal handler interrupts (Ctrl-C, or SIGTERM/SIGHUP turned into KeyboardInterrupt) can mark
+    a thread that is still running as finished (python/cpython#90882), and the recording was
+    then finalised while the straps were still delivering - their last packets, or all of them
+    when the signal came early, were lost.
+    """
     _cancel(state)
-    thread.join()
+    done.wait()
 
 
 def _cancel(state: dict[str, Any]) -> None:
