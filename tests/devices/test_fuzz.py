@@ -154,6 +154,32 @@ def test_a_flipped_diy_time_bit_moves_no_later_time(bit: int) -> None:
     assert np.max(np.abs(times_c - times_a)) < 0.01  # s: no 71-min gap, no 2,147 s shift
 
 
+@pytest.mark.parametrize(("where", "field"), [(0, "time"), (150, "time"), (150, "counter")])
+def test_a_corrupted_diy_reference_does_not_under_book_every_later_loss(where: int, field: str) -> None:
+    """Regression (1 M-payload fuzz, 3 absurd gaps): a first packet with a flipped time bit (or a
+    packet whose counter and time were both wrong) became the state every later packet was
+    checked against; every packet after a loss then "disagreed" with it, the smaller loss (none) was
+    taken, the sample index fell further behind with each loss, and a later corrupted time let
+    the whole deficit be booked at once as one gap of 2,350-4,360 samples 7-23 ms after the
+    previous packet. Now a packet that agrees with the one before it re-anchors the state."""
+    name = "diy_emg_2ch_1khz"
+    clean = CLEAN[name]
+    per = diy.decode(clean[0][2]).n_samples
+    b = bytearray(clean[where][2])
+    if field == "time":
+        b[4 + 25 // 8] ^= 1 << (25 % 8)  # t_first_us + 33.55 s (bytes 4-7 of the header)
+    else:
+        b[3] ^= 0x80  # the u16 block counter (bytes 2-3) + 32768
+    items = [*clean[:where], (clean[where][0], clean[where][1], bytes(b)), *clean[where + 1 :]]
+    lost = {k for k in range(where + 1, len(clean)) if (k - where) % 4 == 1}  # the next, every 4th
+    items = [x for k, x in enumerate(items) if k not in lost]
+    res = feed(load_profile(name), items)
+    assert res.absurd == [] and res.escapes == []
+    # every sample is either delivered or booked lost (to within the corrupted packet)
+    assert abs(res.samples["fuzz/emg"] + res.lost["fuzz/emg"] - len(clean) * per) <= per + 1
+    assert abs(res.lost["fuzz/emg"] - len(lost) * per) <= per + 1
+
+
 def test_stale_ganglion_duplicates_book_no_loss() -> None:
     name = "ganglion_fw3"
     clean = CLEAN[name]

@@ -29,11 +29,25 @@ class DiyTimebase(Timebase):
         super().__init__(stream, **kwargs)
         self.tracker = DiyTracker()
         self._uv: float | None = None  # the strap's uV per count (fixed by its firmware)
+        #: (block counter, raw t_first_us, samples, fs) of the last packet accepted, as sent
+        self._prev: tuple[int, int, int, int] | None = None
 
     def packet_scale(self, packet: Packet) -> float:
         return float(packet.meta["uv_per_count"])
 
     def _account(self, packet: Packet, h: float) -> Step | Skip | None:
+        step = self._step(packet, h)
+        if isinstance(step, Step):
+            meta = packet.meta
+            self._prev = (
+                int(packet.counter or 0),
+                int(meta["t_first_us"]),
+                packet.n_samples,
+                int(meta["fs_hz"]),
+            )
+        return step
+
+    def _step(self, packet: Packet, h: float) -> Step | Skip | None:
         n = packet.n_samples
         fs = int(packet.meta["fs_hz"])
         tr = self.tracker
@@ -86,6 +100,16 @@ class DiyTimebase(Timebase):
             loss = tr.update(packet)  # the two agree, and the host clock allows it
             lost = int(loss.samples or 0)
             return Step(lost, True, float(loss.packets or 0), "packet loss (DIY block counter)")
+        rel = self._after_previous(packet, n, fs)
+        if rel is not None and rel[1] <= cap:
+            # counter and time both agree with the packet before, not with the state carried
+            # on: that state was set by a corrupted field (a first packet with a wrong time,
+            # say) - re-anchor on this packet, or every later loss would be booked short
+            lost_packets, lost_samples = tr.lost_packets + rel[0], tr.lost_samples + rel[1]
+            tr.update(packet)
+            tr.lost_packets, tr.lost_samples = lost_packets, lost_samples
+            self._anomaly("DIY counter and device time re-anchored")
+            return Step(rel[1], True, float(rel[0]), "packet loss (DIY block counter)")
         fits = [c for c in (by_time, by_counter) if c is not None and c <= cap]
         if not fits:
             return self._reject("implausible counter and device time", h)
@@ -99,3 +123,18 @@ class DiyTimebase(Timebase):
         tr.lost_packets, tr.lost_samples = before[0] + round(missing / n), before[1] + missing
         self._anomaly("DIY counter and device time disagree")
         return Step(missing, True, missing / n, "packet loss (DIY counter and device time disagree)")
+
+    def _after_previous(self, packet: Packet, n: int, fs: int) -> tuple[int, int] | None:
+        """(packets, samples) lost since the last accepted packet when its counter and device
+        time, as sent, both agree with this packet's; None when they do not (or no packet yet)."""
+        if self._prev is None:
+            return None
+        counter, t_us, n_prev, fs_prev = self._prev
+        if fs_prev != fs:
+            return None
+        m = (int(packet.counter or 0) - counter - 1) % 0x10000
+        dt = (int(packet.meta["t_first_us"]) - t_us - round(n_prev * 1e6 / fs)) % (1 << 32)
+        if m >= 0x8000 or dt >= 1 << 31:  # behind the packet before
+            return None
+        by_time = round(dt * fs / 1e6)
+        return (m, by_time) if abs(by_time - m * n) <= n // 2 else None
