@@ -64,16 +64,24 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture()
-def folder(source: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the recordings (each test changes files or the catalogue)."""
-    return Path(shutil.copytree(source, tmp_path / "recordings"))
+def folder(source: Path) -> Path:
+    """The recordings and their catalogue, shared by the tests that change neither."""
+    return source
+
+
+@pytest.fixture()
+def fresh(source: Path, tmp_path: Path) -> Path:
+    """A copy of the recordings without a catalogue, for a test that changes them."""
+    copy = Path(shutil.copytree(source, tmp_path / "recordings"))
+    for db in copy.rglob(f"{CATALOGUE_NAME}*"):
+        db.unlink()
+    return copy
 
 
 def test_glute_gets_stronger_beyond_the_mdc(folder: Path) -> None:
     p = track_progress(folder, "S1", workers=0)
     assert p.subject == "S1" and p.sessions == 4 and p.skipped == []
-    assert "4 file(s) analysed" not in p.notes[-1]  # all 6 files were indexed, 1 failed
-    assert "6 file(s) analysed (1 failed)" in p.notes[-1]
+    assert p.notes[-1].startswith("catalogue: ")
     glute = p.track("glute_max_r.peak_pct")
     values = [pt.value for pt in glute.points]
     assert len(values) == 4 and values == sorted(values), values
@@ -96,8 +104,10 @@ def test_glute_gets_stronger_beyond_the_mdc(folder: Path) -> None:
     assert "glute_max_r.peak_pct" in p.format()
 
 
-def test_the_catalogue_is_a_cache_that_follows_the_folder(folder: Path) -> None:
+def test_the_catalogue_is_a_cache_that_follows_the_folder(fresh: Path) -> None:
+    folder = fresh
     first = track_progress(folder, "S1", workers=0)
+    assert "6 file(s) analysed (1 failed)" in first.notes[-1]  # every recording, the broken one too
     again = track_progress(folder, "S1", workers=0)
     assert "0 file(s) analysed" in again.notes[-1] and "6 unchanged" in again.notes[-1]
     assert again.to_dict()["tracks"] == first.to_dict()["tracks"]
