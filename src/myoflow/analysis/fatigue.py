@@ -4,24 +4,25 @@ As a muscle fatigues, the conduction velocity of its fibres falls, the surface E
 compresses towards low frequencies and (to keep the force) more and larger motor units are
 recruited: the mean (MNF) and median (MDF) frequency go **down** while the amplitude (RMS) goes
 **up** (De Luca 1997, J Appl Biomech 13:135; Cifrek et al. 2009, Clin Biomech 24:327). The
-joint analysis of spectrum and amplitude (JASA, Luttmann et al. 1996, Int J Ind Ergon 18:185)
-reads the two trends together:
+joint analysis of spectrum and amplitude (JASA: Luttmann et al. 1996, Ergonomics 39:298;
+Luttmann, Jaeger & Laurig 2000, Int J Ind Ergon 25:645) reads the two trends together:
 
-===================  ==============  =================
-frequency trend      amplitude up    amplitude down
-===================  ==============  =================
-down                 ``fatigue``     ``force_decrease``
-up                   ``force_increase``  ``recovery``
-===================  ==============  =================
+===============  ==================  ==================
+frequency trend  amplitude up        amplitude down
+===============  ==================  ==================
+down             ``fatigue``         ``force_decrease``
+up               ``force_increase``  ``recovery``
+===============  ==================  ==================
 
 Method (one rule, used for every window):
 
-1. the raw EMG of each gap-free run is high-passed zero-phase at 10 Hz (Butterworth, 4th
-   order, forward-backward: offset and movement artefact out), and only the spectrum's bins
-   inside :func:`spectral_band` (20-450 Hz, upper edge ``0.45 fs`` at low rates) count - an
-   ideal band-pass that leaves the in-band shape untouched (a Butterworth band-pass at 20 Hz
-   would raise the MDF by ~1 Hz); mains harmonics that stand out are cut out of the spectrum (bins within
-   ``mains_halfwidth_hz``, linearly bridged);
+1. the raw EMG of each window (plus :data:`PAD_S` either side, up to the nearest lost sample)
+   is high-passed zero-phase at 10 Hz (Butterworth, 4th order, forward-backward: offset and
+   movement artefact out), and only the spectrum's bins inside :func:`spectral_band` (20-450
+   Hz, upper edge ``0.45 fs`` at low rates) count - an ideal band-pass that leaves the in-band
+   shape untouched (a Butterworth band-pass at 20 Hz would raise the MDF by ~1 Hz); mains
+   harmonics that stand out are cut out of the spectrum (bins within ``mains_halfwidth_hz``,
+   linearly bridged);
 2. each window (by default a rep's concentric phase, ``start`` -> ``top``) gets a Welch power
    spectrum: Hann segments of ``segment_s`` (0.5 s: 2 Hz bins, so 50 and 60 Hz
    mains fall on a bin) with 50 % overlap, linear detrend;
@@ -33,8 +34,9 @@ Method (one rule, used for every window):
    (two-sided p < 0.05 of the regression, at least 3 reps).
 
 At 200 Hz the spectrum above 100 Hz is missing: MNF/MDF are of the 20-90 Hz part only and sit
-well below the full-band values (docs/fatigue-symmetry.md gives the bias measured on synthetic
-EMG); their *trends* still follow a spectral compression, which is what the flag uses.
+well below the full-band values (about -36 Hz on the model spectrum, and a spectral shift moves
+them about a quarter as far: docs/fatigue-symmetry.md); their *trends* still follow a spectral
+compression, which is what the flag uses.
 Dynamic reps add spectral changes of their own (joint angle, force, electrode shift over the
 muscle): compare reps of the same exercise and phase only.
 """
