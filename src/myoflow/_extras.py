@@ -31,6 +31,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "distributed": ("dask[distributed]", "batch"),
     "pyarrow": ("pyarrow", "batch"),
     "matplotlib": ("matplotlib", "plot"),
+    "edfio": ("edfio", "bids"),
 }
 
 

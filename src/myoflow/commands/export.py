@@ -1,4 +1,4 @@
-"""Export a myoflow recording to CSV files or to NWB.
+"""Export myoflow recordings to CSV files, NWB or an EMG-BIDS dataset.
 
 formats:
   csv   one CSV per stream (time_s, index, one column per channel named
@@ -7,6 +7,11 @@ formats:
   nwb   one NWB 2 file (needs: pip install 'myoflow[nwb]'): EMG as ElectricalSeries with the
         muscles as electrode locations, IMU streams as TimeSeries, reps as trials, gaps as
         invalid_times; --validate checks it with pynwb's validator
+  bids  one EMG-BIDS dataset (BIDS 1.11; needs: pip install 'myoflow[bids]') from any number of
+        recordings: EMG as EDF+ (BDF+ when the samples need more than 16 bits), _emg.json,
+        _channels.tsv with target_muscle, _events.tsv (recording events, gaps and, unless
+        --no-analysis, one row per analysed rep with its verdict), IMU in the motion datatype;
+        --validate runs the official BIDS validator (bids-validator-deno) when installed
 
 --pseudonymise (both formats) writes the subject id as a keyed hash (HMAC-SHA256 with the key
 of --key-file or $MYOFLOW_PSEUDONYM_KEY: the same subject gets the same pseudonym under the same
@@ -17,6 +22,7 @@ examples:
   myoflow export csv session.h5 --out session_csv/
   myoflow export csv session.h5 --out share/ --pseudonymise --key-file ~/.myoflow-key
   myoflow export nwb session.h5 --out session.nwb --validate
+  myoflow export bids day1.h5 day2.h5 --out dataset/ --validate
 """
 
 from __future__ import annotations
@@ -35,8 +41,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="check the written file with pynwb's validator (exit 1 on errors)",
     )
-    for p, out in ((csv, "DIR"), (nwb, "FILE.nwb")):
-        p.add_argument("file", metavar="FILE.h5", help="the myoflow recording")
+    bids = sub.add_parser("bids", help="an EMG-BIDS dataset of one or more recordings (needs edfio)")
+    bids.add_argument("--subject", help="subject label for every recording (default: each one's subject id)")
+    bids.add_argument("--task", help="task label for every recording (default: each one's exercise)")
+    bids.add_argument(
+        "--format",
+        dest="data_format",
+        choices=("auto", "edf", "bdf"),
+        default="auto",
+        help="EMG data format (default auto: EDF+ when the samples fit 16 bits, else BDF+)",
+    )
+    bids.add_argument(
+        "--no-analysis", action="store_true", help="leave the analysed reps out of the events (faster)"
+    )
+    bids.add_argument(
+        "--validate",
+        action="store_true",
+        help="run the official BIDS validator on the dataset (exit 1 on errors)",
+    )
+    for p, out in ((csv, "DIR"), (nwb, "FILE.nwb"), (bids, "DIR")):
+        if p is bids:
+            p.add_argument("file", metavar="FILE.h5", nargs="+", help="the myoflow recordings")
+        else:
+            p.add_argument("file", metavar="FILE.h5", help="the myoflow recording")
         p.add_argument("--out", metavar=out, help=f"where to write ({out}; required)")
         p.add_argument("--overwrite", action="store_true", help="replace existing output files")
         p.add_argument(
@@ -67,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
             pseudo = Pseudonymiser(load_key(args.key_file))
         elif args.key_file:
             raise ValueError("--key-file is the key of --pseudonymise; add --pseudonymise")
+        if args.format == "bids":
+            return _bids(args, pseudo, where)
         if args.format == "csv":
             from myoflow.storage.exporters import export_csv
 
@@ -92,3 +121,38 @@ def run(args: argparse.Namespace) -> int:
     except (RecordingError, OSError, ImportError) as exc:
         print(f"{where}: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
+
+
+def _bids(args: argparse.Namespace, pseudo: object, where: str) -> int:
+    """``myoflow export bids``: analyse each recording (unless --no-analysis), write, validate."""
+    from myoflow.storage.bids import export_bids
+
+    analyses: dict[str, object] = {}
+    if not args.no_analysis:
+        from myoflow.reports._analyze import NothingToAnalyse, analyze
+
+        for path in args.file:
+            try:
+                analyses[str(path)] = analyze(path, keep_signals=False).to_dict()
+            except NothingToAnalyse as exc:
+                print(f"{where}: {path}: no rep events ({exc})", file=sys.stderr)
+    files = export_bids(
+        args.file,
+        args.out,
+        subject=args.subject,
+        task=args.task,
+        fmt=args.data_format,
+        analyses=analyses,
+        overwrite=args.overwrite,
+        pseudonymise=pseudo,
+    )
+    print(f"wrote {len(files)} files to {args.out}")
+    if not args.validate:
+        return 0
+    from myoflow.storage.bids_validate import validate_bids
+
+    errors, warnings = validate_bids(args.out)
+    for e in errors:
+        print(f"{where}: validation: {e}", file=sys.stderr)
+    print(f"BIDS validator: {len(errors)} error(s), {len(warnings)} warning(s)")
+    return 1 if errors else 0
