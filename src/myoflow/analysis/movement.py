@@ -114,7 +114,7 @@ FAMILY_DEFAULTS: dict[str, FamilyDefaults] = {
         "thigh", "frontal", "hip abduction (thigh, frontal plane)", 10.0, 0.2, 0.03
     ),
     "axial_rotation": FamilyDefaults(
-        "thigh", "axial", "femur rotation (thigh, about its long axis)", 10.0, 0.2, 0.03
+        "thigh", "axial", "femur rotation (thigh, about its long axis)", 10.0, 0.2, 0.06
     ),
     "pelvic_hike": FamilyDefaults(
         "pelvis", "frontal", "pelvic obliquity (pelvis, frontal plane)", 4.0, 0.25, 0.08
