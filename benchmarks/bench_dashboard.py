@@ -263,6 +263,14 @@ def main() -> None:
         f"{figures['filter_delay_ms']:.0f} ms filter delay (target median <= 30 ms); newest sample of "
         f"each notification: median {figures['latency_newest_sample_ms_median']:.1f} ms"
     )
+    figures.update(whole_delay(figures))
+    print(
+        f"whole feedback delay, median (envelope onset lag + notification-to-pixel): mat bar / tone "
+        f"(feedback envelope) {figures['whole_delay_feedback_step_ms']:.0f} ms on a step, "
+        f"{figures['whole_delay_feedback_ramp_ms']:.0f} ms on a 0.5 s ramp; lanes (analysis envelope) "
+        f"{figures['whole_delay_lanes_step_ms']:.0f} / {figures['whole_delay_lanes_ramp_ms']:.0f} ms "
+        "(target <= 60 ms)"
+    )
     if "sound_post_to_dac_ms_median" in figures:
         print(
             f"event-to-sound (post -> output, PortAudio's figure): median "
@@ -273,6 +281,24 @@ def main() -> None:
     else:
         print(f"event-to-sound: not measured ({figures.get('sound_note', '')})")
     finish({**figures, **machine()})
+
+
+def whole_delay(figures: dict) -> dict:
+    """Event-to-feedback delay, median: each envelope's onset lag on synthetic steps and ramps
+    (``bench_feedback_envelope.py``: from the true amplitude crossing 20 % of the contraction
+    to the envelope crossing it, band-pass included) plus the notification-to-pixel latency
+    measured above. For the feedback level that latency is an upper bound: it is computed on
+    every notification, so it does not wait for its 10 ms grid cell as the lanes do."""
+    from bench_feedback_envelope import run_synthetic
+
+    lags = run_synthetic(("lowpass6", "bayes_feedback"))
+    to_pixel = figures["latency_ms_median"]
+    return {
+        "whole_delay_feedback_step_ms": lags["bayes_feedback"]["step_lag_ms_median"] + to_pixel,
+        "whole_delay_feedback_ramp_ms": lags["bayes_feedback"]["ramp_lag_ms_median"] + to_pixel,
+        "whole_delay_lanes_step_ms": lags["lowpass6"]["step_lag_ms_median"] + to_pixel,
+        "whole_delay_lanes_ramp_ms": lags["lowpass6"]["ramp_lag_ms_median"] + to_pixel,
+    }
 
 
 def sound_latency(n: int) -> dict:

@@ -13,7 +13,7 @@ from myoflow.dashboard.model import DashboardModel
 MUSCLES = ("biceps_femoris_r", "glute_max_r")  # the glute second: mat mode must still pick it
 
 
-def _frame(rep_result, phase: str = "concentric", glute: float = 55.0, relaxed: bool = False):  # noqa: ANN001, ANN202
+def _frame(rep_result, phase: str = "concentric", glute: float = 55.0, relaxed: bool = False, feedback=None):  # noqa: ANN001, ANN202
     times = np.arange(1001) / 100.0
     env = np.column_stack((np.full(times.size, 20.0), np.full(times.size, glute))).astype(np.float32)
     snap = LiveSnapshot(
@@ -30,7 +30,7 @@ def _frame(rep_result, phase: str = "concentric", glute: float = 55.0, relaxed: 
         delay_ms=50.0,
         last_results=(),
     )
-    return DashboardModel().frame(snap, polled=[rep_result(1, 2.0, relaxed=relaxed)])
+    return DashboardModel().frame(snap, polled=[rep_result(1, 2.0, relaxed=relaxed)], feedback=feedback)
 
 
 def test_mat_state_shows_the_target_glute_and_the_last_verdict(rep_result) -> None:  # noqa: ANN001
@@ -38,6 +38,16 @@ def test_mat_state_shows_the_target_glute_and_the_last_verdict(rep_result) -> No
     assert state.muscle == "glute_max_r" and state.level == 55 and state.band == (40.0, 80.0)
     assert state.phase == "concentric" and state.reps == 1
     assert state.verdict == "rep 1: NOT relaxed" and state.verdict_ok is False
+
+
+def test_mat_bar_and_tone_follow_the_feedback_level_the_lanes_the_analysis(rep_result) -> None:  # noqa: ANN001
+    from myoflow.dashboard.sound import _target_level
+
+    frame = _frame(rep_result, feedback={"glute_max_r": 71.4, "biceps_femoris_r": 30.0})
+    assert mat_state(frame).level == 71 and _target_level(frame) == pytest.approx(71.4)
+    assert frame.lanes[1].latest == pytest.approx(55.0)  # the lane keeps the analysis envelope
+    nan = _frame(rep_result, feedback={"glute_max_r": float("nan")})
+    assert mat_state(nan).level == 55  # no feedback level yet: the analysis' newest value
 
 
 def _share(image: QtGui.QImage, colour: str) -> float:

@@ -3,7 +3,8 @@
 They run on the ingest's (or the replay's) thread; the GUI thread only copies out of them.
 
 * :class:`RawTap`: ring buffers of the raw EMG of every EMG stream (the "raw on demand" lane and
-  the MVC calibration's contractions).
+  the MVC calibration's contractions), and the lower-lag feedback level of every channel
+  (:class:`~myoflow.feedback.level.FeedbackLevels`: the mat bar and the tone).
 * :class:`StatusBoard`: the latest :class:`~myoflow.devices.sinks.StrapStatus` of every strap,
   refreshed from the ingest a few times a second (loss % and rates change without a state
   change).
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from myoflow._checks import check_positive
+from myoflow.feedback.level import FeedbackLevels
 from myoflow.stream import Block, Event, Gap, StreamInfo
 
 __all__ = ["MidSession", "RawTap", "Slot", "StatusBoard"]
@@ -95,16 +97,20 @@ class RawTap:
             for j, ch in enumerate(info.channels):
                 label = info.placements[j] if info.placements else f"{name}/{ch}"
                 self.channels.setdefault(label, (name, j))
+        #: The feedback level of every EMG channel (display and sound only).
+        self.feedback = FeedbackLevels(streams)
 
     def on_block(self, block: Block) -> None:
-        self.received += 1  # any stream: the window redraws only when this moved
         ring = self._rings.get(block.stream.name)
         if ring is not None and len(block):
             with self._lock:
                 ring.push(block.times, block.data)
+            self.feedback.on_block(block)
+        self.received += 1  # any stream: the window redraws only when this moved
 
     def on_gap(self, gap: Gap) -> None:
-        """Gaps show as a jump in the times (nothing is invented)."""
+        """Gaps show as a jump in the times (nothing is invented); the feedback restarts."""
+        self.feedback.on_gap(gap)
 
     def window(self, muscle: str, seconds: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(times (n,) s, values (n,) uV)`` of ``muscle``'s channel over the last ``seconds``."""

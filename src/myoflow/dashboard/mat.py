@@ -1,8 +1,9 @@
 """Mat mode: the view for a person on the mat, 2-3 m from the screen.
 
 One widget, painted with QPainter and sized from its own height (so it reads the same on a
-1366x768 laptop and a 4K TV, full screen with F11): the target muscle's live level as a tall
-bar with its target band and rest line, the phase as a word on its colour, the rep count,
+1366x768 laptop and a 4K TV, full screen with F11): the target muscle's live level (the
+lower-lag feedback level, :mod:`myoflow.feedback.level`) as a tall bar with its target band
+and rest line, the phase as a word on its colour, the rep count,
 the last rep's verdict, and the cue. Colours are the Okabe-Ito palette (distinguishable with
 the common colour-vision deficiencies) and every colour is paired with a word, never alone.
 It repaints only when something it shows changed (the level in whole percent).
@@ -16,7 +17,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from myoflow.analysis.placement import parse_placement
-from myoflow.dashboard.model import Frame
+from myoflow.dashboard.model import Frame, feedback_level
 
 __all__ = ["OKABE_ITO", "PHASE_STYLE", "MatState", "MatView", "mat_state"]
 
@@ -66,8 +67,8 @@ def mat_state(frame: Frame) -> MatState:
     glutes = [lane for lane in targets if parse_placement(lane.muscle).role == "glute"]
     lane = (glutes or targets or lanes or [None])[0]
     level = None
-    if lane is not None and np.isfinite(lane.latest):
-        level = int(round(lane.latest))
+    if lane is not None and np.isfinite(feedback_level(lane)):
+        level = int(round(feedback_level(lane)))
     verdict, ok = "no rep yet", None
     if frame.badges:
         b = frame.badges[-1]

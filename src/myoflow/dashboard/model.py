@@ -28,6 +28,7 @@ from myoflow.dashboard.cues import CUE_TEXT, CueRules, is_target, pending_rep
 from myoflow.exercises import DEFAULT_EXERCISE, Exercise, get_exercise
 
 __all__ = [
+    "feedback_level",
     "LOSS_WARNING_PCT",
     "PHASES",
     "Badge",
@@ -93,6 +94,8 @@ class Lane:
     threshold: float | None
     band: tuple[float, float] | None
     latest: float
+    #: The lower-lag feedback level now (same unit; NaN: none), :mod:`myoflow.feedback.level`.
+    feedback: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -237,12 +240,14 @@ class DashboardModel:
         statuses: Sequence[Any] = (),
         raw: tuple[str, np.ndarray, np.ndarray] | None = None,
         extra_status: Sequence[StatusLine] = (),
+        feedback: Mapping[str, float] | None = None,
     ) -> Frame:
         """The frame for ``snap`` plus what :meth:`LiveAnalysis.poll` returned since the last one.
 
         ``statuses``: :class:`~myoflow.devices.sinks.StrapStatus` of each strap; ``raw``:
         ``(muscle, times, values)`` of one lane's raw EMG (host-clock s, uV); ``extra_status``
-        lines are appended as they are (the replay's position, errors).
+        lines are appended as they are (the replay's position, errors); ``feedback``: each
+        muscle's feedback level now (the mat bar and the tone follow it, the lanes do not).
         """
         for item in polled:
             if isinstance(item, RepResult):
@@ -272,6 +277,7 @@ class DashboardModel:
                     threshold=snap.rest_threshold_pct.get(muscle),
                     band=self.target_band if self._is_target(muscle) else None,
                     latest=float(finite[-1]) if finite.size else float("nan"),
+                    feedback=float((feedback or {}).get(muscle, float("nan"))),
                 )
             )
         x_ang, y_ang = peak_downsample(rel, snap.angle_deg[keep], bins)
@@ -406,6 +412,12 @@ def status_line(status: Any) -> StatusLine:
 
 def _pct(unit: str) -> str:
     return " % MVC" if "MVC" in unit else "%"
+
+
+def feedback_level(lane: Lane) -> float:
+    """What the mat bar and the tone show for ``lane``: its lower-lag feedback level when there
+    is one, else the analysis envelope's newest value (NaN: neither)."""
+    return lane.feedback if np.isfinite(lane.feedback) else lane.latest
 
 
 def mvc_covers(mvc: Mapping[str, float] | None, placements: Sequence[str]) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from myoflow.analysis.placement import parse_placement
-from myoflow.dashboard.model import Frame
+from myoflow.dashboard.model import Frame, feedback_level
 from myoflow.feedback.sounds import tone_hz
 
 __all__ = ["FrameSounds"]
@@ -95,4 +95,4 @@ def _target_level(frame: Frame) -> float:
     targets = [lane for lane in frame.lanes if lane.band is not None]
     glutes = [lane for lane in targets if parse_placement(lane.muscle).role == "glute"]
     lanes = glutes or targets
-    return float(lanes[0].latest) if lanes else float("nan")
+    return feedback_level(lanes[0]) if lanes else float("nan")

@@ -219,7 +219,11 @@ class DashboardWindow(WindowActions, QtWidgets.QMainWindow):
         raw = None
         if self._raw_muscle and source.raw is not None and self._raw_muscle in source.raw.channels:
             raw = (self._raw_muscle, *source.raw.window(self._raw_muscle, self.model.window_s))
-        frame = self.model.frame(snap, polled, source.statuses(), raw, extra)
+        feedback = None
+        if source.raw is not None:  # the lower-lag level for the mat bar and the tone
+            mvc = getattr(source, "mvc", None) if "MVC" in snap.unit else None
+            feedback = {m: source.raw.feedback.level_pct(m, mvc) for m in snap.muscles}
+        frame = self.model.frame(snap, polled, source.statuses(), raw, extra, feedback)
         self.frame = frame
         if self.view == "mat":  # draw only what is on screen
             self.mat.show_frame(frame)
