@@ -5,8 +5,10 @@ formats:
         <kind>_<placement>_<unit>, e.g. emg_glute_max_r_uV), <stream>_gaps.csv per stream,
         events.csv and session.json, in the folder given by --out
   nwb   one NWB 2 file (needs: pip install 'myoflow[nwb]'): EMG as ElectricalSeries with the
-        muscles as electrode locations, IMU streams as TimeSeries, reps as trials, gaps as
-        invalid_times; --validate checks it with pynwb's validator
+        muscles as electrode locations, IMU streams as TimeSeries, gaps as invalid_times; the
+        analysed reps as trials (phase times, verdicts, peaks), sets as epochs, envelopes and
+        angle as processed data (--no-analysis: reps from the recorded rep events only);
+        --validate checks it with pynwb's validator
   bids  one EMG-BIDS dataset (BIDS 1.11; needs: pip install 'myoflow[bids]') from any number of
         recordings: EMG as EDF+ (BDF+ when the samples need more than 16 bits), _emg.json,
         _channels.tsv with target_muscle, _events.tsv (recording events, gaps and, unless
@@ -59,6 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run the official BIDS validator on the dataset (exit 1 on errors)",
     )
+    nwb.add_argument(
+        "--no-analysis", action="store_true", help="trials from the recorded rep events only (no analysis)"
+    )
     for p, out in ((csv, "DIR"), (nwb, "FILE.nwb"), (bids, "DIR")):
         if p is bids:
             p.add_argument("file", metavar="FILE.h5", nargs="+", help="the myoflow recordings")
@@ -102,9 +107,16 @@ def run(args: argparse.Namespace) -> int:
             files = export_csv(args.file, args.out, overwrite=args.overwrite, pseudonymise=pseudo)
             print(f"wrote {len(files)} files to {args.out}: {', '.join(f.name for f in files)}")
             return 0
-        from myoflow.storage.nwb import export_nwb
+        from myoflow.reports.exports import analysed_nwb
 
-        path = export_nwb(args.file, args.out, overwrite=args.overwrite, pseudonymise=pseudo)
+        path = analysed_nwb(
+            args.file,
+            args.out,
+            overwrite=args.overwrite,
+            pseudonymise=pseudo,
+            analyse=not args.no_analysis,
+            warn=lambda text: print(f"{where}: {text}", file=sys.stderr),
+        )
         print(f"wrote {path}")
         if args.validate:
             import pynwb
@@ -125,26 +137,18 @@ def run(args: argparse.Namespace) -> int:
 
 def _bids(args: argparse.Namespace, pseudo: object, where: str) -> int:
     """``myoflow export bids``: analyse each recording (unless --no-analysis), write, validate."""
-    from myoflow.storage.bids import export_bids
+    from myoflow.reports.exports import analysed_bids
 
-    analyses: dict[str, object] = {}
-    if not args.no_analysis:
-        from myoflow.reports._analyze import NothingToAnalyse, analyze
-
-        for path in args.file:
-            try:
-                analyses[str(path)] = analyze(path, keep_signals=False).to_dict()
-            except NothingToAnalyse as exc:
-                print(f"{where}: {path}: no rep events ({exc})", file=sys.stderr)
-    files = export_bids(
+    files = analysed_bids(
         args.file,
         args.out,
         subject=args.subject,
         task=args.task,
         fmt=args.data_format,
-        analyses=analyses,
         overwrite=args.overwrite,
         pseudonymise=pseudo,
+        analyse=not args.no_analysis,
+        warn=lambda text: print(f"{where}: {text}", file=sys.stderr),
     )
     print(f"wrote {len(files)} files to {args.out}")
     if not args.validate:

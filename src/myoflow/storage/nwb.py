@@ -13,9 +13,11 @@ sample of the recording):
   placements and channels in ``description`` and ``comments``;
 * ``timestamps`` per sample when a stream has gaps or is not on one straight line, else
   ``starting_time`` and the effective ``rate``;
-* reps -> ``trials``: each ``rep_start`` event paired with the next ``rep_end`` (columns
-  ``label`` and ``stream``); when there are none, ``phase`` events with a ``duration_s`` or
-  ``end`` in their data become trials;
+* reps -> ``trials``: with ``analysis`` (the analysis report, :mod:`myoflow.storage.nwb_trials`)
+  one trial per analysed rep with its phase times, verdicts and peaks, sets as ``epochs`` and
+  the envelopes (``processed``) in the ``myoflow`` processing module; without it, each
+  ``rep_start`` event paired with the next ``rep_end`` (columns ``label`` and ``stream``), or
+  when there are none, ``phase`` events with a ``duration_s`` or ``end`` in their data;
 * gaps -> ``invalid_times`` (``stream``, ``n_missing``, ``reason``);
 * every event -> a ``TimeIntervals`` table ``events`` (start = stop = event time, ``kind``,
   ``label``, ``stream``, ``data_json``);
@@ -35,11 +37,14 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from myoflow.storage.nwb_trials import add_analysis
 
 __all__ = ["ROWS_PER_BUFFER", "ROWS_PER_CHUNK", "export_nwb"]
 
@@ -56,8 +61,15 @@ def export_nwb(
     *,
     overwrite: bool = False,
     pseudonymise: Any = None,
+    analysis: Mapping[str, Any] | None = None,
+    processed: Sequence[Mapping[str, Any]] = (),
 ) -> Path:
     """Write ``recording`` as an NWB file at ``out``; returns the path.
+
+    ``analysis`` is the analysis report's JSON document of this recording
+    (:meth:`~myoflow.analysis.report.Report.to_dict`) and ``processed`` its arrays (``name``,
+    ``data``, ``rate``, ``start_s``, ``unit``, ``description``): reps become trials, sets epochs,
+    the arrays processed data (:mod:`myoflow.storage.nwb_trials`).
 
     Raises
     ------
@@ -81,7 +93,7 @@ def export_nwb(
         pass
     tmp = out.with_name(f".{out.stem}.part.nwb")
     try:
-        _in_child(out, _write, recording, tmp, pseudonymise)
+        _in_child(out, _write, recording, tmp, pseudonymise, analysis, list(processed))
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -145,7 +157,9 @@ def _in_child(out: Path, target: Any, *args: Any) -> None:
         )
 
 
-def _write(recording: Any, tmp: Path, pseudonymise: Any) -> None:
+def _write(
+    recording: Any, tmp: Path, pseudonymise: Any, analysis: Any = None, processed: Sequence[Any] = ()
+) -> None:
     """Write the NWB file at ``tmp`` (see :func:`export_nwb`)."""
     from pynwb import NWBHDF5IO, NWBFile
     from pynwb.file import Subject
@@ -171,8 +185,10 @@ def _write(recording: Any, tmp: Path, pseudonymise: Any) -> None:
             if view.n_samples:
                 nwb.add_acquisition(_series(nwb, view, t_ref, devices, pseudonymise))
         events = rec.events if pseudonymise is None else [pseudonymise.event(e) for e in rec.events]
-        _add_events(nwb, events, t_ref)
+        has_reps = bool(analysis and analysis.get("reps"))
+        _add_events(nwb, events, t_ref, trials=not has_reps)
         _add_gaps(nwb, rec.gaps, t_ref)
+        add_analysis(nwb, analysis, processed, t_ref)
         with NWBHDF5IO(str(tmp), "w") as io:
             io.write(nwb)
 
@@ -293,7 +309,7 @@ def _device(nwb: Any, d: Any, devices: dict[str, Any]) -> Any:
     return devices[key]
 
 
-def _add_events(nwb: Any, events: list[Any], t_ref: float) -> None:
+def _add_events(nwb: Any, events: list[Any], t_ref: float, trials: bool = True) -> None:
     reps, pending = [], None
     for ev in events:
         if ev.kind == "rep_start":
@@ -309,7 +325,7 @@ def _add_events(nwb: Any, events: list[Any], t_ref: float) -> None:
                 continue
             stop = float(end) if end is not None else ev.time + float(dur or 0.0)
             reps.append((ev.time, stop, ev.label, ev.stream or ""))
-    if reps:
+    if reps and trials:
         nwb.add_trial_column(name="label", description="rep or phase label")
         nwb.add_trial_column(name="stream", description="myoflow stream the rep was found on")
         for start, stop, label, stream in reps:
