@@ -187,3 +187,19 @@ def test_quadrants_trend_and_errors() -> None:
         FatigueParams(window="middle")
     with pytest.raises(ValueError, match="overlap"):
         FatigueParams(overlap=0.95)
+
+
+@pytest.mark.parametrize(("nper", "noverlap"), [(500, 250), (100, 50), (256, 0)])
+def test_welch_power_is_scipy_welch_up_to_one_factor(nper: int, noverlap: int) -> None:
+    from scipy import signal
+
+    from myoflow.analysis.fatigue import welch_power
+
+    x = np.random.default_rng(0).standard_normal((1733, 3)).cumsum(axis=0)
+    f, p = welch_power(x, 1000.0, nper, noverlap)
+    f2, p2 = signal.welch(
+        x, 1000.0, window="hann", nperseg=nper, noverlap=noverlap, detrend="constant", axis=0
+    )
+    np.testing.assert_allclose(f, f2)
+    ratio = p[1:-1] / p2[1:-1]  # scipy doubles the one-sided bins except DC and Nyquist
+    np.testing.assert_allclose(ratio, ratio.flat[0], rtol=1e-9)

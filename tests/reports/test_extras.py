@@ -122,3 +122,23 @@ def test_analyze_text_lists_fatigue_and_symmetry(recording: Path, capsys: pytest
     session_peak = mf.analyze(recording)
     assert session_peak.symmetry is not None and "own maximum" in session_peak.symmetry.note
     assert any("own maximum" in n for n in session_peak.notes)
+
+
+def test_grid_rows_reads_windows_as_the_whole_grid() -> None:
+    """The window reader fatigue uses gives the same samples (NaN where lost) as reading the
+    whole stream onto its grid, on the example recording with gaps."""
+    from myoflow.reports._extras import GridRows
+    from myoflow.reports._inputs import _grid
+
+    path = Path(__file__).resolve().parents[2] / "recordings" / "glute_bridge_virtual_retest.h5"
+    with mf.open_recording(path) as rec:
+        view = next(v for v in rec.streams.values() if v.info.kind == "emg")
+        assert view.gaps, "the retest recording has gaps"
+        whole = _grid(view)[0]
+        rows = GridRows(view)
+        assert rows.shape == whole.shape
+        lost = np.flatnonzero(np.isnan(whole[:, 0]))
+        starts = [0, int(lost[0]) - 50, int(lost[-1]) - 3, whole.shape[0] - 100, 12345]
+        for a in starts:
+            np.testing.assert_allclose(rows[a : a + 200], whole[a : a + 200], rtol=1e-6, atol=1e-4)
+        assert np.isnan(rows[int(lost[0]) - 50 : int(lost[0]) + 5]).any()

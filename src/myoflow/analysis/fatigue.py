@@ -25,7 +25,7 @@ Method (one rule, used for every window):
    linearly bridged);
 2. each window (by default a rep's concentric phase, ``start`` -> ``top``) gets a Welch power
    spectrum: Hann segments of ``segment_s`` (0.5 s: 2 Hz bins, so 50 and 60 Hz
-   mains fall on a bin) with 50 % overlap, linear detrend;
+   mains fall on a bin) with 50 % overlap, each segment's mean removed;
 3. ``MNF = sum(f P) / sum(P)`` and ``MDF`` = the frequency splitting the band's power in half
    (interpolated between bins), both over the band only; ``RMS`` of the high-passed window (uV);
 4. per set, a least-squares line over the reps (:func:`set_trend`) gives the slopes in Hz/rep
@@ -43,6 +43,7 @@ muscle): compare reps of the same exercise and phase only.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -130,11 +131,16 @@ def spectral_band(fs: float) -> tuple[float, float]:
 
 def highpassed(x: np.ndarray, fs: float) -> np.ndarray:
     """Zero-phase 4th-order Butterworth high-pass at :data:`HIGHPASS_HZ` of ``x`` ``(n, ch)`` (float64)."""
-    sos = signal.butter(4, HIGHPASS_HZ, btype="highpass", fs=fs, output="sos")
+    sos = _highpass_sos(float(fs))
     x = np.asarray(x, dtype=np.float64)
     if x.shape[0] <= 3 * (2 * sos.shape[0] + 1):
         return x - x.mean(axis=0, keepdims=True)
     return signal.sosfiltfilt(sos, x, axis=0)
+
+
+@functools.lru_cache(maxsize=16)
+def _highpass_sos(fs: float) -> np.ndarray:
+    return signal.butter(4, HIGHPASS_HZ, btype="highpass", fs=fs, output="sos")
 
 
 def spectral_stats(
@@ -166,15 +172,35 @@ def spectral_stats(
         x = highpassed(x, fs)
     n = x.shape[0]
     nper = max(8, min(n, int(round(p.segment_s * fs))))
-    f, pxx = signal.welch(
-        x, fs=fs, window="hann", nperseg=nper, noverlap=int(p.overlap * nper), detrend="linear", axis=0
-    )
+    f, pxx = welch_power(x, fs, nper, int(p.overlap * nper))
     keep = (f >= band[0]) & (f <= band[1])
     f, pxx = f[keep], pxx[keep]
     if p.mains_hz:
         pxx = _cut_mains(f, pxx, p.mains_hz, max(p.mains_halfwidth_hz, 3.0 * fs / nper))
     rms = np.sqrt(np.mean(x**2, axis=0))
     return (*_mnf_mdf(f, pxx), rms)
+
+
+def welch_power(x: np.ndarray, fs: float, nper: int, noverlap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Welch power spectrum of ``x`` ``(n, ch)``: Hann segments of ``nper`` samples overlapping
+    by ``noverlap``, each segment's mean removed, periodograms averaged.
+
+    Returns ``(f (nper // 2 + 1,) Hz, P (nper // 2 + 1, ch))``; ``P`` is proportional to
+    ``scipy.signal.welch(..., detrend="constant")`` (the same spectrum up to one constant
+    factor, which MNF and MDF do not see); the tail that does not fill a segment is left out,
+    as scipy does.
+    """
+    step = nper - noverlap
+    frames = np.lib.stride_tricks.sliding_window_view(x, nper, axis=0)[::step]  # (k, ch, nper)
+    frames = frames - frames.mean(axis=2, keepdims=True)
+    spec = np.fft.rfft(frames * _hann(nper), axis=2)
+    pxx = (spec.real**2 + spec.imag**2).mean(axis=0).T  # (nfreq, ch)
+    return np.fft.rfftfreq(nper, 1.0 / fs), pxx
+
+
+@functools.lru_cache(maxsize=16)
+def _hann(n: int) -> np.ndarray:
+    return signal.get_window("hann", n)
 
 
 def _cut_mains(f: np.ndarray, pxx: np.ndarray, mains: float, half: float) -> np.ndarray:
@@ -187,9 +213,9 @@ def _cut_mains(f: np.ndarray, pxx: np.ndarray, mains: float, half: float) -> np.
         if not bad.any() or side.sum() < 2:
             continue
         near = np.abs(f - h) <= (f[1] - f[0])
-        for c in range(pxx.shape[1]):
-            if pxx[near, c].max() > 3.0 * pxx[side, c].mean():
-                out[bad, c] = np.interp(f[bad], f[side], pxx[side, c])
+        hit = pxx[near].max(axis=0) > 3.0 * pxx[side].mean(axis=0)
+        for c in np.flatnonzero(hit):
+            out[bad, c] = np.interp(f[bad], f[side], pxx[side, c])
     return out
 
 
@@ -204,6 +230,18 @@ def _mnf_mdf(f: np.ndarray, pxx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cum = np.vstack([np.zeros(pxx.shape[1]), np.cumsum(pxx, axis=0)]) / safe
     mdf = np.array([np.interp(0.5, cum[:, c], edges) for c in range(pxx.shape[1])])
     return np.where(ok, mnf, np.nan), np.where(ok, mdf, np.nan)
+
+
+class RowSliceable(Protocol):
+    """An ``(n, ch)`` array-like read by row slices (an h5py dataset, a memory map, a lazy
+    reader): only the rep windows are read."""
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """``(n, ch)``."""
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        """Rows ``rows`` as an array ``(len, ch)``."""
 
 
 class PhasedRep(Protocol):
@@ -355,7 +393,7 @@ def set_trend(values: Sequence[float]) -> tuple[float, float, float]:
 
 
 def session_fatigue(
-    emg: np.ndarray,
+    emg: np.ndarray | RowSliceable,
     fs: float,
     placements: Sequence[str],
     reps: Sequence[PhasedRep],
@@ -389,8 +427,8 @@ def session_fatigue(
     """
     p = params or FatigueParams()
     fs = check_rate(fs)
-    x = np.asarray(emg)
-    if x.ndim != 2 or x.shape[1] != len(placements):
+    x = emg if hasattr(emg, "shape") and hasattr(emg, "__getitem__") else np.asarray(emg)
+    if len(x.shape) != 2 or x.shape[1] != len(placements):
         raise ValueError(
             f"emg must be (n, {len(placements)}) for {len(placements)} placements, got shape {x.shape}"
         )

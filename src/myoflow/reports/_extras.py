@@ -2,7 +2,8 @@
 
 * **Fatigue** (:func:`~myoflow.analysis.fatigue.session_fatigue`) reads the *raw* EMG of each
   stream on its own sample grid (lost samples NaN), positioned on the session clock, with the
-  recording's mains frequency cut out of the spectrum.
+  recording's mains frequency cut out of the spectrum. Only the rep windows are read from the
+  file (:class:`GridRows`), so an hour-long recording is not read a second time.
 * **Symmetry** (:func:`~myoflow.analysis.symmetry.session_symmetry`) compares the per-rep
   results of left/right pairs.
 * **Ensembles** (:func:`~myoflow.analysis.ensemble.session_ensembles`) time-normalise the
@@ -21,9 +22,47 @@ from myoflow.analysis.ensemble import Ensemble, session_ensembles
 from myoflow.analysis.fatigue import FatigueParams, SessionFatigue, session_fatigue
 from myoflow.analysis.session_metrics import SessionMetrics
 from myoflow.analysis.symmetry import SessionSymmetry, session_symmetry
-from myoflow.reports._inputs import SessionClock, raw_grid
+from myoflow.reports._inputs import SessionClock
 
-__all__ = ["session_extras"]
+__all__ = ["GridRows", "session_extras"]
+
+
+class GridRows:
+    """A stream's physical samples on its sample grid (lost samples NaN), read by row slices.
+
+    Grid position ``p`` is sample index ``first + p`` (lost samples counted, as
+    ``view.sample_indices``); ``rows[a:b]`` reads only the stored rows that fall in ``[a, b)``.
+    """
+
+    def __init__(self, view: Any) -> None:
+        self.view = view
+        n = int(view.n_samples)
+        self._n = n
+        self._first = int(view.sample_indices(0, 1)[0])
+        last = int(view.sample_indices(n - 1, n)[0])
+        self.shape = (last - self._first + 1, int(view.info.n_channels))
+
+    def _row_at(self, index: int) -> int:
+        """First stored row whose sample index is >= ``index`` (binary search, no file access)."""
+        lo, hi = 0, self._n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if int(self.view.sample_indices(mid, mid + 1)[0]) < index:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        a, b, _ = rows.indices(self.shape[0])
+        out = np.full((max(b - a, 0), self.shape[1]), np.nan)
+        if b <= a:
+            return out
+        r0, r1 = self._row_at(self._first + a), self._row_at(self._first + b)
+        if r1 > r0:
+            pos = self.view.sample_indices(r0, r1) - self._first - a
+            out[pos] = self.view.physical(r0, r1)
+        return out
 
 
 def session_extras(
@@ -62,9 +101,9 @@ def session_extras(
     parts, c = [], 0
     try:
         for view in views:
-            data, host = raw_grid(view)
+            data = GridRows(view)
             n_ch = data.shape[1]
-            t0 = float(clock(np.array([host[0]]))[0])
+            t0 = float(clock(view.times(0, 1))[0])
             part = session_fatigue(
                 data, float(view.rate), list(names[c : c + n_ch]), results, params, t0_s=t0
             )

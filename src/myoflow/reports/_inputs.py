@@ -29,7 +29,7 @@ from myoflow.analysis.reps import MovementAngle, movement_angle
 from myoflow.dsp.imu import SagittalTiltFilter, align, sagittal_angle_from_quaternion
 from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
 
-__all__ = ["SessionClock", "emg_envelopes", "find_movement", "raw_grid", "start_utc"]
+__all__ = ["SessionClock", "emg_envelopes", "find_movement", "start_utc"]
 
 
 class SessionClock:
@@ -66,13 +66,6 @@ def _grid(view) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]], np.ndarr
     cuts = np.unique(np.concatenate(([0, n], cuts[(cuts > 0) & (cuts < n)]))).astype(np.int64)
     runs = [(int(pos[a]), int(pos[b - 1]) + 1) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
     return data, host, runs, pos
-
-
-def raw_grid(view: Any) -> tuple[np.ndarray, np.ndarray]:
-    """A stream's physical samples on its own sample grid: ``(n, ch)`` float64, NaN where
-    samples were lost, and the ``(n,)`` host times (s) of the grid."""
-    data, host, _, _ = _grid(view)
-    return data, host
 
 
 def emg_envelopes(
