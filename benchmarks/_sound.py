@@ -13,14 +13,15 @@ Run as ``scripts/with_pulse.sh python benchmarks/_sound.py N``; prints one JSON 
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
 import sys
-import threading
 import time
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from null_sink_recorder import NullSinkRecorder  # noqa: E402
 
 FS = 48000
 
@@ -29,37 +30,18 @@ def main(n: int) -> None:
     from myoflow.feedback.player import SoundPlayer
     from myoflow.feedback.sounds import chime
 
-    rec = subprocess.Popen(
-        [
-            "parec",
-            "-d",
-            os.environ["MYOFLOW_NULL_SINK"] + ".monitor",
-            "--raw",
-            "--format=s16le",
-            f"--rate={FS}",
-            "--channels=1",
-            "--latency-msec=20",
-        ],  # fmt: skip
-        stdout=subprocess.PIPE,
-    )
-    chunks: list[bytes] = []
-    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: rec.stdout.read(4800), b"")))
-    reader.start()
-    while not chunks:
-        time.sleep(0.02)
-    player = SoundPlayer(voice=False)
-    click = chime(FS)[: FS // 20]  # 50 ms: cues far apart
-    time.sleep(0.3)
-    posted = []
-    rng = random.Random(3)
-    for _ in range(n):
-        time.sleep(0.12 + rng.random() * 0.05)  # random phase against the audio blocks
-        posted.append(player.mixer.post("chime", click))
-    time.sleep(0.5)
-    player.close()
-    rec.terminate()
-    reader.join(10.0)
-    x = np.frombuffer(b"".join(chunks), dtype="<i2").astype(np.float64) / 32768.0
+    with NullSinkRecorder(FS) as rec:
+        player = SoundPlayer(voice=False)
+        click = chime(FS)[: FS // 20]  # 50 ms: cues far apart
+        time.sleep(0.3)
+        posted = []
+        rng = random.Random(3)
+        for _ in range(n):
+            time.sleep(0.12 + rng.random() * 0.05)  # random phase against the audio blocks
+            posted.append(player.mixer.post("chime", click))
+        time.sleep(0.5)
+        player.close()
+    x = rec.samples.astype(np.float64)
     loud = np.abs(x) > 0.01
     onsets = (
         np.flatnonzero(loud[1:] & ~np.convolve(loud, np.ones(2400), "full")[: x.size - 1].astype(bool)) + 1

@@ -13,10 +13,7 @@ and the tone's pitch. Prints one JSON line with the findings and ``SOUND OK``.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -24,6 +21,9 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[1] / "scripts"))
+from null_sink_recorder import NullSinkRecorder  # noqa: E402
+
 FS = 48000
 
 
@@ -73,26 +73,7 @@ def main() -> None:
                      (2.5, "bottom", 20.0), (1.5, "bottom", 3.0), (1.2, "concentric", 60.0)])  # fmt: skip
     s0 = script.start_of(0)
     verdict = (s0 + 6.0, [_result(1, s0, relaxed=False), Cue(s0 + 6.0, "relax", "relax", 1)])
-    rec = subprocess.Popen(
-        [
-            "parec",
-            "-d",
-            os.environ["MYOFLOW_NULL_SINK"] + ".monitor",
-            "--raw",
-            "--format=s16le",
-            f"--rate={FS}",
-            "--channels=1",
-            "--latency-msec=20",
-        ],  # fmt: skip
-        stdout=subprocess.PIPE,
-    )
-    chunks: list[bytes] = []
-    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: rec.stdout.read(4800), b"")))
-    reader.start()
-    deadline = time.monotonic() + 30.0
-    while not chunks:  # parec records (it takes a while to start on a loaded machine)
-        assert time.monotonic() < deadline, "parec recorded nothing in 30 s"
-        time.sleep(0.05)
+    rec = NullSinkRecorder(FS).start()  # parec records (it waits up to 30 s for it to start)
     player = SoundPlayer()
     sounds = FrameSounds(player, tone=True)
     model = DashboardModel(bottom_cue_s=1.0)
@@ -113,9 +94,7 @@ def main() -> None:
     player.mixer.set_tone(None)  # the session ends mid-push
     time.sleep(0.8)
     player.close()
-    rec.terminate()
-    reader.join(10.0)
-    x = np.frombuffer(b"".join(chunks), dtype="<i2").astype(np.float32) / 32768.0
+    x = rec.stop()
     refs = {k: v * player.mixer.volume for k, v in player.sounds.items()}
     found = []
     for a, b in bursts(x):
