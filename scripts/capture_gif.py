@@ -52,8 +52,8 @@ def main() -> int:
     from PySide6 import QtGui, QtTest
 
     from myoflow.dashboard.app import qt_app, teardown
-    from myoflow.dashboard.live_source import virtual_source
     from myoflow.dashboard.sound import FrameSounds
+    from myoflow.dashboard.virtual_source import virtual_source
     from myoflow.dashboard.window import DashboardWindow
 
     qt_app()

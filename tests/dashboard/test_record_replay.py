@@ -7,8 +7,8 @@ from pathlib import Path
 from PySide6 import QtTest
 
 from myoflow.dashboard.app import teardown
-from myoflow.dashboard.live_source import virtual_source
 from myoflow.dashboard.replay_source import ReplaySource
+from myoflow.dashboard.virtual_source import virtual_source
 
 
 def test_recording_start_and_stop_writes_a_valid_file(qapp, tmp_path: Path, open_window, wait_until) -> None:  # noqa: ANN001

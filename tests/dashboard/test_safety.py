@@ -77,7 +77,7 @@ def test_virtual_straps_honour_placements_and_compare_with_the_truth() -> None:
 
     import pytest
 
-    from myoflow.dashboard.live_source import truth_summary, virtual_source
+    from myoflow.dashboard.virtual_source import truth_summary, virtual_source
 
     with pytest.raises(ValueError, match="ch1-ch4"):
         virtual_source(5.0, fast=True, placements={"diy/emg": {"ch9": "glute_max_l"}})

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from myoflow.dashboard.live_source import LiveSource, virtual_source
+from myoflow.dashboard.live_source import LiveSource
 from myoflow.dashboard.replay_source import ReplaySource
 from myoflow.dashboard.source import DashboardSource, ReplayControls
+from myoflow.dashboard.virtual_source import virtual_source
 
 RECORDING = Path(__file__).resolve().parents[2] / "recordings" / "glute_bridge_virtual.h5"
 

@@ -15,8 +15,9 @@ import pytest
 from PySide6 import QtGui
 
 from myoflow.dashboard.app import teardown
-from myoflow.dashboard.live_source import LiveSource, virtual_source
+from myoflow.dashboard.live_source import LiveSource
 from myoflow.dashboard.plots import BACKGROUND, LANE_COLOURS
+from myoflow.dashboard.virtual_source import virtual_source
 from myoflow.dashboard.window import DashboardWindow
 
 

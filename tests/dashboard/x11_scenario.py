@@ -31,8 +31,8 @@ def main(folder: Path) -> None:
     from PySide6 import QtCore, QtTest, QtWidgets
 
     from myoflow.dashboard.app import qt_app, teardown
-    from myoflow.dashboard.live_source import virtual_source
     from myoflow.dashboard.platform import platform_problem
+    from myoflow.dashboard.virtual_source import virtual_source
     from myoflow.dashboard.window import DashboardWindow
 
     problem = platform_problem()

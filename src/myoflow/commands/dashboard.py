@@ -120,7 +120,7 @@ def make_source(args: argparse.Namespace, extra_sinks: tuple[Sink, ...] = ()) ->
             args.replay, speed=args.speed, exercise=args.exercise, mains_hz=_replay_mains(args)
         )
     if args.virtual:
-        from myoflow.dashboard.live_source import virtual_source
+        from myoflow.dashboard.virtual_source import virtual_source
 
         return virtual_source(
             args.seconds,
@@ -207,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if source.error is not None:
         print(f"myoflow dashboard: the session stopped: {source.error}", file=sys.stderr)
-    from myoflow.dashboard.live_source import truth_summary
+    from myoflow.dashboard.virtual_source import truth_summary
 
     summary = truth_summary(source)
     if summary is not None:

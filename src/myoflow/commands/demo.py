@@ -96,7 +96,7 @@ def _dashboard(settings: DemoSettings) -> int:
     """The demo with a display: the same virtual straps and session, in the live dashboard (real
     time, calibrated on the synthetic MVC trial); ``--keep`` records the session from the start."""
     from myoflow.dashboard.app import run_dashboard
-    from myoflow.dashboard.live_source import virtual_source
+    from myoflow.dashboard.virtual_source import virtual_source
 
     print("myoflow demo: opening the live dashboard (close the window to stop; --headless for the console)")
     source = virtual_source(
@@ -108,7 +108,7 @@ def _dashboard(settings: DemoSettings) -> int:
         drop=settings.drop,
     )
     code = run_dashboard(source, record=settings.keep, subject_id="synthetic-demo")
-    from myoflow.dashboard.live_source import truth_summary
+    from myoflow.dashboard.virtual_source import truth_summary
 
     summary = truth_summary(source)
     print(summary or "no reps were analysed before the window closed")
