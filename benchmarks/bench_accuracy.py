@@ -7,9 +7,11 @@ co-activation, skin: wander + motion artefacts, ECG + 60 Hz mains, 50 Hz mains) 
 peak). The truth is where the activation leaves its resting level. Scored methods, on the same
 signals:
 
-* ``myoflow threshold`` / ``myoflow refined``: the analysis path (zero-phase envelope, % MVC or
-  % session peak, analysis envelope, automatic rest levels, threshold; refined: changepoint fit
-  back to the departure, :mod:`myoflow.dsp.onset_refine`);
+* ``myoflow threshold`` / ``refined`` / ``changepoint``: the analysis path
+  (:func:`myoflow.analysis.activity.session_onsets`: zero-phase envelope, % MVC or % session
+  peak, analysis envelope, automatic rest levels, threshold; refined: a changepoint fit of the
+  envelope back to the departure, :mod:`myoflow.dsp.onset_refine`; changepoint: a variance
+  changepoint fit on the raw EMG, :mod:`myoflow.dsp.onset_raw`);
 * ``hodges_bui``, ``tkeo``, ``double_threshold``: the classic detectors of
   :mod:`myoflow.dsp.onset_methods` on the band-passed EMG, given the true rest period
   (0.5-1.9 s; an advantage our methods do not get);
@@ -33,12 +35,11 @@ from collections import defaultdict
 
 import numpy as np
 
-from myoflow.analysis.activation import ActivationParams, analysis_envelope, normalise, rest_levels
+from myoflow.analysis.activity import session_onsets
+from myoflow.analysis.onset_emg import RawEmg
 from myoflow.dsp.normalise import mvc_reference
 from myoflow.dsp.offline import zero_phase_fft
 from myoflow.dsp.onset_methods import detect as classic_detect
-from myoflow.dsp.onset_refine import RefineParams, envelope_kernels, refine_onset
-from myoflow.dsp.onsets import Baseline, OnsetParams, detect_onsets
 from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
 from myoflow.synth.bursts import CONDITIONS, SHAPE_CLASSES, TrialConfig, generate_trial, mvc_trial
 
@@ -51,31 +52,17 @@ NK_METHODS = ("threshold", "mixture", "biosppy", "silva")
 
 
 def myoflow_onsets(trial, use_mvc: bool) -> dict[str, list[np.ndarray]]:
-    """Onset times (s) per channel of the analysis path: threshold and refined."""
+    """Onset times (s) per channel of the analysis path (:func:`session_onsets`): threshold,
+    refined (envelope changepoint) and changepoint (raw-EMG variance changepoint)."""
     fs, cfg = trial.fs, trial.config
     prof = profile_for_rate(fs, cfg.mains_hz)
     env = envelope_offline(trial.emg, fs, prof)
     mvc = mvc_reference(envelope_offline(mvc_trial(trial), fs, prof), fs) if use_mvc else None
-    p = ActivationParams()
-    ae = analysis_envelope(normalise(env, fs, mvc).envelope, fs, p)
-    lv = rest_levels(ae, fs, p)
-    h = 3.0
-    base = Baseline(lv.mean, np.maximum((lv.onset_threshold - lv.mean) / h, 1e-12))
-    intervals = detect_onsets(ae, fs, base, OnsetParams(h, h, p.min_on_s, p.min_off_s))
-    kernels = envelope_kernels(fs, prof, p.detection_hz)
-    out: dict[str, list[np.ndarray]] = {"myoflow threshold": [], "myoflow refined": []}
-    for c, iv in enumerate(intervals):
-        col = ae[:, c].astype(np.float64)
-        refined, prev = [], 0
-        for on, off in iv:
-            at, _ = refine_onset(
-                col, fs, int(on), int(prev), RefineParams(bandwidth_hz=p.detection_hz), kernels
-            )
-            refined.append(at / fs)
-            prev = off
-        out["myoflow threshold"].append(iv[:, 0] / fs)
-        out["myoflow refined"].append(np.array(refined))
-    return out
+    raw = RawEmg(trial.emg, fs, 0.0, cfg.mains_hz)
+    return {
+        f"myoflow {m}": session_onsets(env, fs, mvc, method=m, raw=raw).onsets_s
+        for m in ("threshold", "refined", "changepoint")
+    }
 
 
 def classic_onsets(trial) -> dict[str, list[np.ndarray]]:
@@ -138,7 +125,7 @@ def score(found: list[np.ndarray], trial, duration_s: float) -> tuple[list[float
     return errs, hits, n, fa
 
 
-def onset_table(seeds: int, duration_s: float, nk: bool) -> dict[str, object]:
+def onset_table(seeds: int, duration_s: float, nk: bool, classic: bool = True) -> dict[str, object]:
     errs: dict[tuple, list[float]] = defaultdict(list)
     counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
     refused: dict[tuple, str] = {}
@@ -157,7 +144,8 @@ def onset_table(seeds: int, duration_s: float, nk: bool) -> dict[str, object]:
                     trial = generate_trial(cfg)
                     results: dict[str, object] = {}
                     results |= myoflow_onsets(trial, use_mvc=seed % 2 == 0)
-                    results |= classic_onsets(trial)
+                    if classic:
+                        results |= classic_onsets(trial)
                     if nk and seed == 0:
                         results |= neurokit_onsets(trial, NK_METHODS)
                     for method, found in results.items():
@@ -288,12 +276,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40.0, help="length of each trial")
     parser.add_argument("--quick", action="store_true", help="fewer sessions in part 2")
     parser.add_argument("--no-neurokit", action="store_true")
+    parser.add_argument("--no-classic", action="store_true", help="score only myoflow's methods")
     parser.add_argument("--only", choices=("onsets", "reps"), default=None)
     args = parser.parse_args()
     t0 = time.perf_counter()
     figures: dict[str, object] = {"benchmark": "accuracy", "seeds": args.seeds, "trial_s": args.seconds}
     if args.only in (None, "onsets"):
-        figures |= onset_table(args.seeds, args.seconds, not args.no_neurokit)
+        figures |= onset_table(args.seeds, args.seconds, not args.no_neurokit, not args.no_classic)
     if args.only in (None, "reps"):
         figures |= rep_table(args.quick)
     figures["wall_s"] = time.perf_counter() - t0

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from myoflow.analysis.onset_emg import RawEmg
 from myoflow.analysis.report import rep_to_dict
 from myoflow.analysis.reps import movement_angle
 from myoflow.analysis.session_metrics import analyse_arrays
@@ -96,10 +97,12 @@ def test_recording_gives_the_same_reps_as_the_arrays(session, tmp_path: Path) ->
     fs = CFG.emg_rate
     env = envelope_offline(s.emg, fs, profile_for_rate(fs))
     phi = {seg: SagittalTiltFilter(CFG.imu_rate).process(a, g) for seg, (a, g) in s.imu.items()}
+    raw = RawEmg(s.emg, fs, 0.0, report.mains["mains_hz"])  # changepoint onsets read it
     arrays = analyse_arrays(
-        env, fs, s.placements, mvc, movement_angle(phi["pelvis"], phi["thigh"]), CFG.imu_rate
+        env, fs, s.placements, mvc, movement_angle(phi["pelvis"], phi["thigh"]), CFG.imu_rate, raw=raw
     )
     assert len(arrays.results) == len(s.truth) == len(report.reps) == 5
+    assert any(m.onset_uncertainty_ms is not None for r in report.reps for m in r.muscles.values())
     for got, want in zip(report.reps, arrays.results, strict=True):
         same(rep_to_dict(got), rep_to_dict(want))  # every phase, onset, verdict, crossover, stall
     assert [s.reps for s in report.metrics.sets] == [s.reps for s in arrays.sets]

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 #: Per-muscle activation fields of a rep, as the JSON and the CSV name them.
-MUSCLE_FIELDS = ("peak_pct", "mean_pct", "onset_ms", "offset_ms", "time_above_s")
+MUSCLE_FIELDS = ("peak_pct", "mean_pct", "onset_ms", "onset_uncertainty_ms", "offset_ms", "time_above_s")
 #: Values of ``Report.to_dataframe(table)``.
 TABLES = ("reps", "sets", "session")
 

@@ -30,10 +30,10 @@ Definitions (with references in ``docs/metrics.md``):
   ``min_off_s``). ``onset_method="threshold"`` (default) reports that crossing; with
   ``"refined"`` the onset is moved to where the activation left its baseline
   (:func:`myoflow.dsp.onset_refine.refine_onset`) and carries an uncertainty (ms, about a 68 %
-  interval half-width). ``"refined"`` is more accurate offline on varied shapes
-  (``benchmarks/bench_accuracy.py``) but models the zero-phase offline envelope: on the live,
-  causal envelope it disagrees with offline by up to ~100 ms (90th percentile at 200 Hz), so it
-  is not the default while live and offline must agree.
+  interval half-width); ``"changepoint"`` moves it to where the variance of the raw EMG left
+  rest (:func:`myoflow.analysis.onset_emg.changepoint_onset`; needs the raw EMG, ``raw``;
+  without it the threshold crossing is reported), with an uncertainty. Accuracy of each on
+  independent truth: ``benchmarks/bench_accuracy.py`` and docs/metrics.md.
   Reported in ms relative to movement onset (negative = before the hip moved). A muscle
   already above the threshold when the search starts has no onset (``None``).
 * **Peak / mean**: maximum and mean of the analysis envelope from movement onset to the bottom.
@@ -50,6 +50,7 @@ from scipy.signal import butter, sosfiltfilt
 
 from myoflow._checks import as_signal, check_option, check_positive, check_range, check_rate
 from myoflow.analysis._nan import interpolate_nan
+from myoflow.analysis.onset_emg import RawEmg, changepoint_onset
 from myoflow.dsp.normalise import mvc_reference
 from myoflow.dsp.onset_refine import RefineParams, envelope_kernels, refine_onset
 from myoflow.dsp.onsets import Baseline, OnsetParams, detect_onsets
@@ -60,7 +61,7 @@ from myoflow.dsp.smooth import matched_lowpass
 #: The analysis smoother runs at about this rate (block means above it), Hz.
 SMOOTH_RATE_HZ = 200.0
 #: Onset methods of the analysis (module docstring).
-ONSET_METHODS = ("refined", "threshold")
+ONSET_METHODS = ("changepoint", "refined", "threshold")
 #: An onset threshold above this share of the channel's session peak means no rest was found.
 REST_MAX_FRAC = 0.5
 #: Rest windows (s) tried in turn when no baseline is given.
@@ -85,7 +86,7 @@ class ActivationParams:
     onset_search_s: float = 0.5
     detection_hz: float = 6.0
     min_gap_s: float = 0.2
-    onset_method: str = "threshold"
+    onset_method: str = "changepoint"
 
     def __post_init__(self) -> None:
         check_option(self.onset_method, "onset_method", ONSET_METHODS)
@@ -314,6 +315,7 @@ def muscle_activation(
     bottom_s: float,
     levels: RestLevels,
     params: ActivationParams | None = None,
+    raw: RawEmg | None = None,
 ) -> list[MuscleActivation]:
     """Activation metrics of every channel over one rep.
 
@@ -327,6 +329,8 @@ def muscle_activation(
         Movement onset, top and bottom of the rep (s, same clock as ``t0``).
     levels
         The session's rest levels.
+    raw
+        The raw EMG around the rep (muscle columns as in ``env``), for ``"changepoint"`` onsets.
     """
     params = params or ActivationParams()
     x = as_signal(env, "env")
@@ -358,8 +362,12 @@ def muscle_activation(
         first = on[known & (on[:, 0] <= i_top - i_search)]
         if first.size:
             at = float(i_search + first[0, 0])
-            if kernels is not None:
-                prev = on[on[:, 1] <= first[0, 0]]
+            prev = on[on[:, 1] <= first[0, 0]]
+            if params.onset_method == "changepoint" and raw is not None and raw.has(c):
+                earliest_s = t0 + (i_search + int(prev[-1, 1]) if prev.size else 0) / fs
+                at_s, unc_ms = changepoint_onset(raw, c, at / fs + t0, earliest_s)
+                at = (at_s - t0) * fs
+            elif kernels is not None:
                 earliest = i_search + int(prev[-1, 1]) if prev.size else 0
                 col = np.nan_to_num(x[:, c].astype(np.float64), nan=0.0)
                 at, unc = refine_onset(

@@ -21,6 +21,7 @@ from myoflow.analysis.activation import (
     onset_kernels,
     rest_levels,
 )
+from myoflow.analysis.onset_emg import RawEmg, changepoint_onset
 from myoflow.dsp.onset_refine import RefineParams, refine_onset
 from myoflow.dsp.onsets import Baseline, OnsetParams, detect_onsets
 
@@ -45,11 +46,14 @@ def session_onsets(
     mvc: np.ndarray | None = None,
     params: ActivationParams | None = None,
     method: str | None = None,
+    raw: RawEmg | None = None,
 ) -> SessionOnsets:
     """Bursts of every channel of a zero-phase envelope ``(n, ch)`` (physical units) at ``fs``.
 
     ``mvc``: ``(ch,)`` references (None: % session peak); ``method``: ``"threshold"`` or
-    ``"refined"`` (default: ``params.onset_method``)."""
+    ``"refined"`` or ``"changepoint"`` (default: ``params.onset_method``); ``raw``: the raw EMG
+    (sample 0 at the envelope's sample 0) that ``"changepoint"`` needs (without it: threshold
+    onsets)."""
     fs = check_rate(fs)
     p = params or ActivationParams()
     method = method or p.onset_method
@@ -62,6 +66,16 @@ def session_onsets(
     kernels = onset_kernels(fs, p.detection_hz) if method == "refined" else None
     onsets, uncs = [], []
     for c, iv in enumerate(intervals):
+        if method == "changepoint" and raw is not None and raw.has(c):
+            at, un, prev_s = [], [], 0.0
+            for on, off in iv:
+                t, u = changepoint_onset(raw, c, on / fs, prev_s)
+                at.append(t)
+                un.append(np.nan if u is None else u / 1000.0)
+                prev_s = off / fs
+            onsets.append(np.array(at))
+            uncs.append(np.array(un))
+            continue
         if kernels is None:
             onsets.append(iv[:, 0] / fs)
             uncs.append(np.full(len(iv), np.nan))

@@ -71,6 +71,7 @@ from myoflow.analysis.live_types import (
     rep_cues,
 )
 from myoflow.analysis.normalisation import channel_keys, references_for
+from myoflow.analysis.onset_emg import RawEmg
 from myoflow.analysis.rep_summary import RepData, RepResult, SessionContext, analyse_rep
 from myoflow.analysis.reps import movement_angle
 from myoflow.analysis.session_metrics import default_antagonists
@@ -149,6 +150,16 @@ class LiveAnalysis:
                 places = [k.placement or f"{k.stream}/{k.channel}" for k in channel_keys(info)]
                 labels.extend(places)
         self.muscles = tuple(dict.fromkeys(labels))
+        self._mains_hz = mains_hz
+        # changepoint onsets read the raw EMG of the first EMG stream (as offline: other streams'
+        # raw samples are not resampled onto it): muscle -> its first channel there
+        first = next(iter(self._emg.values()), None)
+        self._raw_cols: list[int | None] = [None] * len(self.muscles)
+        if first is not None:
+            for k, m in enumerate(labels[first.cols]):
+                j = self.muscles.index(m)
+                if self._raw_cols[j] is None:
+                    self._raw_cols[j] = k
         weights = np.zeros((len(labels), len(self.muscles)))
         weights[np.arange(len(labels)), [self.muscles.index(m) for m in labels]] = 1.0
         self._weights = weights
@@ -359,6 +370,7 @@ class LiveAnalysis:
             set_index=rep.set_index,
             partial=rep.partial,
             rom_deg=rep.rom,
+            raw=self._raw(i0 / fs, i1 / fs),
         )
         result = analyse_rep(data, ctx)
         cues = rep_cues(result, live_rep.ending_s, self.exercise_def)
@@ -368,6 +380,19 @@ class LiveAnalysis:
         self._out.extend(cues)
         spent = (time.perf_counter() - started) * 1000.0
         self.timings.append(RepTiming(result.index, live_rep.ending_s, self._newest_t, spent))
+
+    def _raw(self, begin_s: float, end_s: float) -> RawEmg | None:
+        """The raw EMG of the muscles around a rep window (first EMG stream; NaN columns for
+        muscles without a channel there), for changepoint onsets."""
+        first = next(iter(self._emg.values()), None)
+        got = None if first is None else first.raw.read(begin_s, end_s, self._mains_hz)
+        if got is None:
+            return None
+        cols = np.full((got.samples.shape[0], len(self.muscles)), np.nan, dtype=np.float32)
+        for j, k in enumerate(self._raw_cols):
+            if k is not None:
+                cols[:, j] = got.samples[:, k]
+        return RawEmg(cols, got.fs, got.t0, got.mains_hz)
 
     # --- display -------------------------------------------------------------------------
     def snapshot(self) -> LiveSnapshot:

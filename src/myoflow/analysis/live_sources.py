@@ -40,6 +40,7 @@ import numpy as np
 
 from myoflow._checks import check_positive, check_rate
 from myoflow.analysis.live_grid import BinPlacer, GridBuffer, InterpPlacer, placer_for
+from myoflow.analysis.onset_emg import RawHistory
 from myoflow.analysis.placement import ANGLE_SEGMENTS, angle_segments, dominant_side
 from myoflow.dsp.imu import SagittalTiltFilter, sagittal_angle_from_acc, sagittal_angle_from_quaternion
 from myoflow.dsp.pipeline import EmgPipeline, profile_for_rate
@@ -72,6 +73,7 @@ class EmgSource:
             raise ValueError(f"EMG stream {info.name!r} cannot be processed live: {exc}") from None
         self.info = info
         self.cols = cols
+        self.raw = RawHistory(info.rate, info.n_channels)  # for changepoint onsets
         self.delay_s = self.pipe.delay_ms / 1000.0
         self.placer = placer_for(info.rate, grid_hz)
         self.blank_s = restart_blank_s
@@ -83,6 +85,7 @@ class EmgSource:
         return self.placer.frontier
 
     def block(self, block: Block, grid: GridBuffer) -> None:
+        self.raw.write(block.times, block.data)
         env = self.pipe.process(block.data).envelope.astype(np.float64)
         t = block.times - self.delay_s
         if self._restarted:

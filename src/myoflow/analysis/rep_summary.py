@@ -30,6 +30,7 @@ from myoflow.analysis.activation import (
 from myoflow.analysis.cocontraction import cocontraction_in_window
 from myoflow.analysis.eccentric import eccentric_hold
 from myoflow.analysis.handover import Handover, find_crossover, find_stall
+from myoflow.analysis.onset_emg import RawEmg
 from myoflow.analysis.placement import channel_index, channels_with_role, handover_channels
 from myoflow.analysis.relaxation import (
     AntagonistCue,
@@ -134,7 +135,8 @@ class RepData:
     ``phases``: ``start``, ``top``, ``eccentric``, ``bottom``, ``end`` in s; ``envelope``
     ``(n, ch)`` normalised envelope (zero-phase offline, or delay-corrected live) with sample 0
     at ``t0`` (s) and rate ``fs``; ``angle`` ``(m,)`` deg at ``angle_fs`` from ``angle_t0``
-    (None in EMG-only mode).
+    (None in EMG-only mode); ``raw`` the raw EMG around the rep for ``changepoint`` onsets
+    (:class:`~myoflow.analysis.onset_emg.RawEmg`, same clock; None: threshold onsets).
     """
 
     index: int
@@ -148,6 +150,7 @@ class RepData:
     set_index: int = 0
     partial: bool = False
     rom_deg: float = float("nan")
+    raw: RawEmg | None = None
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,7 @@ def analyse_rep(data: RepData, ctx: SessionContext) -> RepResult:
         )
     ph, t0, p = data.phases, data.t0, ctx.params
     env = analysis_envelope(env_raw, fs, p)
-    acts = muscle_activation(env, fs, t0, ph["start"], ph["top"], ph["bottom"], ctx.levels, p)
+    acts = muscle_activation(env, fs, t0, ph["start"], ph["top"], ph["bottom"], ctx.levels, p, data.raw)
     bottom_window = (ph["bottom"], max(ph["bottom"], min(ph["end"], ph["bottom"] + ctx.bottom_rest_s)))
     relax = relaxation(env, fs, t0, bottom_window, ctx.levels.mean, ctx.levels.rest_threshold, p.min_gap_s)
     names = ctx.placements
@@ -252,6 +255,7 @@ def analyse_reps(
     angle_fs: float | None = None,
     emg_t0: float = 0.0,
     angle_t0: float = 0.0,
+    raw: RawEmg | None = None,
 ) -> list[RepResult]:
     """:func:`analyse_rep` for every rep of a whole session, from whole arrays.
 
@@ -265,6 +269,8 @@ def analyse_reps(
         (live) envelope pass ``emg_t0`` minus its delay.
     angle, angle_fs
         ``(m,)`` flexion angle (deg) and its rate; None in EMG-only mode.
+    raw
+        The raw EMG of the session (same clock as the envelope) for ``changepoint`` onsets.
     """
     emg_fs, rep_fs = check_rate(emg_fs, "emg_fs"), check_rate(rep_fs, "rep_fs")
     env = as_signal(envelope, "envelope")
@@ -292,6 +298,7 @@ def analyse_reps(
             set_index=rep.set_index,
             partial=rep.partial,
             rom_deg=rep.rom,
+            raw=None if raw is None else raw.window(begin, end),
         )
         out.append(analyse_rep(data, ctx))
     return out

@@ -18,6 +18,7 @@ import numpy as np
 
 from myoflow._checks import as_signal, check_rate
 from myoflow.analysis.activation import ActivationParams, analysis_envelope, normalise, rest_levels
+from myoflow.analysis.onset_emg import RawEmg
 from myoflow.analysis.placement import antagonist_of, parse_placement, prime_movers
 from myoflow.analysis.relaxation import sustained_tension_share
 from myoflow.analysis.rep_checks import angle_cycles, as_cycles, cycle_period, emg_rep_doubts, partial_doubts
@@ -116,6 +117,7 @@ def analyse_arrays(
     cocontraction_pairs: Sequence[tuple[str, str]] = (),
     rep_options: Mapping[str, float] | None = None,
     unit: str | None = None,
+    raw: RawEmg | None = None,
 ) -> SessionMetrics:
     """Reps, per-rep metrics and set summaries of one session.
 
@@ -139,6 +141,9 @@ def analyse_arrays(
         ``min_range_deg``, ...) for the reps of ``movement``; not used in EMG-only mode.
     unit
         Level label for ``mvc`` references that are not maximal (``normalise``).
+    raw
+        The raw EMG (channels as in ``envelope``, same clock) for ``changepoint`` onsets
+        (:class:`~myoflow.analysis.onset_emg.RawEmg`); None: onsets are threshold crossings.
     """
     emg_fs = check_rate(emg_fs, "emg_fs")
     env = as_signal(envelope, "envelope")
@@ -195,7 +200,7 @@ def analyse_arrays(
         cocontraction_pairs,
     )
     results = analyse_reps(
-        reps, rep_fs, norm.envelope, emg_fs, ctx, angle, rep_fs if angle is not None else None
+        reps, rep_fs, norm.envelope, emg_fs, ctx, angle, rep_fs if angle is not None else None, raw=raw
     )
     sets = set_summaries(results, analysis, emg_fs, 0.0, ctx)
     return SessionMetrics(ctx, source, list(reps), results, sets, rep_kind, warnings)

@@ -42,6 +42,7 @@ import numpy as np
 from myoflow._checks import check_option
 from myoflow.analysis.activation import ActivationParams
 from myoflow.analysis.normalisation import METHODS
+from myoflow.analysis.onset_emg import RawEmg
 from myoflow.analysis.placement import channels_with_role
 from myoflow.analysis.report import Report, Signals
 from myoflow.analysis.session_metrics import analyse_arrays, default_antagonists
@@ -158,7 +159,9 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
     mains_hz, mains_how = recording_mains(rec, base, opts["mains_hz"])
     if mains_how.startswith("assumed"):
         notes.append(f"mains frequency {mains_hz:g} Hz {mains_how}; pass mains_hz/--mains if it was 60 Hz")
-    env, names, channels, host = emg_envelopes(emg_views, mains_hz, notes, warnings)
+    raw_cols: list[np.ndarray] = []
+    env, names, channels, host = emg_envelopes(emg_views, mains_hz, notes, warnings, raw_cols)
+    raw = RawEmg(np.concatenate(raw_cols, axis=1)[: env.shape[0]], fs, 0.0, mains_hz)
     clock = SessionClock(host, fs)
     source = {
         "file": str(rec.path),
@@ -200,6 +203,7 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
         cocontraction_pairs=list(pairs),
         rep_options=opts["rep_options"],
         unit=norm_record["unit"],
+        raw=raw,
     )
     unavailable = dict(metrics.context.unavailable)
     if not pairs:

@@ -31,7 +31,6 @@ from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
 
 __all__ = ["SessionClock", "emg_envelopes", "find_movement", "start_utc"]
 
-
 class SessionClock:
     """Host-clock seconds -> session seconds (sample periods of the base EMG stream).
 
@@ -69,7 +68,11 @@ def _grid(view) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]], np.ndarr
 
 
 def emg_envelopes(
-    views: list[Any], mains_hz: float | None, notes: list[str], warnings: list[str] | None = None
+    views: list[Any],
+    mains_hz: float | None,
+    notes: list[str],
+    warnings: list[str] | None = None,
+    raw: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[str], dict[str, dict[str, str]], np.ndarray]:
     """Zero-phase envelopes of every EMG stream on the first stream's sample grid.
 
@@ -84,6 +87,10 @@ def emg_envelopes(
         channel.
     warnings
         Gets a sentence for each placement that is not a known muscle (with the closest names).
+    raw
+        When a list, gets the raw samples ``(n, ch)`` float32 (uV, NaN where lost) of each
+        channel on the grid, for the ``changepoint`` onsets: the first stream's; NaN columns for
+        streams at another rate or clock (raw EMG is not interpolated).
 
     Returns
     -------
@@ -114,7 +121,11 @@ def emg_envelopes(
         if host0 is None:
             host0, base_n = host, data.shape[0]
             columns.append(env)
+            if raw is not None:
+                raw.append(data.astype(np.float32))
         else:
+            if raw is not None:
+                raw.append(np.full((base_n, data.shape[1]), np.nan, dtype=np.float32))
             columns.append(align(host, env, host0, max_gap_s=1.5 / rate).astype(np.float32))
             notes.append(f"{view.name} ({rate:g} Hz) interpolated onto the sample times of {views[0].name}")
         places = view.info.placements or (None,) * view.info.n_channels
