@@ -134,3 +134,38 @@ def test_bad_arguments_and_unreadable_files_are_one_line(tmp_path: Path, capsys)
     assert "cannot write" in capsys.readouterr().err and not list(tmp_path.rglob("*.pdf*"))
     assert main(["report", str(RECORDING)]) == 0
     assert capsys.readouterr().out.startswith("- ")
+
+
+def test_fatigue_and_symmetry_are_drawn_and_told_when_the_report_has_them(
+    make_report, tmp_path: Path
+) -> None:
+    """A bilateral session: the analysis modules' own results appear on page 2 and in the findings."""
+    from myoflow.analysis.fatigue import session_fatigue
+    from myoflow.analysis.symmetry import session_symmetry
+    from myoflow.reports.pdf import pictures_page
+
+    cfg = SessionConfig(
+        n_reps=5,
+        emg_rate=1000.0,
+        imu_rate=100.0,
+        placements=("glute_max_l", "glute_max_r", "biceps_femoris_l", "biceps_femoris_r"),
+        seed=2,
+    )
+    session, report = make_report(cfg, "bilateral.h5")
+    unit = report.metrics.context.unit
+    report.symmetry = session_symmetry(report.reps, report.placements, unit)
+    report.fatigue = session_fatigue(session.emg, cfg.emg_rate, report.placements, report.reps)
+    assert [p[0] for p in report.symmetry.pairs] == ["glute_max", "biceps_femoris"]
+    said = findings(report)
+    for s in report.symmetry.sets:
+        assert any(f"left/right symmetry index of the peaks {s.si_peak_pct:+.0f} %" in x for x in said)
+    fig = pictures_page(report, report.signals, [])
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert any(t.startswith("Fatigue: median frequency per rep") for t in titles)
+    sym_ax = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("Symmetry index"))
+    assert len(sym_ax.get_lines()) == 2 + 1  # one line per pair and the 0 line
+    fat_ax = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("Fatigue"))
+    assert len(fat_ax.get_lines()) == 4  # one per muscle
+    pdf = write_pdf_report(report, tmp_path / "bilateral.pdf")
+    second = pdf_text(pdf, 2)
+    assert "Symmetry index of the peaks" in second and "Fatigue: median frequency" in second

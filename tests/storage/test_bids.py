@@ -194,3 +194,15 @@ def test_bad_input_is_one_clear_error_and_leaves_nothing(gappy: Path, tmp_path: 
         export_bids([anon], tmp_path / "z")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["anon.h5", "ds", "gappy.h5"]
     assert len(export_bids([anon], tmp_path / "z", subject="01", task="rest")) > 0
+
+
+def test_channel_names_are_unique_and_fit_edf() -> None:
+    from myoflow.storage.bids_files import channel_names, label, target_muscle
+
+    two = StreamInfo("s/emg", "emg", 1000.0, ("ch1", "ch2"), ("glute_max_r", "glute_max_r"))
+    assert channel_names(two) == ["glute_max_r_ch1", "glute_max_r_ch2"]
+    long = StreamInfo("s/emg", "emg", 1000.0, ("a",), ("gastrocnemius_lateralis_r",))
+    assert channel_names(long) == ["gastrocnemius_la"] and len(channel_names(long)[0]) == 16
+    assert channel_names(EMG) == ["glute_max_r", "biceps_femoris_l"]
+    assert label("demo-01", "x") == "demo01" and label("__", "fallback") == "fallback"
+    assert target_muscle("vastus_lateralis_l") == "vastus lateralis (left)" and target_muscle(None) == "n/a"

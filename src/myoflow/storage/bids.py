@@ -179,6 +179,8 @@ def _write_recording(
         session = (analysis or {}).get("session") or {}
         source = (analysis or {}).get("source") or {}
         mains = session.get("mains_hz") or meta.filter_settings.get("mains_hz")
+        if str(session.get("mains_source") or "").startswith("assumed"):
+            mains = None  # the analysis guessed it: PowerLineFrequency n/a rather than a guess
         emg = [v for v in rec.streams.values() if v.info.kind in EMG_KINDS and v.n_samples]
         emg_dir, motion_dir = sub_dir / "emg", sub_dir / "motion"
         for v in emg:

@@ -52,6 +52,10 @@ _MOTION = {
 }
 
 
+#: Motion channel types whose ``<TYPE>ChannelCount`` the motion sidecar gives (0 when absent).
+_COUNTED = ("ACCEL", "ANGACCEL", "GYRO", "JNTANG", "LATENCY", "MAGN", "MISC", "ORNT", "POS", "VEL")
+
+
 def label(text: str, fallback: str) -> str:
     """A BIDS entity label: letters and digits only (``glute_bridge`` -> ``glutebridge``)."""
     out = re.sub(r"[^A-Za-z0-9]", "", text or "")
@@ -92,6 +96,24 @@ def grid(view: Any) -> tuple[np.ndarray, int]:
     return pos, int(pos[-1]) + 1
 
 
+def channel_names(info: Any) -> list[str]:
+    """EDF labels and ``_channels.tsv`` names: the placement (16 characters at most), made unique
+    with the channel label when two channels share one."""
+    base = [
+        (info.placements[c] if info.placements and info.placements[c] else info.channels[c])
+        for c in range(info.n_channels)
+    ]
+    names = [b[:16] for b in base]
+    if len(set(names)) < len(names):
+        names = [
+            f"{b[: 15 - len(ch)]}_{ch}" if names.count(b[:16]) > 1 else b[:16]
+            for b, ch in zip(base, info.channels, strict=True)
+        ]
+    if len(set(names)) < len(names):
+        names = [f"ch{c + 1}" for c in range(info.n_channels)]
+    return names
+
+
 def _record_s(rate: float, name: str) -> float:
     for d in EDF_RECORD_S:
         if abs(rate * d - round(rate * d)) < 1e-9 * max(1.0, rate * d):
@@ -119,6 +141,7 @@ def edf_for_stream(view: Any, start: Any, annotations: Sequence[tuple[float, flo
     n_pad = -(-n // per_record) * per_record
     dmin, dmax = (-32768, 32767) if fmt == "edf" else (-8388608, 8388607)
     raw = view.raw()
+    names = channel_names(info)
     signals: list[Any] = []
     for c in range(info.n_channels):
         scale, offset = float(view.scale[c]), float(view.offset[c])
@@ -132,9 +155,8 @@ def edf_for_stream(view: Any, start: Any, annotations: Sequence[tuple[float, flo
         else:
             lo, hi = (float(data.min()), float(data.max())) if n else (-1.0, 1.0)
             prange = (lo, hi) if hi > lo else (lo - 1.0, lo + 1.0)
-        place = info.placements[c] if info.placements else None
         kwargs = {
-            "label": (place or info.channels[c])[:16],
+            "label": names[c],
             "transducer_type": "surface EMG",
             "physical_dimension": info.unit,
             "physical_range": _header_range(prange),
@@ -200,12 +222,13 @@ def emg_sidecar(
 def emg_channels(view: Any, mains_hz: float | None) -> str:
     """``_channels.tsv`` of one EMG stream: name, type, units, target_muscle, ..."""
     info = view.info
+    names = channel_names(info)
     rows = []
     for c in range(info.n_channels):
         place = info.placements[c] if info.placements else None
         rows.append(
             [
-                (place or info.channels[c])[:16],
+                names[c],
                 "EMG",
                 info.unit,
                 f"myoflow {info.name} {info.channels[c]}",
@@ -360,16 +383,20 @@ def motion_files(views: Sequence[Any], task: str, devices: dict[str, Any]) -> li
             "\t".join("n/a" if not math.isfinite(x) else f"{x:.7g}" for x in row) + "\n" for row in data
         )
         dev = devices.get(members[0].name)
+        effective = float(members[0].effective_rate)
         sidecar: dict[str, Any] = {
             "TaskName": task,
             "SamplingFrequency": rate,
+            "SamplingFrequencyEffective": round(effective, 6) if math.isfinite(effective) else "n/a",
+            "MissingValues": "n/a",
+            "TrackedPointsCount": len({r[3] for r in rows}),
             "RecordingDuration": round(n / rate, 6),
             "TrackingSystemName": f"myoflow {key}",
             "Manufacturer": "n/a",
             "ManufacturersModelName": getattr(dev, "model", "") or "n/a",
             "SoftwareVersions": getattr(dev, "firmware", "") or "n/a",
             "MotionChannelCount": len(rows),
-            **{f"{t}ChannelCount": k for t, k in counts.items() if t != "MISC"},
+            **{f"{t}ChannelCount": counts.get(t, 0) for t in _COUNTED},
         }
         channels = tsv(["name", "component", "type", "tracked_point", "units", "sampling_frequency"], rows)
         out.append(MotionFile(label(key, "imu"), text, channels, sidecar, float(members[0].times(0, 1)[0])))
