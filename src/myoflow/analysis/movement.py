@@ -119,7 +119,7 @@ FAMILY_DEFAULTS: dict[str, FamilyDefaults] = {
     "pelvic_hike": FamilyDefaults(
         "pelvis", "frontal", "pelvic obliquity (pelvis, frontal plane)", 4.0, 0.25, 0.08
     ),
-    "stepping": FamilyDefaults("thigh", "frontal", "hip abduction per stride (thigh)", 6.0, 0.3, 0.05),
+    "stepping": FamilyDefaults("thigh", "frontal", "hip abduction per stride (thigh)", 6.0, 0.3, 0.2),
     "isometric_hold": FamilyDefaults("pelvis", "frontal", "hold angle (segment tilt)", 8.0, 0.2, 0.03, 3.0),
 }
 
