@@ -194,3 +194,23 @@ def test_movement_rules_from_an_exercise_block() -> None:
         movement_rules(SimpleNamespace(family="axial_rotation", segment="thigh", options={"direction": 2.0}))
     with pytest.raises(ValueError, match="movement.family"):
         movement_rules(SimpleNamespace(family="twist", segment="thigh", options={}))
+
+
+def test_conventions_agree_with_the_balance_test_and_the_tilt_filter() -> None:
+    """Independent code reads the same angles: balance.sway_angles (AP = sagittal, ML positive
+    to the left = the left pelvic hike) on acc + gyro of a synthetic hike, vs the quaternions."""
+    from myoflow.analysis.balance import sway_angles
+    from myoflow.synth.config import SessionConfig
+    from myoflow.synth.session import generate_session
+
+    s = generate_session(
+        SessionConfig(exercise="hip_hike", n_reps=2, emg_rate=200.0, imu_rate=100.0, gyro_bias_dps=0.0)
+    )
+    acc, gyro = s.imu["pelvis"]
+    ap, ml = sway_angles(acc, gyro, 100.0)
+    q = s.orientation["pelvis"]
+    settle = slice(200, None)  # the tilt filter's start-up
+    assert np.percentile(np.abs(ml - anatomical_angle(q, "pelvic_hike", side="l"))[settle], 95) < 1.5
+    assert (
+        np.percentile(np.abs(ap - anatomical_angle(q, "sagittal_hinge", segment="thigh"))[settle], 95) < 1.5
+    )
