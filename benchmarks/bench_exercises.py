@@ -4,7 +4,8 @@ For each exercise the generator can synthesise (:func:`myoflow.synth.exercises.s
 12 shipped ones), synthetic sessions with truth over a grid: EMG at 200 Hz / 1 kHz / 2 kHz x
 noise ``clean`` / ``typical`` / ``noisy`` x without / with an antagonist burst at the end of
 every other eccentric phase. Each session varies what the detector does not assume: tempo
-jitter 30 % per phase, amplitude 96-100 % (one partial-range rep in the dynamic sets), tense
+jitter 30 % per phase, amplitude 80-100 % of the range per rep (and one 70 % partial rep in the
+dynamic sets), tense
 reps (2 of 8, 1 of 3 holds), off-plane wobble, heading drift, gyro bias, tremor in holds.
 
 The analysis sees only what a user records: the EMG (zero-phase envelope,
@@ -36,7 +37,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from myoflow.analysis.movement import MovementRules, movement_rules
-from myoflow.analysis.movement_events import detect_holds, detect_steps
+from myoflow.analysis.movement_events import detect_holds, detect_steps, steps_per_side
 from myoflow.analysis.reps import MovementAngle
 from myoflow.analysis.session_metrics import analyse_arrays
 from myoflow.dsp.imu3d import TiltFilter3D
@@ -72,6 +73,7 @@ def session_config(name: str, fs: float, noise: str, burst: bool, seed: int) -> 
         noise_preset=noise,
         seed=seed,
         tempo_jitter=0.3,
+        rom_jitter=0.2,
         tense_reps=(1,) if hold else (2, 5),
         partial_reps=() if hold else (6,),
         partial_fraction=0.7,
@@ -122,8 +124,8 @@ def score(session: SyntheticSession) -> dict[str, float]:
         out["hold_err"] = max(errs) if len(holds) == len(session.truth) else float("inf")
         out["tremor_dps"] = float(np.mean([h.tremor_rms_dps for h in holds])) if holds else float("nan")
     if rules.family == "stepping":
-        steps = detect_steps(ups["thigh"], fs_imu, side=rules.side)
-        out["steps_exact"] = float(len(steps) == len(session.truth))
+        steps = steps_per_side(detect_steps(ups["thigh"], fs_imu, side=rules.side))
+        out["steps_exact"] = float(steps == {"l": len(session.truth), "r": len(session.truth)})
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,7 +18,7 @@ from myoflow.analysis.movement import (
     movement_rules,
     up_from_orientation,
 )
-from myoflow.analysis.movement_events import detect_holds, detect_steps, tremor
+from myoflow.analysis.movement_events import detect_holds, detect_steps, steps_per_side, tremor
 from myoflow.dsp.imu import sagittal_angle_from_quaternion
 from myoflow.synth.imu import MovementTimeline, plan_reps
 from myoflow.synth.poses import joint_chain, side_sign
@@ -143,6 +144,9 @@ def test_band_walk_strides() -> None:
     assert len(steps) == len(plan)
     assert all(st.start_s < st.out_s < st.back_s for st in steps)
     assert abs(steps[0].start_s - 10.0 - plan[0].t_on) < 0.25
+    assert steps_per_side(steps) == {"l": len(plan), "r": len(plan)}
+    left = [replace(st, side="l") for st in steps[:-1]]  # a left thigh that saw one stride fewer
+    assert steps_per_side(steps, left) == {"l": len(plan) - 1, "r": len(plan)}
 
 
 def test_holds_time_and_tremor() -> None:

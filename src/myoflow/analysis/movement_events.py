@@ -29,7 +29,7 @@ from scipy.signal import butter, sosfiltfilt
 from myoflow._checks import check_positive, check_rate
 from myoflow.analysis.movement import family_reps, movement_angle
 
-__all__ = ["Hold", "Step", "detect_holds", "detect_steps", "tremor"]
+__all__ = ["Hold", "Step", "detect_holds", "detect_steps", "steps_per_side", "tremor"]
 
 #: Tremor band (Hz) and the edge (s) left out at both ends of a hold.
 TREMOR_BAND_HZ = (4.0, 12.0)
@@ -98,6 +98,18 @@ def detect_steps(
         Step(side, r.start, r.top, r.bottom, t0 + r.start / fs, t0 + r.top / fs, t0 + r.bottom / fs, r.rom)
         for r in reps
     ]
+
+
+def steps_per_side(*thighs: list[Step]) -> dict[str, int]:
+    """Steps of each leg, ``{"l": n, "r": n}``, from the strides of one or both thighs
+    (:func:`detect_steps`): a thigh's strides are its own steps; with one thigh only, the other
+    leg took as many (each stride is one step of each leg)."""
+    counts = {side: sum(1 for steps in thighs for s in steps if s.side == side) for side in ("l", "r")}
+    seen = {s.side for steps in thighs for s in steps}
+    if len(seen) == 1:
+        (side,) = seen
+        counts["l" if side == "r" else "r"] = counts[side]
+    return counts
 
 
 def detect_holds(

@@ -60,6 +60,8 @@ class SessionConfig:
         jittered +-10 % per rep.
     concentric_s, top_hold_s, eccentric_s, bottom_rest_s, tempo_jitter : nominal phase
         durations and their uniform relative jitter per rep.
+    rom_jitter : each rep reaches ``1 - U(0, rom_jitter)`` of the full range (when
+        ``tempo_jitter`` > 0).
     lead_in_s, tail_s : rest before the first and after the last rep.
     tense_reps, tense_muscles : 0-based reps that do not relax at the bottom, and which
         placements hold the tension (None: all).
@@ -100,6 +102,7 @@ class SessionConfig:
     eccentric_s: float = 1.8
     bottom_rest_s: float = 1.5
     tempo_jitter: float = 0.1
+    rom_jitter: float = 0.04
     lead_in_s: float = 3.0
     tail_s: float = 3.0
     tense_reps: tuple[int, ...] = ()
@@ -166,6 +169,7 @@ class SessionConfig:
             ("eccentric_s", 0.3, 6),
             ("bottom_rest_s", 0.2, 20),
             ("tempo_jitter", 0, 0.3),
+            ("rom_jitter", 0, 0.3),
             ("lead_in_s", 1.5, 60),
             ("tail_s", 1.5, 60),
             ("set_pause_s", 2, 600),

@@ -172,7 +172,7 @@ def _plan(cfg: SessionConfig, rng: np.random.Generator) -> tuple[list[RepPlan], 
     tempo = (1.0 + rng.uniform(-cfg.tempo_jitter, cfg.tempo_jitter, (cfg.n_reps, 4))) * nominal
     if hold is not None:  # a hold lasts what it is asked to (the truth of the benchmark)
         tempo[:, 1] = hold
-    s_top = 1.0 - rng.uniform(0.0, 0.04, cfg.n_reps) * (cfg.tempo_jitter > 0)
+    s_top = 1.0 - rng.uniform(0.0, cfg.rom_jitter, cfg.n_reps) * (cfg.tempo_jitter > 0)
     s_top[list(cfg.partial_reps)] = cfg.partial_fraction
     jitter = rng.standard_normal(cfg.n_reps) * cfg.crossover_jitter_deg
     cross = np.clip(cfg.crossover_targets() + jitter, *cfg.crossover_band())
