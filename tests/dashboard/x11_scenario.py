@@ -30,7 +30,7 @@ os.environ["QT_QPA_PLATFORM"] = "xcb"
 def main(folder: Path) -> None:
     from PySide6 import QtCore, QtTest, QtWidgets
 
-    from myoflow.dashboard.app import qt_app, teardown
+    from myoflow.dashboard.app import fit_to_screen, qt_app, teardown
     from myoflow.dashboard.platform import platform_problem
     from myoflow.dashboard.virtual_source import virtual_source
     from myoflow.dashboard.window import DashboardWindow
@@ -75,6 +75,8 @@ def main(folder: Path) -> None:
     window = DashboardWindow(source, fps=30.0, record_folder=str(folder))
     hint = window.minimumSizeHint()
     assert hint.width() <= 1366 and hint.height() <= 740, f"window needs {hint.width()}x{hint.height()}"
+    # the default window size (1500x950) shrinks to what the 1366x768 screen has
+    assert fit_to_screen(window, (1500, 950)) == (1366, 768), fit_to_screen(window, (1500, 950))
     window.resize(1366, 740)
     window.move(0, 0)
     source.start()
@@ -161,9 +163,12 @@ def main(folder: Path) -> None:
         xdo("key", "F11")
         wait(lambda: window.isFullScreen(), 10.0, "full screen")
         screen = window.screen().geometry()
+        # the whole screen, even with no window manager (the window was 1366x740)
+        wait(lambda: window.height() == screen.height(), 10.0, "the window to take the screen's height")
         wait(lambda: window.mat.width() == screen.width(), 10.0, "the mat view to fill the screen")
         xdo("key", "F11")
         wait(lambda: not window.isFullScreen(), 10.0, "full screen off")
+        wait(lambda: window.height() == 740, 10.0, "the window's own size back")
         xdo("key", "v")
         wait(lambda: window.view == "desk", 10.0, "the desk view")
     finally:

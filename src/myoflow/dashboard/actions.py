@@ -178,8 +178,19 @@ class WindowActions:
         self.set_view("desk" if self.view == "mat" else "mat")
 
     def toggle_full_screen(self) -> None:
-        """Full screen on / off (F11)."""
-        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+        """Full screen on / off (F11). The window also takes the screen's geometry itself, so
+        full screen works without a window manager too (a bare X session on a TV)."""
+        if self.isFullScreen():
+            self.showNormal()
+            normal = getattr(self, "_normal_geometry", None)
+            if normal is not None:
+                self.setGeometry(normal)
+            return
+        self._normal_geometry = self.geometry()
+        screen = self.screen()
+        if screen is not None:  # before the state: setting a geometry after it ends full screen
+            self.setGeometry(screen.geometry())
+        self.showFullScreen()
 
     def show_help(self) -> None:
         """The keyboard shortcuts, in a box over the window (F1)."""

@@ -21,7 +21,7 @@ from myoflow.dashboard.platform import platform_name, platform_problem
 if TYPE_CHECKING:
     from myoflow.dashboard.source import DashboardSource
 
-__all__ = ["qt_app", "run_dashboard", "teardown"]
+__all__ = ["fit_to_screen", "qt_app", "run_dashboard", "teardown"]
 
 
 def qt_app() -> Any:
@@ -53,6 +53,16 @@ def teardown(window: Any) -> None:
         app.processEvents()
 
 
+def fit_to_screen(window: Any, size: tuple[int, int]) -> tuple[int, int]:
+    """``size`` (px) shrunk to what ``window``'s screen has free (a 1500x950 default on a
+    1366x768 laptop would be cut off); unchanged offscreen, where there is no real screen."""
+    screen = window.screen()
+    if screen is None or platform_name() in ("offscreen", "minimal"):
+        return size
+    free = screen.availableGeometry()
+    return min(size[0], free.width()), min(size[1], free.height())
+
+
 def run_dashboard(
     source: DashboardSource,
     *,
@@ -61,7 +71,7 @@ def run_dashboard(
     record: str | Path | None = None,
     subject_id: str = "",
     fps: float = 60.0,
-    size: tuple[int, int] = (1500, 950),
+    size: tuple[int, int] = (1500, 950),  # shrunk to the screen (fit_to_screen)
     window_s: float = 10.0,
     contraction_s: float = 4.0,
     sound: bool | None = None,
@@ -125,7 +135,7 @@ def run_dashboard(
         record_folder=record_folder,
         view=view,
     )
-    window.resize(*size)
+    window.resize(*fit_to_screen(window, size))
     source.start(record=record, subject_id=subject_id)
     window.show()
     failures: list[str] = []
