@@ -103,7 +103,8 @@ def test_csv_one_row_per_rep_and_a_plot_that_is_not_blank(
 
     img = QImage(str(png))
     assert img.width() == 1600 and img.height() > 600
-    arr = np.frombuffer(img.convertToFormat(QImage.Format.Format_RGB32).constBits(), np.uint8)
+    rgb32 = img.convertToFormat(QImage.Format.Format_RGB32)  # kept alive: constBits() points into it
+    arr = np.frombuffer(rgb32.constBits(), np.uint8)
     rgb = arr.reshape(img.height(), img.width(), 4)[:, :, :3].astype(int)
     coloured = np.abs(rgb - rgb.mean(axis=2, keepdims=True)).sum(axis=2) > 60  # not grey/white
     assert coloured.mean() > 0.05  # curves and shaded phases cover the picture

@@ -234,3 +234,9 @@ def test_importing_the_registry_loads_no_analysis_or_higher_layer() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == []
+
+
+def test_docs_page_lists_every_shipped_exercise() -> None:
+    text = (REPO / "docs" / "exercises.md").read_text()
+    missing = [n for n in shipped_names() if f"`{n}`" not in text]
+    assert not missing, f"add {missing} to docs/exercises.md"

@@ -15,7 +15,11 @@ if TYPE_CHECKING:
     from myoflow.analysis.report import Report
 
 __all__ = [
+    "ASSIST_FIELDS",
     "MUSCLE_FIELDS",
+    "after_set_dict",
+    "assist_dict",
+    "assist_row",
     "TABLES",
     "handover_fields",
     "rep_rows",
@@ -28,6 +32,45 @@ __all__ = [
 MUSCLE_FIELDS = ("peak_pct", "mean_pct", "onset_ms", "onset_uncertainty_ms", "offset_ms", "time_above_s")
 #: Values of ``Report.to_dataframe(table)``.
 TABLES = ("reps", "sets", "session")
+
+
+#: Per-agonist antagonist-assist fields of a rep in the CSV (:mod:`myoflow.analysis.antagonist_assist`).
+ASSIST_FIELDS = ("assist_burst", "assist_burst_ms", "assist_relaxed_after", "assist_relax_delay_ms")
+
+
+def assist_dict(a: Any) -> dict[str, Any]:
+    """One rep's antagonist-assist record as in the JSON (``reps[i].antagonist_assist``)."""
+    return {
+        "antagonist": a.antagonist,
+        "burst": a.burst,
+        "burst_s": a.burst_s,
+        "burst_ms": a.burst_ms,
+        "burst_peak_pct": a.burst_peak_pct,
+        "relaxed_after": a.relaxed_after,
+        "relax_delay_ms": a.relax_delay_ms,
+    }
+
+
+def after_set_dict(a: Any) -> dict[str, Any]:
+    """One muscle's relaxation after a set as in the JSON (``sets[i].after_set``)."""
+    return {
+        "set_end_s": a.set_end_s,
+        "time_to_relax_s": a.time_to_relax_s,
+        "residual_pct": a.residual_pct,
+        "residual_x_rest": a.residual_x_rest,
+        "relaxed": a.relaxed,
+        "rest_after_s": a.rest_after_s,
+    }
+
+
+def assist_row(a: Any) -> dict[str, Any]:
+    """The same record as CSV cells, keyed by :data:`ASSIST_FIELDS` (booleans as 0/1)."""
+    return {
+        "assist_burst": int(a.burst),
+        "assist_burst_ms": a.burst_ms,
+        "assist_relaxed_after": None if a.relaxed_after is None else int(a.relaxed_after),
+        "assist_relax_delay_ms": a.relax_delay_ms,
+    }
 
 
 def handover_fields(h: Any) -> dict[str, Any]:
@@ -89,6 +132,8 @@ def rep_rows(report: Report) -> list[dict[str, Any]]:
                 row.update(
                     {f"{m}.{k}": v for m, vals in block.rep_dict(r.index).items() for k, v in vals.items()}
                 )
+        for m, a in r.antagonist_assist.items():
+            row.update({f"{m}.{f}": v for f, v in assist_row(a).items()})
         rows.append({k: row.get(k) for k in cols})
     return rows
 
@@ -107,6 +152,12 @@ def set_rows(report: Report) -> list[dict[str, Any]]:
         row.update(report.summary(s.index))
         row["n_reps"] = int(row["n_reps"])
         row.update({f"{m}.sustained_tension_share": v for m, v in s.sustained_tension_share.items()})
+        for m, a in s.after_set.items():
+            row[f"{m}.time_to_relax_s"] = a.time_to_relax_s
+            row[f"{m}.residual_pct"] = a.residual_pct
+            row[f"{m}.relaxed_after_set"] = int(a.relaxed)
+        rest = [a.rest_after_s for a in s.after_set.values()]
+        row["rest_after_s"] = rest[0] if rest else None
         rows.append(row)
     return rows
 

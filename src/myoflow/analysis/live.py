@@ -59,6 +59,9 @@ import numpy as np
 
 from myoflow._checks import check_option, check_positive, check_range
 from myoflow.analysis.activation import UNITS, ActivationParams, RestLevels, analysis_envelope, rest_levels
+from myoflow.analysis.exercise_angle import uses_hip_angle
+from myoflow.analysis.exercise_rules import exercise_antagonists
+from myoflow.analysis.live_family import family_source
 from myoflow.analysis.live_grid import GridBuffer, PeakHistory
 from myoflow.analysis.live_reps import IncrementalReps, LiveRep
 from myoflow.analysis.live_sources import EmgSource, SegmentSource, segment_sources
@@ -74,7 +77,6 @@ from myoflow.analysis.normalisation import channel_keys, references_for
 from myoflow.analysis.onset_emg import RawEmg
 from myoflow.analysis.rep_summary import RepData, RepResult, SessionContext, analyse_rep
 from myoflow.analysis.reps import movement_angle
-from myoflow.analysis.session_metrics import default_antagonists
 from myoflow.dsp.rest import quietest_baseline
 from myoflow.exercises import DEFAULT_EXERCISE, Exercise, get_exercise
 from myoflow.stream import Block, Event, Gap, StreamInfo
@@ -167,16 +169,31 @@ class LiveAnalysis:
         self._mvc = None if mvc is None else references_for(mvc, keys)
         self.unit = UNITS["mvc"] if self._mvc is not None else UNITS["session_peak"]
         self._src = GridBuffer(self.grid_hz, len(labels), cap)
-        self._segments: list[SegmentSource] = segment_sources(streams, self.grid_hz)
+        self._family = (
+            None
+            if uses_hip_angle(self.exercise_def)
+            else (family_source(streams, self.grid_hz, self.exercise_def))
+        )
+        self._segments: list[SegmentSource] = (
+            segment_sources(streams, self.grid_hz)
+            if uses_hip_angle(self.exercise_def)
+            else [s for s in (self._family,) if s is not None]
+        )
         self._seg_of = {name: s for s in self._segments for name in s.names}
         self._ang = GridBuffer(self.grid_hz, len(self._segments), cap)
         present = {s.segment for s in self._segments}
         self.angle_mode = "hip" if present == {"pelvis", "thigh"} else ("segment" if present else None)
         self.angle_label: str | None = None  # the offline wording (reps.movement_angle)
-        if present:
+        if self._family is not None:
+            self.angle_label = self._family.rules.label
+        elif present:
             probe = {seg: np.zeros(1) for seg in present}
             self.angle_label = movement_angle(probe.get("pelvis"), probe.get("thigh")).description
-        self._reps = IncrementalReps(self.grid_hz) if self.angle_mode else None
+        self._reps = None
+        if self._family is not None:
+            self._reps = self._family.rules.live(self.grid_hz)  # the exercise family's segmenter
+        elif self.angle_mode:
+            self._reps = IncrementalReps(self.grid_hz)
         self._peaks = PeakHistory(self._src, max(1, int(round(_PEAK_WINDOW_S * self.grid_hz))))
         self._baseline_raw: np.ndarray | None = None
         self._baseline_end: int | None = None  # grid cell after the baseline window
@@ -200,7 +217,13 @@ class LiveAnalysis:
         out = {}
         if not self._emg:
             out["activation"] = "activation needs at least one EMG stream"
-        if self.angle_mode is None:
+        if self.angle_mode is None and not uses_hip_angle(self.exercise_def):
+            seg = self.exercise_def.movement.segment
+            out["reps"] = (
+                f"live reps of {self.exercise_def.name} need a {seg} IMU (acc, acc+gyro or quat "
+                f"stream placed on {seg}); EMG-only rep finding runs offline (myoflow analyze)"
+            )
+        elif self.angle_mode is None:
             out["reps"] = (
                 "live reps need a pelvis or thigh IMU (acc, acc+gyro, quat or angle stream); "
                 "EMG-only rep finding runs offline (myoflow analyze)"
@@ -310,6 +333,8 @@ class LiveAnalysis:
 
     def _movement(self, rows: np.ndarray) -> np.ndarray:
         """Angle-grid rows ``(n, n_segments)`` -> the movement angle (larger = more flexed)."""
+        if self._family is not None:
+            return rows[:, self._family.col].astype(np.float64)  # already the family angle
         cols = {s.segment: rows[:, s.col] for s in self._segments}
         return movement_angle(cols.get("pelvis"), cols.get("thigh")).angle_deg  # the offline rule
 
@@ -352,7 +377,7 @@ class LiveAnalysis:
             levels=levels,
             bottom_rest_s=max(live_rep.bottom_cap_s, phases["end"] - phases["bottom"]),
             params=self.params,
-            antagonists=default_antagonists(self.muscles),
+            antagonists=exercise_antagonists(self.exercise_def, self.muscles),
         )
         i0 = int(np.floor((phases["start"] - ctx.pre_s) * fs))
         i1 = rep.end + 1

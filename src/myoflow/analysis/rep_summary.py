@@ -27,6 +27,7 @@ from myoflow.analysis.activation import (
     crossover_envelope,
     muscle_activation,
 )
+from myoflow.analysis.antagonist_assist import AntagonistAssist, antagonist_assist
 from myoflow.analysis.cocontraction import cocontraction_in_window
 from myoflow.analysis.eccentric import eccentric_hold
 from myoflow.analysis.handover import Handover, find_crossover, find_stall
@@ -169,6 +170,7 @@ class RepResult:
     handover: Handover | None
     eccentric_hold_pct: dict[str, float]
     cocontraction_pct: dict[str, float]
+    antagonist_assist: dict[str, AntagonistAssist] = field(default_factory=dict)
 
     @property
     def start_s(self) -> float:
@@ -217,6 +219,26 @@ def analyse_rep(data: RepData, ctx: SessionContext) -> RepResult:
         relax_s = _relaxed_from(env[:, c], fs, t0, r.gaps_s[0][0], ctx.levels.rest_threshold[c])
         cue = antagonist_cue(env[:, a], fs, t0, relax_s, float(ctx.levels.onset_threshold[a]), antagonist)
         relax_map[agonist] = _with_cue(r, cue)
+    assist = {
+        agonist: antagonist_assist(
+            env[:, names.index(agonist)],
+            env[:, names.index(antagonist)],
+            fs,
+            t0,
+            ph["bottom"],
+            (
+                float(ctx.levels.mean[names.index(agonist)]),
+                float(ctx.levels.rest_threshold[names.index(agonist)]),
+            ),
+            (
+                float(ctx.levels.mean[names.index(antagonist)]),
+                float(ctx.levels.onset_threshold[names.index(antagonist)]),
+            ),
+            (agonist, antagonist),
+            p.min_gap_s,
+        )
+        for agonist, antagonist in ctx.antagonists.items()
+    }
     handover = None
     if "handover" not in ctx.unavailable:
         smooth = crossover_envelope(env_raw, fs, ctx.crossover_hz)
@@ -242,6 +264,7 @@ def analyse_rep(data: RepData, ctx: SessionContext) -> RepResult:
         handover=handover,
         eccentric_hold_pct={names[c]: float(hold[c]) for c in glutes},
         cocontraction_pct=cci,
+        antagonist_assist=assist,
     )
 
 

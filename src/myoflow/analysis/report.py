@@ -26,7 +26,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from myoflow.analysis._tables import MUSCLE_FIELDS, handover_fields, rep_rows, report_frame
+from myoflow.analysis._tables import (
+    ASSIST_FIELDS,
+    MUSCLE_FIELDS,
+    after_set_dict,
+    assist_dict,
+    handover_fields,
+    rep_rows,
+    report_frame,
+)
 from myoflow.analysis.placement import parse_placement
 from myoflow.analysis.rep_summary import RepResult
 from myoflow.analysis.session_metrics import SessionMetrics
@@ -209,6 +217,7 @@ class Report:
                     "span_s": list(s.span_s),
                     "sustained_tension_share": dict(s.sustained_tension_share),
                     "relaxed_share": dict(s.relaxed_share),
+                    "after_set": {m: after_set_dict(a) for m, a in s.after_set.items()},
                     "summary": self.summary(s.index),
                     "fatigue": None if self.fatigue is None else self.fatigue.set_dict(s.index),
                     "symmetry": None if self.symmetry is None else self.symmetry.set_dict(s.index),
@@ -264,6 +273,7 @@ class Report:
         if reps:
             cols += [f"{m}.eccentric_hold_pct" for m in reps[0].eccentric_hold_pct]
             cols += [f"{p}.cocontraction_pct" for p in reps[0].cocontraction_pct]
+            cols += [f"{m}.{f}" for m in reps[0].antagonist_assist for f in ASSIST_FIELDS]
         if self.fatigue is not None:
             cols += [f"{m}.{k}" for m in self.placements for k in FATIGUE_FIELDS]
         if self.symmetry is not None:
@@ -356,6 +366,7 @@ def rep_to_dict(r: RepResult) -> dict[str, Any]:
         "handover": handover,
         "eccentric_hold_pct": dict(r.eccentric_hold_pct),
         "cocontraction_pct": dict(r.cocontraction_pct),
+        "antagonist_assist": {m: assist_dict(a) for m, a in r.antagonist_assist.items()},
     }
 
 

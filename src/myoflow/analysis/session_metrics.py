@@ -30,20 +30,23 @@ from myoflow.analysis.rep_summary import (
     typical_bottom_rest_s,
 )
 from myoflow.analysis.reps import MovementAngle, Rep, emg_driver, segment_reps, segment_reps_emg
+from myoflow.analysis.set_relaxation import SetRelaxation, set_relaxation
 from myoflow.dsp.onsets import Baseline
 
 
 @dataclass(frozen=True)
 class SetSummary:
     """One set: its reps (1-based indices), time span (s), and per muscle the sustained
-    tension share (0-1, :func:`~myoflow.analysis.relaxation.sustained_tension_share`) and the
-    share of its reps judged relaxed (0-1)."""
+    tension share (0-1, :func:`~myoflow.analysis.relaxation.sustained_tension_share`), the
+    share of its reps judged relaxed (0-1) and the relaxation after the set
+    (:mod:`myoflow.analysis.set_relaxation`)."""
 
     index: int
     reps: tuple[int, ...]
     span_s: tuple[float, float]
     sustained_tension_share: dict[str, float]
     relaxed_share: dict[str, float]
+    after_set: dict[str, SetRelaxation] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -213,8 +216,10 @@ def set_summaries(
     (sample 0 at ``emg_t0`` s)."""
     env = as_signal(analysis_env, "analysis_env")
     out = []
-    for s in sorted({r.set_index for r in results}):
+    set_ids = sorted({r.set_index for r in results})
+    for k, s in enumerate(set_ids):
         members = [r for r in results if r.set_index == s]
+        later = [r for r in results if k + 1 < len(set_ids) and r.set_index == set_ids[k + 1]]
         span = (members[0].phases["start"], rep_window_s(members[-1].phases, ctx)[1])
         starts = [r.phases["start"] for r in members]
         share, relaxed = {}, {}
@@ -229,5 +234,16 @@ def set_summaries(
                 ctx.params.min_gap_s,
             )
             relaxed[name] = float(np.mean([r.relaxation[name].relaxed for r in members]))
-        out.append(SetSummary(s, tuple(r.index for r in members), span, share, relaxed))
+        after = set_relaxation(
+            env,
+            emg_fs,
+            emg_t0,
+            ctx.placements,
+            members[-1].phases["bottom"],
+            later[0].phases["start"] if later else None,
+            ctx.levels.mean,
+            ctx.levels.rest_threshold,
+            ctx.params.min_gap_s,
+        )
+        out.append(SetSummary(s, tuple(r.index for r in members), span, share, relaxed, after))
     return out

@@ -62,9 +62,19 @@ class CueRules:
         "relaxed now" stays this long (s).
     hold_s
         A result's cue stays at most this long (s of data).
+    relax_targets
+        Muscle stems the live "relax" rule watches: the exercise's ``relax_targets`` when it
+        judges relaxation per rep, none when it judges it after the set (:mod:`myoflow.exercises`).
     """
 
-    def __init__(self, bottom_cue_s: float = 1.0, relaxed_show_s: float = 1.5, hold_s: float = 8.0) -> None:
+    def __init__(
+        self,
+        bottom_cue_s: float = 1.0,
+        relaxed_show_s: float = 1.5,
+        hold_s: float = 8.0,
+        relax_targets: tuple[str, ...] = ("glute_max",),
+    ) -> None:
+        self.relax_targets = tuple(relax_targets)
         self.bottom_cue_s = float(bottom_cue_s)
         self.relaxed_show_s = float(relaxed_show_s)
         self.hold_s = float(hold_s)
@@ -114,7 +124,7 @@ class CueRules:
         recent = snap.times >= newest - span
         for j, muscle in enumerate(snap.muscles):
             thr = snap.rest_threshold_pct.get(muscle)
-            if thr is None or _placement(muscle).role != "glute":
+            if thr is None or _placement(muscle).muscle not in self.relax_targets:
                 continue
             col = snap.envelope_pct[recent, j]
             col = col[np.isfinite(col)]

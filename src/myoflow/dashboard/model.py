@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from myoflow._checks import check_positive, check_range
-from myoflow.analysis.live_types import Cue, LiveSnapshot
+from myoflow.analysis.live_types import CUES, Cue, LiveSnapshot
 from myoflow.analysis.normalisation import lookup_mvc
 from myoflow.analysis.placement import parse_placement
 from myoflow.analysis.rep_summary import RepResult
@@ -37,6 +37,7 @@ __all__ = [
     "Lane",
     "PhaseSpan",
     "StatusLine",
+    "live_relax_targets",
     "peak_downsample",
 ]
 
@@ -157,6 +158,12 @@ class Frame:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def live_relax_targets(ex: Exercise) -> tuple[str, ...]:
+    """Muscle stems the live "relax" banner watches for ``ex``: its relax targets when it judges
+    relaxation per rep, none when after the set (a band walk or a plank keeps tension on)."""
+    return ex.relax_targets if ex.metrics.relaxation == "per_rep" else ()
+
+
 class DashboardModel:
     """Turns session state into :class:`Frame` s (module docstring).
 
@@ -205,7 +212,11 @@ class DashboardModel:
         self._badges: tuple[Badge, ...] = ()  # badge(r) of each of results (made once per rep)
         self.cues: list[Cue] = []
         self._live_phases: list[list[Any]] = []  # [t0, t1, phase] on the grid clock
-        self.rules = CueRules(bottom_cue_s=self.bottom_cue_s, hold_s=self.cue_hold_s)
+        self.rules = CueRules(
+            bottom_cue_s=self.bottom_cue_s,
+            hold_s=self.cue_hold_s,
+            relax_targets=live_relax_targets(get_exercise(self.exercise)),
+        )
         self._tops: list[float] = []  # the most extended angle of each recent top phase (deg)
         self._top_now: float | None = None
         self._targets: dict[tuple[str, str], bool] = {}  # (muscle, exercise) -> trains it
@@ -222,6 +233,7 @@ class DashboardModel:
         """Change the exercise (and its target band)."""
         ex = get_exercise(exercise)
         self.exercise, self.target_band = ex.name, ex.target_band
+        self.rules.relax_targets = live_relax_targets(ex)
 
     def reset(self) -> None:
         """Forget reps, cues and phases (a new analysis started)."""
@@ -295,7 +307,8 @@ class DashboardModel:
         if newest is not None:
             latest = self.results[-1].index if self.results else None
             kinds = self.rules.kinds(snap, newest, phase, self.cues, latest, self._live_phases)
-        cue_text = "  ·  ".join(CUE_TEXT[k] for k in kinds)
+        ex = get_exercise(self.exercise)
+        cue_text = "  ·  ".join(ex.cue_text(k, CUE_TEXT[k]) if k in CUES else CUE_TEXT[k] for k in kinds)
         done = self.results[-1].phases["end"] if self.results else -np.inf
         return Frame(
             lanes=tuple(lanes),

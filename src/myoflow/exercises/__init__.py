@@ -17,6 +17,7 @@ from myoflow.exercises.loader import load_exercise, parse_exercise
 from myoflow.exercises.registry import (
     DEFAULT_EXERCISE,
     exercise_names,
+    find_exercise,
     get_exercise,
     register_exercise,
     shipped_names,
@@ -45,6 +46,7 @@ __all__ = [
     "Strap",
     "Targets",
     "exercise_names",
+    "find_exercise",
     "get_exercise",
     "load_exercise",
     "parse_exercise",

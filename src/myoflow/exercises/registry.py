@@ -16,7 +16,14 @@ from pathlib import Path
 from myoflow.exercises.loader import load_exercise
 from myoflow.exercises.schema import Exercise, ExerciseError
 
-__all__ = ["DEFAULT_EXERCISE", "exercise_names", "get_exercise", "register_exercise", "shipped_names"]
+__all__ = [
+    "DEFAULT_EXERCISE",
+    "exercise_names",
+    "find_exercise",
+    "get_exercise",
+    "register_exercise",
+    "shipped_names",
+]
 
 #: The exercise a command uses when none is given.
 DEFAULT_EXERCISE = "glute_bridge"
@@ -25,6 +32,8 @@ _DATA = Path(__file__).resolve().parent / "data"  # package data (pyproject)
 _lock = threading.Lock()
 _shipped: dict[str, Exercise] | None = None
 _user: dict[str, Exercise] = {}
+_table: dict[str, Exercise] | None = None  # normalised name or alias -> exercise
+_by_name: dict[str, Exercise] = {}  # exact names and aliases already looked up
 
 
 def _key(name: str) -> str:
@@ -70,6 +79,16 @@ def _all() -> dict[str, Exercise]:
     return {**_load_shipped(), **_user}
 
 
+def _lookup_table() -> dict[str, Exercise]:
+    global _table
+    table = _table
+    if table is None:
+        table = {_key(w): ex for ex in _all().values() for w in (ex.name, *ex.aliases)}
+        _table = table
+        _by_name.update({ex.name: ex for ex in _all().values()})
+    return table
+
+
 def register_exercise(ex: Exercise) -> Exercise:
     """Make a user exercise known by name and aliases; an :class:`ExerciseError` when its name
     or an alias is a shipped exercise's (give it another name) or another user file's."""
@@ -80,8 +99,11 @@ def register_exercise(ex: Exercise) -> Exercise:
         raise ExerciseError(f"{ex.source}: name {ex.name!r} is already {owner}; give the file another name")
     others = [e for n, e in known.items() if n != ex.name]
     _check_unique([*others, ex])
+    global _table
     with _lock:
         _user[ex.name] = ex
+        _table = None
+        _by_name.clear()
     return ex
 
 
@@ -100,8 +122,11 @@ def get_exercise(name_or_path: str | PathLike[str] | Exercise) -> Exercise:
         raise ExerciseError(f"exercise must be a name or a path to a .toml file, got {name_or_path!r}")
     if _looks_like_path(name_or_path):
         return register_exercise(load_exercise(name_or_path))
+    hit = _by_name.get(name_or_path)  # the common case: a known name, no string work
+    if hit is not None:
+        return hit
     key = _key(name_or_path)
-    table = {_key(w): ex for ex in _all().values() for w in (ex.name, *ex.aliases)}
+    table = _lookup_table()
     if key in table:
         return table[key]
     close = difflib.get_close_matches(key, list(table), n=3, cutoff=0.6)
@@ -110,3 +135,15 @@ def get_exercise(name_or_path: str | PathLike[str] | Exercise) -> Exercise:
         f"unknown exercise {name_or_path!r}{hint}; known: {', '.join(exercise_names())}, "
         "or give a path to an exercise .toml file"
     )
+
+
+def find_exercise(name: str | None) -> Exercise | None:
+    """The exercise a recording's stored name or alias means, or None for an empty or unknown
+    one (a file from another tool may say ``"squat"``: its analysis then uses no exercise
+    rules). Never reads a path."""
+    if not name or not isinstance(name, str) or _looks_like_path(name):
+        return None
+    try:
+        return get_exercise(name)
+    except ExerciseError:
+        return None

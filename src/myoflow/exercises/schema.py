@@ -24,8 +24,8 @@ table           fields
                 ``rest_between_sets_s``
 ``cues``        texts: ``setup`` and optional per-cue texts ``relax``, ``squeeze``, ``glutes``
 ``[[straps]]``  ``kind`` (``"emg"`` or ``"imu"``), ``placement`` (muscle stem or segment),
-                ``side`` (``"working"``, ``"both"``, ``"stance"``, ``"top"``, ``"bottom"``,
-                ``"midline"``), ``where`` (how to place it), ``required`` (bool)
+                ``side`` (``"working"``, ``"both"``, ``"stance"``, ``"free"``, ``"top"``,
+                ``"bottom"``, ``"midline"``), ``where`` (how to place it), ``required`` (bool)
 ==============  =============================================================================
 """
 
@@ -66,7 +66,7 @@ PHASE_KINDS = ("dynamic", "isometric")
 #: ``per_rep``: relaxed at the end of each eccentric phase; ``after_set``: after the set.
 RELAXATION_KINDS = ("per_rep", "after_set")
 STRAP_KINDS = ("emg", "imu")
-STRAP_SIDES = ("working", "both", "stance", "top", "bottom", "midline")
+STRAP_SIDES = ("working", "both", "stance", "free", "top", "bottom", "midline")
 
 
 class ExerciseError(ValueError):

@@ -15,7 +15,10 @@ and runs the metric core (:func:`myoflow.analysis.session_metrics.analyse_arrays
    stream; one IMU segment -> its segment angle; a knee ``angle`` stream; none -> EMG-only
    fallback (flagged ``movement.source == "emg"``). A knee angle is oriented so that the
    position at the start of the recording (rest) is the high end (negated otherwise: say so in
-   ``movement.sign``). ``angle_source`` forces a choice.
+   ``movement.sign``). ``angle_source`` forces a choice. An exercise whose movement family is
+   not the hip hinge (clamshell, side-lying abduction, hip hike, band walk, holds) reads its
+   own segment's IMU instead, with its family's angle and segmenter settings
+   (:mod:`myoflow.reports._exercise_movement`).
 4. **Normalisation** (:mod:`myoflow.reports._mvc`): per channel the first reference found in
    ``mvc`` (uV, by placement in any spelling or channel label), the MVC trial files
    ``mvc_from`` (largest over the files), the recording's ``mvc_references`` (a list of
@@ -41,11 +44,15 @@ import numpy as np
 
 from myoflow._checks import check_option
 from myoflow.analysis.activation import ActivationParams
+from myoflow.analysis.exercise_angle import uses_hip_angle
+from myoflow.analysis.exercise_rules import exercise_antagonists
 from myoflow.analysis.normalisation import METHODS
 from myoflow.analysis.onset_emg import RawEmg
 from myoflow.analysis.placement import channels_with_role
 from myoflow.analysis.report import Report, Signals
 from myoflow.analysis.session_metrics import analyse_arrays, default_antagonists
+from myoflow.exercises import find_exercise, get_exercise
+from myoflow.reports._exercise_movement import find_exercise_movement, movement_summary
 from myoflow.reports._extras import session_extras
 from myoflow.reports._inputs import SessionClock, emg_envelopes, find_movement, start_utc
 from myoflow.reports._mvc import mvc_from_trials, normalisation, recording_mains, trial_paths
@@ -83,7 +90,10 @@ def analyze(
     recording_or_path
         A path to a myoflow ``.h5`` recording, or an opened ``Recording``.
     exercise
-        Exercise name for the report; default: the recording's metadata.
+        Exercise name, alias or ``.toml`` path (:mod:`myoflow.exercises`); default: the
+        recording's metadata (an unknown stored name is kept for the report, with no exercise
+        rules). A family other than the hip hinge finds its reps from its segment's IMU
+        (:mod:`myoflow.reports._exercise_movement`).
     mvc
         References in envelope uV, by placement (any spelling, e.g. ``{"glute_max_r": 263}``),
         channel label or ``stream/label`` (mapping), or one per EMG channel. They come first;
@@ -173,7 +183,17 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
         "t0_host_s": float(host[0]),
         "duration_s": env.shape[0] / fs,
     }
-    movement, mv_streams = find_movement(rec, clock, names, opts["angle_source"], opts["angle_sign"], notes)
+    ex = get_exercise(exercise) if exercise is not None else find_exercise(meta.exercise)
+    if ex is not None:
+        source["exercise"] = ex.name
+    rep_options = dict(opts["rep_options"])
+    if ex is not None and not uses_hip_angle(ex) and opts["angle_source"] in ("auto", "imu"):
+        movement, mv_streams, family_options = find_exercise_movement(rec, clock, names, ex, notes)
+        rep_options = {**family_options, **rep_options}
+    else:
+        movement, mv_streams = find_movement(
+            rec, clock, names, opts["angle_source"], opts["angle_sign"], notes
+        )
     source["movement_streams"] = mv_streams
     trials, trial_notes = mvc_from_trials(opts["mvc_from"], opts["mains_hz"])
     notes += trial_notes
@@ -200,8 +220,9 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
         angle,
         angle_fs,
         params=params,
+        antagonists=exercise_antagonists(ex, names),
         cocontraction_pairs=list(pairs),
-        rep_options=opts["rep_options"],
+        rep_options=rep_options,
         unit=norm_record["unit"],
         raw=raw,
     )
@@ -217,6 +238,9 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
             "movement phases need a pelvis/thigh IMU (acc+gyro) or a hip/knee angle stream; "
             "phases are activation phases of the EMG",
         )
+    mv_info.update(
+        movement_summary(ex, metrics.results, None if angle is None else angle.angle_deg, angle_fs)
+    )
     warnings += metrics.warnings
     if not metrics.results:
         notes.append("no complete rep was found")

@@ -31,6 +31,7 @@ from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
 
 __all__ = ["SessionClock", "emg_envelopes", "find_movement", "start_utc"]
 
+
 class SessionClock:
     """Host-clock seconds -> session seconds (sample periods of the base EMG stream).
 

@@ -1,0 +1,138 @@
+"""Recording -> an exercise's movement angle, for the families that are not the hip hinge.
+
+:func:`find_exercise_movement` is :func:`myoflow.reports._inputs.find_movement`'s twin for an
+exercise whose ``[movement]`` family reads one segment (abduction, axial rotation, pelvic hike,
+stepping, isometric holds; :mod:`myoflow.analysis.exercise_angle`): it finds the IMU on that
+segment (the preferred side first), turns its streams into the segment's orientation per
+gap-free run, and that into the family's angle with the exercise's rules, on the session
+clock. The live analysis reads the same angle with the same rules
+(:mod:`myoflow.analysis.live_family`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from myoflow.analysis.exercise_angle import SegmentOrientation, exercise_rules, preferred_imu_side
+from myoflow.analysis.movement_events import tremor
+from myoflow.analysis.placement import segment_of
+from myoflow.analysis.reps import MovementAngle
+from myoflow.dsp.imu import align
+from myoflow.exercises import Exercise
+from myoflow.reports._inputs import SessionClock, _grid, _imu_segments, _on_grid, _true_runs
+
+__all__ = ["find_exercise_movement", "movement_summary"]
+
+
+def _orientation_angle(
+    parts: dict[str, Any], rules: Any
+) -> tuple[np.ndarray, np.ndarray, float, list[str]] | None:
+    """``(host times, angle deg NaN where no data, rate, stream names)`` of one segment."""
+    if "acc" in parts and "gyro" in parts and parts["acc"][0].rate == parts["gyro"][0].rate:
+        (av, ai), (gv, gi) = parts["acc"], parts["gyro"]
+        acc, host, runs, _ = _grid(av)
+        acc = acc[:, ai]
+        gdata, ghost, _, _ = _grid(gv)
+        gyro = align(ghost, gdata[:, gi], host, max_gap_s=1.5 / gv.rate)
+        ok = np.all(np.isfinite(acc), axis=1) & np.all(np.isfinite(gyro), axis=1)
+        orient = SegmentOrientation("acc+gyro", float(av.rate))
+        data, names, rate = acc, [av.name, gv.name], float(av.rate)
+    elif "quat" in parts:
+        qv, qi = parts["quat"]
+        data, host, runs, _ = _grid(qv)
+        data, gyro = data[:, qi], None
+        ok = np.all(np.isfinite(data), axis=1) & (np.linalg.norm(np.nan_to_num(data), axis=1) > 0)
+        orient = SegmentOrientation("quat", float(qv.rate))
+        names, rate = [qv.name], float(qv.rate)
+    elif "acc" in parts:
+        av, ai = parts["acc"]
+        data, host, runs, _ = _grid(av)
+        data, gyro = data[:, ai], None
+        ok = np.all(np.isfinite(data), axis=1) & (np.linalg.norm(np.nan_to_num(data), axis=1) > 0)
+        orient = SegmentOrientation("acc", float(av.rate))
+        names, rate = [av.name], float(av.rate)
+    else:
+        return None
+    angle = np.full(data.shape[0], np.nan)
+    for a, b in runs:
+        for p, q in _true_runs(ok[a:b]):
+            i, j = a + p, a + q
+            up = orient.run(data[i:j], None if gyro is None else gyro[i:j])
+            angle[i:j] = rules.angle(up)
+    return host, angle, rate, names
+
+
+def find_exercise_movement(
+    rec: Any, clock: SessionClock, emg_names: list[str], ex: Exercise, notes: list[str]
+) -> tuple[tuple[MovementAngle, float, str, int] | None, list[str], dict[str, float]]:
+    """The exercise's movement angle on the session clock.
+
+    Returns ``((MovementAngle, rate Hz, source, sign), stream names, segmenter settings)``, or
+    ``(None, [], {})`` with a sentence in ``notes`` when no IMU sits on the exercise's segment.
+    """
+    segment = ex.movement.segment
+    segs = {p: parts for p, parts in _imu_segments(rec).items() if (segment_of(p) or ("", ""))[0] == segment}
+    side = preferred_imu_side(ex, emg_names)
+    order = sorted(segs, key=lambda p: bool(side) and (segment_of(p) or ("", ""))[1] not in (side, ""))
+    for place in order:
+        rules = exercise_rules(ex, place, emg_names)
+        got = _orientation_angle(segs[place], rules)
+        if got is None:
+            continue
+        host, angle, rate, names = got
+        if not np.isfinite(angle).any():
+            continue
+        on = _on_grid(clock(host), angle, rate)
+        desc = f"{rules.label} from the {place} IMU ({ex.name}: {ex.family}, side {rules.side})"
+        return (MovementAngle(on, "segment", desc), rate, "imu", 1), names, dict(rules.segmenter)
+    notes.append(
+        f"{ex.name} finds its reps from a {segment} IMU ({ex.family}); no {segment} acc+gyro, quat "
+        "or acc stream was found"
+    )
+    return None, [], {}
+
+
+def movement_summary(
+    ex: Exercise | None, results: list[Any], angle: np.ndarray | None, rate: float | None
+) -> dict[str, Any]:
+    """What the exercise's family adds to the report's ``movement`` block.
+
+    ``family``; for ``isometric_hold`` the ``holds`` (per rep: ``hold_s`` = top reached to
+    lowering begun, whether it reached the file's ``phases.hold_s``, and the tremor of the hold
+    angle's rate in 4-12 Hz, :func:`myoflow.analysis.movement_events.tremor`); for ``stepping``
+    the ``strides`` of the thigh read and ``steps_per_side`` (each stride is one step of
+    each leg, as :func:`myoflow.analysis.movement_events.steps_per_side` counts one thigh).
+    """
+    if ex is None:
+        return {"family": None}
+    out: dict[str, Any] = {"family": ex.family, "segment": ex.movement.segment}
+    if ex.family == "stepping":
+        out["strides"] = len(results)  # one thigh read: each stride is one step of each leg
+        out["steps_per_side"] = {"l": len(results), "r": len(results)}
+    if ex.family == "isometric_hold":
+        holds = []
+        for r in results:
+            a, b = r.phases["top"], r.phases["eccentric"]
+            rms = frac = float("nan")
+            if angle is not None and rate is not None:
+                i0, i1 = int(round(a * rate)), int(round(b * rate))
+                seg = np.asarray(angle[max(i0, 0) : max(i1, 0)], dtype=np.float64)
+                if seg.size > 2 and np.isfinite(seg).all():
+                    rms, frac = tremor(np.gradient(seg) * rate, rate)
+            target = ex.phases.hold_s
+            holds.append(
+                {
+                    "rep": r.index,
+                    "start_s": a,
+                    "end_s": b,
+                    "hold_s": b - a,
+                    "target_s": target,
+                    "reached": None if target is None else bool(b - a >= target),
+                    "tremor_rms_dps": rms,
+                    "tremor_frac": frac,
+                }
+            )
+        out["holds"] = holds
+    return out
