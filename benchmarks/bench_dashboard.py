@@ -27,7 +27,12 @@ lane of one muscle (2 kHz: 20,000 points, peak-downsampled to the pixel width) a
    onsets' spread around the posting times. The dashboard posts a cue in the frame that first
    shows its event, so data-to-sound = notification-to-frame + this.
 
-Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_dashboard.py``.
+4. **Mat view** (``--seconds``, same timer): frames per second and main-thread CPU (it draws
+   the bar, the phase and the verdict; it repaints only when what it shows changed).
+
+Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_dashboard.py``; in a real
+X server: ``QT_QPA_PLATFORM=xcb scripts/with_xvfb.sh .venv/bin/python benchmarks/bench_dashboard.py``
+(painting then goes through the X server, which takes CPU of its own, not counted here).
 """
 
 from __future__ import annotations
@@ -143,8 +148,16 @@ class BenchSource:
         return self.analysis.muscles
 
 
-def run(seconds: float, fps: float) -> dict:
+def _run_loop(seconds: float) -> None:
+    """Run Qt's event loop (the window's timer, painting) for ``seconds``."""
     from PySide6 import QtCore
+
+    loop = QtCore.QEventLoop()
+    QtCore.QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def run(seconds: float, fps: float) -> dict:
 
     from myoflow.dashboard.app import qt_app, teardown
     from myoflow.dashboard.model import peak_downsample
@@ -186,11 +199,19 @@ def run(seconds: float, fps: float) -> dict:
     cpu0, wall0 = time.thread_time(), time.monotonic()
     window.timer.setInterval(int(round(1000.0 / fps)))
     window.timer.start()
-    QtCore.QTimer.singleShot(int(seconds * 1000), app.quit)
-    app.exec()
+    _run_loop(seconds)  # (not app.quit(): in Qt 6 it closes the window, which stops the session)
     window.timer.stop()
     cpu_main = time.thread_time() - cpu0
     wall = time.monotonic() - wall0
+
+    # 3. mat view (V) at the same rate: frames and main-thread CPU (it repaints on change)
+    window.set_view("mat")
+    f0, cpu0, wall0 = window.frames, time.thread_time(), time.monotonic()
+    window.timer.start()
+    _run_loop(seconds)
+    window.timer.stop()
+    mat_fps = (window.frames - f0) / (time.monotonic() - wall0)
+    mat_cpu = 100.0 * (time.thread_time() - cpu0) / (time.monotonic() - wall0)
     source.stop()
     feeder.join()
     # a grid cell at t_k holds the samples of [t_k - dt/2, t_k + dt/2) (delay-corrected)
@@ -228,6 +249,9 @@ def run(seconds: float, fps: float) -> dict:
         "frames_painted_pct": 100.0 * painted / max(1, len(costs)),
         "timer_fps": len(paints) / wall,
         "main_thread_cpu_pct": 100.0 * cpu_main / wall,
+        "mat_timer_fps": mat_fps,
+        "mat_main_thread_cpu_pct": mat_cpu,
+        "platform": app.platformName(),
         "feeder_cpu_pct": 100.0 * source.feed_cpu_s / (wall + seconds),
         "latency_ms_median": float(np.median(latency_ms)),
         "latency_ms_p95": float(np.percentile(latency_ms, 95)),
@@ -270,6 +294,11 @@ def main() -> None:
         f"{figures['whole_delay_feedback_ramp_ms']:.0f} ms on a 0.5 s ramp; lanes (analysis envelope) "
         f"{figures['whole_delay_lanes_step_ms']:.0f} / {figures['whole_delay_lanes_ramp_ms']:.0f} ms "
         "(target <= 60 ms)"
+    )
+    print(
+        f"mat view at {args.fps:g} Hz: {figures['mat_timer_fps']:.0f} frames/s, main thread CPU "
+        f"{figures['mat_main_thread_cpu_pct']:.0f} % (Qt platform: {figures['platform']}; "
+        f"load {figures['load_1min']:.1f})"
     )
     if "sound_post_to_dac_ms_median" in figures:
         print(
