@@ -13,6 +13,7 @@ def test_every_exercise_has_a_virtual_session(name: str) -> None:
     assert name in VIRTUAL_EXERCISES
     cfg = DemoSettings(seconds=45.0, exercise=name).session_config()
     assert cfg.exercise == name
+    assert len(set(cfg.placements)) == len(cfg.placements) == 4  # one muscle per DIY channel
     if exercise_facts(name).family == "isometric_hold":
         assert cfg.n_reps == 1 and 5.0 <= (cfg.hold_seconds() or 0.0) <= 34.0
     else:

@@ -23,7 +23,7 @@ import numpy as np
 from myoflow.rigs.names import EMG_CHANNELS, EMG_STREAM
 from myoflow.synth.calibration import WornSignals
 from myoflow.synth.config import MAX_REPS, SessionConfig
-from myoflow.synth.exercises import exercise_facts, synth_names
+from myoflow.synth.exercises import SYNTH_MUSCLES, default_placements, exercise_facts, synth_names
 from myoflow.synth.session import SyntheticSession, generate_session
 
 if TYPE_CHECKING:
@@ -91,6 +91,7 @@ class DemoSettings:
         tense = tuple(i for i in range(n_reps) if i % 4 == 2)  # every 4th rep stays tense
         return SessionConfig(
             exercise=self.exercise,
+            placements=rig_placements(self.exercise),
             n_reps=n_reps,
             emg_rate=self.emg_rate,
             imu_rate=100.0,
@@ -99,6 +100,20 @@ class DemoSettings:
             hum_hz=self.mains_hz,
             hold_s=hold,
         )
+
+
+def rig_placements(exercise: str) -> tuple[str, ...]:
+    """The exercise's default channels, padded to the DIY strap's four with other muscles the
+    generator knows (one muscle per channel: a repeated name would be two channels of one
+    muscle)."""
+    chosen = list(default_placements(exercise_facts(exercise)))
+    side = chosen[0].rpartition("_")[2]
+    for muscle in SYNTH_MUSCLES:
+        if len(chosen) >= EMG_CHANNELS:
+            break
+        if f"{muscle}_{side}" not in chosen:
+            chosen.append(f"{muscle}_{side}")
+    return tuple(chosen[:EMG_CHANNELS])
 
 
 def session_seconds(recording_s: float | None) -> float:

@@ -95,8 +95,8 @@ def pose_rotations(
             return posture, [("z", 0.1 * k * angle + w2), ("y", -3.0 + w1), ("x", w1)]
         return posture, [("y", 8.0 + w1), ("z", -k * angle + 0.2 * sway), ("x", w2)]
     if exercise == "lateral_band_walk":
-        if thigh:  # abduct about the body's AP axis, then flex into the athletic stance
-            return posture, [("z", k * angle + 0.5 * sway), ("y", -motion.flexion_deg + w2), ("x", w1)]
+        if thigh:  # abduct about the body AP axis, flex into the athletic stance; roll +-1 deg
+            return posture, [("z", k * angle + 0.5 * sway), ("y", -motion.flexion_deg + w2), ("x", w1 / 3.0)]
         return posture, [("y", 20.0 + w1), ("z", k * 0.15 * angle + 0.5 * sway), ("x", w2)]
     if exercise == "copenhagen_plank":
         if thigh:  # the top leg on the bench follows the pelvis
