@@ -152,6 +152,13 @@ def test_command_line(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert {r.split(",")[1] for r in rows[1:]} == {
         f"{m}.peak_pct" for m in ("glute_max_r", "biceps_femoris_r", "semitendinosus_r", "glute_med_r")
     }
+    assert cli.main(["progress", str(folder), "--subject", "S1", "--json", "--mdc", "peak_pct=1000"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    glute = next(t for t in doc["tracks"] if t["metric"] == "glute_max_r.peak_pct")
+    assert glute["overall"]["mdc95"] == 1000.0 and glute["overall"]["verdict"] == "within noise"
+    assert glute["note"].startswith("MDC95 1000 given")
+    assert cli.main(["progress", str(folder), "--subject", "S1", "--mdc", "peak_pct"]) == 2
+    assert "expected METRIC=VALUE" in capsys.readouterr().err
     assert cli.main(["progress", str(folder)]) == 2
     assert "name one" in capsys.readouterr().err
     assert cli.main(["progress", "S1", "--folder", str(tmp_path / "none")]) == 1

@@ -15,7 +15,9 @@ when present) becomes a :class:`Track`:
   1 / m_b)`` (:func:`~myoflow.analysis.trials.mdc95_between`);
 * the change from the first session to the last, judged the same way.
 
-Fewer than 2 sessions with 2 reps: values and changes, no verdicts (``note`` says why).
+Fewer than 2 sessions with 2 reps: values and changes, no verdicts (``note`` says why). An
+MDC95 of your own (``mdc95=``, e.g. from a between-day test-retest study) replaces the one from
+the reps for the metrics it names.
 """
 
 from __future__ import annotations
@@ -204,7 +206,10 @@ class Progress:
 
 
 def build_progress(
-    records: Iterable[SessionRecord], subject: str | None = None, metrics: Sequence[str] | None = None
+    records: Iterable[SessionRecord],
+    subject: str | None = None,
+    metrics: Sequence[str] | None = None,
+    mdc95: Mapping[str, float] | None = None,
 ) -> Progress:
     """The progress of ``subject`` (None: every record) over its sessions (module docstring).
 
@@ -217,7 +222,15 @@ def build_progress(
     metrics
         Metric names to track (``"peak_pct"``, ``"crossover_angle_deg"``, or a full key
         ``"glute_max_r.peak_pct"``); default :data:`MUSCLE_METRICS` and :data:`SESSION_METRICS`.
+    mdc95
+        Your own MDC95 per metric (a full key or a metric name, in the metric's unit), e.g. from
+        a between-day test-retest study; it judges every change of that metric instead of the
+        one from the reps (the reps' reliability is still reported).
     """
+    given = dict(mdc95 or {})
+    for key, value in given.items():
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise ValueError(f"mdc95[{key!r}] must be a positive number, got {value!r}")
     wanted = tuple(metrics) if metrics is not None else MUSCLE_METRICS + SESSION_METRICS
     chosen = [r for r in records if subject is None or r.subject == subject]
     chosen.sort(key=lambda r: (r.start_utc or "", r.path))
@@ -228,7 +241,8 @@ def build_progress(
         group = [r for r in usable if (r.exercise or "unknown") == exercise]
         keys = dict.fromkeys(k for r in group for k in r.summary if _tracked(k, wanted))
         for key in keys:
-            tracks.append(_track(exercise, key, group))
+            own = given.get(key, given.get(key.rsplit(".", 1)[-1]))
+            tracks.append(_track(exercise, key, group, own))
     return Progress(subject, tracks, len(chosen), skipped)
 
 
@@ -236,8 +250,16 @@ def _tracked(key: str, wanted: Sequence[str]) -> bool:
     return key in wanted or key.rsplit(".", 1)[-1] in wanted and "." in key
 
 
-def _track(exercise: str, metric: str, group: Sequence[SessionRecord]) -> Track:
+def _track(exercise: str, metric: str, group: Sequence[SessionRecord], own_mdc: float | None) -> Track:
     stats, note = metric_reliability([r.reps for r in group], metric)
+    if own_mdc is not None:
+        note = f"MDC95 {own_mdc:g} given; {note}"
+
+    def mdc_of(n_a: int, n_b: int) -> float | None:
+        if own_mdc is not None:
+            return float(own_mdc)
+        return None if stats is None else mdc95_between(stats, n_a, n_b)
+
     points: list[Point] = []
     last: tuple[float, int] | None = None
     for r in group:
@@ -249,7 +271,7 @@ def _track(exercise: str, metric: str, group: Sequence[SessionRecord]) -> Track:
         change = mdc = None
         if last is not None:
             change = value - last[0]
-            mdc = None if stats is None else mdc95_between(stats, last[1], n)
+            mdc = mdc_of(last[1], n)
         points.append(Point(r.path, r.start_utc, value, n, change, mdc, judge(metric, change, mdc)))
         last = (value, n)
     valued = [(p.value, p.n_reps) for p in points if p.value is not None]
@@ -257,7 +279,7 @@ def _track(exercise: str, metric: str, group: Sequence[SessionRecord]) -> Track:
     if len(valued) >= 2:
         (v0, n0), (v1, n1) = valued[0], valued[-1]
         overall = v1 - v0
-        mdc_all = None if stats is None else mdc95_between(stats, n0, n1)
+        mdc_all = mdc_of(n0, n1)
     return Track(
         exercise, metric, tuple(points), stats, note, overall, mdc_all, judge(metric, overall, mdc_all)
     )

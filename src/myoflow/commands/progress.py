@@ -6,7 +6,9 @@ SUBJECT_OR_FOLDER is a folder of recordings (its only subject, or --subject), or
 looked up in --folder (default: the current folder). The folder's session catalogue
 (.myoflow-catalogue.sqlite, a cache beside the recordings) is brought up to date first: only
 new or changed files are analysed, in parallel. Prints a text table, or --csv (one row per
-metric and session) or --json; --plot also writes a picture (PNG, PDF or SVG).
+metric and session) or --json; --plot also writes a picture (PNG, PDF or SVG). --mdc
+METRIC=VALUE judges that metric's changes against your own MDC95 instead (e.g. one from a
+between-day test-retest study).
 
 Exit code: 0 with results, 1 when the folder cannot be read, 2 when there is nothing to show
 (no such subject, several subjects and none named, no session with reps) or for invalid
@@ -28,6 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--metric", action="append", help="track only this metric (repeatable): peak_pct, ..."
+    )
+    parser.add_argument(
+        "--mdc",
+        action="append",
+        metavar="METRIC=VALUE",
+        help="your own MDC95 for a metric (e.g. from a between-day test-retest), repeatable: "
+        "--mdc peak_pct=8 --mdc glute_max_r.relaxed_share=0.3",
     )
     parser.add_argument("--exercise", help="plot this exercise (default: the first)")
     out = parser.add_mutually_exclusive_group()
@@ -53,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
             check_format(args.plot)
         if args.workers is not None and args.workers < 0:
             raise ValueError(f"--workers must be 0 or more, got {args.workers}")
-        result = track_progress(folder, subject, metrics=args.metric, workers=args.workers)
+        result = track_progress(
+            folder, subject, metrics=args.metric, mdc95=_mdc(args.mdc or []), workers=args.workers
+        )
     except (ValueError, NotADirectoryError) as exc:
         print(f"{where}: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ValueError) else 1
@@ -76,3 +87,18 @@ def run(args: argparse.Namespace) -> int:
             return 2 if isinstance(exc, ValueError) else 1
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0
+
+
+def _mdc(items: list[str]) -> dict[str, float]:
+    """``["peak_pct=8", ...]`` -> ``{"peak_pct": 8.0}``; ValueError naming a bad item."""
+    out = {}
+    for item in items:
+        name, _, text = item.partition("=")
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not name.strip() or not value > 0 or value == float("inf"):
+            raise ValueError(f"--mdc {item!r}: expected METRIC=VALUE with a positive VALUE, e.g. peak_pct=8")
+        out[name.strip()] = value
+    return out

@@ -10,7 +10,7 @@ analysed), then its rows become :class:`~myoflow.analysis.progress.SessionRecord
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ def track_progress(
     subject: str | None = None,
     *,
     metrics: Sequence[str] | None = None,
+    mdc95: Mapping[str, float] | None = None,
     pattern: str = "**/*.h5",
     workers: int | None = None,
     progress: Callable[[int, int, str], None] | None = None,
@@ -43,6 +44,8 @@ def track_progress(
     metrics
         Metric names to track (default: activation, relaxation, handover, balance sway;
         :func:`~myoflow.analysis.progress.build_progress`).
+    mdc95
+        Your own MDC95 per metric (full key or metric name), used instead of the reps' one.
     workers
         Processes that analyse new files (default: the usable cores; 0: this process).
     progress
@@ -70,7 +73,7 @@ def track_progress(
             )
         entries = cat.entries(subject)
     failed = [(e.key.path, e.error) for e in entries if e.error is not None]
-    result = build_progress([_record(e) for e in entries if e.error is None], subject, metrics)
+    result = build_progress([_record(e) for e in entries if e.error is None], subject, metrics, mdc95)
     result.skipped[:0] = [(p, str(err)) for p, err in failed]
     result.sessions += len(failed)
     if update.rebuilt:
