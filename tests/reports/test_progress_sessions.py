@@ -6,6 +6,7 @@ catalogue is a cache: a second run analyses nothing, a deleted and a changed fil
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from myoflow import cli
 from myoflow.dsp.normalise import mvc_reference
 from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
+from myoflow.reports.catalogue_index import open_catalogue
 from myoflow.reports.progress import plot_progress, track_progress
 from myoflow.storage.catalogue import CATALOGUE_NAME
 from myoflow.storage.schema import ClockAnchor, SessionMetadata
@@ -126,6 +128,8 @@ def test_the_catalogue_is_a_cache_that_follows_the_folder(fresh: Path) -> None:
 
 
 def test_subjects_and_errors(folder: Path) -> None:
+    with open_catalogue(folder) as cat:  # a changed analysis (code fingerprint) makes rows stale
+        assert re.search(r"report schema \d+, index-\d+, code [0-9a-f]{12}$", cat.version), cat.version
     with pytest.raises(ValueError, match=r"2 subjects \(S1, S2\): name one"):
         track_progress(folder, workers=0)
     with pytest.raises(ValueError, match="no recording of subject 'S9'.*subjects: S1, S2"):

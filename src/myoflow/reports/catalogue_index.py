@@ -24,8 +24,8 @@ from myoflow.storage.catalogue import Catalogue, Entry, FileKey
 
 __all__ = ["INDEX_VERSION", "CatalogueUpdate", "index_file", "open_catalogue", "update_catalogue"]
 
-#: Rows made by another value are stale: bump the last part when what :func:`index_file`
-#: stores changes; the report's schema and myoflow's version are part of it.
+#: Rows made by another value are stale: bump it when what :func:`index_file` stores changes;
+#: myoflow's version, the report's schema and the analysis code's fingerprint are part of it.
 INDEX_VERSION = "index-1"
 
 _INLINE_BELOW = 3  # fewer new files than this are analysed in this process (no pool start-up)
@@ -45,11 +45,27 @@ class CatalogueUpdate:
     elapsed_s: float
 
 
+#: The packages whose code makes the numbers: a change in any of their files makes every row
+#: stale, also between releases (a source checkout, an edited install).
+_ANALYSIS_CODE = ("analysis", "dsp", "exercises", "reports", "storage")
+
+
 def _version() -> str:
+    """myoflow's version, the report schema, :data:`INDEX_VERSION` and a fingerprint of the
+    analysis code (SHA-1 of the ``.py`` files of :data:`_ANALYSIS_CODE`; a few ms)."""
+    import hashlib
+
     from myoflow import __version__
     from myoflow.analysis.report import SCHEMA_VERSION
 
-    return f"myoflow {__version__}, report schema {SCHEMA_VERSION}, {INDEX_VERSION}"
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha1(usedforsecurity=False)
+    for package in _ANALYSIS_CODE:
+        for file in sorted((root / package).rglob("*.py")):
+            digest.update(file.relative_to(root).as_posix().encode())
+            digest.update(file.read_bytes())
+    code = digest.hexdigest()[:12]
+    return f"myoflow {__version__}, report schema {SCHEMA_VERSION}, {INDEX_VERSION}, code {code}"
 
 
 def open_catalogue(folder: str | os.PathLike[str], pattern: str = "**/*.h5") -> Catalogue:
