@@ -125,12 +125,14 @@ def score(found: list[np.ndarray], trial, duration_s: float) -> tuple[list[float
     return errs, hits, n, fa
 
 
-def onset_table(seeds: int, duration_s: float, nk: bool, classic: bool = True) -> dict[str, object]:
+def onset_table(
+    seeds: int, duration_s: float, nk: bool, classic: bool = True, rates: tuple[float, ...] = RATES
+) -> dict[str, object]:
     errs: dict[tuple, list[float]] = defaultdict(list)
     counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
     refused: dict[tuple, str] = {}
     minutes: dict[tuple, float] = defaultdict(float)
-    for fs in RATES:
+    for fs in rates:
         for shape in SHAPE_CLASSES:
             for k, cond in enumerate(CONDITIONS):
                 for seed in range(seeds):
@@ -168,7 +170,7 @@ def onset_table(seeds: int, duration_s: float, nk: bool, classic: bool = True) -
     )
     figures: dict[str, object] = {}
     for method in methods:
-        for fs in RATES:
+        for fs in rates:
             for shape in SHAPE_CLASSES:
                 key = (method, fs, shape)
                 if key in refused and key not in errs:
@@ -277,12 +279,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer sessions in part 2")
     parser.add_argument("--no-neurokit", action="store_true")
     parser.add_argument("--no-classic", action="store_true", help="score only myoflow's methods")
+    parser.add_argument("--rates", default="200,1000,2000", help="comma-separated sample rates (Hz)")
     parser.add_argument("--only", choices=("onsets", "reps"), default=None)
     args = parser.parse_args()
     t0 = time.perf_counter()
     figures: dict[str, object] = {"benchmark": "accuracy", "seeds": args.seeds, "trial_s": args.seconds}
     if args.only in (None, "onsets"):
-        figures |= onset_table(args.seeds, args.seconds, not args.no_neurokit, not args.no_classic)
+        figures |= onset_table(
+            args.seeds,
+            args.seconds,
+            not args.no_neurokit,
+            not args.no_classic,
+            tuple(float(r) for r in args.rates.split(",")),
+        )
     if args.only in (None, "reps"):
         figures |= rep_table(args.quick)
     figures["wall_s"] = time.perf_counter() - t0

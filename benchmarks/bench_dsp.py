@@ -1,8 +1,9 @@
 """Signal-core benchmark: 8 EMG channels x 10 minutes at 2 kHz.
 
 Offline: myoflow's zero-phase pipeline (band-pass 20-450 Hz + mains notches at every harmonic
-in the band + rectification + 6 Hz envelope + onset detection + every onset refined back to
-where the envelope left its baseline, with its uncertainty; also timed without the refinement)
+in the band + rectification + 6 Hz envelope + onset detection + every onset refined by the
+analysis default, the variance changepoint fit on the raw EMG with its uncertainty,
+:mod:`myoflow.dsp.onset_raw`; also timed without the refinement)
 against a plain SciPy reference
 (``sosfiltfilt`` band-pass order 4 -> ``abs`` -> ``sosfiltfilt`` 6 Hz order 4, float64, all
 channels at once). Accuracy is checked on like-for-like filters: myoflow's envelope with the
@@ -25,7 +26,7 @@ from scipy import signal
 
 from myoflow.dsp.design import bandpass, lowpass, mains_notch
 from myoflow.dsp.offline import envelope_zero_phase
-from myoflow.dsp.onset_refine import envelope_kernels, refine_onset
+from myoflow.dsp.onset_raw import refine_onset_raw, refine_sos
 from myoflow.dsp.onsets import detect_onsets
 from myoflow.dsp.pipeline import STANDARD, EmgPipeline, envelope_offline
 from myoflow.dsp.rest import quietest_baseline
@@ -59,24 +60,24 @@ def reference(x64: np.ndarray) -> np.ndarray:
     return signal.sosfiltfilt(lp, np.abs(signal.sosfiltfilt(bp, x64, axis=0)), axis=0)
 
 
-KERNELS = envelope_kernels(FS, STANDARD, None)
+SOS = refine_sos(FS, 50.0)
 
 
 def offline_pipeline(x: np.ndarray, refine: bool = True) -> list[np.ndarray]:
-    """Envelope, onsets, and (``refine``) every onset refined back to where the envelope left
-    its baseline, with its uncertainty (:mod:`myoflow.dsp.onset_refine`)."""
+    """Envelope, onsets, and (``refine``) every onset refined to where the variance of the raw
+    EMG left rest, with its uncertainty (:func:`myoflow.dsp.onset_raw.refine_onset_raw`)."""
     env = envelope_offline(x, FS, STANDARD)
     intervals = detect_onsets(env, FS, quietest_baseline(env, FS))
     if not refine:
         return intervals
     out = []
     for c, iv in enumerate(intervals):
-        col = env[:, c].astype(np.float64)
+        col = x[:, c]
         prev = np.concatenate([[0], iv[:-1, 1]]) if len(iv) else np.zeros(0, dtype=np.int64)
         out.append(
             np.array(
                 [
-                    refine_onset(col, FS, int(on), int(p), None, KERNELS)
+                    refine_onset_raw(col, FS, int(on), SOS, int(p))
                     for on, p in zip(iv[:, 0], prev, strict=True)
                 ]
             )

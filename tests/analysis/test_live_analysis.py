@@ -167,7 +167,9 @@ def test_random_chunks_give_the_same_reps_and_verdicts(typical_2k) -> None:
         for m in session.placements:
             assert a.relaxation[m].relaxed == b.relaxation[m].relaxed
             assert a.muscles[m].onset_ms == pytest.approx(b.muscles[m].onset_ms, abs=1e-3)
-    assert max(t.latency_ms for t in live.timings) < 200.0  # chunks up to 120 ms
+    # data waited for (chunks up to 120 ms); the wall time of the call is not asserted in a unit
+    # test (benchmarks/bench_live_latency.py measures it)
+    assert max((t.data_s - t.ending_s) * 1000.0 for t in live.timings) < 200.0
 
 
 def test_mixed_rates_and_separate_acc_gyro_streams() -> None:

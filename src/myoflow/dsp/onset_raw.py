@@ -24,8 +24,8 @@ Staude & Wolf 1999, Staude et al. 2001):
   1.6 s (:data:`RISE_GRID_S`);
 * **coarse fit** on ~10 ms blocks (``coarse_rate_hz``): weighted least squares (a block's power
   is a scaled chi-square variable whose SD is proportional to its mean, so weights are
-  ``1 / v^2``: a Gamma quasi-likelihood), first with ``v`` from the smoothed power, then once
-  more with ``v`` from the best model; every candidate ``c`` and template at once (the sums
+  ``1 / v^2``: a Gamma quasi-likelihood) with ``v`` the smoothed power (``passes > 1``: refitted
+  with ``v`` from the best model); every candidate ``c`` and template at once (the sums
   are correlations of the data with each template, by FFT);
 * **fine fit** on ~2 ms blocks (``block_rate_hz``; one sample at 200 Hz): within
   ``likelihood_span_s`` of the coarse best, each candidate's template is refitted and scored
@@ -51,9 +51,9 @@ from myoflow._checks import check_positive, check_range, check_rate
 from myoflow.dsp.onset_refine import _first_peak  # one rule for the first local peak of a rise
 
 #: Rise durations ``d`` (s) of the clipped-ramp amplitude model.
-RISE_GRID_S = tuple(float(v) for v in np.geomspace(0.01, 1.6, 9))
+RISE_GRID_S = tuple(float(v) for v in np.geomspace(0.01, 1.6, 7))
 #: Resting amplitude relative to the rise (``rho`` of the module docstring).
-RHO_GRID = (0.0, 0.1, 0.3)
+RHO_GRID = (0.0, 0.15)
 #: 1: linear and concave (quarter-sine) rises; 0: linear only.
 SHAPES = 1
 #: High-pass (Hz) of the refinement's filter: above most ECG (QRS) and motion-artefact power,
@@ -88,8 +88,10 @@ class RawRefineParams:
     coarse_rate_hz: float = 100.0
     smooth_s: float = 0.05
     settle_s: float = 0.5
+    passes: int = 1
     peak_smooth_s: float = 0.15
-    likelihood_span_s: float = 0.1
+    likelihood_span_s: float = 0.05
+    fine_pre_s: float = 0.5
 
     def __post_init__(self) -> None:
         for name in (
@@ -171,9 +173,9 @@ def refine_onset_raw(
     floor = max(1e-3 * float(v.max()), 0.2 * base, 1e-300)
     # coarse: least squares over every candidate block and template (iteratively reweighted)
     weights = w_ok / np.maximum(v, floor) ** 2
-    for _ in range(2):
-        fit = _fit(y, weights, fr, step, sos)
-        weights = w_ok / np.maximum(fit.model(fit.best), floor) ** 2
+    fit = _fit(y, weights, fr, step, sos)
+    for _ in range(p.passes - 1):
+        fit = _fit(y, w_ok / np.maximum(fit.model(fit.best), floor) ** 2, fr, step, sos)
     # fine: the Gamma likelihood of fine block powers near the coarse best, its template
     r = step // step_f
     xf = x[: end * step].reshape(end * r, step_f).mean(axis=1)
@@ -184,9 +186,13 @@ def refine_onset_raw(
     cands = np.arange(max(r, fit.best * r - half), min(yf.size - 2 * r, fit.best * r + half + 1))
     if cands.size < 3:
         return float(detected), float("nan")
-    nfft = 1 << int(np.ceil(np.log2(2 * yf.size)))
+    # the likelihood from fine_pre_s before the first candidate on (earlier blocks are rest for
+    # every candidate: they only pin the level)
+    sub = max(0, int(cands[0]) - int(round(p.fine_pre_s * fr_f)))
+    yf, wf, okf, mu_c = yf[sub:], wf[sub:], okf[sub:], mu_c[sub:]
+    nfft = 1 << int(np.ceil(np.log2(2 * (yf.size + sub))))
     rows = _templates(fr_f, step_f, nfft, sos)[0][fit.which[np.minimum(cands // r, fit.which.size - 1)]]
-    lag = np.arange(yf.size)[None, :] - cands[:, None]
+    lag = np.arange(sub, sub + yf.size)[None, :] - cands[:, None]
     m = np.where(lag >= 0, np.take_along_axis(rows, np.maximum(lag, 0), axis=1), 0.0)
     w = wf / mu_c**2
     s_w, s_y = float(w.sum()), float(w @ yf)
@@ -194,7 +200,7 @@ def refine_onset_raw(
     det = np.maximum(s_w * s_rr - s_r**2, 1e-300)
     b1 = np.maximum((s_w * s_ry - s_r * s_y) / det, 0.0)
     b0 = (s_y - b1 * s_r) / s_w
-    models = np.maximum(b0[:, None] + b1[:, None] * m, floor / r)
+    models = np.maximum(b0[:, None] + b1[:, None] * m, floor)
     ratio = yf / models
     nll = (wf * (np.log(models) + ratio)).sum(axis=1)
     k = int(np.argmin(nll))
