@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -145,6 +146,9 @@ def _in_child(out: Path, target: Any, *args: Any) -> None:
         raise result
     if isinstance(result, (OSError, RuntimeError)):
         errno = getattr(result, "errno", None)
+        if not errno:  # HDF5 puts the system error inside its message: "..., errno = 27, ..."
+            found = re.search(r"errno = (\d+)", str(result))
+            errno = int(found.group(1)) if found else None
         text = os.strerror(errno) if errno else " ".join(str(result).split())[:200]
         raise RecordingError(out, f"cannot write the NWB file ({text}); nothing written")
     if isinstance(result, BaseException):
