@@ -59,10 +59,17 @@ def myoflow_onsets(trial, use_mvc: bool) -> dict[str, list[np.ndarray]]:
     env = envelope_offline(trial.emg, fs, prof)
     mvc = mvc_reference(envelope_offline(mvc_trial(trial), fs, prof), fs) if use_mvc else None
     raw = RawEmg(trial.emg, fs, 0.0, cfg.mains_hz)
-    return {
-        f"myoflow {m}": session_onsets(env, fs, mvc, method=m, raw=raw).onsets_s
-        for m in ("threshold", "refined", "changepoint")
-    }
+    out = {}
+    for m in ("threshold", "refined", "changepoint"):
+        got = session_onsets(env, fs, mvc, method=m, raw=raw)
+        out[f"myoflow {m}"] = got.onsets_s
+        if m == "changepoint":
+            UNCERTAINTY[id(trial)] = got.uncertainty_s
+    return out
+
+
+#: The changepoint onsets' uncertainties (s) of the trial being scored (by ``id``).
+UNCERTAINTY: dict[int, list[np.ndarray]] = {}
 
 
 def classic_onsets(trial) -> dict[str, list[np.ndarray]]:
@@ -101,12 +108,17 @@ def neurokit_onsets(trial, methods: tuple[str, ...]) -> dict[str, list[np.ndarra
     return out
 
 
-def score(found: list[np.ndarray], trial, duration_s: float) -> tuple[list[float], int, int, float]:
-    """(errors ms, hits, truths, false alarms) over both channels."""
-    errs, hits, n, fa = [], 0, 0, 0
+def score(
+    found: list[np.ndarray], trial, duration_s: float, unc: list[np.ndarray] | None = None
+) -> tuple[list[float], int, int, float, int]:
+    """(errors ms, hits, truths, false alarms, hits whose error is within their uncertainty)
+    over both channels (``unc``: per-onset uncertainty in s, as ``found``)."""
+    errs, hits, n, fa, covered = [], 0, 0, 0, 0
     for c in range(2):
         truth, ignored = trial.truth.onsets_s[c], trial.truth.ignored_s[c]
-        det = np.sort(np.asarray(found[c], dtype=np.float64))
+        order = np.argsort(np.asarray(found[c], dtype=np.float64))
+        det = np.asarray(found[c], dtype=np.float64)[order]
+        half = None if unc is None else np.asarray(unc[c], dtype=np.float64)[order]
         used = np.zeros(det.size, bool)
         for t in truth:
             n += 1
@@ -119,10 +131,11 @@ def score(found: list[np.ndarray], trial, duration_s: float) -> tuple[list[float
                 used[j] = True
                 hits += 1
                 errs.append((det[j] - t) * 1000.0)
+                covered += int(half is not None and bool(d[j] <= half[j]))
         for j in np.flatnonzero(~used):
             if not np.any(np.abs(ignored - det[j]) <= MATCH_S):
                 fa += 1
-    return errs, hits, n, fa
+    return errs, hits, n, fa, covered
 
 
 def onset_table(
@@ -132,6 +145,7 @@ def onset_table(
     counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
     refused: dict[tuple, str] = {}
     minutes: dict[tuple, float] = defaultdict(float)
+    covered: dict[tuple, int] = defaultdict(int)
     for fs in rates:
         for shape in SHAPE_CLASSES:
             for k, cond in enumerate(CONDITIONS):
@@ -155,7 +169,9 @@ def onset_table(
                         if isinstance(found, str):
                             refused[key] = found
                             continue
-                        e, h, n, fa = score(found, trial, duration_s)
+                        unc = UNCERTAINTY.get(id(trial)) if method == "myoflow changepoint" else None
+                        e, h, n, fa, cov = score(found, trial, duration_s, unc)
+                        covered[key] += cov
                         errs[key] += e
                         counts[key][0] += h
                         counts[key][1] += n
@@ -166,7 +182,7 @@ def onset_table(
     )
     print(
         f"\n{'method':22s} {'rate':>6s} {'shape':8s} {'n':>5s} {'med|e| ms':>9s} {'bias ms':>8s} "
-        f"{'p90 ms':>7s} {'found %':>8s} {'FA/min':>7s}"
+        f"{'p90 ms':>7s} {'found %':>8s} {'FA/min':>7s} {'in unc %':>8s}"
     )
     figures: dict[str, object] = {}
     for method in methods:
@@ -184,9 +200,11 @@ def onset_table(
                 bias = float(np.median(e)) if e.size else float("nan")
                 p90 = float(np.percentile(np.abs(e), 90)) if e.size else float("nan")
                 rate = fa / minutes[key] if minutes[key] else float("nan")
+                # share of matched onsets whose error is within their uncertainty (~68 % wanted)
+                inside = f"{100 * covered[key] / max(h, 1):8.1f}" if method == "myoflow changepoint" else ""
                 print(
                     f"{method:22s} {fs:6.0f} {shape:8s} {n:5d} {med:9.1f} {bias:8.1f} {p90:7.1f} "
-                    f"{100 * h / max(n, 1):8.1f} {rate:7.2f}"
+                    f"{100 * h / max(n, 1):8.1f} {rate:7.2f} {inside}"
                 )
                 figures[f"onset_med_ms[{method}|{fs:.0f}|{shape}]"] = med
     return figures
