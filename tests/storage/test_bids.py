@@ -206,3 +206,40 @@ def test_channel_names_are_unique_and_fit_edf() -> None:
     assert channel_names(EMG) == ["glute_max_r", "biceps_femoris_l"]
     assert label("demo-01", "x") == "demo01" and label("__", "fallback") == "fallback"
     assert target_muscle("vastus_lateralis_l") == "vastus lateralis (left)" and target_muscle(None) == "n/a"
+    from myoflow.storage.bids_files import _header_range
+
+    # the EDF header has 8 characters per number: rounded outwards, never inside the data
+    # (423.70000000000005 * 1e4 is exactly 4237000.0 in floating point: a plain ceil gave 423.7)
+    for lo, hi in (
+        (-265.5, 423.70000000000005),
+        (-0.123456789, 98765.4321),
+        (-131072.0 * 4.028, 131071 * 4.028),
+    ):
+        a, b = _header_range((lo, hi))
+        assert a <= lo and b >= hi and len(f"{a:g}") <= 8 and len(f"{b:g}") <= 8
+
+
+@pytest.mark.realdata
+def test_a_real_uci_recording_exports_to_a_valid_bdf_dataset(shared_data: Path, tmp_path: Path) -> None:
+    """Float mV samples of a third-party file: BDF+, within one 24-bit step of the stored values."""
+    from myoflow.storage.import_text import import_uci
+
+    h5 = tmp_path / "1Npie.h5"
+    import_uci(shared_data / "uci_lower_limb_semg" / "N_TXT" / "1Npie.txt", h5, side="r")
+    out = tmp_path / "ds"
+    files = export_bids([h5], out)
+    assert _validate(out) == []
+    bdf = next(f for f in files if f.suffix == ".bdf")
+    raw = mne.io.read_raw_bdf(bdf, verbose="error")
+    with open_recording(h5) as rec:
+        v = rec.streams["uci/emg"]
+        phys = v.physical().astype(np.float64)
+        pos = v.sample_indices() - v.sample_indices(0, 1)[0]
+        unit = v.info.unit
+    scale = {"mV": 1e3, "uV": 1e6}[unit]
+    got = raw.get_data()[:, pos].T * scale
+    step = (phys.max(axis=0) - phys.min(axis=0)) / (2**24 - 1)
+    assert np.all(np.abs(got - phys) <= step * 1.01 + 1e-9)
+    channels = _tsv(bdf.with_name(bdf.name.replace("_emg.bdf", "_channels.tsv")))
+    assert [c["units"] for c in channels] == [unit] * v.info.n_channels
+    assert {c["target_muscle"] for c in channels} >= {"rectus femoris (right)", "biceps femoris (right)"}

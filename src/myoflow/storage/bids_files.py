@@ -183,10 +183,17 @@ def _header_range(prange: tuple[float, float]) -> tuple[float, float]:
 
 
 def _fit8(v: float, rnd: Any) -> float:
+    """``v`` rounded outwards (``rnd`` math.floor for a minimum, math.ceil for a maximum) to the
+    most digits that fit 8 characters; never on the inner side of ``v``."""
     for digits in range(6, -1, -1):
+        unit = 10.0**-digits
         q = rnd(v * 10**digits) / 10**digits
+        if rnd is math.ceil and q < v:  # v * 10**digits rounded to a whole number in float
+            q += unit
+        elif rnd is math.floor and q > v:
+            q -= unit
         text = f"{q:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{q:.0f}"
-        if len(text) <= 8:
+        if len(text) <= 8 and (float(text) >= v if rnd is math.ceil else float(text) <= v):
             return float(text)
     raise ValueError(f"physical value {v:g} does not fit an EDF header")
 
