@@ -10,17 +10,23 @@ reps (2 of 8, 1 of 3 holds), off-plane wobble, heading drift, gyro bias, tremor 
 
 The analysis sees only what a user records: the EMG (zero-phase envelope,
 :func:`myoflow.dsp.pipeline.envelope_offline`, % MVC from the session's synthetic MVC trial) and
-accelerometer + gyroscope of the pelvis and thigh IMUs, fused by
-:class:`myoflow.dsp.imu3d.TiltFilter3D` into the up direction; the exercise's
-:class:`myoflow.analysis.movement.MovementRules` (from its ``[movement]`` block) give the angle
-and the segmenter settings, :func:`myoflow.analysis.session_metrics.analyse_arrays` the reps and
-their relaxation verdicts. Scored against truth:
+accelerometer + gyroscope of the pelvis and thigh IMUs, fused as the analysis does
+(:class:`myoflow.analysis.exercise_angle.SegmentOrientation`); the exercise's
+:class:`myoflow.analysis.movement.MovementRules` on the analysis's side
+(:func:`myoflow.analysis.exercise_angle.exercise_rules`) give the angle and the segmenter
+settings, :func:`myoflow.analysis.session_metrics.analyse_arrays` (with the exercise's
+antagonist pairs) the reps and their relaxation verdicts. Scored against truth:
 
 * ``reps exact``: sessions whose rep (stride, hold) count equals the truth;
 * ``live``: sessions where the live segmenter (``MovementRules.live``, fed in 37-sample chunks)
   finds the same count;
 * ``relaxed``: per-rep per-muscle relaxed verdicts equal to the truth (sessions with the exact
   count), in %;
+* ``burst``: in the sessions with antagonist bursts (every other rep), the prime mover's
+  antagonist burst (:mod:`myoflow.analysis.antagonist_assist`, the exercise's antagonist
+  pairs) found exactly in the reps that had one, on relaxed reps, in %; ``follow``: of the
+  bursts found, the share the analysis says the target's relaxation followed (the generator
+  lets the target go 10-100 ms after the burst onset);
 * ``hold err``: largest ``|hold_s - truth|`` over all holds (isometric exercises);
 * ``steps``: sessions with the stride count exact (band walk: one step of each leg per stride).
 
@@ -32,20 +38,20 @@ from __future__ import annotations
 
 import argparse
 import time
-from types import SimpleNamespace
 
 import numpy as np
 
-from myoflow.analysis.movement import MovementRules, movement_rules
+from myoflow.analysis.exercise_angle import SegmentOrientation, exercise_rules, uses_hip_angle
+from myoflow.analysis.exercise_rules import exercise_antagonists
 from myoflow.analysis.movement_events import detect_holds, detect_steps, steps_per_side
 from myoflow.analysis.reps import MovementAngle
 from myoflow.analysis.session_metrics import analyse_arrays
-from myoflow.dsp.imu3d import TiltFilter3D
 from myoflow.dsp.normalise import mvc_reference
 from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
+from myoflow.exercises import get_exercise
 from myoflow.synth.calibration import mvc_trial
 from myoflow.synth.config import SessionConfig
-from myoflow.synth.exercises import exercise_facts, synth_names
+from myoflow.synth.exercises import default_placements, exercise_facts, synth_names
 from myoflow.synth.session import SyntheticSession, generate_session
 
 from _common import finish, machine
@@ -54,19 +60,17 @@ RATES = (200.0, 1000.0, 2000.0)
 NOISE = ("clean", "typical", "noisy")
 
 
-def analysis_side(name: str, emg_side: str) -> str:
-    """The side the movement is read on: the EMG's, except a hip hike (the free side rises)."""
-    if exercise_facts(name).family == "pelvic_hike":
-        return "l" if emg_side == "r" else "r"
-    return emg_side
-
-
 def session_config(name: str, fs: float, noise: str, burst: bool, seed: int) -> SessionConfig:
     """One benchmark session of ``name`` (module docstring)."""
-    hold = exercise_facts(name).family == "isometric_hold"
+    facts = exercise_facts(name)
+    hold = facts.family == "isometric_hold"
     n = 3 if hold else 8
+    placements = default_placements(facts)
+    if burst and not any(p.rpartition("_")[0] in facts.antagonists for p in placements):
+        placements += ("rectus_femoris_r",)  # the hinges' antagonist (hip flexor), for its burst
     return SessionConfig(
         exercise=name,
+        placements=placements,
         n_reps=n,
         emg_rate=fs,
         imu_rate=100.0,
@@ -83,27 +87,31 @@ def session_config(name: str, fs: float, noise: str, burst: bool, seed: int) -> 
     )
 
 
-def rules_for(name: str, side: str) -> MovementRules:
-    f = exercise_facts(name)
-    spec = SimpleNamespace(family=f.family, segment=f.segment, options={"direction": f.direction})
-    return movement_rules(spec, analysis_side(name, side))
-
-
 def score(session: SyntheticSession) -> dict[str, float]:
     """Reps, live reps, relaxed verdicts, hold errors and strides of one session."""
     cfg = session.config
-    name = cfg.exercise
-    rules = rules_for(name, cfg.side)
+    ex = get_exercise(cfg.exercise)
+    rules = exercise_rules(ex, ex.movement.segment, session.placements)  # the analysis's side rule
     fs_imu = cfg.imu_rate
-    ups = {seg: TiltFilter3D(fs_imu).process_up(acc, gyro) for seg, (acc, gyro) in session.imu.items()}
-    pelvis = ups.get("pelvis") if rules.family == "sagittal_hinge" else None
+    ups = {
+        seg: SegmentOrientation("acc+gyro", fs_imu).run(acc, gyro) for seg, (acc, gyro) in session.imu.items()
+    }
+    pelvis = ups.get("pelvis") if uses_hip_angle(ex) else None
     angle = rules.angle(ups[rules.segment], pelvis)
     movement = MovementAngle(angle, "hip" if pelvis is not None else "segment", rules.label)
     prof = profile_for_rate(cfg.emg_rate, cfg.hum_hz)
     env = envelope_offline(session.emg, cfg.emg_rate, prof)
     mvc = mvc_reference(envelope_offline(mvc_trial(cfg).emg, cfg.emg_rate, prof), cfg.emg_rate)
+    antagonists = exercise_antagonists(ex, session.placements)
     metrics = analyse_arrays(
-        env, cfg.emg_rate, session.placements, mvc, movement, fs_imu, rep_options=rules.segmenter
+        env,
+        cfg.emg_rate,
+        session.placements,
+        mvc,
+        movement,
+        fs_imu,
+        antagonists=antagonists,
+        rep_options=rules.segmenter,
     )
     out = {"exact": float(len(metrics.results) == len(session.truth))}
     live = rules.live(fs_imu)
@@ -115,6 +123,19 @@ def score(session: SyntheticSession) -> dict[str, float]:
     if out["exact"]:
         for res, truth in zip(metrics.results, session.truth, strict=True):
             verdicts += [res.relaxation[m].relaxed == truth.muscles[m].relaxed for m in session.placements]
+    cues: list[bool] = []
+    follows: list[bool] = []
+    primes = [p for p in session.placements if p.rpartition("_")[0] in ex.muscles.prime_movers]
+    if out["exact"] and cfg.antagonist_burst_pct > 0:
+        for res, truth in zip(metrics.results, session.truth, strict=True):
+            for p in primes:
+                assist = res.antagonist_assist.get(p)
+                if assist is not None and truth.muscles[p].relaxed:
+                    cues.append(assist.burst == (truth.antagonist_burst_s is not None))
+                    if assist.burst and truth.antagonist_burst_s is not None:
+                        follows.append(bool(assist.relaxed_after))
+    out["cues_ok"], out["cues"] = float(sum(cues)), float(len(cues))
+    out["follow_ok"], out["follows"] = float(sum(follows)), float(len(follows))
     out["verdicts_ok"] = float(sum(verdicts))
     out["verdicts"] = float(len(verdicts))
     if rules.family == "isometric_hold":
@@ -135,7 +156,8 @@ def bench(names: list[str], quick: bool) -> dict[str, object]:
     noises = ("typical",) if quick else NOISE
     print(
         f"{'exercise':26s} {'family':18s} {'sessions':>8s} {'reps exact':>10s} {'live':>5s} "
-        f"{'relaxed %':>9s} {'verdicts':>8s} {'hold err s':>10s} {'steps':>6s} {'s/session':>9s}"
+        f"{'relaxed %':>9s} {'verdicts':>8s} {'burst %':>7s} {'follow %':>8s} {'hold err s':>10s} "
+        f"{'steps':>6s} {'s/session':>9s}"
     )
     for name in names:
         family = exercise_facts(name).family
@@ -152,6 +174,10 @@ def bench(names: list[str], quick: bool) -> dict[str, object]:
         live = sum(r["live"] for r in rows)
         ok, total = sum(r["verdicts_ok"] for r in rows), sum(r["verdicts"] for r in rows)
         relaxed = 100.0 * ok / total if total else float("nan")
+        c_ok, c_n = sum(r["cues_ok"] for r in rows), sum(r["cues"] for r in rows)
+        cue_pct = 100.0 * c_ok / c_n if c_n else float("nan")
+        f_ok, f_n = sum(r["follow_ok"] for r in rows), sum(r["follows"] for r in rows)
+        follow_pct = 100.0 * f_ok / f_n if f_n else float("nan")
         hold = max((r["hold_err"] for r in rows if "hold_err" in r), default=float("nan"))
         steps = sum(r.get("steps_exact", 0.0) for r in rows) if family == "stepping" else float("nan")
         hold_txt = (
@@ -160,13 +186,15 @@ def bench(names: list[str], quick: bool) -> dict[str, object]:
         steps_txt = f"{int(steps):>3d}/{len(rows):<2d}" if np.isfinite(steps) else f"{'-':>6s}"
         print(
             f"{name:26s} {family:18s} {len(rows):8d} {int(exact):>7d}/{len(rows):<2d} "
-            f"{int(live):>2d}/{len(rows):<2d} {relaxed:9.1f} {int(total):8d} {hold_txt} {steps_txt} "
-            f"{per:9.1f}"
+            f"{int(live):>2d}/{len(rows):<2d} {relaxed:9.1f} {int(total):8d} {cue_pct:7.1f} "
+            f"{follow_pct:8.1f} {hold_txt} {steps_txt} {per:9.1f}"
         )
         figures |= {
             f"reps_exact[{name}]": exact / len(rows),
             f"live_same[{name}]": live / len(rows),
             f"relaxed_pct[{name}]": relaxed,
+            f"antagonist_burst_pct[{name}]": cue_pct,
+            f"relax_followed_pct[{name}]": follow_pct,
             f"hold_err_max_s[{name}]": hold,
             f"steps_exact[{name}]": steps / len(rows) if np.isfinite(steps) else float("nan"),
         }

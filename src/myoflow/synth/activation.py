@@ -211,6 +211,8 @@ class ActivationModel:
         self.early = np.array([sh.early for sh in shapes])
         self.decline = np.array([sh.decline for sh in shapes])
         self.keep = np.array([sh.keep for sh in shapes])
+        #: per rep and channel: share of the eccentric the muscle keeps its tension for
+        self.keep_rk = np.tile(self.keep, (len(self.reps), 1))
         n_reps, n_ch = len(self.reps), len(self.placements)
         self.peak = np.asarray(peak_pct, dtype=np.float64).reshape(n_reps, n_ch)
         self.ramp_lo = np.tile([sh.ramp_lo for sh in shapes], (n_reps, 1)).astype(np.float64)
@@ -291,7 +293,8 @@ class ActivationModel:
             elif code == _ECC:
                 s_top = np.array([r.s_top for r in self.reps])[k][:, np.newaxis]
                 e = 1.0 - s[idx] / s_top
-                fade = 1.0 - min_jerk((e - self.keep) / (1.0 - self.keep))[0]
+                keep = self.keep_rk[k]
+                fade = 1.0 - min_jerk((e - keep) / (1.0 - keep))[0]
                 val = self.bottom[k] + (self.top[k] - self.bottom[k]) * fade
             elif code == _BOTTOM:
                 val = self.bottom[k]

@@ -27,6 +27,10 @@ from myoflow.synth.imu import GLUTE_BRIDGE, KINEMATICS, MovementTimeline, RepPla
 from myoflow.synth.motion3d import orientation_signals
 from myoflow.synth.poses import joint_chain, quat_mul
 
+#: With the antagonist strategy the prime movers keep their tension for this share of the
+#: eccentric phase and let go in the rest of it, as the antagonist bursts at its end.
+BURST_KEEP = 0.97
+
 
 @dataclass(frozen=True)
 class MuscleTruth:
@@ -226,6 +230,12 @@ def generate_session(config: SessionConfig) -> SyntheticSession:
         cfg.antagonist_burst_s,
     )
     duration = reps[-1].t_end + cfg.tail_s
+    if burst.any():  # reciprocal inhibition: the target holds on until the burst, then lets go
+        prime = [muscle_role(facts, muscle_of(p)) == "prime" for p in cfg.placements]
+        rows = np.flatnonzero(burst.any(axis=1))
+        cols = np.flatnonzero(prime)
+        model.keep_rk[np.ix_(rows, cols)] = np.maximum(model.keep_rk[np.ix_(rows, cols)], BURST_KEEP)
+    events = activation_events(model, duration)
     n = int(round(duration * cfg.emg_rate))
     # synthesise over an FFT-friendly length (the noise is shaped by one FFT), keep n samples
     padded_times = np.arange(next_fast_len(n, real=True)) / cfg.emg_rate
@@ -259,7 +269,7 @@ def generate_session(config: SessionConfig) -> SyntheticSession:
         angles = {seg: hip for seg in ("pelvis", "thigh")}
     bursts = model.burst_starts()
     truth = []
-    for rep, ev in zip(reps, activation_events(model, duration), strict=True):
+    for rep, ev in zip(reps, events, strict=True):
         muscles = {
             p: MuscleTruth(
                 ev.onset[c], ev.offset[c], not tense[rep.index, c], ev.bottom_min_pct[c], ev.peak_pct[c]
