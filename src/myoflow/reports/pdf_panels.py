@@ -7,6 +7,7 @@ own; a chart without data says so in words on the axes instead of staying blank.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,9 @@ __all__ = ["draw_ensembles", "draw_fatigue", "draw_handover", "draw_relaxation",
 
 
 def _style(ax: Any, title: str, xlabel: str, ylabel: str) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # reps are whole numbers
     ax.set_title(title, fontsize=8, loc="left")
     ax.set_xlabel(xlabel, fontsize=7)
     ax.set_ylabel(ylabel, fontsize=7)
@@ -28,9 +32,8 @@ def _style(ax: Any, title: str, xlabel: str, ylabel: str) -> None:
 
 def _empty(ax: Any, title: str, why: str) -> None:
     ax.set_title(title, fontsize=8, loc="left")
-    ax.text(
-        0.5, 0.5, why, ha="center", va="center", fontsize=7, color="0.4", wrap=True, transform=ax.transAxes
-    )
+    text = textwrap.fill(why, 48)
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=7, color="0.4", transform=ax.transAxes)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -104,9 +107,9 @@ def draw_ensembles(axes: Sequence[Any], report: Report, ensembles: dict[str, Any
                     alpha=0.18,
                     lw=0,
                 )
-        ax.set_xlim(0, 100)
         ax.set_ylim(bottom=0)
         _style(ax, title, f"% of the {phases[k]} phase", e.unit)
+        ax.set_xlim(0, 100)
 
 
 def draw_fatigue(ax: Any, report: Report, fat: Any) -> None:
