@@ -21,13 +21,7 @@ from myoflow.synth.config import SessionConfig
 from myoflow.synth.session import SyntheticSession, generate_session
 
 #: Exercises whose live and offline results do not agree yet, with why (strict xfail).
-SYNTH_PENDING: dict[str, str] = {
-    "lateral_band_walk": (
-        "segmenter: live and offline stride bottoms differ (last rep, 6, by 0.11 s at seed 11 since the "
-        "stepping still_frac became 0.2; rep 3 by 1.08 s with 4 strides before): the live range so "
-        "far against the offline whole-session range - reported to exmoves in EX16"
-    ),
-}
+SYNTH_PENDING: dict[str, str] = {}
 CELL_S = 0.01  # the live grid (100 Hz)
 
 
