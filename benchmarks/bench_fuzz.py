@@ -22,6 +22,7 @@ import argparse
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -45,18 +46,19 @@ def fuzz_profile(name: str, payloads: int, seed: int) -> dict[str, float]:
     clean = clean_stream(profile, SECONDS, seed)
     rng = np.random.default_rng(seed)
     mutated = fed = escapes = internal = absurd = 0
-    kinds = np.array(MUTATIONS)
     t0 = time.perf_counter()
-    while mutated < payloads:
-        pick = rng.random(len(clean)) < RATE
-        how = kinds[rng.integers(len(kinds), size=len(clean))]
-        items = [(h, u, mutate(p, str(how[i]), rng) if pick[i] else p) for i, (h, u, p) in enumerate(clean)]
+    for k, items in enumerate(_rounds(clean, rng)):
+        if mutated >= payloads:
+            break
         res = feed(profile, items)
-        mutated += int(pick.sum())
+        mutated += sum(a is not b for a, b in zip(items, clean, strict=True))
         fed += len(items)
         escapes += len(res.escapes)
         absurd += len(res.absurd)
         internal += res.decoder.discarded().get("internal error", 0)
+        if res.escapes or res.absurd:  # a reproducer: feed(profile, replay(name, seed, k))
+            print(f"  {name} round {k} (seed {seed}): replay(\"{name}\", {seed}, {k}) gives "
+                  f"{(res.escapes + res.absurd)[0]}", flush=True)  # fmt: skip
     wall = time.perf_counter() - t0
     return {
         "mutated": mutated,
@@ -66,6 +68,27 @@ def fuzz_profile(name: str, payloads: int, seed: int) -> dict[str, float]:
         "absurd_gaps": absurd,
         "us_per_payload": 1e6 * wall / fed,
     }
+
+
+def _rounds(clean: list, rng: np.random.Generator) -> Iterator[list]:
+    """Fuzz rounds of ``clean``: each item mutated with probability :data:`RATE` (the clean
+    item itself where it is not)."""
+    kinds = np.array(MUTATIONS)
+    while True:
+        pick = rng.random(len(clean)) < RATE
+        how = kinds[rng.integers(len(kinds), size=len(clean))]
+        yield [
+            (h, u, mutate(p, str(how[i]), rng)) if pick[i] else clean[i] for i, (h, u, p) in enumerate(clean)
+        ]
+
+
+def replay(name: str, seed: int, round_no: int) -> list:
+    """The items of fuzz round ``round_no`` of profile ``name`` (a reproducer printed by a run)."""
+    clean = clean_stream(load_profile(name), SECONDS, seed)
+    rounds = _rounds(clean, np.random.default_rng(seed))
+    for _ in range(round_no):
+        next(rounds)
+    return next(rounds)
 
 
 def _kinds(name: str, items: list) -> list:

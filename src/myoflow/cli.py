@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except KeyboardInterrupt:  # Ctrl-C while the commands load
-        print("interrupted", file=sys.stderr)
+        print("interrupted before the command started: nothing was written", file=sys.stderr)
         return 130
     module = _module(args.command)
     try:

@@ -196,14 +196,15 @@ def _mains_settings(mains: MainsOption, plans: list[_Plan], notes: list[str]) ->
 
 def _first_rows(s: SourceStream, limit: int) -> np.ndarray:
     """The first ``limit`` rows with a value of a stream, float64 (memory bounded by ``limit``)."""
-    parts, n = [], 0
+    out = np.empty((limit, s.info.n_channels), dtype=np.float64)  # filled in place: no copies
+    n = 0
     for row0, values in _chunks(s):
         kept = values[_rows(s, row0, values)][: limit - n]
-        parts.append(np.asarray(kept, dtype=np.float64))
+        out[n : n + len(kept)] = kept
         n += len(kept)
         if n >= limit:
             break
-    return np.concatenate(parts) if parts else np.empty((0, s.info.n_channels))
+    return out[:n]
 
 
 @dataclass
