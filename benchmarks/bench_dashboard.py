@@ -307,6 +307,16 @@ def main() -> None:
             f"p95 {figures['sound_post_to_dac_ms_p95']:.1f} ms; "
             f"recorded onsets within {figures['sound_onset_jitter_ms_p95']:.1f} ms (p95) of the posting times"
         )
+        dac = figures["sound_post_to_dac_ms_median"]
+        figures["whole_delay_tone_ramp_ms"] = figures["whole_delay_feedback_ramp_ms"] + dac
+        figures["whole_delay_cue_sound_step_ms"] = figures["whole_delay_lanes_step_ms"] + dac
+        print(
+            f"whole event-to-sound delay, median (onset lag + notification-to-frame + post -> output): "
+            f"tone (feedback envelope) {figures['whole_delay_feedback_step_ms'] + dac:.0f} ms on a step, "
+            f"{figures['whole_delay_tone_ramp_ms']:.0f} ms on a ramp; chime / spoken cues follow the "
+            f"analysis (its envelope: {figures['whole_delay_cue_sound_step_ms']:.0f} ms after a step, "
+            "plus the cue rule's own wait, e.g. 1 s tense at the bottom)"
+        )
     else:
         print(f"event-to-sound: not measured ({figures.get('sound_note', '')})")
     finish({**figures, **machine()})
