@@ -19,9 +19,8 @@ from myoflow.analysis.exercise_angle import SegmentOrientation, exercise_rules, 
 from myoflow.analysis.movement_events import tremor
 from myoflow.analysis.placement import segment_of
 from myoflow.analysis.reps import MovementAngle
-from myoflow.dsp.imu import align
 from myoflow.exercises import Exercise
-from myoflow.reports._inputs import SessionClock, _grid, _imu_segments, _on_grid, _true_runs
+from myoflow.reports._inputs import SessionClock, _grid, _imu_segments, _on_grid, _true_runs, acc_gyro_pair
 
 __all__ = ["find_exercise_movement", "movement_summary"]
 
@@ -31,12 +30,8 @@ def _orientation_angle(
 ) -> tuple[np.ndarray, np.ndarray, float, list[str]] | None:
     """``(host times, angle deg NaN where no data, rate, stream names)`` of one segment."""
     if "acc" in parts and "gyro" in parts and parts["acc"][0].rate == parts["gyro"][0].rate:
-        (av, ai), (gv, gi) = parts["acc"], parts["gyro"]
-        acc, host, runs, _ = _grid(av)
-        acc = acc[:, ai]
-        gdata, ghost, _, _ = _grid(gv)
-        gyro = align(ghost, gdata[:, gi], host, max_gap_s=1.5 / gv.rate)
-        ok = np.all(np.isfinite(acc), axis=1) & np.all(np.isfinite(gyro), axis=1)
+        (av, _), (gv, _) = parts["acc"], parts["gyro"]
+        acc, gyro, host, runs, ok = acc_gyro_pair(parts)
         orient = SegmentOrientation("acc+gyro", float(av.rate))
         data, names, rate = acc, [av.name, gv.name], float(av.rate)
     elif "quat" in parts:

@@ -29,7 +29,7 @@ from myoflow.analysis.reps import MovementAngle, movement_angle
 from myoflow.dsp.imu import SagittalTiltFilter, align, sagittal_angle_from_quaternion
 from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
 
-__all__ = ["SessionClock", "emg_envelopes", "find_movement", "start_utc"]
+__all__ = ["SessionClock", "acc_gyro_pair", "emg_envelopes", "find_movement", "start_utc"]
 
 
 class SessionClock:
@@ -172,17 +172,27 @@ def _imu_segments(rec) -> dict[str, dict[str, Any]]:
     return found
 
 
+def acc_gyro_pair(
+    parts: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]], np.ndarray]:
+    """One segment's accelerometer ``(n, 3)`` and gyroscope interpolated at its sample times,
+    the acc grid's host times ``(n,)``, its gap-free runs and where both are finite ``(n,)``."""
+    (av, ai), (gv, gi) = parts["acc"], parts["gyro"]
+    acc, host, runs, _ = _grid(av)
+    acc = acc[:, ai]
+    gdata, ghost, _, _ = _grid(gv)
+    gyro = align(ghost, gdata[:, gi], host, max_gap_s=1.5 / gv.rate)
+    ok = np.all(np.isfinite(acc), axis=1) & np.all(np.isfinite(gyro), axis=1)
+    return acc, gyro, host, runs, ok
+
+
 def _segment_phi(
     parts: dict[str, Any], clock: SessionClock
 ) -> tuple[np.ndarray, np.ndarray, float, list] | None:
     """Sagittal angle of one segment on session times: ``(times, phi, rate, stream names)``."""
     if "acc" in parts and "gyro" in parts:
-        (av, ai), (gv, gi) = parts["acc"], parts["gyro"]
-        acc, host, runs, _ = _grid(av)
-        acc = acc[:, ai]
-        gdata, ghost, _, _ = _grid(gv)
-        gyro = align(ghost, gdata[:, gi], host, max_gap_s=1.5 / gv.rate)
-        ok = np.all(np.isfinite(acc), axis=1) & np.all(np.isfinite(gyro), axis=1)
+        (av, _), (gv, _) = parts["acc"], parts["gyro"]
+        acc, gyro, host, runs, ok = acc_gyro_pair(parts)
         phi = np.full(acc.shape[0], np.nan)
         for a, b in runs:
             for p, q in _true_runs(ok[a:b]):
