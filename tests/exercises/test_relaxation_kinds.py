@@ -198,3 +198,36 @@ def test_the_exercise_file_chooses_the_antagonist_of_its_relax_targets() -> None
         "glute_med_r": "adductor_longus_r",
         "adductor_longus_r": "glute_med_r",
     }
+
+
+@pytest.mark.parametrize("name", ["clamshell", "side_lying_hip_abduction"])
+def test_the_generators_antagonist_strategy_is_found_per_rep(name: str, tmp_path, record_session) -> None:
+    """The synthetic antagonist strategy (a brief adductor burst at the end of the eccentric in
+    chosen reps, the gluteus medius letting go after it) through ``myoflow.reports.analyze``."""
+    from myoflow.reports import analyze
+    from myoflow.synth.config import SessionConfig
+    from myoflow.synth.session import generate_session
+
+    bursts = (0, 2, 3)
+    session = generate_session(
+        SessionConfig(
+            exercise=name, n_reps=5, seed=3, emg_rate=1000.0, antagonist_burst_pct=30.0, burst_reps=bursts
+        )
+    )
+    assert "adductor_longus_r" in session.placements
+    path = tmp_path / f"{name}.h5"
+    record_session(path, session, name)
+    results = analyze(path, mains_hz=session.config.hum_hz).metrics.results
+    assert len(results) == 5
+    for k, (r, truth) in enumerate(zip(results, session.truth, strict=True)):
+        a = r.antagonist_assist["glute_med_r"]
+        assert a.antagonist == "adductor_longus_r"
+        assert a.burst == (k in bursts), (k, a)
+        if a.burst:
+            assert truth.antagonist_burst_s is not None
+            assert a.burst_s == pytest.approx(truth.antagonist_burst_s, abs=0.2), (
+                k,
+                a.burst_s,
+                truth.antagonist_burst_s,
+            )
+            assert a.relaxed_after, (k, a)
