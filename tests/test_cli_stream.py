@@ -63,8 +63,9 @@ def test_stream_virtual_real_time_prints_counts_loss_and_rates(capsys: pytest.Ca
     }
     for key, rate in expected.items():
         samples, gaps, lost, loss, eff, nominal = rows[key]
-        # 3 s of real time minus set-up and the last frame still on its way: at least half
-        assert 0.5 * 3 * rate < int(samples) <= 3.2 * rate, (key, samples)
+        # 3 s of real time minus set-up and the last frame still on its way: at least half; a
+        # loaded machine stops the session late (704 of 200 Hz counted at load 11), never 2x late
+        assert 0.5 * 3 * rate < int(samples) <= 4.5 * rate, (key, samples)
         assert (gaps, lost, loss) == ("0", "0", "0.00") and float(nominal) == rate
         assert abs(float(eff) / rate - 1) < 0.01, (key, eff)
     assert re.search(r"polar_h10 \(Polar H10 1A2B3C01, polar_h10_acc_ecg\): stopped, 1 connection", out)
