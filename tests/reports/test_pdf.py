@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from myoflow.reports.findings import findings, muscle_name, rep_list
+from myoflow.reports.findings import muscle_name, rep_list, session_findings
 from myoflow.reports.pdf import TABLE_ROWS, table_rows, write_pdf_report
 from myoflow.synth.config import SessionConfig
 
@@ -72,7 +72,7 @@ def test_the_report_command_writes_two_a4_pages_with_ink_and_the_findings(tmp_pa
     first = pdf_text(pdf, 1)
     for expected in ("Session report", "Subject demo-01", "glute bridge", "Findings", "Bottom of the rep"):
         assert expected in first
-    for sentence in findings(report):
+    for sentence in session_findings(report):
         assert words(sentence) in first, sentence
     assert first.count(" relaxed") + first.count(" tense: ") >= len(report.reps)  # a verdict per rep
     second = pdf_text(pdf, 2)
@@ -90,7 +90,7 @@ def test_findings_say_which_reps_stayed_tense_as_the_generator_planned(make_repo
     session, report = make_report(
         SessionConfig(n_reps=6, emg_rate=1000.0, imu_rate=100.0, tense_reps=(2,), seed=5)
     )
-    said = findings(report)
+    said = session_findings(report)
     for name in session.placements:
         tense = [k + 1 for k, t in enumerate(session.truth) if not t.muscles[name].relaxed]
         match = [s for s in said if muscle_name(name) in s.lower() and "stayed above rest" in s]
@@ -156,7 +156,7 @@ def test_fatigue_and_symmetry_are_drawn_and_told_when_the_report_has_them(
     report.symmetry = session_symmetry(report.reps, report.placements, unit)
     report.fatigue = session_fatigue(session.emg, cfg.emg_rate, report.placements, report.reps)
     assert [p[0] for p in report.symmetry.pairs] == ["glute_max", "biceps_femoris"]
-    said = findings(report)
+    said = session_findings(report)
     for s in report.symmetry.sets:
         assert any(f"left/right symmetry index of the peaks {s.si_peak_pct:+.0f} %" in x for x in said)
     fig = pictures_page(report, report.signals, [])

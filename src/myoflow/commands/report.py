@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from myoflow.reports._analyze import NothingToAnalyse, analyze
-    from myoflow.reports.findings import findings
+    from myoflow.reports.findings import session_findings
     from myoflow.storage.schema import RecordingError
 
     where = "myoflow report"
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{where}: {args.file}: no complete rep found; nothing to report", file=sys.stderr)
         return 2
     if not args.pdf:
-        print("\n".join(f"- {s}" for s in findings(report)))
+        print("\n".join(f"- {s}" for s in session_findings(report)))
         return 0
     from myoflow.reports.pdf import write_pdf_report
 

@@ -19,6 +19,8 @@ __all__ = [
     "BatchResult",
     "LEADING_COLUMNS",
     "NothingToAnalyse",
+    "analysed_bids",
+    "analysed_nwb",
     "analyze",
     "batch_analyze",
     "expand_paths",
@@ -26,12 +28,17 @@ __all__ = [
     "plot_report",
     "plot_reps",
     "read_table",
+    "session_findings",
     "track_progress",
+    "write_pdf_report",
 ]
 
 if TYPE_CHECKING:
     from myoflow.reports._analyze import ANGLE_SOURCES, NothingToAnalyse, analyze
     from myoflow.reports.batch import LEADING_COLUMNS, BatchResult, batch_analyze, expand_paths, read_table
+    from myoflow.reports.exports import analysed_bids, analysed_nwb
+    from myoflow.reports.findings import session_findings
+    from myoflow.reports.pdf import write_pdf_report
     from myoflow.reports.plot import plot_report, plot_reps
     from myoflow.reports.progress import plot_progress, track_progress
 

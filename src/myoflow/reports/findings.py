@@ -24,7 +24,7 @@ from typing import Any
 from myoflow.analysis.placement import parse_placement
 from myoflow.analysis.report import Report
 
-__all__ = ["findings", "muscle_name", "rep_list"]
+__all__ = ["muscle_name", "rep_list", "session_findings"]
 
 #: Canonical stem -> the name a reader knows (others: the stem's words).
 _NAMES = {
@@ -58,7 +58,7 @@ def _fmt(v: float | None, unit: str, digits: int = 0) -> str | None:
     return f"{float(v):.{digits}f}{unit}"
 
 
-def findings(report: Report) -> list[str]:
+def session_findings(report: Report) -> list[str]:
     """Short sentences about the session (empty when it has no rep)."""
     reps = report.reps
     if not reps:

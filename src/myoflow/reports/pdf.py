@@ -2,7 +2,7 @@
 
 Page 1: who, what and when (subject, exercise, date, duration, reps and sets, level unit and
 where the references came from), the plain-language findings
-(:func:`~myoflow.reports.findings.findings`) and the rep table with its verdicts (range,
+(:func:`~myoflow.reports.findings.session_findings`) and the rep table with its verdicts (range,
 concentric time, crossover time and angle, stall, peak level per muscle, and the bottom-window
 verdict). Sessions of more than :data:`TABLE_ROWS` reps list the reps with a finding and count
 the others (every number per rep is in ``myoflow analyze --csv``).
@@ -26,7 +26,7 @@ import numpy as np
 
 from myoflow.analysis.report import Report, Signals
 from myoflow.reports.figures import new_figure
-from myoflow.reports.findings import findings, muscle_name
+from myoflow.reports.findings import muscle_name, session_findings
 from myoflow.reports.pdf_panels import (
     draw_ensembles,
     draw_fatigue,
@@ -178,7 +178,7 @@ def summary_page(report: Report, title: str = "Session report") -> Any:
     y -= 0.012
     fig.text(0.07, y, "Findings", fontsize=12, fontweight="bold", va="top")
     y -= 0.025
-    for sentence in findings(report):
+    for sentence in session_findings(report):
         lines = textwrap.wrap(sentence, 100)
         fig.text(0.085, y, "\u2022", fontsize=9, va="top")
         fig.text(0.10, y, "\n".join(lines), fontsize=9, va="top", linespacing=1.3)

@@ -25,6 +25,7 @@ __all__ = [
     "StreamView",
     "check_recording",
     "describe_recording",
+    "export_bids",
     "export_csv",
     "export_nwb",
     "format_description",
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from myoflow.storage._import_types import ImportReport
     from myoflow.storage._import_xdf import import_xdf
     from myoflow.storage._recover import recover
+    from myoflow.storage.bids import export_bids
     from myoflow.storage.exporters import export_csv
     from myoflow.storage.import_boards import import_brainflow, import_openbci
     from myoflow.storage.import_text import ColumnMap, import_csv, import_opensignals, import_uci
