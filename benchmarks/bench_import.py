@@ -77,6 +77,7 @@ def run_import(src: Path, out: Path, rate: float, channels: int) -> tuple[float,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the rows to write")
+    parser.add_argument("--cases", default="long,hour", help="which files (comma-separated: long, hour)")
     args = parser.parse_args()
     figures: dict[str, object] = dict(machine())
     cases = {
@@ -85,6 +86,8 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as tmp:
         for name, (rows, channels, rate) in cases.items():
+            if name not in args.cases.split(","):
+                continue
             src = Path(tmp) / f"{name}.csv"
             write_csv(src, rows, channels, rate)
             peak, wall = run_import(src, Path(tmp) / f"{name}.h5", rate, channels)
