@@ -73,10 +73,12 @@ from myoflow.analysis.live_types import (
     RepTiming,
     rep_cues,
 )
+from myoflow.analysis.mains import detect_mains
 from myoflow.analysis.normalisation import channel_keys, references_for
-from myoflow.analysis.onset_emg import RawEmg
+from myoflow.analysis.onset_emg import RAW_LEAD_S, RawEmg
+from myoflow.analysis.rep_checks import cycle_period
 from myoflow.analysis.rep_summary import RepData, RepResult, SessionContext, analyse_rep
-from myoflow.analysis.reps import movement_angle
+from myoflow.analysis.reps import Rep, movement_angle
 from myoflow.dsp.rest import quietest_baseline
 from myoflow.exercises import DEFAULT_EXERCISE, Exercise, get_exercise
 from myoflow.stream import Block, Event, Gap, StreamInfo
@@ -153,6 +155,9 @@ class LiveAnalysis:
                 labels.extend(places)
         self.muscles = tuple(dict.fromkeys(labels))
         self._mains_hz = mains_hz
+        #: 50.0/60.0 once the baseline has been seen and the EMG spectrum shows mains, else None.
+        self.detected_mains_hz: float | None = None
+        self.warnings: list[str] = []
         # changepoint onsets read the raw EMG of the first EMG stream (as offline: other streams'
         # raw samples are not resampled onto it): muscle -> its first channel there
         first = next(iter(self._emg.values()), None)
@@ -203,6 +208,7 @@ class LiveAnalysis:
         self._newest_t = -np.inf
         self._out: list[RepResult | Cue] = []
         self.results: list[RepResult] = []
+        self._live_reps: list[Rep] = []
         self.cues: list[Cue] = []
         self.timings: list[RepTiming] = []
 
@@ -210,6 +216,14 @@ class LiveAnalysis:
     def delay_ms(self) -> float:
         """Delay of the live envelope behind the muscle (the largest over the EMG streams), ms."""
         return max((s.pipe.delay_ms for s in self._emg.values()), default=0.0)
+
+    @property
+    def cycle_period_s(self) -> float | None:
+        """The median cycle (s) when the reps so far are a cyclic movement such as gait (the
+        offline rule, :func:`myoflow.analysis.rep_checks.cycle_period`), else None: then each
+        result is a movement cycle, not an exercise rep (no rest between cycles)."""
+        with self._lock:
+            return cycle_period(self._live_reps, self.grid_hz)
 
     @property
     def unavailable(self) -> dict[str, str]:
@@ -312,6 +326,24 @@ class LiveAnalysis:
         end = begin + int(round(self.baseline_s * self.grid_hz))
         if front >= end:
             self._baseline_raw, self._baseline_end = self._src.read(begin, end), end
+            self._detect_mains((end - first) / self.grid_hz)
+
+    def _detect_mains(self, seconds: float) -> None:
+        """Mains from the spectrum of the first EMG stream's first ``seconds`` of raw samples,
+        by the offline rule (:func:`myoflow.analysis.mains.detect_mains`); a clash with the
+        notches in use is a warning (the notches are not changed mid-stream)."""
+        src = next(iter(self._emg.values()))
+        t0 = src.raw.first_s
+        got = None if t0 is None else src.raw.read(t0 + RAW_LEAD_S, t0 + seconds, None)
+        if got is None:
+            return
+        self.detected_mains_hz = detect_mains(got.samples, got.fs)
+        found, used = self.detected_mains_hz, self._mains_hz
+        if found is not None and found != used:
+            self.warnings.append(
+                f"the EMG shows {found:g} Hz mains but the live notches are at "
+                f"{'none' if used is None else f'{used:g} Hz'}: pass mains_hz={found:g}"
+            )
 
     def _refs(self, cell: int | None = None) -> np.ndarray:
         """Per-source references: the MVC, else the session peak as of grid cell ``cell``
@@ -398,6 +430,7 @@ class LiveAnalysis:
             raw=self._raw(i0 / fs, i1 / fs),
         )
         result = analyse_rep(data, ctx)
+        self._live_reps.append(rep)
         cues = rep_cues(result, live_rep.ending_s, self.exercise_def)
         self.results.append(result)
         self.cues.extend(cues)
@@ -410,7 +443,8 @@ class LiveAnalysis:
         """The raw EMG of the muscles around a rep window (first EMG stream; NaN columns for
         muscles without a channel there), for changepoint onsets."""
         first = next(iter(self._emg.values()), None)
-        got = None if first is None else first.raw.read(begin_s, end_s, self._mains_hz)
+        mains = self.detected_mains_hz or self._mains_hz
+        got = None if first is None else first.raw.read(begin_s, end_s, mains)
         if got is None:
             return None
         cols = np.full((got.samples.shape[0], len(self.muscles)), np.nan, dtype=np.float32)

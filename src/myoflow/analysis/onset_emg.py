@@ -102,6 +102,11 @@ class RawHistory:
         keep = idx >= self._end - self._cap
         self._buf[idx[keep] % self._cap] = np.asarray(data, dtype=np.float32)[keep]
 
+    @property
+    def first_s(self) -> float | None:
+        """Time (s) of the stream's first sample, None before any."""
+        return self._t_first
+
     def read(self, begin_s: float, end_s: float, mains_hz: float | None) -> RawEmg | None:
         """The samples from ``begin_s - RAW_LEAD_S`` to ``end_s`` (NaN where not kept), or None
         before any sample arrived."""
