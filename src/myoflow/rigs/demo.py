@@ -102,14 +102,16 @@ def run_demo(settings: DemoSettings, out: TextIO, sinks: Sequence[Any] = ()) -> 
             print(f"live analysis: envelope delay {live[0].delay_ms:.0f} ms; {live[0].angle_label}", file=out)
             return live
 
-        def tick() -> None:
+        def tick(write: bool = True) -> None:
             if live:
                 for item in live[0].poll():
-                    _announce(item, live_reps, recorder, session, clock_origin[0], out)
+                    _announce(item, live_reps, recorder if write else None, session, clock_origin[0], out)
 
         started = time.perf_counter()
         result = run_session(opened, duration, sinks, recorder=recorder, late_sinks=analysis, on_tick=tick)
-        tick()
+        # results of the last blocks that came after the recorder finalised the file: shown and
+        # kept in the report, not written as events (the file is closed)
+        tick(write=False)
         wall = time.perf_counter() - started
         with open_recording(path) as rec:
             t_emg0 = float(rec.streams[EMG_STREAM].times(0, 1)[0])
@@ -138,7 +140,8 @@ def run_demo(settings: DemoSettings, out: TextIO, sinks: Sequence[Any] = ()) -> 
 def _announce(
     item: Any, reps: list[Any], recorder: Any, session: SyntheticSession, origin: float, out: TextIO
 ) -> None:
-    """Print a live rep result (or cue) as it comes, and record it as an event."""
+    """Print a live rep result (or cue) as it comes, and record it as an event (``recorder``
+    None: the file is already finalised)."""
     from myoflow.analysis.report import rep_to_dict
     from myoflow.stream import Event
 
@@ -154,12 +157,14 @@ def _announce(
             file=out,
             flush=True,
         )
-        recorder.on_event(Event(float(item.start_s), "rep", f"rep {item.index}", None, rep_to_dict(item)))
+        if recorder is not None:
+            recorder.on_event(Event(float(item.start_s), "rep", f"rep {item.index}", None, rep_to_dict(item)))
     else:
         print(f"  cue after rep {item.rep_index}: {item.text}", file=out, flush=True)
-        recorder.on_event(
-            Event(float(item.time), "cue", item.kind, None, {"text": item.text, "rep": item.rep_index})
-        )
+        if recorder is not None:
+            recorder.on_event(
+                Event(float(item.time), "cue", item.kind, None, {"text": item.text, "rep": item.rep_index})
+            )
 
 
 def print_table(reps: list[Any], session: SyntheticSession, offset_s: float, out: TextIO) -> None:
