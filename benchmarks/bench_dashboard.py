@@ -197,7 +197,7 @@ def run(seconds: float, fps: float) -> dict:
     log.clear()
     n_before = len(source.received)
     cpu0, wall0 = time.thread_time(), time.monotonic()
-    window.timer.setInterval(int(round(1000.0 / fps)))
+    window.timer.setInterval(max(1, int(1000.0 / fps)))
     window.timer.start()
     _run_loop(seconds)  # (not app.quit(): in Qt 6 it closes the window, which stops the session)
     window.timer.stop()

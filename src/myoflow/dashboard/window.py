@@ -97,7 +97,7 @@ class DashboardWindow(WindowActions, QtWidgets.QMainWindow):
         self.set_view(view)
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.PreciseTimer)
-        self._interval = max(1, int(round(1000.0 / self.fps)))
+        self._interval = max(1, int(1000.0 / self.fps))  # whole ms, rounded down: never below fps
         self._activity: tuple | None = None
         self._ended = False
         self._active_at = time.monotonic()
