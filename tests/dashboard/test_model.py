@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -85,6 +87,27 @@ def test_frame_lanes_are_cut_to_the_pixel_width_and_keep_the_burst() -> None:
     assert np.isnan(frame.lanes[1].y[:4]).all()  # the gap stays a gap
     assert frame.delay_ms == pytest.approx(49.6) and frame.unit == "% MVC"
     assert frame.newest_s == frame.emg_newest_s == pytest.approx(20.0)
+
+
+def test_lanes_of_a_left_right_pair_carry_their_live_symmetry_index() -> None:
+    """Glute max placed on both sides at 30 and 20 % MVC over the last second: SI = 100 (L - R) /
+    ((L + R) / 2) = 40 % on both lanes (left minus right, as the offline report); earlier levels
+    outside the 1 s window do not count; an unpaired lane has none."""
+    base = snapshot()
+    env = np.column_stack([base.envelope_pct[:, 0], base.envelope_pct[:, 1], base.envelope_pct[:, 0]])
+    env[:, 0], env[:, 2] = 30.0, 20.0
+    env[:-100, 2] = 90.0  # the right side was high before the last second
+    snap = dataclasses.replace(
+        base,
+        envelope_pct=env,
+        muscles=("glute_max_l", "biceps_femoris_r", "glute_max_r"),
+        rest_threshold_pct={},
+    )
+    frame = DashboardModel(width_px=300).frame(snap)
+    si = [lane.symmetry_pct for lane in frame.lanes]
+    assert si[0] == pytest.approx(40.0) and si[2] == pytest.approx(40.0)
+    assert np.isnan(si[1])
+    assert all(np.isnan(lane.symmetry_pct) for lane in DashboardModel(width_px=300).frame(base).lanes)
 
 
 def test_phase_spans_come_from_finished_reps_then_the_live_phase(rep_result) -> None:  # noqa: ANN001

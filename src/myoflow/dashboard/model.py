@@ -24,6 +24,7 @@ from myoflow.analysis.live_types import CUES, Cue, LiveSnapshot
 from myoflow.analysis.normalisation import lookup_mvc
 from myoflow.analysis.placement import parse_placement
 from myoflow.analysis.rep_summary import RepResult
+from myoflow.analysis.symmetry import live_symmetry, side_pairs
 from myoflow.dashboard.cues import CUE_TEXT, CueRules, is_target, pending_rep
 from myoflow.exercises import DEFAULT_EXERCISE, Exercise, get_exercise
 
@@ -45,6 +46,8 @@ __all__ = [
 PHASES = ("concentric", "top", "eccentric", "bottom")
 #: A strap's packet loss over the last 5 s above this (%) is a warning.
 LOSS_WARNING_PCT = 1.0
+#: The window of a lane's live left/right symmetry index (s).
+SYMMETRY_WINDOW_S = 1.0
 _BOUNDS = (("start", "top", "concentric"), ("top", "eccentric", "top"), ("eccentric", "bottom", "eccentric"))
 
 
@@ -97,6 +100,10 @@ class Lane:
     latest: float
     #: The lower-lag feedback level now (same unit; NaN: none), :mod:`myoflow.feedback.level`.
     feedback: float = float("nan")
+    #: Left/right symmetry index (%) of this muscle over the last :data:`SYMMETRY_WINDOW_S`, the
+    #: same on both lanes of a pair (:func:`~myoflow.analysis.symmetry.live_symmetry`; NaN: no
+    #: other side placed, or no level yet).
+    symmetry_pct: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -220,6 +227,7 @@ class DashboardModel:
         self._tops: list[float] = []  # the most extended angle of each recent top phase (deg)
         self._top_now: float | None = None
         self._targets: dict[tuple[str, str], bool] = {}  # (muscle, exercise) -> trains it
+        self._pairs: dict[tuple[str, ...], dict[int, int]] = {}  # muscles -> lane -> other side's
 
     def _is_target(self, muscle: str) -> bool:
         """:func:`~myoflow.dashboard.cues.is_target`, asked once per muscle and exercise (the
@@ -277,6 +285,7 @@ class DashboardModel:
         rel = times - newest if newest is not None else times
         bins = max(1, self.width_px // 2)
         x_env, y_env = peak_downsample(rel, snap.envelope_pct[keep], bins)
+        symmetry = self._symmetry(snap, newest)
         lanes = []
         for j, muscle in enumerate(snap.muscles):
             column = snap.envelope_pct[keep, j]
@@ -290,6 +299,7 @@ class DashboardModel:
                     band=self.target_band if self._is_target(muscle) else None,
                     latest=float(finite[-1]) if finite.size else float("nan"),
                     feedback=float((feedback or {}).get(muscle, float("nan"))),
+                    symmetry_pct=symmetry.get(j, float("nan")),
                 )
             )
         x_ang, y_ang = peak_downsample(rel, snap.angle_deg[keep], bins)
@@ -331,6 +341,26 @@ class DashboardModel:
         )
 
     # --- pieces ---------------------------------------------------------------------------
+    def _symmetry(self, snap: LiveSnapshot, newest: float | None) -> dict[int, float]:
+        """Lane index -> SI (%) of its left/right pair over the last :data:`SYMMETRY_WINDOW_S`
+        (left minus right, as in the offline report); lanes without a pair are absent."""
+        muscles = tuple(snap.muscles)
+        if muscles not in self._pairs:
+            index = {m: j for j, m in enumerate(muscles)}
+            pairs: dict[int, int] = {}
+            for _, left, right in side_pairs(muscles):
+                pairs[index[left]] = index[right]
+            self._pairs[muscles] = pairs
+        pairs = self._pairs[muscles]
+        if not pairs or newest is None:
+            return {}
+        recent = snap.envelope_pct[snap.times > newest - SYMMETRY_WINDOW_S]
+        out: dict[int, float] = {}
+        for jl, jr in pairs.items():
+            si = live_symmetry(recent[:, jl], recent[:, jr])
+            out[jl] = out[jr] = si
+        return out
+
     def _track_phase(self, phase: str | None, newest: float | None) -> None:
         if newest is None:
             return

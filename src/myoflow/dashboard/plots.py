@@ -209,6 +209,8 @@ class PlotsView(pg.GraphicsLayoutWidget):
             if retitle:
                 latest = "-" if not np.isfinite(lane.latest) else f"{lane.latest:.0f}"
                 title = f"{lane.muscle}: {latest} {frame.unit}"
+                if np.isfinite(lane.symmetry_pct):  # the pair's left-right symmetry index
+                    title += f"  ·  L-R symmetry {lane.symmetry_pct:+.0f} %"
                 if self._changed("title", j, title):
                     self.lanes[j].setTitle(title, size=f"{_FONT_PX}px", color="#333")
         if self.raw_plot is not None and self.raw_curve is not None:
