@@ -7,6 +7,7 @@ window drew: curves with data, the rep counter, the cue of the tense rep, lane p
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +15,11 @@ import numpy as np
 import pytest
 from PySide6 import QtGui
 
+from myoflow.analysis.live_types import LiveSnapshot
 from myoflow.dashboard.app import teardown
 from myoflow.dashboard.live_source import LiveSource
-from myoflow.dashboard.plots import BACKGROUND, LANE_COLOURS
+from myoflow.dashboard.model import DashboardModel
+from myoflow.dashboard.plots import BACKGROUND, LANE_COLOURS, PlotsView
 from myoflow.dashboard.virtual_source import virtual_source
 from myoflow.dashboard.window import DashboardWindow
 
@@ -168,3 +171,36 @@ def test_a_finished_set_is_kept_and_shown_on_its_summary_screen(live, wait_until
     wait_until(lambda: source.generation > generation)
     window.refresh()
     assert len(window.sets) == count
+
+
+def test_angle_lane_widens_for_a_movement_outside_the_hinge_range(qapp) -> None:  # noqa: ANN001
+    """A clamshell's femur rotation reaches -35 deg, outside the hinge's -20..90: the lane widens
+    to show it (it was drawn off the top) and its axis no longer says "flexion"."""
+    times = np.arange(1001) / 100.0 + 10.0
+    base = LiveSnapshot(
+        times=times,
+        envelope_pct=np.full((times.size, 1), 20.0, np.float32),
+        muscles=("glute_med_r",),
+        unit="% MVC",
+        angle_deg=np.linspace(50.0, 0.0, times.size),
+        angle_label="hip flexion angle (thigh - pelvis IMU)",
+        angle_mode="hip",
+        phase="concentric",
+        rep_count=0,
+        rest_threshold_pct={},
+        delay_ms=50.0,
+        last_results=(),
+    )
+    rotation = np.concatenate([np.zeros(500), np.linspace(0.0, -35.0, times.size - 500)])
+    label = "femur rotation (thigh, about its long axis)"
+    snap = dataclasses.replace(base, angle_deg=rotation, angle_label=label)
+    view = PlotsView()
+    view.build(snap.muscles, snap.unit, (40.0, 80.0), snap.angle_label)
+    assert view.angle_plot is not None
+    assert view.angle_plot.getAxis("left").labelText == "deg (up = the rep)"
+    view.show_frame(DashboardModel(width_px=300).frame(base))
+    assert view.angle_plot.viewRange()[1][0] > -25.0  # a hinge keeps the -20..90 range
+    view.show_frame(DashboardModel(width_px=300).frame(snap))
+    low, high = view.angle_plot.viewRange()[1]
+    assert low <= -40.0 and high >= 90.0
+    view.deleteLater()

@@ -50,6 +50,7 @@ PHASE_COLOURS = {
 BACKGROUND = (250, 250, 250)
 _MAX_SPANS = 32
 _FONT_PX = 13
+_ANGLE_RANGE = (-20.0, 90.0)  # deg: the angle lane's starting range (a hinge's hip flexion)
 _TITLE_EVERY_S = 0.5  # lane titles (latest value) change at most this often: text layout is slow
 _BAND_RGBA = (60, 180, 90, 45)
 _BAND_EDGE_RGBA = (60, 160, 90, 90)
@@ -92,6 +93,7 @@ class PlotsView(pg.GraphicsLayoutWidget):
         self._titled_at = -1.0
         self._shown: dict[tuple[str, int], object] = {}  # what each item shows now (skip equal sets)
         self._raw_peak = 0.0
+        self._angle_range = _ANGLE_RANGE  # deg, widened when a movement leaves it
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 - Qt's name
         """Paint, then note when and which data (for the latency benchmark)."""
@@ -137,11 +139,14 @@ class PlotsView(pg.GraphicsLayoutWidget):
         self.raw_plot = self._plot(row, "raw EMG", (-1000.0, 1000.0), "uV")
         self.raw_curve = self._curve(self.raw_plot, (70, 70, 70))
         self.raw_plot.setVisible(False)
-        self.angle_plot = self._plot(row + 1, angle_label, (-20.0, 90.0), "deg")
+        self._angle_range = _ANGLE_RANGE
+        self.angle_plot = self._plot(row + 1, angle_label, self._angle_range, "deg")
         self.angle_plot.setLabel("bottom", "s")
-        # up is up: hip flexion falls as the hips rise, so the axis runs downwards
+        # up is up: every movement angle falls as the rep moves away from its start (hip flexion
+        # as the hips rise, a clamshell's rotation as the knee opens), so the axis runs downwards
         self.angle_plot.getViewBox().invertY(True)
-        self.angle_plot.setLabel("left", "flexion deg (up = extension)")
+        hinge = "flexion" in angle_label
+        self.angle_plot.setLabel("left", "flexion deg (up = extension)" if hinge else "deg (up = the rep)")
         self.lockout = pg.InfiniteLine(
             angle=0,
             pen=pg.mkPen((20, 20, 20), width=1, style=QtCore.Qt.DashLine),
@@ -217,11 +222,27 @@ class PlotsView(pg.GraphicsLayoutWidget):
             self._show_raw(frame)
         if self.angle_curve is not None:
             _set(self.angle_curve, frame.angle_x, frame.angle_y)
+            self._fit_angle(frame.angle_y)
             self._spans(frame)
             if self.lockout is not None and self._changed("lockout", 0, frame.lockout_deg):
                 if frame.lockout_deg is not None:
                     self.lockout.setValue(frame.lockout_deg)
                 self.lockout.setVisible(frame.lockout_deg is not None)
+
+    def _fit_angle(self, y: np.ndarray) -> None:
+        """Widen the angle lane's range (5 deg margin) when the movement leaves it: a hinge fits
+        -20..90 deg, a clamshell's rotation or a hip hike's obliquity may not; it never shrinks, so
+        the axis is re-laid out only a few times a session."""
+        if self.angle_plot is None or not y.size:
+            return
+        finite = y[np.isfinite(y)]
+        if not finite.size:
+            return
+        lo, hi = float(finite.min()), float(finite.max())
+        if lo >= self._angle_range[0] and hi <= self._angle_range[1]:
+            return
+        self._angle_range = (min(lo - 5.0, self._angle_range[0]), max(hi + 5.0, self._angle_range[1]))
+        self.angle_plot.setYRange(*self._angle_range, padding=0.02)
 
     def _show_raw(self, frame: Frame) -> None:
         assert self.raw_plot is not None and self.raw_curve is not None
