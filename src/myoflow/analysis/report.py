@@ -50,6 +50,8 @@ SCHEMA_VERSION = 1
 #: Per-rep CSV columns ``<muscle>.<field>`` of the fatigue and (per pair) symmetry results.
 FATIGUE_FIELDS = ("mnf_hz", "mdf_hz", "rms_uv")
 SYMMETRY_FIELDS = ("si_peak_pct", "si_mean_pct", "onset_diff_ms")
+#: Balance sway carried by :meth:`Report.summary` from ``movement["holds"]`` (single-leg balance).
+SWAY_KEYS = ("sway_rms_ap_deg", "sway_rms_ml_deg", "ellipse_area_deg2")
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,9 @@ class Report:
         (median of the reps with an onset), ``<muscle>.relaxed_share`` (0-1),
         ``<muscle>.bottom_min_pct`` (mean), ``crossover_ms`` / ``crossover_angle_deg`` /
         ``crossover_pct`` (medians), ``crossover_share`` and ``stall_share`` (0-1 of reps),
-        ``<glute>.eccentric_hold_pct`` and ``<pair>.cocontraction_pct`` (means). A metric
+        ``<glute>.eccentric_hold_pct`` and ``<pair>.cocontraction_pct`` (means); for the
+        single-leg balance test, ``sway_rms_ap_deg`` / ``sway_rms_ml_deg`` /
+        ``ellipse_area_deg2`` (means over the reps' holds, ``movement["holds"]``). A metric
         with no value in any rep is NaN.
         """
         reps = [r for r in self.reps if set_index is None or r.set_index == set_index]
@@ -168,6 +172,10 @@ class Report:
             out[f"{m}.eccentric_hold_pct"] = _mean(r.eccentric_hold_pct[m] for r in reps)
         for pair in reps[0].cocontraction_pct:
             out[f"{pair}.cocontraction_pct"] = _mean(r.cocontraction_pct[pair] for r in reps)
+        indices = {r.index for r in reps}
+        holds = [h for h in self.movement.get("holds") or () if h.get("rep") in indices and SWAY_KEYS[0] in h]
+        for k in SWAY_KEYS if holds else ():
+            out[k] = _mean(h.get(k) for h in holds)
         return out
 
     # ------------------------------------------------------------------ JSON

@@ -52,7 +52,7 @@ from myoflow.analysis.placement import channels_with_role
 from myoflow.analysis.report import Report, Signals
 from myoflow.analysis.session_metrics import analyse_arrays, default_antagonists
 from myoflow.exercises import find_exercise, get_exercise
-from myoflow.reports._exercise_movement import find_exercise_movement, movement_summary
+from myoflow.reports._exercise_movement import balance_sway, find_exercise_movement, movement_summary
 from myoflow.reports._extras import session_extras
 from myoflow.reports._inputs import SessionClock, emg_envelopes, find_movement, start_utc
 from myoflow.reports._mvc import mvc_from_trials, normalisation, recording_mains, trial_paths
@@ -241,6 +241,7 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
     mv_info.update(
         movement_summary(ex, metrics.results, None if angle is None else angle.angle_deg, angle_fs)
     )
+    balance_sway(rec, clock, ex, names, mv_info, notes)
     warnings += metrics.warnings
     if not metrics.results:
         notes.append("no complete rep was found")

@@ -7,6 +7,11 @@ segment (the preferred side first), turns its streams into the segment's orienta
 gap-free run, and that into the family's angle with the exercise's rules, on the session
 clock. The live analysis reads the same angle with the same rules
 (:mod:`myoflow.analysis.live_family`).
+
+:func:`balance_sway` adds the single-leg balance test's sway over each hold from a pelvis IMU
+(:func:`myoflow.analysis.balance.sway_angles` / :func:`~myoflow.analysis.balance.sway_metrics`)
+and, when holds on both stance legs are present, the left/right asymmetry
+(:func:`myoflow.analysis.balance.asymmetry_pct`).
 """
 
 from __future__ import annotations
@@ -15,14 +20,27 @@ from typing import Any
 
 import numpy as np
 
+from myoflow.analysis.balance import BalanceParams, asymmetry_pct, sway_angles, sway_metrics
 from myoflow.analysis.exercise_angle import SegmentOrientation, exercise_rules, preferred_imu_side
 from myoflow.analysis.movement_events import tremor
-from myoflow.analysis.placement import segment_of
+from myoflow.analysis.placement import parse_placement, segment_of
 from myoflow.analysis.reps import MovementAngle
 from myoflow.exercises import Exercise
 from myoflow.reports._inputs import SessionClock, _grid, _imu_segments, _on_grid, _true_runs, acc_gyro_pair
 
-__all__ = ["find_exercise_movement", "movement_summary"]
+__all__ = ["BALANCE_EXERCISES", "balance_sway", "find_exercise_movement", "movement_summary", "sway_by_side"]
+
+#: Exercises whose holds are a single-leg balance test (sway from a pelvis IMU).
+BALANCE_EXERCISES = ("single_leg_balance",)
+#: Sway metrics per hold (:func:`myoflow.analysis.balance.sway_metrics`' keys).
+SWAY_METRICS = (
+    "sway_rms_ap_deg",
+    "sway_rms_ml_deg",
+    "path_length_deg",
+    "mean_velocity_deg_s",
+    "jerk_rms_deg_s3",
+    "ellipse_area_deg2",
+)
 
 
 def _orientation_angle(
@@ -131,3 +149,96 @@ def movement_summary(
             )
         out["holds"] = holds
     return out
+
+
+def balance_sway(
+    rec: Any,
+    clock: SessionClock,
+    ex: Exercise | None,
+    emg_names: list[str],
+    mv: dict[str, Any],
+    notes: list[str],
+) -> None:
+    """Add the balance test's sway to the ``movement`` block ``mv`` (in place).
+
+    For an exercise of :data:`BALANCE_EXERCISES` with ``holds``: each hold gets ``stance``
+    (``"left"``/``"right"``: the leg opposite a thigh IMU on one side, which is on the lifted
+    leg; else the one side of the EMG channels, which the exercise puts on the stance leg; None
+    when neither says) and the :data:`SWAY_METRICS` of the pelvis IMU's AP/ML tilt
+    over the hold (:func:`~myoflow.analysis.balance.sway_angles` over each gap-free run of
+    acc+gyro, :func:`~myoflow.analysis.balance.sway_metrics` over the hold; NaN when the hold
+    has a gap). ``mv["balance"]`` gets ``pelvis`` (placement), ``params`` and
+    :func:`sway_by_side` of the holds. No pelvis acc+gyro: a note, no sway keys.
+    """
+    if ex is None or ex.name not in BALANCE_EXERCISES or not mv.get("holds"):
+        return
+    segs = _imu_segments(rec)
+    pelvis = [
+        p
+        for p, parts in segs.items()
+        if (segment_of(p) or ("", ""))[0] == "pelvis" and "acc" in parts and "gyro" in parts
+    ]
+    if not pelvis:
+        notes.append(f"{ex.name}: balance sway needs a pelvis IMU with acc+gyro; none was found")
+        return
+    place = pelvis[0]
+    params = BalanceParams()
+    acc, gyro, host, runs, ok = acc_gyro_pair(segs[place])
+    rate = float(segs[place]["acc"][0].rate)
+    ap, ml = np.full(acc.shape[0], np.nan), np.full(acc.shape[0], np.nan)
+    for a, b in runs:
+        for p, q in _true_runs(ok[a:b]):
+            if q - p > 1:
+                ap[a + p : a + q], ml[a + p : a + q] = sway_angles(
+                    acc[a + p : a + q], gyro[a + p : a + q], rate, params.filter_gain
+                )
+    t = clock(host)
+    thigh_sides = {(segment_of(p) or ("", ""))[1] for p in segs if (segment_of(p) or ("", ""))[0] == "thigh"}
+    emg_sides = {parse_placement(n).side for n in emg_names} - {""}
+    if len(thigh_sides - {""}) == 1:
+        stance = {"l": "right", "r": "left"}[(thigh_sides - {""}).pop()]
+    elif len(emg_sides) == 1:
+        stance = {"l": "left", "r": "right"}[emg_sides.pop()]
+    else:
+        stance = None
+    for h in mv["holds"]:
+        inside = (t >= h["start_s"]) & (t < h["end_s"])
+        x, y = ap[inside], ml[inside]
+        if x.size and np.isfinite(x).all() and np.isfinite(y).all():
+            m = sway_metrics(x, y, rate, params.lowpass_hz)
+        else:
+            m = dict.fromkeys(SWAY_METRICS, float("nan"))
+        h["stance"] = stance
+        h.update({k: m[k] for k in SWAY_METRICS})
+    mv["balance"] = {
+        "pelvis": place,
+        "lowpass_hz": params.lowpass_hz,
+        "filter_gain": params.filter_gain,
+        **sway_by_side(mv["holds"]),
+    }
+
+
+def sway_by_side(holds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean sway per stance leg and the left/right asymmetry of each metric.
+
+    ``{"sides": {"left"|"right": {metric: mean over that leg's holds}}, "asymmetry_pct":
+    {metric: 100 (L - R) / ((L + R) / 2)} or None}``; the asymmetry is
+    :func:`~myoflow.analysis.balance.asymmetry_pct` (the balance test's and
+    :func:`~myoflow.analysis.symmetry.balance_symmetry`'s one formula; positive: the left stance
+    sways more), None unless holds on both legs have a value.
+    """
+    sides: dict[str, dict[str, float]] = {}
+    for leg in ("left", "right"):
+        mine = [h for h in holds if h.get("stance") == leg]
+        if mine:
+            sides[leg] = {k: _nanmean([h.get(k) for h in mine]) for k in SWAY_METRICS}
+    asym = None
+    if len(sides) == 2:
+        asym = {k: asymmetry_pct(sides["left"][k], sides["right"][k]) for k in SWAY_METRICS}
+    return {"sides": sides, "asymmetry_pct": asym}
+
+
+def _nanmean(values: list[Any]) -> float:
+    v = np.array([np.nan if x is None else x for x in values], dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if v.size else float("nan")
