@@ -72,3 +72,34 @@ def test_without_analysis_the_file_has_no_processing_module(tmp_path: Path) -> N
         nwb = io.read()
         assert "myoflow" not in nwb.processing and nwb.epochs is None
         assert nwb.trials is None or "rep" not in nwb.trials.colnames
+
+
+def test_channels_without_placements_get_valid_nwb_names(tmp_path: Path) -> None:
+    """Unplaced channels are named ``diy/emg/ch1``; NWB forbids '/' and ':' in names, so the
+    per-muscle trial columns and processed series are renamed (``diy_emg_ch1_peak_pct``), not a
+    failed export (bench_damaged found it on a live file left by a killed recorder)."""
+    import importlib.util
+    import sys
+
+    from myoflow.cli import main
+    from myoflow.storage.nwb_trials import nwb_names
+
+    assert nwb_names(["diy/emg/ch1_peak_pct", "a:b", "a_b", "a/b"]) == [
+        "diy_emg_ch1_peak_pct",
+        "a_b",
+        "a_b_2",
+        "a_b_3",
+    ]
+    script = REPO / "scripts" / "make_damaged_corpus.py"
+    spec = importlib.util.spec_from_file_location("make_damaged_corpus", script)
+    make = importlib.util.module_from_spec(spec)
+    sys.modules["make_damaged_corpus"] = make  # its dataclasses look their module up
+    spec.loader.exec_module(make)
+    live = make.make_live_base(tmp_path / "live.h5")
+    out = tmp_path / "live.nwb"
+    assert main(["export", "nwb", str(live), "--out", str(out)]) == 0
+    with pynwb.NWBHDF5IO(str(out), "r") as io:
+        nwb = io.read()
+        columns = list(nwb.trials.colnames) if nwb.trials is not None else []
+        assert all("/" not in c and ":" not in c for c in columns)
+        assert nwb.acquisition["diy_emg"].data.shape == (10000, 4)

@@ -20,7 +20,7 @@ Session seconds of the report (0 = the first sample of the first EMG stream, hos
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -64,13 +64,12 @@ def add_analysis(
     shift = float(t0) - t_ref
     reps = analysis.get("reps") or []
     muscles = list((analysis.get("session") or {}).get("muscles") or {})
+    column = dict(zip(muscles, nwb_names(f"{m}_peak_pct" for m in muscles), strict=True))
     if reps:
         for name, desc in _TRIAL_COLUMNS.items():
             nwb.add_trial_column(name=name, description=desc)
         for m in muscles:
-            nwb.add_trial_column(
-                name=f"{m}_peak_pct", description=f"peak level of {m} in the rep (level unit)"
-            )
+            nwb.add_trial_column(name=column[m], description=f"peak level of {m} in the rep (level unit)")
         for r in reps:
             ph = r["phases_s"]
             tense = [m for m, v in (r.get("relaxation") or {}).items() if not v.get("relaxed", True)]
@@ -90,7 +89,7 @@ def add_analysis(
                 "tense_muscles": ",".join(tense),
             }
             for m in muscles:
-                row[f"{m}_peak_pct"] = _num(((r.get("muscles") or {}).get(m) or {}).get("peak_pct"))
+                row[column[m]] = _num(((r.get("muscles") or {}).get(m) or {}).get("peak_pct"))
             nwb.add_trial(**row)
     sets = analysis.get("sets") or []
     if sets:
@@ -108,6 +107,20 @@ def add_analysis(
     _add_processed(nwb, processed, shift)
 
 
+def nwb_names(names: Iterable[str]) -> list[str]:
+    """``names`` as NWB object names: ``/`` and ``:`` (not allowed in NWB) become ``_``, and a
+    name made equal to an earlier one gets ``_2``, ``_3``, ... (a channel without a placement is
+    ``diy/emg/ch1``)."""
+    out: list[str] = []
+    for raw in names:
+        name = raw.replace("/", "_").replace(":", "_")
+        base, k = name, 2
+        while name in out:
+            name, k = f"{base}_{k}", k + 1
+        out.append(name)
+    return out
+
+
 def _add_processed(nwb: Any, processed: Sequence[Mapping[str, Any]], shift: float) -> None:
     from pynwb import TimeSeries
 
@@ -117,7 +130,8 @@ def _add_processed(nwb: Any, processed: Sequence[Mapping[str, Any]], shift: floa
         name=PROCESSING_MODULE,
         description="myoflow analysis: envelopes and movement angle the results came from",
     )
-    for p in processed:
+    names = nwb_names(str(p["name"]) for p in processed)
+    for p, name in zip(processed, names, strict=True):
         data = np.asarray(p["data"])
         if data.size == 0:
             continue
@@ -126,7 +140,7 @@ def _add_processed(nwb: Any, processed: Sequence[Mapping[str, Any]], shift: floa
             raise ValueError(f"processed series {p['name']!r}: rate must be a positive number, got {rate!r}")
         module.add(
             TimeSeries(
-                name=str(p["name"]),
+                name=name,
                 data=data,
                 unit=str(p.get("unit") or "n/a"),
                 starting_time=float(p.get("start_s", 0.0)) + shift,
