@@ -48,6 +48,7 @@ import numpy as np
 from myoflow._checks import check_option, check_positive
 from myoflow.analysis.live_reps import IncrementalReps
 from myoflow.analysis.reps import Rep, segment_reps
+from myoflow.exercises.schema import MOVEMENT_FAMILIES  # the one list: what a [movement] family may name
 
 __all__ = [
     "FAMILY_DEFAULTS",
@@ -64,15 +65,6 @@ __all__ = [
     "up_from_orientation",
 ]
 
-#: The movement families an exercise's ``[movement] family`` may name.
-MOVEMENT_FAMILIES: tuple[str, ...] = (
-    "sagittal_hinge",
-    "frontal_abduction",
-    "axial_rotation",
-    "pelvic_hike",
-    "stepping",
-    "isometric_hold",
-)
 SIDES = ("l", "r")
 DIRECTIONS = ("external", "internal")
 PLANES = ("sagittal", "frontal")
