@@ -163,6 +163,9 @@ def test_a_finished_set_is_kept_and_shown_on_its_summary_screen(live, wait_until
     box = window.summary_box
     assert box.isVisible() and box.text().startswith(f"set {done.index} (glute_bridge): {done.reps} reps")
     lines = box.informativeText().splitlines()
+    assert lines[-1] == done.after_set  # relaxation after the set, live (the offline rule)
+    assert done.after_set.startswith("after the set: ")
+    lines = lines[:-1]
     assert len(lines) == done.reps and lines[0].startswith("#1: relaxed yes")
     assert any(line.startswith("#3: relaxed NO") for line in lines)
     box.close()

@@ -35,7 +35,13 @@ def _record(path: Path, session: SyntheticSession, name: str) -> dict[str, float
     return mvc
 
 
-def _replay_live(path: Path, name: str, mvc: dict[str, float], chunk_s: float = 0.02) -> LiveAnalysis:
+def _replay_live(
+    path: Path,
+    name: str,
+    mvc: dict[str, float],
+    chunk_s: float = 0.02,
+    each: Callable[[LiveAnalysis], object] | None = None,
+) -> LiveAnalysis:
     with open_recording(path) as rec:
         whole = [
             Block(v.info, v.physical(0, v.n_samples), v.times(0, v.n_samples), 0)
@@ -52,6 +58,8 @@ def _replay_live(path: Path, name: str, mvc: dict[str, float], chunk_s: float = 
     for blk in pieces:
         live.on_block(blk)
         live.poll()
+        if each is not None:
+            each(live)  # e.g. what a dashboard frame does
     return live
 
 
@@ -64,5 +72,6 @@ def record_session() -> Callable[[Path, SyntheticSession, str], dict[str, float]
 
 @pytest.fixture
 def replay_live() -> Callable[..., LiveAnalysis]:
-    """Feed a recording's streams to :class:`LiveAnalysis` in 20 ms blocks, in time order."""
+    """Feed a recording's streams to :class:`LiveAnalysis` in 20 ms blocks, in time order
+    (``each(live)`` after every block when given)."""
     return _replay_live

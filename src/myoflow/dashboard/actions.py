@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtWidgets
 
+from myoflow.analysis.live_after_set import after_set_text
 from myoflow.dashboard.naming import recording_path
 from myoflow.dashboard.sets import summarize_set
 
@@ -45,12 +46,18 @@ class WindowActions:
     sounds: Any
     sets: list
     view: str
+    after_set: Any
 
     def _close_set(self) -> None:
         """Keep the finished set's reps as a summary (the analysis is being replaced)."""
         if self.model.results:
+            after = self.after_set.finish()  # the analysis that ran the set (the offline rule)
             summary = summarize_set(
-                self.model.results, self.model.exercise, len(self.sets) + 1, self._set_reason
+                self.model.results,
+                self.model.exercise,
+                len(self.sets) + 1,
+                self._set_reason,
+                after_set_text(after) if after else "",
             )
             self.sets.append(summary)
             self.set_list.setText("\n".join(s.text for s in self.sets[-4:]))
@@ -63,7 +70,8 @@ class WindowActions:
         box = QtWidgets.QMessageBox(self)  # type: ignore[call-overload]
         box.setWindowTitle(f"set {summary.index} done")
         box.setText(summary.text)
-        box.setInformativeText("\n".join(summary.rep_lines) or "no full reps")
+        lines = [*summary.rep_lines, *([summary.after_set] if summary.after_set else [])]
+        box.setInformativeText("\n".join(lines) or "no full reps")
         box.setModal(False)
         box.open()
         self.summary_box = box

@@ -36,6 +36,7 @@ class SetSummary:
     hold_pct: float
     ended_by: str
     rep_lines: tuple[str, ...] = ()
+    after_set: str = ""
 
     @property
     def text(self) -> str:
@@ -47,7 +48,11 @@ class SetSummary:
 
 
 def summarize_set(
-    results: Sequence[RepResult], exercise: str, index: int, ended_by: str = "next set"
+    results: Sequence[RepResult],
+    exercise: str,
+    index: int,
+    ended_by: str = "next set",
+    after_set: str = "",
 ) -> SetSummary:
     """The :class:`SetSummary` of one set's rep ``results`` (in order)."""
     full = [r for r in results if not r.partial]
@@ -71,4 +76,5 @@ def summarize_set(
         rep_lines=tuple(
             f"#{b.rep_index}: {b.relaxed_text} · {b.handover_text} · {b.hold_text}" for b in badges
         ),
+        after_set=str(after_set),
     )

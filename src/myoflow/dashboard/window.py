@@ -25,6 +25,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from myoflow._checks import check_range
+from myoflow.analysis.live_after_set import AfterSetWatch, after_set_text
 from myoflow.dashboard.actions import SHORTCUTS, WindowActions
 from myoflow.dashboard.controls import Controls
 from myoflow.dashboard.model import DashboardModel, Frame, StatusLine, status_line
@@ -88,6 +89,8 @@ class DashboardWindow(WindowActions, QtWidgets.QMainWindow):
         #: Finished sets, oldest first (kept across exercise / MVC changes and "next set").
         self.sets: list[SetSummary] = []
         self._set_reason = "new analysis"
+        #: Relaxation after the set on the live analysis (the offline rule, analysis.live_after_set).
+        self.after_set = AfterSetWatch()
         #: The sound cues (None: sound off or unavailable, see :attr:`messages`).
         self.sounds: Any = None
         if sound:
@@ -213,6 +216,10 @@ class DashboardWindow(WindowActions, QtWidgets.QMainWindow):
                 self.controls.set_muscles(snap.muscles)
         snap = analysis.snapshot()
         polled = analysis.poll()
+        exercise = getattr(analysis, "exercise_def", None)  # a LiveAnalysis (test doubles: none)
+        after = self.after_set.update(analysis) if exercise is not None else None
+        if exercise is not None and exercise.metrics.relaxation == "after_set" and analysis.results:
+            extra = [*extra, StatusLine("after set", "info", after_set_text(after), False)]
         for sink in getattr(source, "extra_sinks", ()):
             if polled and hasattr(sink, "on_results"):
                 sink.on_results(polled)  # e.g. rep and cue markers over LSL
