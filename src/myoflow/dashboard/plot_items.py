@@ -24,6 +24,13 @@ from PySide6 import QtCore, QtGui
 __all__ = ["Shading", "Trace"]
 
 
+def _visible(item: pg.GraphicsObject, rect: QtCore.QRectF) -> QtCore.QRectF:
+    """``rect`` cut to what the item's view box shows: an update then repaints that plot area
+    only, not the axes and the other lanes (the fixed bounds reach far beyond them)."""
+    vb = item.getViewBox()
+    return rect if vb is None else rect.intersected(vb.viewRect())
+
+
 class Trace(pg.GraphicsObject):
     """A curve drawn as one path, inside the fixed data rectangle ``bounds``.
 
@@ -66,7 +73,11 @@ class Trace(pg.GraphicsObject):
         return self.xData, self.yData
 
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 - Qt's name
-        return self._rect
+        return _visible(self, self._rect)
+
+    def viewRangeChanged(self) -> None:  # noqa: N802 - pyqtgraph's name
+        """The visible part changed: so does the bounding rect."""
+        self.prepareGeometryChange()
 
     def paint(self, painter: QtGui.QPainter, *_args: object) -> None:
         painter.setPen(self._pen)
@@ -122,7 +133,11 @@ class Shading(pg.GraphicsObject):
         return [r for r, _, _ in self._rects]
 
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 - Qt's name
-        return self._rect
+        return _visible(self, self._rect)
+
+    def viewRangeChanged(self) -> None:  # noqa: N802 - pyqtgraph's name
+        """The visible part changed: so does the bounding rect."""
+        self.prepareGeometryChange()
 
     def paint(self, painter: QtGui.QPainter, *_args: object) -> None:
         for rect, brush, pen in self._rects:
