@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -33,6 +32,9 @@ import h5py
 
 from _common import finish, machine, print_figures
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from strap_status import delivered_samples  # noqa: E402
+
 SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 
@@ -42,18 +44,6 @@ def _record(out: Path) -> subprocess.Popen[str]:
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as from a terminal
     )  # fmt: skip
-
-
-def _delivered(stdout: str) -> dict[str, int]:
-    """Samples per stream from the straps' final status lines ("  diy [stopped] emg 460 (...)")."""
-    out = {}
-    for line in stdout.splitlines():
-        m = re.match(r"\s+(\w+) \[stopped[^\]]*\] (.*)", line)
-        if m:
-            for part in m.group(2).split("; "):
-                name, n = part.split()[:2]
-                out[f"{m.group(1)}_{name}"] = int(n)
-    return out
 
 
 def _stored(path: Path) -> tuple[str, dict[str, int]]:
@@ -81,7 +71,8 @@ def one(tmp: Path, i: int, sig: signal.Signals, delay: float, after_start: bool)
     ok = proc.returncode == 128 + sig and "Traceback" not in stderr
     if out.exists():
         state, stored = _stored(out)
-        delivered = _delivered(stdout)
+        # the file's stream groups are named strap_stream
+        delivered = {k.replace("/", "_", 1): n for k, n in delivered_samples(stdout).items()}
         res.update(state=state, stored=stored, delivered=delivered)
         ok = ok and state == "final" and stored == delivered
         empty = [k for k, n in stored.items() if n == 0]

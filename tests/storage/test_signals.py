@@ -15,6 +15,9 @@ import pytest
 
 from myoflow.storage.reader import open_recording
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from strap_status import delivered_samples  # noqa: E402
+
 
 def _record(out: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
@@ -44,18 +47,6 @@ def _signal_after_start(proc: subprocess.Popen[str], sig: signal.Signals, after_
     return stdout, stderr
 
 
-def _delivered(stdout: str) -> dict[str, int]:
-    """Samples per stream as the straps' final status lines report them ("diy/emg": 460)."""
-    out = {}
-    for line in stdout.splitlines():
-        m = re.match(r"\s+(\w+) \[stopped[^\]]*\] (.*)", line)
-        if m:
-            for part in m.group(2).split("; "):
-                name, n = part.split()[:2]
-                out[f"{m.group(1)}/{name}"] = int(n)
-    return out
-
-
 CASES = [
     (signal.SIGTERM, 143, 2.0),
     (signal.SIGHUP, 129, 2.0),
@@ -77,7 +68,7 @@ def test_signal_finalises_the_recording(
         assert f"{sig.name} received: stopping and finalising" in stderr
         assert f"(stopped by {sig.name}, finalised)" in stdout
     assert "Traceback" not in stderr
-    delivered = _delivered(stdout)
+    delivered = delivered_samples(stdout)
     assert delivered.get("diy/emg", 0) > 0, stdout
     with open_recording(out) as rec:
         assert rec.state == "final"
