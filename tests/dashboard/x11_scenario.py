@@ -142,7 +142,13 @@ def main(folder: Path) -> None:
 
         # 5. shortcut N: next set; the finished set's reps are kept
         xdo("mousemove", "--sync", *centre(window.plots), "click", "1")
-        wait(lambda: int(window.reps.counter.text()) >= 1, 60.0, "a rep")
+        # a rep, and its result in: the counter adds a rep at the bottom, its result follows
+        # ~1-1.5 s later, and a result landing between this count and N would join the set
+        wait(
+            lambda: 1 <= int(window.reps.counter.text()) == len(window.model.results),
+            60.0,
+            "a rep and its result",
+        )
         reps = len(window.model.results)
         xdo("windowfocus", "--sync", int(window.winId()))  # (the X focus can drift under load)
         xdo("key", "n")
