@@ -26,21 +26,11 @@ import numpy as np
 import pytest
 
 import myoflow as mf
-from myoflow._lazy import type_checking_imports
+from myoflow._lazy import FACES, type_checking_imports
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = REPO / "docs" / "python-api.md"
 FILE = str(REPO / "recordings" / "glute_bridge_virtual.h5")
-FACES = (
-    "myoflow",
-    "myoflow.storage",
-    "myoflow.analysis",
-    "myoflow.dsp",
-    "myoflow.reports",
-    "myoflow.synth",
-    "myoflow.devices",
-    "myoflow.lsl",
-)
 
 
 def _documented() -> dict[str, list[str]]:

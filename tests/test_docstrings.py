@@ -14,20 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from myoflow._lazy import type_checking_imports
+from myoflow._lazy import FACES, type_checking_imports
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
-FACES = (
-    "myoflow",
-    "myoflow.storage",
-    "myoflow.analysis",
-    "myoflow.dsp",
-    "myoflow.reports",
-    "myoflow.synth",
-    "myoflow.devices",
-    "myoflow.lsl",
-)
 #: D401 (imperative mood) and D205/D209 (one-line summary, closing quotes on their own line):
 #: the house style writes summaries as noun phrases that may wrap to a second line. D105: dunder
 #: methods say what Python says they do.

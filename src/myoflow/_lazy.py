@@ -20,7 +20,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["lazy_exports", "type_checking_imports"]
+__all__ = ["FACES", "lazy_exports", "type_checking_imports"]
+
+#: The package faces: the modules whose ``__all__`` is the public API (docs/python-api.md, section 6).
+FACES = (
+    "myoflow",
+    "myoflow.storage",
+    "myoflow.analysis",
+    "myoflow.dsp",
+    "myoflow.reports",
+    "myoflow.synth",
+    "myoflow.devices",
+    "myoflow.lsl",
+)
 
 
 def type_checking_imports(source: str) -> dict[str, str]:

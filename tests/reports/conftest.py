@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -49,3 +52,17 @@ def synthetic_report(cfg: SessionConfig, name: str = "synthetic.h5") -> tuple[Sy
 def make_report():
     """``make_report(cfg, name)`` -> ``(session, report)``: see :func:`synthetic_report`."""
     return synthetic_report
+
+
+@pytest.fixture(scope="session")
+def poppler():
+    """``poppler(tool, *args)`` -> the tool's standard output (text): pdfinfo, pdftotext or
+    pdftoppm from poppler-utils, a PDF reader myoflow did not write. Skips when it is missing."""
+
+    def run(tool: str, *args: str) -> str:
+        path = shutil.which(tool)
+        if path is None:
+            pytest.skip(f"{tool} is missing: apt-get install poppler-utils (scripts/ensure_system_libs.sh)")
+        return subprocess.run([path, *args], capture_output=True, text=True, check=True).stdout
+
+    return run

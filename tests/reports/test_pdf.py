@@ -8,8 +8,6 @@ states. Findings are checked against the synthetic generator's truth (which reps
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -24,43 +22,35 @@ REPO = Path(__file__).resolve().parents[2]
 RECORDING = REPO / "recordings" / "glute_bridge_virtual.h5"
 
 
-def poppler(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.skip(
-            f"{tool} is missing: apt-get install poppler-utils (scripts/ensure_system_libs.sh reports)"
-        )
-    return path
-
-
 def words(text: str) -> str:
     return " ".join(text.split())
 
 
-def pdf_text(pdf: Path, page: int | None = None) -> str:
+def pdf_text(poppler, pdf: Path, page: int | None = None) -> str:
     pages = [] if page is None else ["-f", str(page), "-l", str(page)]
-    cmd = [poppler("pdftotext"), *pages, str(pdf), "-"]
-    return words(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    return words(poppler("pdftotext", *pages, str(pdf), "-"))
 
 
-def rendered_pages(pdf: Path, folder: Path) -> list[np.ndarray]:
+def rendered_pages(poppler, pdf: Path, folder: Path) -> list[np.ndarray]:
     """Each page rendered by pdftoppm at 50 dpi, as an (h, w, 3) array read back from its PNG."""
     from matplotlib.image import imread
 
-    subprocess.run([poppler("pdftoppm"), "-r", "50", "-png", str(pdf), str(folder / "page")], check=True)
+    poppler("pdftoppm", "-r", "50", "-png", str(pdf), str(folder / "page"))
     return [imread(p)[:, :, :3] for p in sorted(folder.glob("page-*.png"))]
 
 
-def test_the_report_command_writes_two_a4_pages_with_ink_and_the_findings(tmp_path: Path, capsys) -> None:
+def test_the_report_command_writes_two_a4_pages_with_ink_and_the_findings(
+    tmp_path: Path, capsys, poppler
+) -> None:
     from myoflow.cli import main
     from myoflow.reports import analyze
 
     pdf = tmp_path / "report.pdf"
     assert main(["report", str(RECORDING), "--pdf", str(pdf)]) == 0
     assert f"report written to {pdf}" in capsys.readouterr().out
-    info = subprocess.run([poppler("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    info = poppler("pdfinfo", str(pdf))
     assert re.search(r"Pages:\s+2\n", info) and re.search(r"Page size:\s+595.44 x 841.68 pts \(A4\)", info)
-    pages = rendered_pages(pdf, tmp_path)
+    pages = rendered_pages(poppler, pdf, tmp_path)
     assert len(pages) == 2
     for img in pages:
         assert img.shape[0] > img.shape[1] > 350  # portrait, 8.27 in x 50 dpi
@@ -69,13 +59,13 @@ def test_the_report_command_writes_two_a4_pages_with_ink_and_the_findings(tmp_pa
     colour = np.abs(pages[1] - pages[1].mean(axis=2, keepdims=True)).sum(axis=2) > 0.25
     assert colour.mean() > 0.05  # page 2: curves, phases, bars
     report = analyze(RECORDING)
-    first = pdf_text(pdf, 1)
+    first = pdf_text(poppler, pdf, 1)
     for expected in ("Session report", "Subject demo-01", "glute bridge", "Findings", "Bottom of the rep"):
         assert expected in first
     for sentence in session_findings(report):
         assert words(sentence) in first, sentence
     assert first.count(" relaxed") + first.count(" tense: ") >= len(report.reps)  # a verdict per rep
-    second = pdf_text(pdf, 2)
+    second = pdf_text(poppler, pdf, 2)
     for expected in (
         "Handover per rep",
         "Relaxation",
@@ -108,7 +98,7 @@ def test_findings_say_which_reps_stayed_tense_as_the_generator_planned(make_repo
 
 
 def test_a_long_session_keeps_two_pages_and_lists_the_reps_with_a_finding(
-    make_report, tmp_path: Path
+    make_report, tmp_path: Path, poppler
 ) -> None:
     cfg = SessionConfig(n_reps=40, emg_rate=500.0, imu_rate=50.0, tense_reps=(5, 17, 30), seed=3)
     session, report = make_report(cfg, "long.h5")
@@ -116,9 +106,9 @@ def test_a_long_session_keeps_two_pages_and_lists_the_reps_with_a_finding(
     assert len(report.reps) == 40 > TABLE_ROWS and 3 <= len(rows) <= TABLE_ROWS and all(flags)
     assert note is not None and note.startswith(f"{40 - len(rows)} other reps")
     pdf = write_pdf_report(report, tmp_path / "long.pdf")
-    info = subprocess.run([poppler("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    info = poppler("pdfinfo", str(pdf))
     assert re.search(r"Pages:\s+2\n", info)
-    assert words(note) in pdf_text(pdf, 1)
+    assert words(note) in pdf_text(poppler, pdf, 1)
     with pytest.raises(ValueError, match="ending in .pdf"):
         write_pdf_report(report, tmp_path / "long.png")
 
@@ -137,7 +127,7 @@ def test_bad_arguments_and_unreadable_files_are_one_line(tmp_path: Path, capsys)
 
 
 def test_fatigue_and_symmetry_are_drawn_and_told_when_the_report_has_them(
-    make_report, tmp_path: Path
+    make_report, tmp_path: Path, poppler
 ) -> None:
     """A bilateral session: the analysis modules' own results appear on page 2 and in the findings."""
     from myoflow.analysis.fatigue import session_fatigue
@@ -167,5 +157,5 @@ def test_fatigue_and_symmetry_are_drawn_and_told_when_the_report_has_them(
     fat_ax = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("Fatigue"))
     assert len(fat_ax.get_lines()) == 4  # one per muscle
     pdf = write_pdf_report(report, tmp_path / "bilateral.pdf")
-    second = pdf_text(pdf, 2)
+    second = pdf_text(poppler, pdf, 2)
     assert "Symmetry index of the peaks" in second and "Fatigue: median frequency" in second

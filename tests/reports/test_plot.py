@@ -8,9 +8,7 @@ box overlaps no axes, a 60-rep session wraps into rows, calibration stays off th
 from __future__ import annotations
 
 import re
-import shutil
 import struct
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -24,15 +22,6 @@ from myoflow.synth.config import SessionConfig
 pytest.importorskip("matplotlib")
 REPO = Path(__file__).resolve().parents[2]
 RECORDING = REPO / "recordings" / "glute_bridge_virtual.h5"
-
-
-def poppler(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.skip(
-            f"{tool} is missing: apt-get install poppler-utils (scripts/ensure_system_libs.sh reports)"
-        )
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -53,18 +42,16 @@ def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", head[16:24])
 
 
-def test_png_pdf_and_svg_are_written_by_extension(short, tmp_path: Path) -> None:
+def test_png_pdf_and_svg_are_written_by_extension(short, tmp_path: Path, poppler) -> None:
     _, report = short
     png = plot_report(report, None, tmp_path / "s.png", width=1200)
     assert png_size(png) == (1200, 720)
     pdf = plot_report(report, None, tmp_path / "s.pdf")
-    info = subprocess.run([poppler("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    info = poppler("pdfinfo", str(pdf))
     assert re.search(r"Pages:\s+1\n", info) and re.search(
         r"Page size:\s+1152 x 691.2 pts", info
     )  # 16 x 9.6 in
-    text = subprocess.run(
-        [poppler("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    text = poppler("pdftotext", str(pdf), "-")
     for words in ("glute max r", "biceps femoris r", "time (s)", "crossover", "bottom window: not relaxed"):
         assert words in text
     svg = plot_report(report, None, tmp_path / "s.svg")
