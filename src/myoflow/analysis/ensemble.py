@@ -16,13 +16,13 @@ share of today's mean curve that leaves it. Reps with lost samples in the phase 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
 from myoflow._checks import as_signal, check_option, check_rate
+from myoflow.analysis.rep_like import PhasedRep
 
 __all__ = [
     "Ensemble",
@@ -41,14 +41,6 @@ PHASES: dict[str, tuple[str, str]] = {
     "eccentric": ("eccentric", "bottom"),
     "cycle": ("start", "end"),
 }
-
-
-class PhasedRep(Protocol):
-    """What the ensemble needs of a rep (e.g. a ``RepResult``)."""
-
-    @property
-    def phases(self) -> Mapping[str, float]:
-        """Phase name -> session time (s)."""
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -53,6 +53,8 @@ import numpy as np
 from scipy import signal, stats
 
 from myoflow._checks import as_signal, check_option, check_range, check_rate
+from myoflow.analysis import rep_like
+from myoflow.analysis.rep_like import NumberedRep
 
 __all__ = [
     "FatigueParams",
@@ -244,21 +246,9 @@ class RowSliceable(Protocol):
         """Rows ``rows`` as an array ``(len, ch)``."""
 
 
-class PhasedRep(Protocol):
+class PhasedRep(NumberedRep, rep_like.PhasedRep, Protocol):
     """What :func:`session_fatigue` needs of a rep (e.g. a ``RepResult``): 1-based ``index``,
     0-based ``set_index`` and ``phases`` (phase name -> session time in s)."""
-
-    @property
-    def index(self) -> int:
-        """1-based rep number."""
-
-    @property
-    def set_index(self) -> int:
-        """0-based set number."""
-
-    @property
-    def phases(self) -> Mapping[str, float]:
-        """Phase name -> session time (s)."""
 
 
 @dataclass(frozen=True)

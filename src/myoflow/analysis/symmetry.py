@@ -37,6 +37,7 @@ import numpy as np
 from myoflow.analysis.balance import METRICS as BALANCE_METRICS
 from myoflow.analysis.balance import BalanceTest, asymmetry_pct
 from myoflow.analysis.placement import parse_placement
+from myoflow.analysis.rep_like import NumberedRep
 
 __all__ = [
     "RepSymmetry",
@@ -97,16 +98,9 @@ class _Activation(Protocol):
         """Onset (ms from movement onset), None without one."""
 
 
-class RepLike(Protocol):
-    """What :func:`session_symmetry` needs of a rep (e.g. a ``RepResult``)."""
-
-    @property
-    def index(self) -> int:
-        """1-based rep number."""
-
-    @property
-    def set_index(self) -> int:
-        """0-based set number."""
+class RepLike(NumberedRep, Protocol):
+    """What :func:`session_symmetry` needs of a rep (e.g. a ``RepResult``): ``index``,
+    ``set_index`` and ``muscles``."""
 
     @property
     def muscles(self) -> Mapping[str, _Activation]:
