@@ -226,6 +226,18 @@ class LiveAnalysis:
             return cycle_period(self._live_reps, self.grid_hz)
 
     @property
+    def newest_cell(self) -> int | None:
+        """Index of the newest EMG grid cell received (None before the first)."""
+        return self._src.newest
+
+    def muscle_window(self, i0: int, i1: int, ref_cell: int) -> tuple[np.ndarray, RestLevels | None]:
+        """Grid cells ``[i0, i1)`` as ``(n, n_muscles)`` in :attr:`unit` (references as of grid
+        cell ``ref_cell``, no level as 0) and the rest levels the last rep was judged with."""
+        with self._lock:
+            rows = np.nan_to_num(self._muscle_pct(self._src.read(i0, i1), self._refs(ref_cell)))
+            return rows, self._levels
+
+    @property
     def unavailable(self) -> dict[str, str]:
         """What this set of streams cannot give live, and why."""
         out = {}

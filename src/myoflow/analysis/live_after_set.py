@@ -13,12 +13,15 @@ when the verdict is given, so ``rest_after_s`` is None.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from myoflow.analysis.activation import analysis_envelope
 from myoflow.analysis.set_relaxation import SetRelaxation, SetRelaxParams, set_relaxation
+
+if TYPE_CHECKING:
+    from myoflow.analysis.live import LiveAnalysis
 
 __all__ = ["AfterSetWatch", "after_set_text", "live_set_relaxation"]
 
@@ -26,36 +29,38 @@ _LEAD_S = 3.0  # envelope read before the last rep's start (zero-phase filter se
 _MARGIN_S = 1.0  # data waited for past the search window (the zero-phase filter's right edge)
 
 
-def live_set_relaxation(live: Any, params: SetRelaxParams | None = None) -> dict[str, SetRelaxation] | None:
+def live_set_relaxation(
+    live: LiveAnalysis, params: SetRelaxParams | None = None
+) -> dict[str, SetRelaxation] | None:
     """After-set relaxation of ``live``'s last rep's set, on the live data so far (None before
     the first rep or without rest levels)."""
     p = params or SetRelaxParams()
-    with live._lock:
-        if not live.results or live._levels is None or live._src.newest is None:
-            return None
-        last = live.results[-1]
-        fs = live.grid_hz
-        end_s = float(last.phases["bottom"])
-        i0 = int(np.floor((float(last.phases["start"]) - _LEAD_S) * fs))
-        i1 = min(live._src.newest + 1, int(np.ceil((end_s + p.search_s + _MARGIN_S) * fs)))
-        if i1 <= int(np.ceil(end_s * fs)):
-            return None
-        refs = live._refs(int(round(float(last.phases["end"]) * fs)))
-        rows = np.nan_to_num(live._muscle_pct(live._src.read(i0, i1), refs))
-        levels = live._levels
-        env = analysis_envelope(rows, fs, live.params)
-        return set_relaxation(
-            env,
-            fs,
-            i0 / fs,
-            live.muscles,
-            end_s,
-            None,
-            levels.mean,
-            levels.rest_threshold,
-            live.params.min_gap_s,
-            p,
-        )
+    newest = live.newest_cell
+    if not live.results or newest is None:
+        return None
+    last = live.results[-1]
+    fs = live.grid_hz
+    end_s = float(last.phases["bottom"])
+    i0 = int(np.floor((float(last.phases["start"]) - _LEAD_S) * fs))
+    i1 = min(newest + 1, int(np.ceil((end_s + p.search_s + _MARGIN_S) * fs)))
+    if i1 <= int(np.ceil(end_s * fs)):
+        return None
+    rows, levels = live.muscle_window(i0, i1, int(round(float(last.phases["end"]) * fs)))
+    if levels is None:
+        return None
+    env = analysis_envelope(rows, fs, live.params)
+    return set_relaxation(
+        env,
+        fs,
+        i0 / fs,
+        live.muscles,
+        end_s,
+        None,
+        levels.mean,
+        levels.rest_threshold,
+        live.params.min_gap_s,
+        p,
+    )
 
 
 class AfterSetWatch:
@@ -69,10 +74,10 @@ class AfterSetWatch:
     def __init__(self, params: SetRelaxParams | None = None) -> None:
         self.params = params or SetRelaxParams()
         self.result: dict[str, SetRelaxation] | None = None
-        self._live: Any = None
+        self._live: LiveAnalysis | None = None
         self._done_for: tuple[int, int] | None = None
 
-    def update(self, live: Any) -> dict[str, SetRelaxation] | None:
+    def update(self, live: LiveAnalysis) -> dict[str, SetRelaxation] | None:
         if live is not self._live:
             self._live, self.result, self._done_for = live, None, None
         if not live.results:
@@ -82,7 +87,7 @@ class AfterSetWatch:
             return self.result
         if self._done_for is not None and self._done_for[1] != key[1]:
             self.result = None  # a later rep: the set went on
-        newest = live._src.newest
+        newest = live.newest_cell
         wait_s = float(live.results[-1].phases["bottom"]) + self.params.search_s + _MARGIN_S
         if newest is not None and (newest + 1) / live.grid_hz >= wait_s:
             self.result = live_set_relaxation(live, self.params)
