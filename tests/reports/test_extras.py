@@ -100,6 +100,9 @@ def test_report_carries_fatigue_symmetry_and_ensembles(recording: Path) -> None:
     assert doc["sets"][0]["fatigue"]["glute_max_r"]["fatigue"] is True
     assert set(doc["reps"][0]["fatigue"]) == set(PLACES)
     assert doc["reps"][0]["symmetry"]["glute_max"]["si_peak_pct"] < 0
+    set_sym = doc["sets"][0]["symmetry"]
+    assert set(set_sym) == {"glute_max", "biceps_femoris"} and "muscle" not in set_sym["glute_max"]
+    assert set_sym["glute_max"]["si_peak_pct"] == pytest.approx(by["glute_max"].si_peak_pct)
     assert doc["session"]["symmetry"]["pairs"]["glute_max"] == {"left": "glute_max_l", "right": "glute_max_r"}
     assert len(doc["ensembles"]["eccentric"]["muscles"]["glute_max_l"]["sd"]) == 101
     header = report.to_csv().splitlines()[0].split(",")

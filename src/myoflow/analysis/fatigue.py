@@ -46,7 +46,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -54,7 +54,7 @@ from scipy import signal, stats
 
 from myoflow._checks import as_signal, check_option, check_range, check_rate
 from myoflow.analysis import rep_like
-from myoflow.analysis.rep_like import NumberedRep
+from myoflow.analysis.rep_like import NumberedRep, set_fields
 
 __all__ = [
     "FatigueParams",
@@ -326,13 +326,7 @@ class SessionFatigue:
 
     def set_dict(self, set_index: int) -> dict[str, dict[str, Any]]:
         """One set: muscle -> its :class:`SetFatigue` fields (without ``set_index``/``muscle``)."""
-        out = {}
-        for s in self.sets:
-            if s.set_index == set_index:
-                d = asdict(s)
-                del d["set_index"], d["muscle"]
-                out[s.muscle] = d
-        return out
+        return set_fields(self.sets, set_index)
 
     def summary(self, set_index: int | None = None) -> dict[str, float]:
         """Flat ``<muscle>.mdf_hz`` / ``.mnf_hz`` / ``.mdf_slope_hz_per_rep`` /

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -37,7 +37,7 @@ import numpy as np
 from myoflow.analysis.balance import METRICS as BALANCE_METRICS
 from myoflow.analysis.balance import BalanceTest, asymmetry_pct
 from myoflow.analysis.placement import parse_placement
-from myoflow.analysis.rep_like import NumberedRep
+from myoflow.analysis.rep_like import NumberedRep, set_fields
 
 __all__ = [
     "RepSymmetry",
@@ -170,13 +170,7 @@ class SessionSymmetry:
 
     def set_dict(self, set_index: int) -> dict[str, dict[str, Any]]:
         """One set: muscle -> its :class:`SetSymmetry` fields (without ``set_index``/``muscle``)."""
-        out = {}
-        for s in self.sets:
-            if s.set_index == set_index:
-                d = asdict(s)
-                del d["set_index"], d["muscle"]
-                out[s.muscle] = d
-        return out
+        return set_fields(self.sets, set_index)
 
     def summary(self, set_index: int | None = None) -> dict[str, float]:
         """Flat ``<muscle>.si_peak_pct`` / ``.si_mean_pct`` / ``.lsi_peak_pct`` /
