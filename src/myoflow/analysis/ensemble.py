@@ -131,20 +131,33 @@ def time_normalise(x: np.ndarray, fs: float, t_start: float, t_end: float, n_poi
     leaves the signal or is not longer than one sample; a channel with a NaN sample in the phase
     is NaN."""
     fs = check_rate(fs)
-    x = as_signal(x, "x", dtype=np.float64)
+    x = _two_d(x, "x")
     out = np.full((n_points, x.shape[1]), np.nan)
     if not (math.isfinite(t_start) and math.isfinite(t_end)) or t_end - t_start <= 1.0 / fs:
         return out
     pos = np.linspace(t_start, t_end, n_points) * fs
     if pos[0] < 0 or pos[-1] > x.shape[0] - 1:
         return out
-    k = np.arange(x.shape[0], dtype=np.float64)
     a, b = int(math.floor(pos[0])), int(math.ceil(pos[-1])) + 1
+    # only the phase's samples are read (and converted): an hour-long envelope is not copied
+    k = np.arange(a, b, dtype=np.float64)
+    phase = as_signal(x[a:b], "x", dtype=np.float64)
     for c in range(x.shape[1]):
-        seg = x[a:b, c]
+        seg = phase[:, c]
         if not np.isnan(seg).any():  # a lost sample anywhere in the phase: the channel is NaN
-            out[:, c] = np.interp(pos, k[a:b], seg)
+            out[:, c] = np.interp(pos, k, seg)
     return out
+
+
+def _two_d(x: np.ndarray, name: str) -> np.ndarray:
+    """``x`` as an ``(n, ch)`` array of real numbers, not copied (1-D is one channel)."""
+    arr = np.asarray(x)
+    if arr.ndim == 1:
+        arr = arr[:, np.newaxis]
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must have shape (n_samples, n_channels), got shape {arr.shape}")
+    as_signal(arr[:1], name)  # the dtype check, with its message
+    return arr
 
 
 def rep_ensemble(
@@ -190,7 +203,7 @@ def rep_ensemble(
     check_option(phase, "phase", tuple(PHASES))
     if n_points < 2:
         raise ValueError(f"n_points must be at least 2, got {n_points}")
-    x = as_signal(envelope, "envelope", dtype=np.float64)
+    x = _two_d(envelope, "envelope")
     if x.shape[1] != len(placements):
         raise ValueError(f"envelope has {x.shape[1]} channels but {len(placements)} placements were given")
     a, b = PHASES[phase]
