@@ -133,7 +133,7 @@ def format_report(report: Any) -> str:
 
 
 def _extras_lines(d: dict[str, Any]) -> list[str]:
-    """Fatigue and symmetry per set and muscle, and what the ensembles hold."""
+    """Fatigue and symmetry per set and muscle, tempo against the exercise, what the ensembles hold."""
     s = d["session"]
     lines: list[str] = []
     fat = s.get("fatigue")
@@ -163,6 +163,16 @@ def _extras_lines(d: dict[str, Any]) -> list[str]:
                     f"(rep SD {_num(y['si_peak_sd_pct'])}), mean {_signed(y['si_mean_pct'])} %, "
                     f"LSI {_num(y['lsi_peak_pct'])} %, onset L-R {_signed(y['onset_diff_ms'])} ms"
                 )
+    tempo = d["movement"].get("tempo") or []
+    if tempo:
+        parts = []
+        for p in tempo:
+            off = [f"{len(p[k])} {w}" for k, w in (("short_reps", "short"), ("long_reps", "long")) if p[k]]
+            parts.append(
+                f"{p['phase']} {p['median_s']:.1f} s (target {p['target_s']:g} s"
+                + (f"; {', '.join(off)} of {len(p['seconds'])})" if off else ", on target)")
+            )
+        lines.append("tempo (median per phase): " + "; ".join(parts))
     ens = d.get("ensembles") or {}
     if ens:
         parts = ", ".join(f"{phase} {e['n_reps']} reps" for phase, e in ens.items())

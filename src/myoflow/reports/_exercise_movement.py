@@ -25,6 +25,7 @@ from myoflow.analysis.exercise_angle import SegmentOrientation, exercise_rules, 
 from myoflow.analysis.movement_events import tremor
 from myoflow.analysis.placement import parse_placement, segment_of
 from myoflow.analysis.reps import MovementAngle
+from myoflow.analysis.tempo import session_tempo
 from myoflow.exercises import Exercise
 from myoflow.reports._inputs import SessionClock, _grid, _imu_segments, _on_grid, _true_runs, acc_gyro_pair
 
@@ -116,7 +117,9 @@ def movement_summary(
     lowering begun, whether it reached the file's ``phases.hold_s``, and the tremor of the hold
     angle's rate in 4-12 Hz, :func:`myoflow.analysis.movement_events.tremor`); for ``stepping``
     the ``strides`` of the thigh read and ``steps_per_side`` (each stride is one step of
-    each leg, as :func:`myoflow.analysis.movement_events.steps_per_side` counts one thigh).
+    each leg, as :func:`myoflow.analysis.movement_events.steps_per_side` counts one thigh);
+    for dynamic exercises whose reps come from a movement angle, ``tempo``: each targeted phase
+    against the file's ``[phases]`` seconds (:func:`myoflow.analysis.tempo.session_tempo`).
     """
     if ex is None:
         return {"family": None}
@@ -124,6 +127,10 @@ def movement_summary(
     if ex.family == "stepping":
         out["strides"] = len(results)  # one thigh read: each stride is one step of each leg
         out["steps_per_side"] = {"l": len(results), "r": len(results)}
+    if angle is not None and ex.family != "stepping":  # movement phases of discrete reps
+        tempo = session_tempo(results, ex.phases)
+        if tempo:
+            out["tempo"] = [t.to_dict() for t in tempo]
     if ex.family == "isometric_hold":
         holds = []
         for r in results:

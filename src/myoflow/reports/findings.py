@@ -8,6 +8,8 @@ reads, each from one metric of the report and nothing else:
 * handover: in how many reps the glute took over from the hamstrings, the median time after
   movement onset and hip angle of the crossover, the reps without one, and stalls;
 * partial reps, and the onset order of hamstrings and glute;
+* tempo: a phase shorter or longer than the exercise's target in some reps
+  (:mod:`myoflow.analysis.tempo`);
 * fatigue, symmetry and ensemble results when the report carries them (``report.fatigue``,
   ``report.symmetry``);
 * the level unit, when it is not % MVC (levels then compare within the session only).
@@ -82,6 +84,7 @@ def session_findings(report: Report) -> list[str]:
     partial = [r.index for r in reps if r.partial]
     if partial:
         out.append(f"{len(partial)} of {n} {kind}s were partial, with a shorter range ({rep_list(partial)}).")
+    out += _tempo(report.movement.get("tempo") or (), kind)
     out += _fatigue(getattr(report, "fatigue", None))
     out += _symmetry(getattr(report, "symmetry", None))
     unit = report.metrics.context.unit if report.metrics is not None else ""
@@ -91,6 +94,30 @@ def session_findings(report: Report) -> list[str]:
             "calibration makes them comparable across sessions."
         )
     return [s[:1].upper() + s[1:] for s in out]
+
+
+#: A tempo phase as a reader says it.
+_PHASE_WORDS = {
+    "concentric": "the concentric (lifting) phase",
+    "top": "the hold at the top",
+    "eccentric": "the eccentric (lowering) phase",
+    "bottom": "the rest at the bottom",
+}
+
+
+def _tempo(phases: Sequence[dict[str, Any]], kind: str) -> list[str]:
+    """One sentence per phase off its target in some reps (the report's ``movement.tempo``)."""
+    out = []
+    for p in phases:
+        n = len(p["seconds"])
+        for reps, word in ((p["short_reps"], "shorter"), (p["long_reps"], "longer")):
+            if reps:
+                out.append(
+                    f"{_PHASE_WORDS[p['phase']]} took {p['median_s']:.1f} s (median; target "
+                    f"{p['target_s']:g} s): {word} than the target in {len(reps)} of {n} {kind}s "
+                    f"({rep_list(reps)})."
+                )
+    return out
 
 
 def _handover(reps: Sequence[Any], n: int) -> list[str]:
