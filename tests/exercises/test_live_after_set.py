@@ -2,7 +2,9 @@
 the set is analysed offline (``analyze``) and fed block by block to the live analysis, whose
 :class:`~myoflow.analysis.live_after_set.AfterSetWatch` gives the verdict once the rest after the
 last rep covers the rule's 10 s search window. Same set end (two grid cells), same verdict per
-muscle, time to relax within 0.3 s, residual tension within 10 %."""
+muscle, time to relax within 0.3 s, residual tension within 10 %. Sessions whose last rep leaves
+every muscle tense for 30 s (the generator's ``after_set_relax_s``) must read "not relaxed" both
+ways; the others relax within a second of the set's end."""
 
 from __future__ import annotations
 
@@ -19,10 +21,23 @@ from myoflow.synth.session import generate_session
 CELL_S = 0.01
 
 
-@pytest.mark.parametrize("name", ["lateral_band_walk", "copenhagen_plank", "single_leg_balance"])
-def test_after_set_live_equals_offline(name: str, tmp_path: Path, record_session, replay_live) -> None:
+@pytest.mark.parametrize(
+    ("name", "tense"),
+    [
+        ("lateral_band_walk", False),
+        ("copenhagen_plank", False),
+        ("single_leg_balance", False),
+        ("lateral_band_walk", True),
+        ("copenhagen_plank", True),
+    ],
+)
+def test_after_set_live_equals_offline(
+    name: str, tense: bool, tmp_path: Path, record_session, replay_live
+) -> None:
     assert get_exercise(name).metrics.relaxation == "after_set"
-    session = generate_session(SessionConfig(exercise=name, n_reps=3, seed=5, emg_rate=1000.0, tail_s=12.0))
+    tension = {"tense_reps": (2,), "after_set_relax_s": 30.0} if tense else {}
+    cfg = SessionConfig(exercise=name, n_reps=3, seed=5, emg_rate=1000.0, tail_s=12.0, **tension)
+    session = generate_session(cfg)
     path = tmp_path / f"{name}.h5"
     mvc = record_session(path, session, name)
     report = analyze(path, mains_hz=session.config.hum_hz)
@@ -34,7 +49,7 @@ def test_after_set_live_equals_offline(name: str, tmp_path: Path, record_session
     def frame(live) -> None:
         got = watch.update(live)
         if got is not None and (not seen or seen[-1][0] is not got):
-            seen.append((got, live._src.newest))
+            seen.append((got, live.newest_cell))
 
     live = replay_live(path, name, mvc, each=frame)
     assert seen and seen[-1][0] is watch.result, "the verdict comes once the rest covers the search window"
@@ -44,6 +59,7 @@ def test_after_set_live_equals_offline(name: str, tmp_path: Path, record_session
     bottom = live.results[-1].phases["bottom"]
     assert seen[-1][1] * CELL_S >= bottom + watch.params.search_s, "not before the window has passed"
     assert set(got) == set(offline)
+    assert all(not r.relaxed for r in offline.values()) if tense else all(r.relaxed for r in offline.values())
     for m, b in offline.items():
         a = got[m]
         assert abs(a.set_end_s - t0 - b.set_end_s) <= 2 * CELL_S + 1e-6, m

@@ -6,7 +6,7 @@ motion by the electromechanical delay). Per rep:
 
 * **bottom / between reps**: a constant level, the resting tone :data:`REST_PCT` when the
   muscle relaxed, a residual tension otherwise; after the last rep of a set the level returns
-  smoothly to rest over :data:`RELAX_S`, starting when the rep ends;
+  smoothly to rest over ``relax_s`` (default :data:`RELAX_S`), starting when the rep ends;
 * **concentric**: ``level + peak * rise(s) * (early + (1 - early) * P((s - lo) / (hi - lo)))
   * (1 - decline * P(s))`` with ``rise(s) = 1 - exp(-s / sigma)`` and ``P`` the minimum-jerk
   step. Hamstrings rise early (small ``sigma``, no late ramp) and ease off towards lockout;
@@ -34,7 +34,7 @@ from myoflow.synth.imu import Kinematics, MovementTimeline, RepPlan, invert_min_
 REST_PCT = 1.0
 #: Onset/offset truth: activation above ``REST_PCT + ONSET_MARGIN_PCT`` counts as active.
 ONSET_MARGIN_PCT = 2.0
-#: After the last rep of a set a tense muscle relaxes to rest over this many seconds.
+#: After the last rep of a set a tense muscle relaxes to rest over this many seconds (default).
 RELAX_S = 1.0
 #: Crossover truth: ``G / (G + H)`` must stay >= 0.5 this long (s).
 CROSSOVER_HOLD_S = 0.1
@@ -179,6 +179,8 @@ class ActivationModel:
         ``(n_reps, n_channels)`` peak (% MVC, 0: none) of a brief antagonist burst near the end
         of each eccentric phase (reciprocal inhibition), and its duration (s): a raised cosine
         added on top, ending :data:`BURST_BEFORE_BOTTOM_S` before the bottom.
+    relax_s
+        How long a muscle still tense after a set's last rep takes to return to rest (s).
     """
 
     def __init__(
@@ -195,8 +197,10 @@ class ActivationModel:
         lead_s: float,
         burst_pct: np.ndarray | None = None,
         burst_s: float = 0.25,
+        relax_s: float = RELAX_S,
     ) -> None:
         self.reps = tuple(reps)
+        self.relax_s = float(relax_s)
         n_reps, n_ch = len(self.reps), len(placements)
         self.burst_pct = np.zeros((n_reps, n_ch)) if burst_pct is None else np.asarray(burst_pct, float)
         self.burst_s = float(burst_s)
@@ -300,7 +304,7 @@ class ActivationModel:
                 val = self.bottom[k]
             else:  # after a set's last rep (or before the first): relax towards rest
                 t_end = np.where(seg[idx] < 0, -np.inf, bounds[k, 4])
-                u = np.where(np.isfinite(t_end), (tau[idx] - self.lead_s - t_end) / RELAX_S, 1.0)
+                u = np.where(np.isfinite(t_end), (tau[idx] - self.lead_s - t_end) / self.relax_s, 1.0)
                 level = np.where(seg[idx, np.newaxis] < 0, REST_PCT, self.bottom[k])
                 val = REST_PCT + (level - REST_PCT) * (1.0 - min_jerk(u)[0][:, np.newaxis])
             out[idx] = val

@@ -66,6 +66,9 @@ class SessionConfig:
     tense_reps, tense_muscles : 0-based reps that do not relax at the bottom, and which
         placements hold the tension (None: all).
     residual_pct : ``(low, high)``: the residual tension is drawn uniformly from it.
+    after_set_relax_s : how long a muscle still tense at the end of a set's last rep takes to
+        return to rest after it, s (1 s: relaxed well inside the 10 s after-set window; 30 s:
+        "not relaxed" after the set).
     crossover_deg, crossover_jitter_deg : target hip flexion of the glute takeover (one value
         or one per rep; None: 20 deg bridge, 40 deg RDL) and the SD of its per-rep jitter.
     stall_reps, stall_s : reps whose hip extension pauses (for ``stall_s``) just before the
@@ -108,6 +111,7 @@ class SessionConfig:
     tense_reps: tuple[int, ...] = ()
     tense_muscles: tuple[str, ...] | None = None
     residual_pct: tuple[float, float] = (8.0, 20.0)
+    after_set_relax_s: float = 1.0
     crossover_deg: float | tuple[float, ...] | None = None
     crossover_jitter_deg: float = 0.0
     stall_reps: tuple[int, ...] = ()
@@ -172,6 +176,7 @@ class SessionConfig:
             ("rom_jitter", 0, 0.3),
             ("lead_in_s", 1.5, 60),
             ("tail_s", 1.5, 60),
+            ("after_set_relax_s", 0.2, 600),
             ("set_pause_s", 2, 600),
             ("stall_s", 0.1, 3),
             ("partial_fraction", 0.2, 0.9),

@@ -228,6 +228,7 @@ def generate_session(config: SessionConfig) -> SyntheticSession:
         cfg.activation_lead_s,
         burst,
         cfg.antagonist_burst_s,
+        cfg.after_set_relax_s,
     )
     duration = reps[-1].t_end + cfg.tail_s
     if burst.any():  # reciprocal inhibition: the target holds on until the burst, then lets go
