@@ -155,24 +155,63 @@ def analysis_envelope(envelope: np.ndarray, fs: float, params: ActivationParams 
     interpolation of non-negative values stay non-negative)."""
     fs = check_rate(fs)
     params = params or ActivationParams()
-    env = as_signal(envelope, "envelope", dtype=np.float64)
-    power = interpolate_nan(env) ** 2
+    env = as_signal(envelope, "envelope", dtype=_float_type(envelope))  # float32 stays float32
+    bridged = interpolate_nan(env)  # ``env`` itself when nothing is lost
     factor = max(1, int(fs // SMOOTH_RATE_HZ))
-    n = power.shape[0]
-    if factor > 1 and n >= 4 * factor:
-        full = n // factor
-        blocks = power[: full * factor].reshape(full, factor, -1).mean(axis=1)
-        if n % factor:
-            blocks = np.vstack([blocks, power[full * factor :].mean(axis=0, keepdims=True)])
-        slow = matched_lowpass(blocks, fs / factor, min(params.detection_hz, 0.4 * fs / factor))
-        centres = np.minimum(np.arange(blocks.shape[0]) * factor + 0.5 * (factor - 1), n - 1)
-        idx = np.arange(n, dtype=np.float64)
-        power = np.stack([np.interp(idx, centres, slow[:, c]) for c in range(slow.shape[1])], axis=1)
-    else:
+    n = env.shape[0]
+    if not (factor > 1 and n >= 4 * factor):
+        power = np.asarray(bridged, dtype=np.float64) ** 2
         power = matched_lowpass(power, fs, min(params.detection_hz, 0.4 * fs))
-    out = np.sqrt(power)  # power >= 0 by construction: nothing to clip
+        out = np.sqrt(power)  # power >= 0 by construction: nothing to clip
+        out[~np.isfinite(env)] = np.nan
+        return np.ascontiguousarray(out, dtype=np.float32)
+    full = n // factor
+    blocks = np.empty((full + (n % factor > 0), env.shape[1]))
+    for a in range(0, full, _ROWS // factor):  # block means of the power, a slice of rows at a time
+        b = min(full, a + _ROWS // factor)
+        power = np.asarray(bridged[a * factor : b * factor], dtype=np.float64) ** 2
+        blocks[a:b] = power.reshape(b - a, factor, -1).mean(axis=1)
+    if n % factor:
+        blocks[-1] = (np.asarray(bridged[full * factor :], dtype=np.float64) ** 2).mean(axis=0)
+    slow = matched_lowpass(blocks, fs / factor, min(params.detection_hz, 0.4 * fs / factor))
+    centres = np.minimum(np.arange(blocks.shape[0]) * factor + 0.5 * (factor - 1), n - 1)
+    return _upsampled_root(slow, centres, factor, env)
+
+
+#: Rows of a full-rate signal processed at once by :func:`analysis_envelope` (bounded memory).
+_ROWS = 1 << 16
+
+
+def _float_type(x: np.ndarray) -> type:
+    """``x``'s dtype when it is float32 or float64, else float64."""
+    kind = np.asarray(x).dtype
+    return kind.type if kind in (np.float32, np.float64) else np.float64
+
+
+def _upsampled_root(slow: np.ndarray, centres: np.ndarray, factor: int, env: np.ndarray) -> np.ndarray:
+    """``sqrt`` of ``np.interp(arange(n), centres, slow[:, c])`` for every column ``c`` as float32
+    ``(n, ch)``, NaN where ``env`` is not finite. Between regular centres (``k * factor +
+    (factor - 1) / 2``) numpy's arithmetic is repeated a block of ``factor`` rows at a time
+    (``slope * (row - centre) + value``: the same numbers, without a search per row)."""
+    n, ch = env.shape
+    c0 = 0.5 * (factor - 1)
+    last = int(np.flatnonzero(centres == np.arange(centres.size) * factor + c0)[-1])
+    head = factor // 2  # rows before it lie before the first centre
+    offsets = (head + np.arange(factor) - c0)[np.newaxis, :, np.newaxis]
+    slopes = np.diff(slow[: last + 1], axis=0) / np.diff(centres[: last + 1])[:, np.newaxis]
+    out = np.empty((n, ch), dtype=np.float32)
+    step = max(1, _ROWS // factor)
+    for j0 in range(0, last, step):
+        j1 = min(last, j0 + step)
+        power = slopes[j0:j1, np.newaxis] * offsets + slow[j0:j1, np.newaxis]
+        r0, r1 = head + j0 * factor, head + j1 * factor
+        out[r0:r1] = np.sqrt(power, out=power).reshape(r1 - r0, ch)
+    ends = np.r_[0:head, head + last * factor : n]  # before the first centre, after the last regular one
+    x = ends.astype(np.float64)
+    for c in range(ch):
+        out[ends, c] = np.sqrt(np.interp(x, centres, slow[:, c]))
     out[~np.isfinite(env)] = np.nan
-    return np.ascontiguousarray(out, dtype=np.float32)
+    return out
 
 
 def crossover_envelope(envelope: np.ndarray, fs: float, cutoff_hz: float) -> np.ndarray:
