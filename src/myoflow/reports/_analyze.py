@@ -171,7 +171,8 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
         notes.append(f"mains frequency {mains_hz:g} Hz {mains_how}; pass mains_hz/--mains if it was 60 Hz")
     raw_cols: list[np.ndarray] = []
     env, names, channels, host = emg_envelopes(emg_views, mains_hz, notes, warnings, raw_cols)
-    raw = RawEmg(np.concatenate(raw_cols, axis=1)[: env.shape[0]], fs, 0.0, mains_hz)
+    samples = np.concatenate(raw_cols, axis=1) if len(raw_cols) > 1 else raw_cols[0]
+    raw = RawEmg(samples[: env.shape[0]], fs, 0.0, mains_hz)
     clock = SessionClock(host, fs)
     source = {
         "file": str(rec.path),

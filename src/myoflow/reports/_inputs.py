@@ -28,6 +28,7 @@ from myoflow.analysis.placement import (
 from myoflow.analysis.reps import MovementAngle, movement_angle
 from myoflow.dsp.imu import SagittalTiltFilter, align, sagittal_angle_from_quaternion
 from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
+from myoflow.storage.reader import READ_ROWS
 
 __all__ = ["SessionClock", "acc_gyro_pair", "emg_envelopes", "find_movement", "start_utc"]
 
@@ -52,18 +53,25 @@ class SessionClock:
         return k / self.fs
 
 
-def _grid(view) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]], np.ndarray]:
-    """``(data (n_idx, ch) float64 NaN where lost, host times (n_idx,), gap-free runs as
-    [begin, end) grid positions, grid position of each stored row)``."""
+def _grid(view, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]], np.ndarray]:
+    """``(data (n_idx, ch) of dtype, NaN where lost, host times (n_idx,), gap-free runs as
+    [begin, end) grid positions, grid position of each stored row)``. The file is read
+    :data:`~myoflow.storage.reader.READ_ROWS` rows at a time, straight into ``data``."""
     n = view.n_samples
-    idx = view.sample_indices(0, n)
-    pos = idx - idx[0]
+    gap_rows = view.gap_table["row"]
+    pos = view.sample_indices(0, n) if len(gap_rows) else np.arange(n, dtype=np.int64)
+    pos = pos - pos[0]
     rows_t = view.times(0, n)
-    data = np.full((int(pos[-1]) + 1, view.info.n_channels), np.nan)
-    data[pos] = view.physical(0, n)
-    host = np.interp(np.arange(data.shape[0], dtype=np.float64), pos.astype(np.float64), rows_t)
-    cuts = view.gap_table["row"]
-    cuts = np.unique(np.concatenate(([0, n], cuts[(cuts > 0) & (cuts < n)]))).astype(np.int64)
+    size = int(pos[-1]) + 1
+    gapless = size == n  # every row at its own grid position
+    data = np.empty((size, view.info.n_channels), dtype=dtype)
+    if not gapless:
+        data.fill(np.nan)
+    for r0 in range(0, n, READ_ROWS):
+        r1 = min(n, r0 + READ_ROWS)
+        data[slice(r0, r1) if gapless else pos[r0:r1]] = view.physical(r0, r1)
+    host = rows_t if gapless else np.interp(np.arange(size, dtype=np.float64), pos.astype(np.float64), rows_t)
+    cuts = np.unique(np.concatenate(([0, n], gap_rows[(gap_rows > 0) & (gap_rows < n)]))).astype(np.int64)
     runs = [(int(pos[a]), int(pos[b - 1]) + 1) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
     return data, host, runs, pos
 
@@ -105,7 +113,7 @@ def emg_envelopes(
     columns: list[np.ndarray] = []
     host0 = None
     for view in views:
-        data, host, runs, _ = _grid(view)
+        data, host, runs, _ = _grid(view, np.float32)  # float32: what the envelope filters take
         rate = float(view.rate)
         profile = profile_for_rate(rate, mains_hz)
         env = np.full(data.shape, np.nan, dtype=np.float32)
@@ -123,7 +131,7 @@ def emg_envelopes(
             host0, base_n = host, data.shape[0]
             columns.append(env)
             if raw is not None:
-                raw.append(data.astype(np.float32))
+                raw.append(data)  # not modified below
         else:
             if raw is not None:
                 raw.append(np.full((base_n, data.shape[1]), np.nan, dtype=np.float32))
