@@ -69,6 +69,8 @@ REST_WINDOWS_S = (1.0, 0.5, 0.25)
 #: Length (s) of a rep's local baseline window.
 LOCAL_REST_S = 0.2
 
+#: Averaging window (s) of a channel's session peak (:func:`normalise` without an MVC).
+PEAK_WINDOW_S = 0.5
 #: Normalisation -> unit label.
 UNITS = {"mvc": "% MVC", "session_peak": "% session peak"}
 
@@ -112,7 +114,7 @@ def normalise(
     envelope: np.ndarray,
     fs: float,
     mvc: np.ndarray | None = None,
-    window_s: float = 0.5,
+    window_s: float = PEAK_WINDOW_S,
     unit: str | None = None,
 ) -> Normalised:
     """Express envelopes in % MVC, or in % of each channel's session peak without an MVC.

@@ -213,11 +213,14 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
     }
     if pairs is None:
         pairs = _default_pairs(names)
+    # the session peak is computed once (a pass over the whole envelope) and passed on as the
+    # reference, with its own unit label: the same normalisation as analyse_arrays' own
+    reference = metrics_reference(env, fs, refs)
     metrics = analyse_arrays(
         env,
         fs,
         names,
-        refs,
+        reference,
         angle,
         angle_fs,
         params=params,
@@ -246,7 +249,6 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
     warnings += metrics.warnings
     if not metrics.results:
         notes.append("no complete rep was found")
-    reference = metrics_reference(env, fs, refs)
     fatigue, symmetry, ensembles = session_extras(
         emg_views, clock, names, metrics, env, fs, reference, mains_hz
     )
@@ -277,10 +279,14 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
 
 
 def metrics_reference(env: np.ndarray, fs: float, refs: np.ndarray | None) -> np.ndarray:
-    """The per-channel reference the core normalised by (MVC, or the session peak)."""
-    from myoflow.analysis.activation import normalise
+    """The per-channel reference the core normalises by: ``refs`` (MVC), or without them each
+    channel's session peak (:func:`myoflow.analysis.activation.normalise`)."""
+    from myoflow.analysis.activation import PEAK_WINDOW_S
+    from myoflow.dsp.normalise import mvc_reference
 
-    return normalise(env, fs, refs).reference
+    if refs is not None:
+        return np.asarray(refs, dtype=np.float64).reshape(-1)
+    return mvc_reference(env, fs, window_s=PEAK_WINDOW_S)
 
 
 def _default_pairs(names: Sequence[str]) -> list[tuple[str, str]]:
