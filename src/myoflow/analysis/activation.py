@@ -227,13 +227,20 @@ def crossover_envelope(envelope: np.ndarray, fs: float, cutoff_hz: float) -> np.
     """
     fs = check_rate(fs)
     env = as_signal(envelope, "envelope", dtype=np.float64)
-    sos = butter(2, min(cutoff_hz, 0.4 * fs), fs=fs, output="sos")
+    sos = _butter_lowpass(2, min(cutoff_hz, 0.4 * fs), fs)
     if env.shape[0] <= 3 * (2 * len(sos) + 1):
         return env.astype(np.float32)
     power = sosfiltfilt(sos, interpolate_nan(env) ** 2, axis=0)
     out = np.sqrt(np.maximum(power, 0.0))
     out[~np.isfinite(env)] = np.nan
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+@lru_cache(maxsize=32)
+def _butter_lowpass(order: int, cutoff_hz: float, fs: float) -> np.ndarray:
+    """Butterworth low-pass sections (cached: every rep of a session uses the same design;
+    scipy's filters need a writeable array, so callers must not modify it)."""
+    return butter(order, cutoff_hz, fs=fs, output="sos")
 
 
 @dataclass(frozen=True)
