@@ -176,12 +176,13 @@ def sustained_tension_share(
         The channel's rest threshold (envelope unit).
     """
     fs = check_rate(fs)
-    x = np.asarray(env, dtype=np.float64).ravel()
+    x = np.asarray(env)
+    x = x if x.ndim == 1 else x.ravel()  # a column of a session's envelope is not copied
     i0 = int(np.clip(round((span_s[0] - t0) * fs), 0, x.size))
     i1 = int(np.clip(round((span_s[1] - t0) * fs), i0, x.size))
     if i1 <= i0:
         return float("nan")
-    seg = x[i0:i1]
+    seg = np.asarray(x[i0:i1], dtype=np.float64)
     min_gap = max(1, int(round(check_positive(min_gap_s, "min_gap_s", "s") * fs)))
     gaps = true_runs(seg < rest_threshold)
     gaps = gaps[gaps[:, 1] - gaps[:, 0] >= min_gap]

@@ -250,7 +250,7 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
     if not metrics.results:
         notes.append("no complete rep was found")
     fatigue, symmetry, ensembles = session_extras(
-        emg_views, clock, names, metrics, env, fs, reference, mains_hz
+        emg_views, clock, names, metrics, env, fs, reference, mains_hz, raw_cols[0]
     )
     if fatigue is not None and fatigue.limit:
         notes.append(f"fatigue: {fatigue.limit}")

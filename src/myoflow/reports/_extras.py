@@ -74,6 +74,7 @@ def session_extras(
     fs: float,
     reference: np.ndarray,
     mains_hz: float | None,
+    first_grid: np.ndarray | None = None,
 ) -> tuple[SessionFatigue | None, SessionSymmetry | None, dict[str, Ensemble]]:
     """Fatigue, symmetry and ensembles of an analysed session (None/empty without reps).
 
@@ -92,6 +93,9 @@ def session_extras(
         normalised by (the level unit is ``100 * envelope / reference``).
     mains_hz
         Mains frequency removed from the spectra (None: none).
+    first_grid
+        The first stream's samples on its grid (as :class:`GridRows` reads them), when already
+        in memory: then that stream is not read from the file again.
     """
     results = metrics.results
     if not results:
@@ -100,8 +104,8 @@ def session_extras(
     params = FatigueParams(mains_hz=mains_hz)
     parts, c = [], 0
     try:
-        for view in views:
-            data = GridRows(view)
+        for k, view in enumerate(views):
+            data = first_grid if k == 0 and first_grid is not None else GridRows(view)
             n_ch = data.shape[1]
             t0 = float(clock(view.times(0, 1))[0])
             part = session_fatigue(
