@@ -3,7 +3,8 @@
 A feeder thread plays the part of the ingest: every 10 ms it hands the live analysis (and the
 raw tap) what a strap would have just sent: 20 samples x 8 EMG channels at 2 kHz, stamped with
 the host receive time (the last sample of each block is received "now"), plus pelvis and thigh
-ACC + GYRO at 100 Hz. The first 10 s are fed at once, so the lanes are full from the start.
+ACC + GYRO at 100 Hz. The first 10 s are fed at once, so the lanes are full from the start
+(then the blocks that fell due meanwhile: the lanes have no gap where the real-time feed starts).
 The window shows the 8 envelope lanes (100 Hz analysis grid: 1,000 points each), the raw EMG
 lane of one muscle (2 kHz: 20,000 points, peak-downsampled to the pixel width) and the angle.
 
@@ -103,14 +104,23 @@ class BenchSource:
         return out
 
     def prefill(self, seconds: float) -> int:
-        """Feed ``seconds`` of data ending now, at once."""
+        """Feed ``seconds`` of data ending now, at once, then the blocks that fell due while
+        that ran (stamped when due), so the real-time feed continues without a gap; returns
+        the next block's number."""
         n = int(round(seconds / BLOCK_S))
         now = time.monotonic()
         for k in range(n):
-            for block in self._blocks(k, now - (n - k) * BLOCK_S):
-                self.analysis.on_block(block)
-                self.raw.on_block(block)
-        return n
+            self._deliver(k, now - (n - k) * BLOCK_S)
+        due, k = now, n
+        while due <= time.monotonic():
+            self._deliver(k, due)
+            due, k = due + BLOCK_S, k + 1
+        return k
+
+    def _deliver(self, k: int, now: float) -> None:
+        for block in self._blocks(k, now):
+            self.analysis.on_block(block)
+            self.raw.on_block(block)
 
     def feed(self, k0: int) -> None:
         """Real time from block ``k0`` on, one block per stream every 10 ms, until stopped."""

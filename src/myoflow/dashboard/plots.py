@@ -1,17 +1,22 @@
 """The plots: one lane per muscle, the raw EMG lane on demand, the hip angle with its phases.
 
-All of it lives in one :class:`pyqtgraph.GraphicsLayoutWidget` (one view to paint). Every
-curve, band, threshold line and phase region is created once in :meth:`PlotsView.build`;
-:meth:`PlotsView.show_frame` only calls ``setData`` / ``setRegion`` / ``setValue`` with the
-model's already cut-down arrays, and only on the items whose value changed. Axes ranges are
-fixed (no autoscale work per frame).
+All of it lives in one :class:`pyqtgraph.GraphicsLayoutWidget`: pyqtgraph lays the plots out
+and draws their still parts (axes, labels, titles), the "chrome". What changes every frame -
+curves, target bands, rest thresholds, phase shading, the lockout line
+(:mod:`~myoflow.dashboard.plot_items`) - is not in the scene: :meth:`PlotsView.paintEvent`
+copies the chrome from a cached pixmap and draws the content over each plot's data area, in
+that plot's data coordinates. The cached chrome is redrawn only where the scene reports a
+change (a new title text, a new axis range, a resize). Axes ranges are fixed (no autoscale
+work per frame); :meth:`PlotsView.show_frame` only hands the model's already cut-down arrays
+and values to the content objects.
 
-What keeps a frame cheap (``benchmarks/bench_dashboard.py`` measures it): the curves are bare
-:class:`pyqtgraph.PlotCurveItem` s (the model already cut them to the pixel width, so
-``PlotDataItem``'s own downsampling, clipping and bounds bookkeeping would only repeat it);
-fills are opaque colours pre-blended on the background (alpha blending costs per pixel on
-every repaint); no grid (a grid makes every axis repaint with its lanes); lane titles change
-at most twice a second and only when their text changes.
+Why (``benchmarks/bench_dashboard.py`` measures it): a scene repaint costs ~2 ms whatever
+changed - Qt walks the whole item tree (~200 items: every axis, title, view box and curve of 10
+plots) and asks each Python-made item for its bounds - so the lanes redrawn as scene items
+cost ~2 ms of main-thread CPU per frame before a pixel moved; copying the chrome and drawing
+~40 shapes costs a fraction of that. Fills are opaque colours pre-blended on the background
+(no per-pixel blending); lane titles change at most twice a second and only when their text
+changes.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from myoflow.dashboard.model import PHASES, Frame
-from myoflow.dashboard.plot_items import Shading, Trace
+from myoflow.dashboard.plot_items import HLine, Shading, Trace
 
 __all__ = ["LANE_COLOURS", "PHASE_COLOURS", "PlotsView"]
 
@@ -54,7 +59,6 @@ _ANGLE_RANGE = (-20.0, 90.0)  # deg: the angle lane's starting range (a hinge's 
 _TITLE_EVERY_S = 0.5  # lane titles (latest value) change at most this often: text layout is slow
 _BAND_RGBA = (60, 180, 90, 45)
 _BAND_EDGE_RGBA = (60, 160, 90, 90)
-_FAR = 1e6  # data units: "the whole height" of a plot for shading and trace bounds
 
 
 def _set(curve: Trace, x: np.ndarray, y: np.ndarray) -> None:
@@ -78,12 +82,12 @@ class PlotsView(pg.GraphicsLayoutWidget):
         self.lanes: list[pg.PlotItem] = []
         self.curves: list[Trace] = []
         self.bands: list[Shading] = []
-        self.thresholds: list[pg.InfiniteLine] = []
+        self.thresholds: list[HLine] = []
         self.raw_plot: pg.PlotItem | None = None
         self.raw_curve: Trace | None = None
         self.angle_plot: pg.PlotItem | None = None
         self.angle_curve: Trace | None = None
-        self.lockout: pg.InfiniteLine | None = None
+        self.lockout: HLine | None = None
         self.phases: Shading | None = None
         self._unit = ""
         self._raw_muscle: str | None = None
@@ -94,10 +98,89 @@ class PlotsView(pg.GraphicsLayoutWidget):
         self._shown: dict[tuple[str, int], object] = {}  # what each item shows now (skip equal sets)
         self._raw_peak = 0.0
         self._angle_range = _ANGLE_RANGE  # deg, widened when a movement leaves it
+        #: per plot: (plot, shadings, lines, curve), drawn in this order over its data area
+        self._content: list[tuple[pg.PlotItem, list[Shading], list[HLine], Trace]] = []
+        self._chrome: QtGui.QPixmap | None = None
+        self._chrome_dirty = QtGui.QRegion()
+        self._areas = QtGui.QRegion()  # the visible plots' data areas (viewport pixels)
+        #: per plot: (data -> viewport transform, data area in viewport pixels, x range)
+        self._geometry: dict[int, tuple[QtGui.QTransform, QtCore.QRect, tuple[float, float]]] = {}
+        self.scene().changed.connect(self._scene_changed)
+
+    def _scene_changed(self, rects: list[QtCore.QRectF]) -> None:
+        """The still parts changed there (scene units): redraw those parts of the chrome."""
+        for rect in rects:
+            self._chrome_dirty += self.mapFromScene(rect).boundingRect().adjusted(-2, -2, 2, 2)
+
+    def _render_chrome(self) -> None:
+        """Bring the cached chrome (the scene as pyqtgraph draws it: axes, titles) up to date."""
+        viewport = self.viewport()
+        dpr = viewport.devicePixelRatioF()
+        size = viewport.size() * dpr
+        if self._chrome is None or self._chrome.size() != size:
+            self._chrome = QtGui.QPixmap(size)
+            self._chrome.setDevicePixelRatio(dpr)
+            self._chrome.fill(QtGui.QColor(*BACKGROUND))  # opaque: copied without blending
+            self._chrome_dirty = QtGui.QRegion(viewport.rect())
+        if self._chrome_dirty.isEmpty():
+            return
+        dirty = self._chrome_dirty.boundingRect().intersected(viewport.rect())
+        self._chrome_dirty = QtGui.QRegion()
+        if dirty.isEmpty():
+            return
+        painter = QtGui.QPainter(self._chrome)
+        painter.setClipRect(dirty)
+        self.render(painter, QtCore.QRectF(dirty), dirty)
+        painter.end()
+        self._geometry.clear()
+        areas = QtGui.QRegion()
+        for plot, *_ in self._content:
+            if plot.isVisible():
+                areas += self._place(plot)[1]
+        self._areas = areas
+
+    def _place(self, plot: pg.PlotItem) -> tuple[QtGui.QTransform, QtCore.QRect, tuple[float, float]]:
+        """``plot``'s data -> viewport transform, data area (viewport pixels) and x range, worked
+        out again only when its transform changed (asking pyqtgraph costs Python calls)."""
+        vb = plot.getViewBox()
+        transform = vb.childGroup.sceneTransform() * self.viewportTransform()
+        known = self._geometry.get(id(plot))
+        if known is not None and known[0] == transform:
+            return known
+        area = self.mapFromScene(vb.mapRectToScene(vb.boundingRect())).boundingRect()
+        x0, x1 = vb.viewRange()[0]
+        self._geometry[id(plot)] = placed = (transform, area, (float(x0), float(x1)))
+        return placed
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 - Qt's name
-        """Paint, then note when and which data (for the latency benchmark)."""
-        super().paintEvent(event)
+        """Copy the chrome, draw each plot's content over its data area, then note when and
+        which data (for the latency benchmark)."""
+        self.scene().prepareForPaint()  # pyqtgraph applies pending range changes here
+        self._render_chrome()
+        assert self._chrome is not None
+        painter = QtGui.QPainter(self.viewport())
+        painter.setCompositionMode(QtGui.QPainter.CompositionMode_Source)  # a plain copy
+        dpr = self._chrome.devicePixelRatio()
+        region = event.region()
+        for rect in region:
+            source = QtCore.QRectF(rect.x() * dpr, rect.y() * dpr, rect.width() * dpr, rect.height() * dpr)
+            painter.drawPixmap(QtCore.QRectF(rect), self._chrome, source)
+        painter.setCompositionMode(QtGui.QPainter.CompositionMode_SourceOver)
+        for plot, shadings, lines, curve in self._content:
+            if not plot.isVisible():
+                continue
+            transform, area, (x0, x1) = self._place(plot)
+            if not region.intersects(area):
+                continue
+            painter.setClipRect(area)
+            painter.setTransform(transform)
+            for shading in shadings:
+                shading.paint(painter)
+            for line in lines:
+                line.paint(painter, x0, x1)
+            curve.paint(painter)
+            painter.resetTransform()
+        painter.end()
         self.paint_log.append((time.monotonic(), self._shown_newest))
 
     def _plot(self, row: int, title: str, y_range: tuple[float, float], label: str) -> pg.PlotItem:
@@ -117,6 +200,7 @@ class PlotsView(pg.GraphicsLayoutWidget):
     def build(self, muscles: Sequence[str], unit: str, band: tuple[float, float], angle_label: str) -> None:
         """Create the lanes for ``muscles`` once (again only if the muscles change)."""
         self.clear()
+        self._content = []
         self._shown.clear()
         self._raw_peak = 0.0
         self.muscles, self._unit = tuple(muscles), unit
@@ -124,20 +208,17 @@ class PlotsView(pg.GraphicsLayoutWidget):
         for j, muscle in enumerate(self.muscles):
             plot = self._plot(j, muscle, (0.0, 120.0), "%")
             colour = LANE_COLOURS[j % len(LANE_COLOURS)]
-            region = Shading(self._bounds)
-            plot.addItem(region)
-            line = pg.InfiniteLine(angle=0, pen=pg.mkPen((90, 90, 90), width=1, style=QtCore.Qt.DashLine))
-            line.setVisible(False)
-            plot.addItem(line)
+            region = Shading()
+            line = HLine(pg.mkPen((90, 90, 90), width=1, style=QtCore.Qt.DashLine))
             self.lanes.append(plot)
             self.bands.append(region)
             self.thresholds.append(line)
-            self.curves.append(self._curve(plot, colour))
+            self.curves.append(self._curve(plot, colour, [region], [line]))
             if j < len(self.muscles) - 1:
                 plot.hideAxis("bottom")
         row = len(self.muscles)
         self.raw_plot = self._plot(row, "raw EMG", (-1000.0, 1000.0), "uV")
-        self.raw_curve = self._curve(self.raw_plot, (70, 70, 70))
+        self.raw_curve = self._curve(self.raw_plot, (70, 70, 70), [], [])
         self.raw_plot.setVisible(False)
         self._angle_range = _ANGLE_RANGE
         self.angle_plot = self._plot(row + 1, angle_label, self._angle_range, "deg")
@@ -147,31 +228,21 @@ class PlotsView(pg.GraphicsLayoutWidget):
         self.angle_plot.getViewBox().invertY(True)
         hinge = "flexion" in angle_label
         self.angle_plot.setLabel("left", "flexion deg (up = extension)" if hinge else "deg (up = the rep)")
-        self.lockout = pg.InfiniteLine(
-            angle=0,
-            pen=pg.mkPen((20, 20, 20), width=1, style=QtCore.Qt.DashLine),
-            label="lockout",
-            labelOpts={"position": 0.03, "color": "#333", "anchors": [(0, 1), (0, 1)]},
-        )
-        self.lockout.setVisible(False)
-        self.angle_plot.addItem(self.lockout)
-        self.phases = Shading(self._bounds)
-        self.angle_plot.addItem(self.phases)
-        self.angle_curve = self._curve(self.angle_plot, (20, 20, 20))
+        self.lockout = HLine(pg.mkPen((20, 20, 20), width=1, style=QtCore.Qt.DashLine), label="lockout")
+        self.phases = Shading()
+        self.angle_curve = self._curve(self.angle_plot, (20, 20, 20), [self.phases], [self.lockout])
         layout = self.ci.layout
         for j in range(len(self.muscles)):
             layout.setRowStretchFactor(j, 2)
         layout.setRowStretchFactor(row + 1, 3)
 
-    @property
-    def _bounds(self) -> tuple[float, float, float, float]:
-        """A trace's or shading's data rectangle: the x window, any height (the view clips)."""
-        return (-self.window_s - 1.0, -_FAR, 1.0, _FAR)
-
-    def _curve(self, plot: pg.PlotItem, colour: tuple[int, ...]) -> Trace:
+    def _curve(
+        self, plot: pg.PlotItem, colour: tuple[int, ...], shadings: list[Shading], lines: list[HLine]
+    ) -> Trace:
+        """The curve of ``plot``, drawn over ``shadings`` and ``lines`` (content, not scene items)."""
         # 1-px pens: Qt's raster engine draws them on its fast path (2 px costs ~60 % more paint)
-        curve = Trace(pg.mkPen(colour, width=1), self._bounds)
-        plot.addItem(curve)
+        curve = Trace(pg.mkPen(colour, width=1))
+        self._content.append((plot, shadings, lines, curve))
         return curve
 
     def lane_rects(self) -> list[QtCore.QRect]:
@@ -206,11 +277,7 @@ class PlotsView(pg.GraphicsLayoutWidget):
                 rects = [] if lane.band is None else [(-self.window_s, low, 0.0, high, opaque(_BAND_RGBA))]
                 self.bands[j].set_rects(rects, edge=opaque(_BAND_EDGE_RGBA))
             threshold = lane.threshold if lane.threshold is not None and np.isfinite(lane.threshold) else None
-            if self._changed("threshold", j, threshold):
-                line = self.thresholds[j]
-                if threshold is not None:
-                    line.setValue(threshold)
-                line.setVisible(threshold is not None)
+            self.thresholds[j].setValue(threshold)
             if retitle:
                 latest = "-" if not np.isfinite(lane.latest) else f"{lane.latest:.0f}"
                 title = f"{lane.muscle}: {latest} {frame.unit}"
@@ -224,10 +291,9 @@ class PlotsView(pg.GraphicsLayoutWidget):
             _set(self.angle_curve, frame.angle_x, frame.angle_y)
             self._fit_angle(frame.angle_y)
             self._spans(frame)
-            if self.lockout is not None and self._changed("lockout", 0, frame.lockout_deg):
-                if frame.lockout_deg is not None:
-                    self.lockout.setValue(frame.lockout_deg)
-                self.lockout.setVisible(frame.lockout_deg is not None)
+            if self.lockout is not None:
+                self.lockout.setValue(frame.lockout_deg)
+        self.viewport().update(self._areas if not self._areas.isEmpty() else self.viewport().rect())
 
     def _fit_angle(self, y: np.ndarray) -> None:
         """Widen the angle lane's range (5 deg margin) when the movement leaves it: a hinge fits
@@ -268,7 +334,8 @@ class PlotsView(pg.GraphicsLayoutWidget):
         spans = frame.phase_spans[-_MAX_SPANS:]
         if self.phases is not None:
             rgb = {p: opaque(c) for p, c in PHASE_COLOURS.items()}
-            rects = [(sp.x0, -_FAR, sp.x1, _FAR, rgb[sp.phase]) for sp in spans if sp.x1 > sp.x0]
+            low, high = self._angle_range
+            rects = [(sp.x0, low - 90.0, sp.x1, high + 90.0, rgb[sp.phase]) for sp in spans if sp.x1 > sp.x0]
             self.phases.set_rects(rects)
         title = frame.angle_label + (f"  ·  phase: {frame.phase}" if frame.phase else "")
         if self.angle_plot is not None and self._changed("angle_title", 0, title):
