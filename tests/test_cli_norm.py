@@ -130,6 +130,11 @@ def test_mvc_values_and_trial_files_on_the_command_line(table: Path, tmp_path: P
     refs = s["normalisation"]["references"]
     assert refs["glute_max_r"] == {"value_uv": 263.0, "source": "mvc argument"}
     assert refs["semitendinosus_r"]["source"] == "trial file mvc.h5"
+    # a misspelt muscle is not silently dropped: the report says it matched no channel
+    assert _main(["analyze", str(out), "--json", "--mvc", "glute_maks_r=263"]) == 0
+    s = json.loads(capsys.readouterr().out)["session"]
+    assert any("'glute_maks_r' (mvc/--mvc) names no EMG channel" in n for n in s["notes"]), s["notes"]
+    assert s["level_unit"] == "% session peak"
     assert (
         _main(["analyze", str(out), "--json", "--mvc", "glute_max_r=263", "--normalise", "submaximal"]) == 2
     )

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from myoflow.analysis.mains import MAX_S, resolve_mains, stored_mains
-from myoflow.analysis.normalisation import METHODS, UNITS, ChannelKey, resolve_mvc
+from myoflow.analysis.normalisation import METHODS, UNITS, ChannelKey, lookup_mvc, resolve_mvc
 from myoflow.dsp.normalise import mvc_reference
 
 __all__ = ["mvc_from_trials", "normalisation", "recording_mains", "trial_paths"]
@@ -124,6 +124,11 @@ def normalisation(
     keys = [
         ChannelKey(channels[n]["stream"], channels[n]["channel"], n if "/" not in n else None) for n in names
     ]
+    for name in _unmatched(given, keys):
+        notes.append(
+            f"MVC reference {name!r} (mvc/--mvc) names no EMG channel of this recording "
+            f"({', '.join(names)}): not used"
+        )
     sources = [("mvc argument", given), *trials, ("recording metadata", metadata_refs)]
     found = resolve_mvc(sources, keys)
     missing = [n for n, r in zip(names, found, strict=True) if r is None]
@@ -154,3 +159,13 @@ def normalisation(
         n: {"value_uv": r.value_uv, "source": r.source} for n, r in zip(names, found, strict=True) if r
     }
     return np.asarray([r.value_uv for r in found if r is not None]), record
+
+
+def _unmatched(given: Mapping[str, Any] | None, keys: Sequence[ChannelKey]) -> list[str]:
+    """The keys of the caller's references that name none of the channels ``keys`` (a typo, or
+    a muscle this recording lacks), by the same look-up the analysis uses."""
+    if not given:
+        return []
+    return [
+        k for k, v in given.items() if not any(lookup_mvc({k: v}, c.stream, c.channel, c.placement) for c in keys)
+    ]
