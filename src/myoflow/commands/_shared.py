@@ -149,6 +149,15 @@ def analysis_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def about_file(path: str, exc: BaseException) -> str:
+    """``exc``'s message, led by the file ``path`` unless it names the file already (an error
+    raised deep in the analysis, such as a filter impossible at the file's rate, names no file)."""
+    import os
+
+    text = str(exc)
+    return text if str(path) in text or os.path.basename(str(path)) in text else f"{path}: {text}"
+
+
 def add_lsl_option(parser: argparse.ArgumentParser) -> None:
     """``--lsl`` (``myoflow stream``, ``record``, ``dashboard``)."""
     parser.add_argument(

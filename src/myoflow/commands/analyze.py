@@ -21,7 +21,7 @@ import argparse
 import sys
 from typing import Any
 
-from myoflow.commands._shared import add_analysis_options, analysis_options
+from myoflow.commands._shared import about_file, add_analysis_options, analysis_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,15 +52,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"{where}: {exc}", file=sys.stderr)
         return 2
     try:
-        report = analyze(args.file, **analysis_options(args))
+        options = analysis_options(args)
+    except ValueError as exc:  # a malformed --mvc
+        print(f"{where}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        report = analyze(args.file, **options)
     except NothingToAnalyse as exc:
         print(f"{where}: {exc}", file=sys.stderr)
         return 2
     except RecordingError as exc:
         print(f"{where}: {exc}", file=sys.stderr)
         return 1
-    except ValueError as exc:  # e.g. --min-rep-frac out of range
-        print(f"{where}: {exc}", file=sys.stderr)
+    except ValueError as exc:  # e.g. --min-rep-frac out of range, EMG too slow to filter
+        print(f"{where}: {about_file(args.file, exc)}", file=sys.stderr)
         return 2
     for warning in report.warnings:
         print(f"{where}: warning: {warning}", file=sys.stderr)

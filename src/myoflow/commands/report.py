@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from myoflow.commands._shared import add_analysis_options, analysis_options
+from myoflow.commands._shared import about_file, add_analysis_options, analysis_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,9 +35,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"{where}: --pdf {args.pdf}: give a file name ending in .pdf", file=sys.stderr)
         return 2
     try:
-        report = analyze(args.file, **analysis_options(args))
-    except (NothingToAnalyse, ValueError) as exc:
+        options = analysis_options(args)
+    except ValueError as exc:  # a malformed --mvc
         print(f"{where}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        report = analyze(args.file, **options)
+    except (NothingToAnalyse, ValueError) as exc:
+        print(f"{where}: {about_file(args.file, exc)}", file=sys.stderr)
         return 2
     except RecordingError as exc:
         print(f"{where}: {exc}", file=sys.stderr)
