@@ -24,7 +24,7 @@ COMMANDS: dict[str, str] = {
     "capture": "save straps' raw notifications with host times to a file that replays as a live strap "
     "(--check FILE decodes one)",
     "import": "import a CSV/UCI/OpenSignals/OpenBCI/BrainFlow/XDF recording into a myoflow .h5",
-    "export": "export a recording to CSV files or NWB",
+    "export": "export a recording to CSV files or NWB, or recordings to an EMG-BIDS dataset",
     "info": "describe a recording: streams, rates, loss, gaps, events, metadata (--json: one JSON object)",
     "check": "check a recording against every invariant of the format; list every problem (exit 1 if any)",
     "recover": "turn a recording left by a killed recorder into a valid, finalised file",

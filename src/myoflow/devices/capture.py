@@ -42,11 +42,12 @@ RESTART = ""  # the characteristic of a restart marker, as in the strap's queue
 
 
 class CaptureError(ValueError):
-    """A capture file that cannot be read: names the file, the line and what is wrong."""
+    """A capture file that cannot be read: names the file, the line (0: the whole file, not
+    named in the message) and what is wrong."""
 
     def __init__(self, path: str, line: int, problem: str) -> None:
         self.path, self.line, self.problem = path, line, problem
-        super().__init__(f"{path}, line {line}: {problem}")
+        super().__init__(f"{path}, line {line}: {problem}" if line > 0 else f"{path}: {problem}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.path, self.line, self.problem))

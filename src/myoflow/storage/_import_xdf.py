@@ -179,7 +179,7 @@ def _numeric_stream(
         kind = "emg"
         notes.append(
             f"XDF stream {name!r} has type {stype!r}, which myoflow has no kind for: "
-            "imported as 'emg' (pass kinds={name: kind} to change)"
+            "imported as 'emg' (to change it: --kind STREAM=KIND; kinds={name: kind} in Python)"
         )
     labels, units = _channels(xs["info"], values.shape[1])
     unit = units[0] if units and len(set(units)) == 1 else ""

@@ -203,7 +203,8 @@ def import_uci(
     suffix = f"_{side}" if side else ""
     if not side:
         notes.append(
-            "the dataset does not say which leg was measured: placements carry no side (pass side='r' or 'l')"
+            "the dataset does not say which leg was measured: placements carry no side "
+            "(give the leg: --side r or l; side='r' or 'l' in Python)"
         )
     notes.append(
         "the knee angle was sampled at 50 Hz and repeated up to 1000 Hz by the "

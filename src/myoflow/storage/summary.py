@@ -134,7 +134,7 @@ def format_description(desc: dict[str, Any]) -> str:
         lines.append(f"  profile:  {len(meta['profile_toml'].splitlines())} lines of TOML")
     for key, label in (("filter_settings", "filters"), ("mvc_references", "MVC refs")):
         if meta[key]:
-            lines.append(f"  {label + ':':<9} " + ", ".join(f"{k}={v}" for k, v in meta[key].items()))
+            lines.append(f"  {label + ':':<9} " + ", ".join(f"{k}={_short(v)}" for k, v in meta[key].items()))
     lines.append(f"streams ({len(desc['streams'])}):")
     for s in desc["streams"]:
         eff = "n/a" if s["effective_rate"] is None else f"{s['effective_rate']:.2f} Hz"
@@ -174,6 +174,16 @@ def _duration(seconds: float) -> str:
     h, m = divmod(m, 60)
     s = f"{t // 10:02d}.{t % 10}"
     return f"{h}:{m:02d}:{s}" if h else f"{m}:{s} min"
+
+
+def _short(value: Any) -> str:
+    """A metadata value for the text summary: floats to 0.1 (3 significant digits below 10),
+    so an MVC reference reads 263.1, not 263.0604107055664; lists item by item."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    if isinstance(value, float):
+        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"
+    return str(value)
 
 
 def _size(n: float) -> str:
