@@ -167,5 +167,7 @@ def _unmatched(given: Mapping[str, Any] | None, keys: Sequence[ChannelKey]) -> l
     if not given:
         return []
     return [
-        k for k, v in given.items() if not any(lookup_mvc({k: v}, c.stream, c.channel, c.placement) for c in keys)
+        k
+        for k, v in given.items()
+        if not any(lookup_mvc({k: v}, c.stream, c.channel, c.placement) for c in keys)
     ]
