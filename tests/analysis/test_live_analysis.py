@@ -549,11 +549,12 @@ def test_live_phase_follows_the_movement() -> None:
 
 def test_live_detects_mains_with_the_offline_rule(typical_2k) -> None:
     """50 Hz hum, 50 Hz notches: detected, no warning; 60 Hz hum under 50 Hz notches: the same
-    detect_mains as analyze finds 60 Hz, and the live analysis says so."""
+    detect_mains as analyze finds 60 Hz, and the live analysis switches its notches and says so
+    (tests/analysis/test_live_mains.py)."""
     _, live, _ = typical_2k
     assert live.detected_mains_hz == 50.0 and live.warnings == []
     assert live.cycle_period_s is None  # glute bridges with rests: reps, not gait cycles
     session = generate_session(config(emg_rate=1000.0, n_reps=3, hum_hz=60, hum_uv=40.0, stall_reps=()))
     sixty, _ = run_live(session)
     assert sixty.detected_mains_hz == 60.0
-    assert any("60 Hz mains" in w and "mains_hz=60" in w for w in sixty.warnings), sixty.warnings
+    assert any("60 Hz mains" in w and "now filter 60 Hz" in w for w in sixty.warnings), sixty.warnings

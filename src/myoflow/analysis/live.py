@@ -202,6 +202,7 @@ class LiveAnalysis:
         self._peaks = PeakHistory(self._src, max(1, int(round(_PEAK_WINDOW_S * self.grid_hz))))
         self._baseline_raw: np.ndarray | None = None
         self._baseline_end: int | None = None  # grid cell after the baseline window
+        self._mains_open = True  # the mains check (once, when the baseline is in) is to come
         self._levels: RestLevels | None = None
         self._display_levels: tuple[bytes, RestLevels] | None = None  # snapshot() cache
         self._pushed: int | None = None
@@ -327,35 +328,63 @@ class LiveAnalysis:
             self._analyse(live_rep, started)
 
     def _emg_progress(self, front: int) -> None:
-        if self._mvc is None:
-            self._peaks.advance(front)
         # The rest window is anchored on the first grid cell holding EMG (a property of the data),
         # not on when processing first got here (which depends on how streams' blocks interleave).
-        first = self._src.first
-        if first is None or self._baseline_raw is not None:
-            return
-        begin = first + int(round(_SETTLE_S * self.grid_hz))
-        end = begin + int(round(self.baseline_s * self.grid_hz))
-        if front >= end:
+        for _ in range(2):  # a second look when the mains check redid the grid
+            first = self._src.first
+            if first is None or self._baseline_raw is not None:
+                break
+            begin = first + int(round(_SETTLE_S * self.grid_hz))
+            end = begin + int(round(self.baseline_s * self.grid_hz))
+            if front < end:
+                break
+            if self._mains_open:
+                self._mains_open = False
+                if self._detect_mains((end - first) / self.grid_hz):
+                    front = self._front([s.frontier for s in self._emg.values()], self._src.first) or front
+                    continue
             self._baseline_raw, self._baseline_end = self._src.read(begin, end), end
-            self._detect_mains((end - first) / self.grid_hz)
+        if self._mvc is None:
+            self._peaks.advance(front)
 
-    def _detect_mains(self, seconds: float) -> None:
+    def _detect_mains(self, seconds: float) -> bool:
         """Mains from the spectrum of the first EMG stream's first ``seconds`` of raw samples,
-        by the offline rule (:func:`myoflow.analysis.mains.detect_mains`); a clash with the
-        notches in use is a warning (the notches are not changed mid-stream)."""
+        by the offline rule (:func:`myoflow.analysis.mains.detect_mains`). When it differs from
+        the notches in use, every EMG stream is run again from its start through the notches
+        the offline path uses for that frequency (:meth:`EmgSource.replayed`), so the grid holds
+        what it would had the session started with them; a warning says so. True: switched."""
         src = next(iter(self._emg.values()))
         t0 = src.raw.first_s
         got = None if t0 is None else src.raw.read(t0 + RAW_LEAD_S, t0 + seconds, None)
-        if got is None:
-            return
-        self.detected_mains_hz = detect_mains(got.samples, got.fs)
+        if got is not None:
+            self.detected_mains_hz = detect_mains(got.samples, got.fs)
         found, used = self.detected_mains_hz, self._mains_hz
+        switched = False
         if found is not None and found != used:
-            self.warnings.append(
-                f"the EMG shows {found:g} Hz mains but the live notches are at "
-                f"{'none' if used is None else f'{used:g} Hz'}: pass mains_hz={found:g}"
-            )
+            if all(s.can_replay for s in self._emg.values()):
+                self._switch_mains(found)
+                switched = True
+                self.warnings.append(
+                    f"the EMG shows {found:g} Hz mains, not the "
+                    f"{'no notch' if used is None else f'{used:g} Hz'} assumed: the live notches now "
+                    f"filter {found:g} Hz (the data so far was run through them again)"
+                )
+            else:
+                self.warnings.append(
+                    f"the EMG shows {found:g} Hz mains but the live notches are at "
+                    f"{'none' if used is None else f'{used:g} Hz'}: pass mains_hz={found:g}"
+                )
+        for s in self._emg.values():
+            s.stop_keeping()
+        return switched
+
+    def _switch_mains(self, mains_hz: float) -> None:
+        """Every EMG stream replayed through ``mains_hz`` notches into a new grid."""
+        grid = GridBuffer(self.grid_hz, self._src.n_cols, self._src.capacity)
+        self._emg = {name: s.replayed(mains_hz, grid) for name, s in self._emg.items()}
+        self._src = grid
+        self._peaks = PeakHistory(grid, self._peaks.window)
+        self._mains_hz = mains_hz
 
     def _refs(self, cell: int | None = None) -> np.ndarray:
         """Per-source references: the MVC, else the session peak as of grid cell ``cell``

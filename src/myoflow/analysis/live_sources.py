@@ -5,7 +5,9 @@
   at ``host time - delay``, so that the grid shows the muscle's activity when it happened (the
   causal envelope lags by the pipeline's delay; the offline metrics expect a delay-free
   envelope, see ``docs/metrics.md``). After a gap the pipeline restarts and the first
-  ``restart_blank_s`` of envelope (filter start-up) are left NaN.
+  ``restart_blank_s`` of envelope (filter start-up) are left NaN. Until the mains frequency
+  is decided it keeps what it was fed (:data:`REPLAY_MAX_S` at most), so that
+  :meth:`EmgSource.replayed` can run the same data again through other notches.
 * :class:`SegmentSource`: the sagittal angle ``phi`` of one body segment, from the best the
   straps on it deliver: an accelerometer + gyroscope pair of one strap at one rate
   (:class:`~myoflow.dsp.imu.SagittalTiltFilter`), a quaternion stream, an angle stream, or an
@@ -54,6 +56,8 @@ _METHOD_RANK = {"acc+gyro": 4, "quat": 3, "angle": 2, "acc": 1}
 MAX_WAIT_S = 5.0
 #: A time step longer than this many sample periods breaks the fused sequence.
 _BREAK_PERIODS = 1.5
+#: Seconds of an EMG stream's samples kept for a replay through other mains notches.
+REPLAY_MAX_S = 30.0
 
 
 class EmgSource:
@@ -73,18 +77,57 @@ class EmgSource:
             raise ValueError(f"EMG stream {info.name!r} cannot be processed live: {exc}") from None
         self.info = info
         self.cols = cols
+        self.mains_hz = mains_hz
+        self.grid_hz = grid_hz
         self.raw = RawHistory(info.rate, info.n_channels)  # for changepoint onsets
         self.delay_s = self.pipe.delay_ms / 1000.0
         self.placer = placer_for(info.rate, grid_hz)
         self.blank_s = restart_blank_s
         self._restarted = False
         self._blank_until: float | None = None
+        #: what was fed, in order, while a replay may still be asked for (None: no more)
+        self._fed: list[Block | Gap] | None = []
+        self._fed_samples = 0
 
     @property
     def frontier(self) -> int | None:
         return self.placer.frontier
 
+    @property
+    def can_replay(self) -> bool:
+        """Whether everything fed so far is kept for :meth:`replayed`."""
+        return self._fed is not None
+
+    def stop_keeping(self) -> None:
+        """Forget what was fed and keep nothing more (the mains frequency is decided)."""
+        self._fed = None
+
+    def replayed(self, mains_hz: float | None, grid: GridBuffer) -> EmgSource:
+        """A new source with ``mains_hz`` notches, fed everything this one was fed, in the same
+        order, writing to ``grid``: what it would hold had it started with those notches."""
+        if self._fed is None:
+            raise RuntimeError(f"EMG stream {self.info.name!r}: what was fed is no longer kept")
+        new = EmgSource(self.info, mains_hz, self.grid_hz, self.cols, self.blank_s)
+        for item in self._fed:
+            if isinstance(item, Gap):
+                new.gap(item, grid)
+            else:
+                new.block(item, grid)
+        return new
+
+    def _keep(self, item: Block | Gap) -> None:
+        if self._fed is None:
+            return
+        if isinstance(item, Block):
+            self._fed_samples += len(item)
+            if self._fed_samples > REPLAY_MAX_S * self.info.rate:
+                self._fed = None
+                return
+            item = Block(item.stream, np.array(item.data), np.array(item.times), item.start_index)
+        self._fed.append(item)
+
     def block(self, block: Block, grid: GridBuffer) -> None:
+        self._keep(block)
         self.raw.write(block.times, block.data)
         env = self.pipe.process(block.data).envelope.astype(np.float64)
         t = block.times - self.delay_s
@@ -99,6 +142,7 @@ class EmgSource:
             grid.write(out[0], out[1], self.cols)
 
     def gap(self, gap: Gap, grid: GridBuffer) -> None:
+        self._keep(gap)
         self.pipe.reset()
         out = self.placer.flush()
         if out is not None:
