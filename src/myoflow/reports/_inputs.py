@@ -1,8 +1,8 @@
 """Recording -> arrays for :func:`myoflow.reports.analyze` (its steps 1-4).
 
 * :func:`emg_envelopes`: every EMG stream read as physical values on its own sample grid (lost
-  samples NaN), one zero-phase envelope per gap-free run, channels named by placement, all on
-  the first stream's grid;
+  samples NaN), one zero-phase envelope per gap-free run (runs split by gaps of at most
+  :data:`BRIDGE_S` are one run), channels named by placement, all on the first stream's grid;
 * :class:`SessionClock`: host-clock seconds -> session seconds of that grid;
 * :func:`find_movement`: the movement angle from pelvis/thigh IMU streams or an ``angle``
   stream, on the session clock;
@@ -76,6 +76,40 @@ def _grid(view, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray, list[
     return data, host, runs, pos
 
 
+#: Gaps up to this long (s; a few lost BLE packets) do not cut the envelope: the filters run
+#: across them (:func:`bridged_runs`). Cutting there left out every run shorter than 2 s, i.e.
+#: most of a recording with 1-2 % packet loss.
+BRIDGE_S = 0.1
+
+
+def bridged_runs(runs: list[tuple[int, int]], max_gap: int) -> list[tuple[int, int]]:
+    """Gap-free ``[begin, end)`` runs joined where at most ``max_gap`` grid positions were lost
+    between one and the next."""
+    out: list[tuple[int, int]] = []
+    for a, b in runs:
+        if out and a - out[-1][1] <= max_gap:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _envelope_across_gaps(data: np.ndarray, rate: float, profile: Any) -> np.ndarray:
+    """:func:`envelope_offline` of ``data`` ``(n, ch)`` whose lost rows (NaN) lie in short gaps:
+    the filters see the raw signal joined by a straight line across each gap (slow, so the
+    band-pass removes it); the envelope is NaN again on the lost rows."""
+    lost = np.isnan(data[:, 0])
+    if not lost.any():
+        return envelope_offline(data, rate, profile)
+    k = np.arange(data.shape[0])
+    joined = data.copy()
+    for c in range(data.shape[1]):
+        joined[lost, c] = np.interp(k[lost], k[~lost], data[~lost, c])
+    env = envelope_offline(joined, rate, profile)
+    env[lost] = np.nan
+    return env
+
+
 def emg_envelopes(
     views: list[Any],
     mains_hz: float | None,
@@ -118,15 +152,21 @@ def emg_envelopes(
         profile = profile_for_rate(rate, mains_hz)
         env = np.full(data.shape, np.nan, dtype=np.float32)
         min_len = int(2 * rate)  # a run shorter than 2 s gives no usable envelope
-        for a, b in runs:
+        spans = bridged_runs(runs, int(BRIDGE_S * rate))
+        for a, b in spans:
             if b - a >= min_len:
-                env[a:b] = envelope_offline(data[a:b], rate, profile)
+                env[a:b] = _envelope_across_gaps(data[a:b], rate, profile)
             else:
                 notes.append(
                     f"{view.name}: {b - a} samples at {a / rate:.2f} s between gaps left out (< 2 s)"
                 )
         if view.gaps:
             notes.append(f"{view.name}: {len(view.gaps)} gap(s); lost samples are left out of every metric")
+        if len(spans) < len(runs):
+            notes.append(
+                f"{view.name}: {len(runs) - len(spans)} gap(s) of at most {BRIDGE_S * 1000:g} ms filtered "
+                "across (the envelope runs on; it is NaN only where samples were lost)"
+            )
         if host0 is None:
             host0, base_n = host, data.shape[0]
             columns.append(env)
