@@ -55,6 +55,17 @@ def test_demo_survives_radio_loss() -> None:
     assert sum(st.streams["emg"].gaps for st in report.statuses if st.name == "diy") >= 1
 
 
+def test_kept_demo_recording_stores_its_mains(tmp_path) -> None:
+    """`myoflow demo --mains 60 --keep FILE`: the file says 60 Hz, so analysing it later does not
+    fall back to detecting (or, with packet loss, assuming 50 Hz)."""
+    from myoflow.storage.reader import open_recording
+
+    keep = tmp_path / "kept.h5"
+    run_demo(DemoSettings(seconds=12, mains_hz=60.0, seed=3, keep=str(keep)), out=io.StringIO())
+    with open_recording(keep) as rec:
+        assert rec.metadata.filter_settings["mains_hz"] == 60.0
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

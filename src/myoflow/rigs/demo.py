@@ -83,6 +83,8 @@ def run_demo(settings: DemoSettings, out: TextIO, sinks: Sequence[Any] = ()) -> 
             exercise=config.exercise,
             mvc_references=mvc,
             notes=f"myoflow demo, seed {settings.seed}",
+            # the hum the session was synthesised with: a kept file analysed later (--keep) uses it
+            filter_settings={"mains_hz": float(settings.mains_hz), "mains_source": "demo's synthetic hum"},
         )
         recorder = RecorderSink(path, meta, overwrite=True)
 
