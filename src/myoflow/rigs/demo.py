@@ -75,7 +75,7 @@ def run_demo(settings: DemoSettings, out: TextIO, sinks: Sequence[Any] = ()) -> 
         file=out,
     )
     clock_origin: list[float] = [0.0]
-    duration = float(session.emg_times[-1]) + 1.0 / config.emg_rate
+    duration = session.emg.shape[0] / config.emg_rate
     with tempfile.TemporaryDirectory(prefix="myoflow-demo-") as tmp:
         path = Path(settings.keep) if settings.keep else Path(tmp) / "demo.h5"
         meta = SessionMetadata(

@@ -22,9 +22,10 @@ import numpy as np
 
 from myoflow.rigs.names import EMG_CHANNELS, EMG_STREAM
 from myoflow.synth.calibration import WornSignals
+from myoflow.synth.chain import SessionChain, long_session
 from myoflow.synth.config import MAX_REPS, SessionConfig
 from myoflow.synth.exercises import SYNTH_MUSCLES, default_placements, exercise_facts, synth_names
-from myoflow.synth.session import SyntheticSession, generate_session
+from myoflow.synth.session import SyntheticSession
 
 if TYPE_CHECKING:
     from myoflow.session.run import OpenIngest
@@ -134,7 +135,7 @@ class VirtualGlute:
     def __init__(self, settings: DemoSettings) -> None:
         self.settings = settings
         self.config = settings.session_config()
-        self.session = generate_session(self.config)
+        self.session = long_session(self.config)
         self._trial: Any = None
 
     def mvc(self) -> dict[str, float]:
@@ -179,7 +180,7 @@ class VirtualGlute:
 
     def opener(
         self,
-        signals: SyntheticSession | WornSignals | None = None,
+        signals: SyntheticSession | SessionChain | WornSignals | None = None,
         *,
         placements: Mapping[str, Mapping[str, str]] | None = None,
         on_rig: Callable[[Any, list[Any]], None] | None = None,
@@ -202,7 +203,7 @@ class VirtualGlute:
 
 @contextlib.asynccontextmanager
 async def virtual_glute_ingest(
-    session: SyntheticSession | WornSignals,
+    session: SyntheticSession | SessionChain | WornSignals,
     sinks: Sequence[Any],
     *,
     fast: bool = True,

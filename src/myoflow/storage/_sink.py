@@ -36,6 +36,12 @@ STOP = ("stop",)
 _MAX_BUFFERED_BYTES = 32 * 1024 * 1024
 #: Space kept free on the disk (and under the file size limit) so the file can still be closed.
 _RESERVE_BYTES = 1024 * 1024
+# HDF5's chunk cache per dataset (h5py's default: 1 MiB). Chunks written stay in it until it is
+# full, so with the default a recording's memory grew for an hour and more (about 24 datasets
+# filling 1 MiB each: +0.25-0.8 MB per minute at the glute rig's rates). The live file is not
+# compressed, so without a cache HDF5 writes each append straight to the file; the SWMR flush
+# still publishes it (tests/storage/test_recorder_memory.py).
+_CHUNK_CACHE_BYTES = 0
 
 
 class RecorderWriteError(RecordingError):
@@ -190,7 +196,7 @@ class LiveFile:
         except OSError as exc:
             raise RecorderWriteError(path, f"cannot create the recording file: {exc.strerror}") from exc
         try:
-            self.file = h5py.File(path, "w", libver=("v110", "v110"))
+            self.file = h5py.File(path, "w", libver=("v110", "v110"), rdcc_nbytes=_CHUNK_CACHE_BYTES)
             write_layout(self.file, state="live", clock=clock, metadata=metadata, specs=specs)
             self.file.swmr_mode = True
         except (OSError, ValueError) as exc:

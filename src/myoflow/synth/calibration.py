@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from myoflow._checks import check_range
+from myoflow.rows import Rows, parts_of, rows_of
 from myoflow.synth.activation import REST_PCT
 from myoflow.synth.artefacts import emg_artefacts
 from myoflow.synth.config import SessionConfig
 from myoflow.synth.emg import burst_activation, surface_emg
 from myoflow.synth.session import SyntheticSession
+
+if TYPE_CHECKING:
+    from myoflow.synth.chain import SessionChain
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,24 +90,32 @@ class WornSignals:
     """What straps worn through an MVC trial and then a session stream, and nothing else.
 
     ``emg`` ``(n, ch)`` float32 uV at ``config.emg_rate`` in ``placements`` order; ``imu``
-    segment -> ``(acc (m, 3) g, gyro (m, 3) deg/s)`` at ``imu_times`` (s, from 0); the session
-    starts ``lead_s`` seconds in. The session's truth is on its own clock: add ``lead_s``.
+    segment -> ``(acc (m, 3) g, gyro (m, 3) deg/s)`` at :attr:`imu_times` (s, from 0), all
+    :class:`~myoflow.rows.Rows` read when asked (a long session's pieces are synthesised then);
+    the session starts ``lead_s`` seconds in. The session's truth is on its own clock: add
+    ``lead_s``.
     """
 
     config: SessionConfig
     placements: tuple[str, ...]
-    emg: np.ndarray
-    imu: dict[str, tuple[np.ndarray, np.ndarray]]
-    imu_times: np.ndarray
+    emg: Rows
+    imu: dict[str, tuple[Rows, Rows]]
     lead_s: float
 
+    @property
+    def imu_times(self) -> np.ndarray:
+        """Time of every IMU sample, s (made when asked)."""
+        m = next(iter(self.imu.values()))[0].shape[0] if self.imu else 0
+        return np.arange(m) / self.config.imu_rate
 
-def trial_then_session(trial: MvcTrial, session: SyntheticSession) -> WornSignals:
+
+def trial_then_session(trial: MvcTrial, session: SyntheticSession | SessionChain) -> WornSignals:
     """The signals of ``trial`` followed by those of ``session`` (same placements and rate).
 
     During the trial the IMUs lie still at the session's first pose (its first acc and gyro
     samples repeated). The trial is cut to a whole number of IMU samples, so both kinds of
-    signal switch to the session together (to within one EMG sample).
+    signal switch to the session together (to within one EMG sample). Nothing of the session
+    is copied: its samples are read from it when asked.
     """
     if trial.placements != session.placements or trial.fs != session.config.emg_rate:
         raise ValueError(
@@ -113,13 +126,11 @@ def trial_then_session(trial: MvcTrial, session: SyntheticSession) -> WornSignal
     m = int(trial.emg.shape[0] / trial.fs * imu_rate)
     lead_s = m / imu_rate
     n = int(round(lead_s * trial.fs))
-    emg = np.concatenate([trial.emg[:n], session.emg]).astype(np.float32)
-    imu = {
-        seg: (
-            np.concatenate([np.repeat(acc[:1], m, 0), acc]),
-            np.concatenate([np.repeat(gyro[:1], m, 0), gyro]),
-        )
-        for seg, (acc, gyro) in session.imu.items()
-    }
-    times = np.concatenate([np.arange(m) / imu_rate, session.imu_times + lead_s])
-    return WornSignals(session.config, session.placements, emg, imu, times, lead_s)
+    emg = Rows([(n, trial.emg[:n].copy()), *parts_of(session.emg)], session.emg.shape[1:], np.float32)
+
+    def after_still(data: np.ndarray | Rows) -> Rows:
+        first = np.asarray(rows_of(data, np.zeros(1, np.int64)))
+        return Rows([(m, np.repeat(first, m, 0)), *parts_of(data)], data.shape[1:], data.dtype)
+
+    imu = {seg: (after_still(acc), after_still(gyro)) for seg, (acc, gyro) in session.imu.items()}
+    return WornSignals(session.config, session.placements, emg, imu, lead_s)

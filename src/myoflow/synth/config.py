@@ -34,7 +34,7 @@ NOISE_PRESETS = {
 }
 
 
-#: Most reps in one synthetic session (generated in memory: about 1 GB for an hour at 1 kHz).
+#: Most reps in one synthetic session (a long one is synthesised piece by piece: myoflow.synth.chain).
 MAX_REPS = 1000
 
 

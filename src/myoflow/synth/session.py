@@ -191,6 +191,14 @@ def _plan(cfg: SessionConfig, rng: np.random.Generator) -> tuple[list[RepPlan], 
     return reps, cross
 
 
+def session_duration(config: SessionConfig) -> float:
+    """Length (s) of the session :func:`generate_session` makes of ``config``, from its rep plan
+    alone (no signal is synthesised)."""
+    rng_plan = np.random.default_rng(np.random.SeedSequence(config.seed).spawn(4)[0])
+    reps, _ = _plan(config, rng_plan)
+    return float(reps[-1].t_end + config.tail_s)
+
+
 def generate_session(config: SessionConfig) -> SyntheticSession:
     """Synthesise the session described by ``config`` (deterministic for its seed)."""
     cfg = config

@@ -18,13 +18,14 @@ gaps, and nothing else may.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from myoflow._checks import check_rate
+from myoflow.rows import rows_of
 
 __all__ = ["FATES", "Ledger", "LedgerSamples", "PacketRecord", "SessionSignal", "StreamSource"]
 
@@ -159,28 +160,59 @@ class Ledger:
 class SessionSignal:
     """A sampled signal read at any time by linear interpolation, repeating cyclically.
 
+    The samples are read when asked for (only the two around each time), so ``data`` may be a
+    lazily synthesised :class:`~myoflow.rows.Rows` as well as an array.
+
     Parameters
     ----------
-    data : array, shape (n, channels)
-        Samples at ``fs`` Hz, the first at t = 0.
+    data : array or Rows, shape (n, channels), or a tuple of them
+        Samples at ``fs`` Hz, the first at t = 0; a tuple is read side by side (columns
+        concatenated; a 1-D part is one column).
     fs : float
         Sample rate in Hz.
+    columns : int array, optional
+        Columns of ``data`` to give (repeats allowed), after ``transform``.
+    transform : callable, optional
+        Applied to the rows read (float64 ``(k, width)`` -> ``(k, width')``) before the
+        interpolation, as if the whole table had been transformed first.
     """
 
-    def __init__(self, data: np.ndarray, fs: float) -> None:
-        arr = np.asarray(data, dtype=np.float64)
-        if arr.ndim != 2 or arr.shape[0] < 2:
-            raise ValueError(f"data must have shape (n >= 2, channels), got {arr.shape}")
-        self.data, self.fs = arr, check_rate(fs)
-        self.duration = arr.shape[0] / self.fs
+    def __init__(
+        self,
+        data: Any,
+        fs: float,
+        columns: np.ndarray | None = None,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> None:
+        parts = tuple(data) if isinstance(data, tuple) else (data,)
+        n = parts[0].shape[0] if parts else 0
+        bad = any(p.shape[0] != n or len(p.shape) not in (1, 2) for p in parts)
+        if bad or n < 2 or len(parts[0].shape) != 2:
+            shapes = [tuple(p.shape) for p in parts]
+            raise ValueError(f"data must have shape (n >= 2, channels), got {shapes}")
+        self.parts, self.n, self.fs = parts, n, check_rate(fs)
+        self.columns = None if columns is None else np.asarray(columns, dtype=np.intp)
+        self.transform = transform
+        self.duration = n / self.fs
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        """Samples ``idx`` (ints in ``[0, n)``) as float64 ``(len(idx), channels)``."""
+        cols = []
+        for part in self.parts:
+            got = np.asarray(rows_of(part, idx), dtype=np.float64)
+            cols.append(got[:, None] if got.ndim == 1 else got)
+        out = cols[0] if len(cols) == 1 else np.hstack(cols)
+        if self.transform is not None:
+            out = self.transform(out)
+        return out if self.columns is None else out[:, self.columns]
 
     def __call__(self, t: np.ndarray) -> np.ndarray:
         """Values at times ``t`` (s, any shape ``(m,)``), shape ``(m, channels)`` float64."""
         x = np.mod(np.asarray(t, dtype=np.float64), self.duration) * self.fs
         i0 = np.floor(x).astype(np.int64)
         frac = (x - i0)[:, None]
-        n = self.data.shape[0]
-        return self.data[i0 % n] * (1.0 - frac) + self.data[(i0 + 1) % n] * frac
+        n = self.n
+        return self.rows(i0 % n) * (1.0 - frac) + self.rows((i0 + 1) % n) * frac
 
 
 class StreamSource:

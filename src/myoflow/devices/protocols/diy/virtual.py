@@ -94,7 +94,7 @@ class VirtualDiyStrap(VirtualStrap):
         self.device_epoch_ns = boot_us * 1000
         n_sess = session.emg.shape[1]
         self._emg = SessionSignal(
-            np.asarray(session.emg)[:, np.arange(n_channels) % n_sess], float(session.config.emg_rate)
+            session.emg, float(session.config.emg_rate), columns=np.arange(n_channels) % n_sess
         )
         self.add_stream("emg", self.fs, 1)
         self.block = 0

@@ -91,10 +91,8 @@ class VirtualGanglion(VirtualStrap):
         ]
         super().__init__(name, services, **kwargs)
         n_ch = session.emg.shape[1]
-        self._emg = SessionSignal(
-            np.asarray(session.emg)[:, np.arange(4) % n_ch], float(session.config.emg_rate)
-        )
-        if segment in session.imu and len(session.imu_times) >= 2:
+        self._emg = SessionSignal(session.emg, float(session.config.emg_rate), columns=np.arange(4) % n_ch)
+        if segment in session.imu and session.imu[segment][0].shape[0] >= 2:
             self._acc: SessionSignal | None = SessionSignal(
                 session.imu[segment][0], float(session.config.imu_rate)
             )

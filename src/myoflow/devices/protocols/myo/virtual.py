@@ -51,17 +51,23 @@ def _info(serial: bytes) -> bytes:
 
 
 def _imu_table(session: Any, segment: str) -> SessionSignal:
-    """The segment's IMU in Myo counts (quat w,x,y,z, acc, gyro) at the session's IMU rate."""
-    times = np.asarray(session.imu_times, dtype=np.float64)
-    if segment in session.imu and times.size >= 2:
-        acc, gyro = (np.asarray(a, np.float64) for a in session.imu[segment])
-        half = -np.deg2rad(np.asarray(session.segment_angles[segment], np.float64)) / 2
+    """The segment's IMU in Myo counts (quat w,x,y,z, acc, gyro) at the session's IMU rate,
+    made from the rows read (acc, gyro and the segment angle side by side)."""
+    if segment in session.imu and session.imu[segment][0].shape[0] >= 2:
+        acc, gyro = session.imu[segment]
+        angle = session.segment_angles[segment]
     else:
-        n = max(times.size, 2)
-        acc, gyro, half = np.tile([-1.0, 0.0, 0.0], (n, 1)), np.zeros((n, 3)), np.zeros(n)
+        n = max(len(session.imu_times), 2)
+        acc, gyro, angle = np.tile([-1.0, 0.0, 0.0], (n, 1)), np.zeros((n, 3)), np.zeros(n)
+    return SessionSignal((acc, gyro, angle), float(session.config.imu_rate), transform=_myo_counts)
+
+
+def _myo_counts(rows: np.ndarray) -> np.ndarray:
+    """``(k, 7)`` acc g, gyro deg/s, segment angle deg -> ``(k, 10)`` Myo quat, acc, gyro counts."""
+    acc, gyro = rows[:, :3], rows[:, 3:6]
+    half = -np.deg2rad(rows[:, 6]) / 2
     quat = np.stack([np.cos(half), np.zeros_like(half), np.sin(half), np.zeros_like(half)], 1)
-    table = np.hstack([quat * myo.QUAT_SCALE, acc * myo.ACC_SCALE, gyro * myo.GYRO_SCALE])
-    return SessionSignal(table, float(session.config.imu_rate))
+    return np.hstack([quat * myo.QUAT_SCALE, acc * myo.ACC_SCALE, gyro * myo.GYRO_SCALE])
 
 
 class VirtualMyo(VirtualStrap):
@@ -119,9 +125,7 @@ class VirtualMyo(VirtualStrap):
         self.uv_per_count = check_positive(uv_per_count, "uv_per_count", "uV per count")
         self.sleep_after_s = check_positive(sleep_after_s, "sleep_after_s", "s")
         n_ch = session.emg.shape[1]
-        self._emg = SessionSignal(
-            np.asarray(session.emg)[:, np.arange(8) % n_ch], float(session.config.emg_rate)
-        )
+        self._emg = SessionSignal(session.emg, float(session.config.emg_rate), columns=np.arange(8) % n_ch)
         self._imu = _imu_table(session, segment)
         self.add_stream("emg", myo.FS_EMG, 2)
         self.add_stream("imu", myo.FS_IMU, 1)

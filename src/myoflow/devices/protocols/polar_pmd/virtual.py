@@ -167,12 +167,12 @@ class VirtualPolar(VirtualStrap):
             raise ValueError(f"min_mtu must be within 23..517 bytes, got {min_mtu!r}")
         self.min_mtu = int(min_mtu)
         self.device_epoch_ns = int(device_time_at_origin_ns)
-        if segment in session.imu and len(session.imu_times) >= 2:
+        if segment in session.imu and session.imu[segment][0].shape[0] >= 2:
             acc, gyro = session.imu[segment]
         else:
             n = 2
             acc, gyro = np.tile([-1.0, 0.0, 0.0], (n, 1)), np.zeros((n, 3))
-        self._imu = SessionSignal(np.hstack([acc, gyro]), float(session.config.imu_rate))
+        self._imu = SessionSignal((acc, gyro), float(session.config.imu_rate))
         self.factors: dict[Measurement, float] = {}
         for m in self.specs:
             self.add_stream(_NAMES[m], self.specs[m].rates[-1], 1)
