@@ -46,9 +46,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
+from scipy.signal import sosfiltfilt
 
 from myoflow._checks import as_signal, check_option, check_positive, check_range, check_rate
+from myoflow.analysis._lowpass import butter_lowpass
 from myoflow.analysis._nan import interpolate_nan
 from myoflow.analysis.onset_emg import RawEmg, changepoint_onset
 from myoflow.dsp.normalise import mvc_reference
@@ -227,20 +228,13 @@ def crossover_envelope(envelope: np.ndarray, fs: float, cutoff_hz: float) -> np.
     """
     fs = check_rate(fs)
     env = as_signal(envelope, "envelope", dtype=np.float64)
-    sos = _butter_lowpass(2, min(cutoff_hz, 0.4 * fs), fs)
+    sos = butter_lowpass(2, min(cutoff_hz, 0.4 * fs), fs)
     if env.shape[0] <= 3 * (2 * len(sos) + 1):
         return env.astype(np.float32)
     power = sosfiltfilt(sos, interpolate_nan(env) ** 2, axis=0)
     out = np.sqrt(np.maximum(power, 0.0))
     out[~np.isfinite(env)] = np.nan
     return np.ascontiguousarray(out, dtype=np.float32)
-
-
-@lru_cache(maxsize=32)
-def _butter_lowpass(order: int, cutoff_hz: float, fs: float) -> np.ndarray:
-    """Butterworth low-pass sections (cached: every rep of a session uses the same design;
-    scipy's filters need a writeable array, so callers must not modify it)."""
-    return butter(order, cutoff_hz, fs=fs, output="sos")
 
 
 @dataclass(frozen=True)
