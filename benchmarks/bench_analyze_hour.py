@@ -4,13 +4,17 @@ The recording is a synthetic glute-bridge session (8 EMG channels at 2 kHz, pelv
 IMUs) written with the ordinary ``Recorder`` in six 10-minute parts, one after the other on the
 same clock (the generator makes one part at a time, to keep its memory small). The timed run is
 the command a user types, ``myoflow analyze FILE --json``, in a fresh process (imports, file
-reading, envelopes, reps, every metric, the report), median of ``--repeats`` runs.
+reading, envelopes, reps, every metric, the report), median of ``--repeats`` runs, in wall
+time and in CPU time of that process (user + sys: what a loaded machine does not inflate much),
+with the load average when the runs ended.
 Run: ``make bench BENCH=analyze_hour`` or ``.venv/bin/python benchmarks/bench_analyze_hour.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -57,22 +61,33 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--parts", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--file", type=Path, help="time this recording (written first if missing), not a temporary one"
+    )
     args = parser.parse_args()
     figures: dict[str, object] = {"benchmark": "analyze_hour", "channels": len(PLACEMENTS), "fs_hz": 2000.0}
     with tempfile.TemporaryDirectory(prefix="myoflow-bench-hour-") as tmp:
-        path = Path(tmp) / "hour.h5"
-        t0 = time.perf_counter()
-        figures["recording_s"] = write_hour(path, args.minutes, args.parts)
-        figures["write_s"] = time.perf_counter() - t0
+        path = args.file or Path(tmp) / "hour.h5"
+        if not path.exists():
+            t0 = time.perf_counter()
+            figures["recording_s"] = write_hour(path, args.minutes, args.parts)
+            figures["write_s"] = time.perf_counter() - t0
         figures["file_mb"] = path.stat().st_size / 1e6
         exe = Path(sys.executable).with_name("myoflow")
-        times = []
+        times, cpus = [], []
         for _ in range(args.repeats):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             subprocess.run([str(exe), "analyze", str(path), "--json"], check=True, stdout=subprocess.DEVNULL)
             times.append(time.perf_counter() - t0)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         figures["analyze_s_median"] = float(np.median(times))
         figures["analyze_s_all"] = [round(t, 2) for t in times]
+        # CPU time (user + sys, all threads) of the analyze process: comparable between runs on
+        # a shared machine, where wall time mostly measures the other processes
+        figures["analyze_cpu_s_median"] = float(np.median(cpus))
+        figures["load_average_1min"] = os.getloadavg()[0]
     figures |= machine()
     for k, v in figures.items():
         print(f"{k:24s} {v}")
