@@ -200,13 +200,17 @@ def _upsampled_root(slow: np.ndarray, centres: np.ndarray, factor: int, env: np.
     c0 = 0.5 * (factor - 1)
     last = int(np.flatnonzero(centres == np.arange(centres.size) * factor + c0)[-1])
     head = factor // 2  # rows before it lie before the first centre
-    offsets = (head + np.arange(factor) - c0)[np.newaxis, :, np.newaxis]
+    offsets = head + np.arange(factor) - c0  # row minus centre, for each row of a block
     slopes = np.diff(slow[: last + 1], axis=0) / np.diff(centres[: last + 1])[:, np.newaxis]
     out = np.empty((n, ch), dtype=np.float32)
     step = max(1, _ROWS // factor)
     for j0 in range(0, last, step):
         j1 = min(last, j0 + step)
-        power = slopes[j0:j1, np.newaxis] * offsets + slow[j0:j1, np.newaxis]
+        power = np.empty((j1 - j0, factor, ch))
+        term = np.empty((j1 - j0, ch))
+        for m in range(factor):  # one row of every block at a time: long contiguous loops
+            np.multiply(slopes[j0:j1], offsets[m], out=term)
+            np.add(term, slow[j0:j1], out=power[:, m])
         r0, r1 = head + j0 * factor, head + j1 * factor
         out[r0:r1] = np.sqrt(power, out=power).reshape(r1 - r0, ch)
     ends = np.r_[0:head, head + last * factor : n]  # before the first centre, after the last regular one
