@@ -92,6 +92,12 @@ class LslSink:
         if not isinstance(marker_name, str) or not marker_name:
             raise ValueError(f"marker_name must be a non-empty string, got {marker_name!r}")
         self.envelope, self.mvc, self.clock = bool(envelope), dict(mvc or {}), clock
+        if self.envelope:
+            # Load the signal core now, not at the first EMG block: importing it (scipy) takes
+            # 1-4 s, and inside the ingest that stalled every strap, stamped their first packets
+            # late and made the timebase discard what followed ("implausible device time").
+            import myoflow.dsp.normalise
+            import myoflow.dsp.pipeline  # noqa: F401
         self._lsl = import_pylsl()
         self.clock_map = ClockMap.measure(clock, self._lsl.local_clock)
         self._lock = threading.RLock()
