@@ -166,6 +166,10 @@ def test_command_line(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert cli.main(["progress", str(folder)]) == 2
     assert "name one" in capsys.readouterr().err
     assert cli.main(["progress", "S1", "--folder", str(tmp_path / "none")]) == 1
+    capsys.readouterr()
+    # a mistyped folder is not taken for a subject id (which would index the current folder)
+    assert cli.main(["progress", str(tmp_path / "typo") + "/"]) == 1
+    assert f"{tmp_path / 'typo'}/: no such folder" in capsys.readouterr().err
     assert cli.main(["progress", "S1", "--folder", str(folder), "--plot", "x.gif"]) == 2
     with pytest.raises(ValueError, match="no exercise 'rdl'"):
         plot_progress(track_progress(folder, "S1"), tmp_path / "x.png", "rdl")

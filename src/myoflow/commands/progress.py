@@ -55,6 +55,13 @@ def run(args: argparse.Namespace) -> int:
     where = "myoflow progress"
     if os.path.isdir(args.target):
         folder, subject = args.target, args.subject
+    elif os.path.exists(args.target) or "/" in args.target or os.sep in args.target:
+        # a path, not a subject id: do not go and index --folder (the current folder) for it
+        what = "is a file, not a folder of recordings" if os.path.exists(args.target) else "no such folder"
+        print(
+            f"{where}: {args.target}: {what} (give a folder, or a subject id with --folder)", file=sys.stderr
+        )
+        return 1
     else:
         folder, subject = args.folder, args.target
     try:
