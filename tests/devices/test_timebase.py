@@ -137,12 +137,14 @@ TIMEBASES = {"ganglion": GanglionTimebase, "diy": DiyTimebase, "polar": PolarTim
 def run(kind: str, s: Session, **kwargs) -> tuple[object, list[Block | Gap], float]:
     tb = TIMEBASES[kind](stream_for(kind), **kwargs)
     out: list[Block | Gap] = []
-    t = time.perf_counter()
+    # CPU time of this process, not wall time: on the shared 2-core machine other jobs took the
+    # core and a wall-clock figure failed the bound (Myo 135 us per packet at load 8)
+    t = time.process_time()
     for j, p, h in s.packets:
         if s.restart_before is not None and j == s.restart_before:
             tb.restart(h - 0.05)
         out += tb.push(p, h)
-    per_packet = (time.perf_counter() - t) / len(s.packets)
+    per_packet = (time.process_time() - t) / len(s.packets)
     return tb, out, per_packet
 
 
