@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from myoflow._checks import check_rate
-from myoflow.dsp.onset_raw import RawRefineParams, refine_onset_raw, refine_sos
+from myoflow.dsp.onset_raw import RawRefineParams, refine_onsets_raw, refine_sos
 
 #: Detection and earliest times are taken on this grid (Hz) of the clock (the live grid's rate).
 GRID_HZ = 100.0
@@ -57,19 +57,32 @@ def changepoint_onset(
     """Onset (s, the analysis clock) of muscle column ``c`` refined from a threshold detection at
     ``detected_s``, never before ``earliest_s``, and its uncertainty (ms, None when the fit
     could not run: then the onset is the detection)."""
+    at, unc = changepoint_onsets(raw, c, np.array([detected_s]), np.array([earliest_s]))
+    return float(at[0]), (None if np.isnan(unc[0]) else float(unc[0]))
+
+
+def changepoint_onsets(
+    raw: RawEmg, c: int, detected_s: np.ndarray, earliest_s: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`changepoint_onset` of every detection of muscle column ``c`` in one call
+    (:func:`myoflow.dsp.onset_raw.refine_onsets_raw`): ``detected_s`` and ``earliest_s`` ``(k,)``
+    (s); returns onsets (s) and uncertainties (ms, NaN where the fit could not run: there the
+    onset is the detection), both ``(k,)``, the same numbers as one call per detection."""
     # on a 10 ms grid of the clock (the live analysis grid): live detections (on that grid) and
     # offline ones (at the EMG rate) in the same cell give the same window, hence the same onset
-    detected_s = float(np.ceil(detected_s * GRID_HZ - 1e-6) / GRID_HZ)
-    earliest_s = float(np.ceil(earliest_s * GRID_HZ - 1e-6) / GRID_HZ)
-    det = int(round((detected_s - raw.t0) * raw.fs))
-    earliest = max(0, int(round((earliest_s - raw.t0) * raw.fs)))
-    if not 0 <= det < raw.samples.shape[0]:
-        return detected_s, None
-    sos = refine_sos(raw.fs, raw.mains_hz)
-    at, unc = refine_onset_raw(raw.samples[:, c], raw.fs, det, sos, earliest)
-    if not np.isfinite(unc):
-        return detected_s, None
-    return raw.t0 + at / raw.fs, unc * 1000.0
+    det_s = np.ceil(np.asarray(detected_s, dtype=np.float64).reshape(-1) * GRID_HZ - 1e-6) / GRID_HZ
+    ear_s = np.ceil(np.asarray(earliest_s, dtype=np.float64).reshape(-1) * GRID_HZ - 1e-6) / GRID_HZ
+    det = np.rint((det_s - raw.t0) * raw.fs).astype(np.int64)
+    earliest = np.maximum(0, np.rint((ear_s - raw.t0) * raw.fs).astype(np.int64))
+    onsets, unc_ms = det_s.copy(), np.full(det_s.size, np.nan)
+    inside = np.flatnonzero((det >= 0) & (det < raw.samples.shape[0]))
+    if inside.size:
+        sos = refine_sos(raw.fs, raw.mains_hz)
+        at, unc = refine_onsets_raw(raw.samples[:, c], raw.fs, det[inside], sos, earliest[inside])
+        fitted = np.isfinite(unc)
+        onsets[inside[fitted]] = raw.t0 + at[fitted] / raw.fs
+        unc_ms[inside[fitted]] = unc[fitted] * 1000.0
+    return onsets, unc_ms
 
 
 class RawHistory:
