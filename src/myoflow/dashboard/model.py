@@ -4,8 +4,9 @@
 :class:`~myoflow.analysis.live_types.LiveSnapshot`, the rep results and cues of
 :meth:`~myoflow.analysis.live.LiveAnalysis.poll`, strap statuses and an optional raw EMG window)
 into one :class:`Frame`: lane arrays already cut to about the pixel width (peak-preserving, so a
-burst is never thinned away), the phase spans behind the hip angle, one badge row per finished
-rep, the cue text and the status lines. The Qt widgets only copy a Frame into curves and labels,
+burst is never thinned away; the envelope lanes keep their grid cells up to 2 per pixel), the
+phase spans behind the hip angle, one badge row per finished rep, the cue text and the status
+lines. The Qt widgets only copy a Frame into curves and labels,
 so everything that decides *what* the user sees is unit-tested here.
 
 Time on every x axis is seconds relative to the newest grid cell (``-window_s .. 0``).
@@ -25,6 +26,7 @@ from myoflow.analysis.normalisation import lookup_mvc
 from myoflow.analysis.placement import parse_placement
 from myoflow.analysis.rep_summary import RepResult
 from myoflow.analysis.symmetry import live_symmetry, side_pairs
+from myoflow.dashboard.columns import PeakColumns
 from myoflow.dashboard.cues import CUE_TEXT, CueRules, is_target, pending_rep
 from myoflow.exercises import DEFAULT_EXERCISE, Exercise, get_exercise
 
@@ -48,6 +50,9 @@ PHASES = ("concentric", "top", "eccentric", "bottom")
 LOSS_WARNING_PCT = 1.0
 #: The window of a lane's live left/right symmetry index (s).
 SYMMETRY_WINDOW_S = 1.0
+#: The symmetry index is worked out again after this much new data (s); the lane titles that
+#: show it change twice a second.
+SYMMETRY_EVERY_S = 0.1
 _BOUNDS = (("start", "top", "concentric"), ("top", "eccentric", "top"), ("eccentric", "bottom", "eccentric"))
 
 
@@ -225,6 +230,9 @@ class DashboardModel:
             relax_targets=live_relax_targets(get_exercise(self.exercise)),
         )
         self._tops: list[float] = []  # the most extended angle of each recent top phase (deg)
+        self._lockout: float | None = None  # median of the last 5 tops (deg)
+        self._sym: tuple[float, tuple[str, ...], dict[int, float]] | None = None  # (at, muscles, SI)
+        self._raw: tuple[str, PeakColumns] | None = None  # the raw lane's muscle and columns
         self._top_now: float | None = None
         self._targets: dict[tuple[str, str], bool] = {}  # (muscle, exercise) -> trains it
         self._pairs: dict[tuple[str, ...], dict[int, int]] = {}  # muscles -> lane -> other side's
@@ -251,6 +259,8 @@ class DashboardModel:
         self._live_phases.clear()
         self.rules.reset()
         self._tops.clear()
+        self._lockout = None
+        self._sym = None
         self._top_now = None
 
     def frame(
@@ -284,8 +294,10 @@ class DashboardModel:
         times = snap.times[keep]
         rel = times - newest if newest is not None else times
         bins = max(1, self.width_px // 2)
-        x_env, y_env = peak_downsample(rel, snap.envelope_pct[keep], bins)
-        symmetry = self._symmetry(snap, newest)
+        # the envelope lanes (the analysis grid: 100 cells/s) keep every cell up to 2 per pixel:
+        # 10 s on a wide lane is drawn as it is, with no per-frame pass to thin it
+        x_env, y_env = peak_downsample(rel, snap.envelope_pct[keep], self.width_px)
+        symmetry = self._symmetry_now(snap, newest)
         lanes = []
         for j, muscle in enumerate(snap.muscles):
             column = snap.envelope_pct[keep, j]
@@ -305,9 +317,8 @@ class DashboardModel:
         x_ang, y_ang = peak_downsample(rel, snap.angle_deg[keep], bins)
         raw_out = None
         if raw is not None and newest is not None and raw[1].size:
-            t_raw = np.asarray(raw[1]) - newest
-            inside = t_raw >= -self.window_s
-            raw_out = (raw[0], *peak_downsample(t_raw[inside], np.asarray(raw[2])[inside], bins))
+            x_raw, y_raw = self._raw_points(raw, bins, newest)
+            raw_out = (raw[0], x_raw - newest, y_raw)
         has_emg = np.flatnonzero(np.isfinite(snap.envelope_pct).any(axis=1))
         emg_newest = float(snap.times[has_emg[-1]]) if has_emg.size else None
         phase = snap.phase
@@ -337,10 +348,34 @@ class DashboardModel:
             delay_ms=float(snap.delay_ms),
             newest_s=newest,
             emg_newest_s=emg_newest,
-            lockout_deg=float(np.median(self._tops[-5:])) if self._tops else None,
+            lockout_deg=self._lockout,
         )
 
     # --- pieces ---------------------------------------------------------------------------
+    def _raw_points(
+        self, raw: tuple[str, np.ndarray, np.ndarray], bins: int, newest: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The raw lane's min/max columns (``bins`` over the window) inside the window ending at
+        ``newest``; only the samples newer than the last frame's are folded in (:mod:`.columns`)."""
+        muscle, times, values = raw[0], np.asarray(raw[1]), np.asarray(raw[2])
+        dt = self.window_s / bins
+        if self._raw is None or self._raw[0] != muscle or self._raw[1].dt != dt:
+            self._raw = (muscle, PeakColumns(dt, bins + 2))
+        columns = self._raw[1]
+        if not columns.add(times, values):  # not a continuation: start again from the window
+            columns.clear()
+            columns.add(times, values)
+        return columns.points(newest - self.window_s)
+
+    def _symmetry_now(self, snap: LiveSnapshot, newest: float | None) -> dict[int, float]:
+        """:meth:`_symmetry`, reused until :data:`SYMMETRY_EVERY_S` of new data arrived."""
+        if newest is None:
+            return {}
+        known = self._sym
+        if known is None or known[1] != snap.muscles or not 0.0 <= newest - known[0] < SYMMETRY_EVERY_S:
+            known = self._sym = (newest, tuple(snap.muscles), self._symmetry(snap, newest))
+        return known[2]
+
     def _symmetry(self, snap: LiveSnapshot, newest: float | None) -> dict[int, float]:
         """Lane index -> SI (%) of its left/right pair over the last :data:`SYMMETRY_WINDOW_S`
         (left minus right, as in the offline report); lanes without a pair are absent."""
@@ -402,6 +437,7 @@ class DashboardModel:
             self._top_now = low if self._top_now is None else min(self._top_now, low)
         elif self._top_now is not None:
             self._tops = [*self._tops[-9:], self._top_now]
+            self._lockout = float(np.median(self._tops[-5:]))
             self._top_now = None
 
 
