@@ -78,3 +78,16 @@ def test_kept_demo_recording_stores_its_mains(tmp_path) -> None:
 def test_demo_rejects_bad_settings_with_a_clear_message(argv, message, capsys) -> None:
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_column_titles_drop_only_the_side_suffix() -> None:
+    from myoflow.rigs.demo import _short
+
+    assert [
+        _short(p) for p in ("glute_max_r", "biceps_femoris_l", "adductor_longus_r", "semitendinosus_r")
+    ] == [
+        "glute_max",
+        "biceps_fem",
+        "adductor_lo",  # was "adductorong" (the "_l" of "_longus" removed)
+        "semitendino",
+    ]

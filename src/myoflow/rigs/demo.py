@@ -250,4 +250,7 @@ def _glute(placements: Sequence[str]) -> str:
 
 
 def _short(placement: str) -> str:
-    return placement.replace("_r", "").replace("_l", "").replace("biceps_femoris", "biceps_fem")[:11]
+    """A column title: the side suffix dropped (only the suffix: "adductor_longus_r" was
+    "adductorong"), at most 11 letters."""
+    stem = placement[:-2] if placement.endswith(("_r", "_l")) else placement
+    return stem.replace("biceps_femoris", "biceps_fem")[:11]
