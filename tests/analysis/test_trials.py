@@ -55,3 +55,12 @@ def test_verdicts() -> None:
     assert judge("glute_max_r.peak_pct", 3.9, 4.0) == "within noise"
     assert judge("glute_max_r.peak_pct", None, 4.0) is None
     assert judge("glute_max_r.peak_pct", 1.0, None) is None
+
+
+def test_a_change_against_an_mdc_of_zero_gets_no_verdict() -> None:
+    # reps with no spread (SEM 0) say nothing about the noise: no "worse" for any change
+    assert judge("glute_max_r.relaxed_share", -0.119, 0.0) is None
+    assert judge("glute_max_r.relaxed_share", 0.0, 0.0) == "within noise"
+    assert judge("glute_max_r.relaxed_share", -0.3, 0.2) == "worse"
+    assert judge("glute_max_r.peak_pct", 5.0, 2.0) == "up"
+    assert judge("glute_max_r.peak_pct", 1.0, 2.0) == "within noise"

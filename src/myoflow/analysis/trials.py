@@ -108,8 +108,12 @@ def direction(metric: str) -> int:
 def judge(metric: str, change: float | None, mdc95: float | None) -> str | None:
     """A change against its MDC95: ``"within noise"`` when ``|change| <= MDC95``, else
     ``"better"`` or ``"worse"`` (metrics with a :data:`GOOD_DIRECTION`) or ``"up"`` /
-    ``"down"``; None without a change or an MDC."""
+    ``"down"``; None without a change or an MDC, and for a change against an MDC95 of 0 (reps
+    with no spread, e.g. every compared rep relaxed in both sessions: the noise is unknown,
+    not zero)."""
     if change is None or mdc95 is None or not math.isfinite(change) or not math.isfinite(mdc95):
+        return None
+    if mdc95 <= 0.0 and change != 0.0:
         return None
     if abs(change) <= mdc95:
         return "within noise"
