@@ -32,6 +32,22 @@ def test_real_recordings_pass(capsys: pytest.CaptureFixture[str]) -> None:
     assert "ok (state final, 5 stream(s): 36000 samples of diy/emg" in capsys.readouterr().out
 
 
+def test_check_of_a_live_file_points_to_recover(tmp_path: Path, capsys) -> None:
+    """A file left 'live' by a killed recorder passes its invariants; check says what to run."""
+    from myoflow.storage.writer import Recorder
+    from myoflow.stream import StreamInfo
+
+    path = tmp_path / "killed.h5"
+    rec = Recorder(path)
+    rec.add_stream(StreamInfo("emg", "emg", 1000.0, ("a",)), "int16")
+    rec.start()
+    rec.write_block("emg", np.arange(500)[:, None], np.arange(500) / 1000.0)
+    rec.close(finalise=False)
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "ok (state live" in out and "run 'myoflow recover'" in out
+
+
 def test_check_lists_every_problem_and_open_names_the_first(copy: Path, capsys) -> None:
     with h5py.File(copy, "r+") as f:
         g = f["streams/diy_emg"]

@@ -42,8 +42,14 @@ def summary_line(path: str | os.PathLike[str]) -> str:
 
     with open_recording(path) as rec:
         parts = [f"{v.n_samples} samples of {name}" for name, v in rec.streams.items()]
+        live = (
+            "; being written, or left by a crashed recorder: run 'myoflow recover'"
+            if rec.state == "live"
+            else ""
+        )
         return (
             f"state {rec.state}, {len(rec.streams)} stream(s): "
             + ", ".join(parts)
             + (f", {len(rec.events)} event(s)")
+            + live
         )
