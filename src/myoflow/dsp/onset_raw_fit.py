@@ -181,27 +181,34 @@ def fine_nll(
     at = np.maximum(lag, 0)
     m1 = np.where(lag >= 0, np.take_along_axis(rows[:, 0], at, axis=1), 0.0)
     m2 = np.where(lag >= 0, np.take_along_axis(rows[:, 1], at, axis=1), 0.0)
-    w = np.broadcast_to(w0, m1.shape)
     sw_p, swy_p, swyy_p = (np.full(cands.size, v) for v in pre)
+    y2 = y * y
+    # first pass: the weights w0 are common to every candidate (matrix-vector products)
+    m1w, m2w = m1 * w0, m2 * w0
+    sums = (float(w0.sum()), float(w0 @ y), float(w0 @ y2), m1 @ w0, m2 @ w0)
     models, level = m1, np.ones(cands.size)
     for _ in range(FINE_PASSES):
         # a Gamma quasi-likelihood: weights 1 / model^2, each candidate its own model
-        wy = w * y
+        s_w, s_y, s_yy, s1, s2 = sums
         b0, a1, a2, _ = _nnls2(
-            w.sum(axis=1) + sw_p,
-            wy.sum(axis=1) + swy_p,
-            (wy * y).sum(axis=1) + swyy_p,
-            (m1 * w).sum(axis=1),
-            (m2 * w).sum(axis=1),
-            (m1 * m1 * w).sum(axis=1),
-            (m2 * m2 * w).sum(axis=1),
-            (m1 * m2 * w).sum(axis=1),
-            (m1 * wy).sum(axis=1),
-            (m2 * wy).sum(axis=1),
+            s_w + sw_p,
+            s_y + swy_p,
+            s_yy + swyy_p,
+            s1,
+            s2,
+            np.einsum("ij,ij->i", m1w, m1),
+            np.einsum("ij,ij->i", m2w, m2),
+            np.einsum("ij,ij->i", m1w, m2),
+            m1w @ y,
+            m2w @ y,
         )
-        models = np.maximum(b0[:, None] + a1[:, None] * m1 + a2[:, None] * m2, floor)
+        models = b0[:, None] + a1[:, None] * m1
+        models += a2[:, None] * m2
+        np.maximum(models, floor, out=models)
         level = np.maximum(b0, floor)  # the model before the changepoint
-        w = ok / models**2
+        w = ok / (models * models)
+        m1w, m2w = m1 * w, m2 * w
+        sums = (w.sum(axis=1), w @ y, w @ y2, m1w.sum(axis=1), m2w.sum(axis=1))
         inv2 = 1.0 / level**2
         sw_p, swy_p, swyy_p = n_p * inv2, float(yp @ okp) * inv2, float((yp * yp) @ okp) * inv2
     nll = (ok * (np.log(models) + y / models)).sum(axis=1) + n_p * np.log(level) + y_p / level
