@@ -130,7 +130,16 @@ def coarse_fit(y: np.ndarray, w: np.ndarray, fr: float, step: int, sos: np.ndarr
 
 
 def _nnls2(
-    s_w: float, s_y: float, s_yy: float, s1, s2, s11, s22, s12, sy1, sy2
+    s_w: float | np.ndarray,
+    s_y: float | np.ndarray,
+    s_yy: float | np.ndarray,
+    s1,
+    s2,
+    s11,
+    s22,
+    s12,
+    sy1,
+    sy2,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Weighted least squares ``y ~ b0 + a1 r1 + a2 r2`` with ``a1, a2 >= 0``, from the weighted
     sums (``s1 = sum w r1``, ``s12 = sum w r1 r2``, ``sy1 = sum w y r1``, ...; arrays of any one
