@@ -97,8 +97,9 @@ def export_csv(
         existing = [p.name for p in planned if p.exists()]
         if existing and not overwrite:
             raise ValueError(
-                f"out: {out} already holds {', '.join(existing[:4])}; pass "
-                "overwrite=True (--overwrite) to replace"
+                f"{out}: already holds {', '.join(existing[:4])}"
+                f"{f' and {len(existing) - 4} more' if len(existing) > 4 else ''}; "
+                "--overwrite (overwrite=True) replaces them"
             )
         made_out = not out.exists()
         tmp = out.parent / f".{out.name}.part-{os.getpid()}"
