@@ -53,13 +53,15 @@ def mvc_reference(envelope_segment: np.ndarray, fs: float, window_s: float = 0.5
     for c in range(n_ch):  # one channel at a time: an hour at 2 kHz is 7 M samples per channel
         col = np.asarray(x[:, c], dtype=np.float64)
         finite = np.isfinite(col)
+        complete = bool(finite.all())
         # Window sums from cumulative sums; a window counts only if all w samples are finite.
-        csum = np.concatenate([[0.0], np.cumsum(np.where(finite, col, 0.0))])
-        means = (csum[w:] - csum[:-w]) / w
-        if not finite.all():
+        csum = np.cumsum(col if complete else np.where(finite, col, 0.0))
+        sums = csum[w - 1 :].copy()  # window k: csum[k + w - 1] - csum[k - 1] (0 before the start)
+        sums[1:] -= csum[:-w]
+        if not complete:
             ccount = np.concatenate([[0.0], np.cumsum(finite, dtype=np.float64)])
-            means[(ccount[w:] - ccount[:-w]) != w] = -np.inf
-        out[c] = means.max()
+            sums[(ccount[w:] - ccount[:-w]) != w] = -np.inf
+        out[c] = sums.max() / w  # the largest mean: dividing by w > 0 keeps the order
         if out[c] == -np.inf:
             raise ValueError(
                 f"envelope_segment channel {c} has no {window_s:g} s window of finite "
