@@ -241,7 +241,10 @@ def analyse_rep(data: RepData, ctx: SessionContext) -> RepResult:
     }
     handover = None
     if "handover" not in ctx.unavailable:
-        smooth = crossover_envelope(env_raw, fs, ctx.crossover_hz)
+        # only the handover channels are smoothed (each channel is filtered on its own)
+        cols = sorted({c for group in handover_channels(names) for c in group})
+        smooth = np.full(env_raw.shape, np.nan, dtype=np.float32)
+        smooth[:, cols] = crossover_envelope(env_raw[:, cols], fs, ctx.crossover_hz)
         handover = _handover(data, smooth, acts, ctx)
     glutes = channels_with_role(names, "glute")
     hold = eccentric_hold(env, fs, t0, ph["start"], ph["top"], ph["eccentric"], ph["bottom"])
