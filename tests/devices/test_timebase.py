@@ -358,3 +358,18 @@ def test_the_clock_fit_survives_a_stream_silent_for_longer_than_its_window() -> 
     fit.observe(200.0, 200.0)
     fit.observe(202.0, 200.6)
     assert np.isfinite(fit.at(202.0)) and abs(fit.at(202.0) - 200.0) < 0.1
+
+
+@pytest.mark.parametrize("kind", ["polar", "diy", "ganglion"])
+def test_a_stalled_ingest_resyncs_with_a_gap_reason_a_recording_can_store(kind: str) -> None:
+    """The ingest stalls for 3 s at the start (e.g. a slow import in a sink): the first packets
+    are stamped late, the later ones look ahead of the clock and the timebase re-anchors behind a
+    gap of unknown size. Its reason must fit the recording's 64-byte column: the old text
+    ('...; size unknown, about N samples by the host clock', 81 bytes for the Polar) made the
+    recorder refuse the gap and stop `myoflow record`."""
+    s = Session(kind, 30, seed=3)
+    s.packets = [(j, p, max(h, T0 + 3.0)) for j, p, h in s.packets]
+    _, out, _ = run(kind, s)
+    gaps = [g for g in out if isinstance(g, Gap)]
+    assert any(g.n_missing is None and g.reason.startswith("resync") for g in gaps)
+    assert all(len(g.reason.encode("utf-8")) <= 64 for g in gaps), [g.reason for g in gaps]

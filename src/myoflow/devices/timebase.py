@@ -46,6 +46,10 @@ PLAUSIBLE_EARLY_S = 0.5
 RESYNC_PACKETS = 8
 #: ...over at least this much host time (s): its counter or device clock jumped for good.
 RESYNC_S = 1.0
+#: Longest gap reason a recording stores (bytes; storage.schema.REASON_BYTES). The earlier text
+#: "...; size unknown, about N samples by the host clock" was longer: the recorder refused the
+#: gap and the recording stopped at the first resync.
+_REASON_MAX = 64
 _DELAY_ALPHA = 0.02  # smoothing of the typical arrival delay used to size unknown gaps
 
 
@@ -337,7 +341,9 @@ class Timebase:
                 reason = step.reason
                 self.lost_samples += missing
             else:
-                reason = f"{step.reason}; size unknown, about {missing} samples by the host clock"
+                reason = f"{step.reason}; ~{missing} by host clock"
+                if len(reason.encode("utf-8")) > _REASON_MAX:
+                    reason = f"{step.reason}; size unknown"
                 self.unknown_gaps += 1
             out.append(
                 Gap(
