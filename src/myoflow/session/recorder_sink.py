@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ import numpy as np
 from myoflow._checks import check_positive
 from myoflow.stream import Block, Event, Gap
 
-__all__ = ["RecorderSink", "stored_raw_dtype"]
+__all__ = ["RecorderSink", "StoredIndex", "stored_raw_dtype"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,37 @@ def stored_raw_dtype(spec: Any, profile: Any) -> np.dtype:
 
     bits = get_protocol(profile.protocol).stored_bits(profile, spec)
     return np.dtype(np.int8 if bits <= 8 else np.int16 if bits <= 16 else np.int32)
+
+
+class StoredIndex:
+    """Timebase sample indices -> the recording's, per stream.
+
+    A recording counts only *known* losses in its sample index (``index = row + known samples
+    lost before``, docs/recording-format.md), so a gap of unknown size (``n_missing`` None: a
+    Myo or Ganglion reconnect, a resync) moves it on by nothing. The timebase moves its index
+    on by its estimate of the loss; without taking that back out, the writer refused the next
+    block ("data starts at sample index 1402 but the stream is at index 1000") and
+    ``myoflow record`` stopped at the strap's first reconnect.
+    """
+
+    def __init__(self) -> None:
+        self._shift: dict[str, int] = {}  # samples estimated into unknown gaps so far
+        self._open: dict[str, int] = {}  # stream -> where its latest unknown gap began
+
+    def gap(self, gap: Gap) -> Gap:
+        """``gap`` with its start on the recording's index."""
+        name = gap.stream.name
+        if gap.n_missing is None:
+            self._open[name] = int(gap.start_index)
+        shift = self._shift.get(name, 0)
+        return replace(gap, start_index=int(gap.start_index) - shift) if shift else gap
+
+    def block_start(self, name: str, start: int) -> int:
+        """The recording's index of a block of stream ``name`` starting at timebase ``start``."""
+        opened = self._open.pop(name, None)
+        if opened is not None:
+            self._shift[name] = self._shift.get(name, 0) + int(start) - opened
+        return int(start) - self._shift.get(name, 0)
 
 
 @dataclass
@@ -109,6 +140,7 @@ class RecorderSink:
         self._t_attach = 0.0
         self._closed = False
         self._discards: dict[str, dict[str, int]] = {}  # strap -> discarded notifications by kind
+        self._index = StoredIndex()
 
     # ------------------------------------------------------------------ set-up
     def attach(self, ingest: Any) -> None:
@@ -154,7 +186,7 @@ class RecorderSink:
         for item in out:
             name = item.stream.name
             if isinstance(item, Gap):
-                self._write(("gap", item))
+                self._write(("gap", self._index.gap(item)))
                 continue
             plan = self.plans[name]
             raw = self._raw(plan, packet, item)
@@ -163,7 +195,8 @@ class RecorderSink:
             counter = device_ns = None
             if packet is not None:
                 counter, device_ns = packet.counter, packet.device_time_ns
-            self._write(("block", name, raw, item.times, item.start_index, host_time, counter, device_ns))
+            start = self._index.block_start(name, item.start_index)
+            self._write(("block", name, raw, item.times, start, host_time, counter, device_ns))
         if self.recorder is None and self._ready():
             self._start()
 
