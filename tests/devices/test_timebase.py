@@ -369,7 +369,7 @@ def test_a_stalled_ingest_resyncs_with_a_gap_reason_a_recording_can_store(kind: 
     recorder refuse the gap and stop `myoflow record`."""
     s = Session(kind, 30, seed=3)
     s.packets = [(j, p, max(h, T0 + 3.0)) for j, p, h in s.packets]
-    _, out, _ = run(kind, s)
+    _, out = run(kind, s)
     gaps = [g for g in out if isinstance(g, Gap)]
     assert any(g.n_missing is None and g.reason.startswith("resync") for g in gaps)
     assert all(len(g.reason.encode("utf-8")) <= 64 for g in gaps), [g.reason for g in gaps]

@@ -22,7 +22,7 @@ from myoflow.stream import Gap
 @pytest.mark.parametrize("kind", ["myo", "ganglion", "polar", "diy"])
 def test_a_reconnect_gap_of_unknown_size_is_recorded(kind: str, tmp_path: Path) -> None:
     s = Session(kind, 12, seed=1, gap_at=5.0, gap_s=2.0)  # 2 s without packets
-    _, out, _ = run(kind, s)
+    _, out = run(kind, s)
     info = stream_for(kind)
     index = StoredIndex()
     path = tmp_path / f"{kind}.h5"
