@@ -1,12 +1,17 @@
 """Dashboard benchmark, offscreen: 8 EMG lanes x 10 s at 2 kHz + the hip angle.
 
 A feeder thread plays the part of the ingest: every 10 ms it hands the live analysis (and the
-raw tap) what a strap would have just sent: 20 samples x 8 EMG channels at 2 kHz, stamped with
-the host receive time (the last sample of each block is received "now"), plus pelvis and thigh
-ACC + GYRO at 100 Hz. The first 10 s are fed at once, so the lanes are full from the start
-(then the blocks that fell due meanwhile: the lanes have no gap where the real-time feed starts).
+raw tap) what a strap would have just sent: 20 samples x 8 EMG channels at 2 kHz, plus pelvis
+and thigh ACC + GYRO at 100 Hz. The samples carry the times the ingest's
+:class:`~myoflow.devices.timebase.Timebase` would give them: evenly spaced, the last sample of
+block ``k`` at ``start + k * 10 ms``, whenever the block is delivered (a late or bunched
+delivery on a loaded machine does not move or overlap them; stamping each block with its
+delivery time instead made overlapping times and empty grid cells, so the lanes fell apart
+into fragments under load). Each block's delivery time is noted as its receive time. The first
+10 s are fed at once, so the lanes are full from the start (then the blocks that fell due
+meanwhile: the lanes have no gap where the real-time feed starts).
 The window shows the 8 envelope lanes (100 Hz analysis grid: 1,000 points each), the raw EMG
-lane of one muscle (2 kHz: 20,000 points, peak-downsampled to the pixel width) and the angle.
+lane of one muscle (2 kHz: 20,000 points, as min/max columns at about the pixel width) and the angle.
 
 1. **Frame cost** (``--seconds``, default 5): frames as fast as they go; each frame = copy-out
    (snapshot, poll, raw window) + model + ``setData`` + Qt painting what changed
@@ -14,8 +19,8 @@ lane of one muscle (2 kHz: 20,000 points, peak-downsampled to the pixel width) a
    <= 16 ms.
 2. **Latency at the display rate** (``--seconds``, the window's own 60 Hz timer, as in the app):
    notification-to-pixel latency = the time the paint that first shows a sample finished
-   (logged by the plots' ``paintEvent``), minus that sample's host receive
-   time, not counting the envelope's filter delay (the envelope is drawn delay-corrected, so a
+   (logged by the plots' ``paintEvent``), minus the time its notification was delivered
+   (received), not counting the envelope's filter delay (the envelope is drawn delay-corrected, so a
    sample received at ``r`` appears at ``r - delay`` on the time axis, in the 100 Hz grid cell
    whose +-5 ms contains it; the filter delay is reported beside it), over every sample (each
    received with its notification), and for the newest sample of each notification alone (the
@@ -85,7 +90,8 @@ class BenchSource:
         self.raw = RawTap(streams, window_s=12.0)
         self.generation = 1
         self.error = None
-        self.received: list[float] = []  # host receive time of every EMG block's last sample
+        self.received: list[float] = []  # when each EMG block was delivered (host s)
+        self.stamped: list[float] = []  # the time of its last sample (host s, evenly spaced)
         self._stop = threading.Event()
         self._t0 = 0.0
         self.feed_cpu_s = 0.0
@@ -132,11 +138,11 @@ class BenchSource:
             wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            now = time.monotonic()
-            for block in self._blocks(k0 + k, now):
+            for block in self._blocks(k0 + k, due):
                 self.analysis.on_block(block)
                 self.raw.on_block(block)
-            self.received.append(now)
+            self.received.append(time.monotonic())
+            self.stamped.append(due)
             k += 1
         self.feed_cpu_s = time.thread_time() - cpu0
 
@@ -232,11 +238,14 @@ def run(seconds: float, fps: float) -> dict:
     done = np.array([p[0] for p in paints])
     shown = np.maximum.accumulate(np.array([p[1] for p in paints]))
     received = np.array(source.received[n_before:])
-    received = received[(received > done[0]) & (received < shown[-1])]
-    # every sample of a notification is received at its receive time; sample i of 20 was taken
-    # (19 - i) / 2 kHz before it; the first paint whose data reach a sample's time shows it
+    stamped = np.array(source.stamped[n_before:])
+    inside = (received > done[0]) & (stamped < shown[-1])
+    received, stamped = received[inside], stamped[inside]
+    # every sample of a notification is received at its receive time; sample i of 20 is stamped
+    # (19 - i) / 2 kHz before the block's last one; the first paint whose data reach a sample's
+    # time shows it
     n_emg = int(EMG_HZ * BLOCK_S)
-    taken = received[:, None] - (np.arange(n_emg)[::-1] / EMG_HZ)[None, :]
+    taken = stamped[:, None] - (np.arange(n_emg)[::-1] / EMG_HZ)[None, :]
     first = np.searchsorted(shown, taken - 1e-9)
     latency_ms = (done[first] - received[:, None]) * 1000.0
     last_ms = latency_ms[:, -1]  # the newest sample of each notification: the worst case
