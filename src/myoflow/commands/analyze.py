@@ -103,7 +103,7 @@ def format_report(report: Any) -> str:
     refs = s["normalisation"].get("references") or {}
     lines += [f"  reference {m}: {r['value_uv']:.1f} uV ({r['source']})" for m, r in refs.items()]
     if s.get("mains_hz") is not None:
-        lines.append(f"  mains: {s['mains_hz']:g} Hz ({s['mains_source']})")
+        lines.append(f"  mains: {s['mains_hz']:g} Hz, {s['mains_source']}")
     lines += [f"  WARNING: {w}" for w in s["warnings"]]
     lines += [f"  note: {n}" for n in s["notes"]]
     lines += [f"  not available: {k}: {v}" for k, v in s["unavailable"].items()]
