@@ -61,6 +61,7 @@ from myoflow._checks import check_option, check_positive, check_range
 from myoflow.analysis.activation import UNITS, ActivationParams, RestLevels, analysis_envelope, rest_levels
 from myoflow.analysis.exercise_angle import uses_hip_angle
 from myoflow.analysis.exercise_rules import exercise_antagonists
+from myoflow.analysis.live_cycles import LiveCycles
 from myoflow.analysis.live_family import family_source
 from myoflow.analysis.live_grid import GridBuffer, PeakHistory
 from myoflow.analysis.live_reps import IncrementalReps, LiveRep
@@ -210,6 +211,12 @@ class LiveAnalysis:
         self._out: list[RepResult | Cue] = []
         self.results: list[RepResult] = []
         self._live_reps: list[Rep] = []
+        #: ``"rep"``, or ``"cycle"`` once the reps are a cyclic movement (offline: the same rule)
+        self.rep_kind = "rep"
+        #: rep results given before the movement was recognised as cyclic
+        self.superseded: list[RepResult] = []
+        self._seen: list[Rep] = []  # every rep finished, for the cycle rule
+        self._cycles: LiveCycles | None = None
         self.cues: list[Cue] = []
         self.timings: list[RepTiming] = []
 
@@ -224,7 +231,9 @@ class LiveAnalysis:
         offline rule, :func:`myoflow.analysis.rep_checks.cycle_period`), else None: then each
         result is a movement cycle, not an exercise rep (no rest between cycles)."""
         with self._lock:
-            return cycle_period(self._live_reps, self.grid_hz)
+            return cycle_period(
+                self._live_reps if self._cycles is not None else self._seen or self._live_reps, self.grid_hz
+            )
 
     @property
     def newest_cell(self) -> int | None:
@@ -319,13 +328,40 @@ class LiveAnalysis:
         if self._pushed is None:
             self._pushed = self._ang.first if self._ang.first is not None else ang_front
         if ang_front > self._pushed:
-            self._reps.push(self._pushed, self._movement(self._ang.read(self._pushed, ang_front)))
+            rows = self._movement(self._ang.read(self._pushed, ang_front))
+            self._reps.push(self._pushed, rows)
+            if self._cycles is not None:
+                self._cycles.push(self._pushed, rows)
             self._pushed = ang_front
         if emg_front is None and self._emg:
             return
         frontier = ang_front if emg_front is None else min(emg_front, ang_front)
         for live_rep in self._reps.finished(frontier):
-            self._analyse(live_rep, started)
+            if self._cycles is None and self._family is None:
+                self._seen.append(live_rep.rep)
+                if cycle_period(self._seen, self.grid_hz) is not None:
+                    self._start_cycles()
+            if self._cycles is None:
+                self._analyse(live_rep, started)
+        for live_cycle in self._cycles.finished(frontier) if self._cycles is not None else ():
+            self._analyse(live_cycle, started)
+
+    def _start_cycles(self) -> None:
+        """The reps so far are a cyclic movement (the offline rule): from now on results are
+        movement cycles (:class:`~myoflow.analysis.live_cycles.LiveCycles`), counted from the
+        first; the rep results given so far move to :attr:`superseded`."""
+        pushed = self._pushed
+        assert pushed is not None  # set before any rep can finish
+        first = max(pushed if self._ang.first is None else self._ang.first, pushed - self._ang.capacity + 1)
+        self._cycles = LiveCycles(self.grid_hz, first, self._movement(self._ang.read(first, pushed)))
+        self.rep_kind = "cycle"
+        period = cycle_period(self._seen, self.grid_hz)
+        self.warnings.append(
+            f"cyclic movement (e.g. gait): cycles of {period:.2f} s (median) are analysed as cycles, "
+            f"not reps (the offline rule); the {len(self.results)} result(s) so far were reps and are "
+            "replaced by cycles, counted from the first"
+        )
+        self.superseded, self.results, self._live_reps = self.results, [], []
 
     def _emg_progress(self, front: int) -> None:
         # The rest window is anchored on the first grid cell holding EMG (a property of the data),
@@ -448,7 +484,9 @@ class LiveAnalysis:
             unit=self.unit,
             mode=self.angle_mode or "emg",
             levels=levels,
-            bottom_rest_s=max(live_rep.bottom_cap_s, phases["end"] - phases["bottom"]),
+            bottom_rest_s=live_rep.bottom_cap_s
+            if self.rep_kind == "cycle"  # a cycle's end is the next start: cap as offline
+            else max(live_rep.bottom_cap_s, phases["end"] - phases["bottom"]),
             params=self.params,
             antagonists=exercise_antagonists(self.exercise_def, self.muscles),
         )

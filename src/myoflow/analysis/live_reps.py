@@ -36,6 +36,7 @@ from myoflow._checks import check_positive, check_range, check_rate
 from myoflow.analysis.reps import Rep, hysteresis_runs, rep_phases, still_boundary
 
 _BIN_DEG = 0.05
+_EDGE = 2  # cells at the end of the final angle where a bottom is not decided yet
 _HIST_LO = -720.0
 _N_BINS = int(1440.0 / _BIN_DEG)
 
@@ -204,7 +205,10 @@ class IncrementalReps:
         right = runs[1][0] if len(runs) > 1 else a.size
         v = np.gradient(a) * self.fs
         ph = rep_phases(a, ext, v, 0, runs[0], right, self.still_frac)
-        if ph.bottom >= right:
+        # with no next excursion in sight the data's end is the search's end, where the speed
+        # (np.gradient) is one-sided: a "still" found in the last 2 cells is not final yet (on
+        # gait it came 70-100 ms before the offline bottom)
+        if ph.bottom >= right - (_EDGE if len(runs) == 1 else 0):
             return
         L = self._left
         self._cand = {
