@@ -98,3 +98,4 @@ def test_virtual_straps_honour_placements_and_compare_with_the_truth() -> None:
     assert summary is not None and summary.startswith("live reps: ")
     found, agreeing = int(summary.split()[2]), summary.rsplit(" ", 1)[1]
     assert found >= 2 and agreeing == f"{found}/{found}", summary
+    assert summary.startswith("live reps: 2 of the 2 synthetic reps that ended in the "), summary

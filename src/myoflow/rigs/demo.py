@@ -29,11 +29,20 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from myoflow.analysis.placement import channels_with_role
+from myoflow.analysis.placement import channels_with_role, parse_placement
+from myoflow.exercises import get_exercise
 from myoflow.rigs.virtual_glute import EMG_STREAM, DemoSettings, VirtualGlute
 from myoflow.synth.session import SyntheticSession
 
-__all__ = ["DemoReport", "DemoSettings", "matching_truth", "onset_errors_ms", "print_table", "run_demo"]
+__all__ = [
+    "DemoReport",
+    "DemoSettings",
+    "judged_muscle",
+    "matching_truth",
+    "onset_errors_ms",
+    "print_table",
+    "run_demo",
+]
 
 
 @dataclass
@@ -125,7 +134,7 @@ def run_demo(settings: DemoSettings, out: TextIO, sinks: Sequence[Any] = ()) -> 
     offset = t_emg0 - clock_origin[0]
     print("\nrecording analysed offline (zero-phase envelopes; myoflow.reports.analyze):", file=out)
     print_table(report.reps, session, offset, out)
-    glute = _glute(session.placements)
+    glute = judged_muscle(session.placements, config.exercise)
     agree = sum(
         (t := matching_truth(r, session.truth, -clock_origin[0])) is not None
         and t.muscles[glute].relaxed == r.relaxation[glute].relaxed
@@ -149,7 +158,7 @@ def _announce(
 
     if hasattr(item, "relaxation"):
         reps.append(item)
-        glute = _glute(session.placements)
+        glute = judged_muscle(session.placements, session.config.exercise)
         cells = ", ".join(f"{_short(m)} {mr.peak_pct:.0f}%" for m, mr in item.muscles.items())
         relaxed = "relaxed" if item.relaxation[glute].relaxed else "NOT relaxed"
         print(
@@ -172,7 +181,7 @@ def _announce(
 def print_table(reps: list[Any], session: SyntheticSession, offset_s: float, out: TextIO) -> None:
     """Per rep: timing, range of motion, peak % MVC / onset per muscle, relaxation vs truth."""
     muscles = session.placements
-    glute = _glute(muscles)
+    glute = judged_muscle(muscles, session.config.exercise)
     print(
         f"\n{'rep':>3} {'start':>6} {'conc':>5} {'ROM':>5}  "
         + "  ".join(f"{_short(m):>11}" for m in muscles)
@@ -243,9 +252,14 @@ def matching_truth(rep: Any, truth: list, offset_s: float = 0.0) -> Any | None:
     return best if best is not None and abs(best.onset_s - start) < 1.0 else None
 
 
-def _glute(placements: Sequence[str]) -> str:
-    """The gluteus maximus channel the demo reports on (the first channel if none is placed)."""
-    found = channels_with_role(placements, "glute")
+def judged_muscle(placements: Sequence[str], exercise: str) -> str:
+    """The channel whose relaxation at the bottom the demo reports and compares with the truth:
+    the first placed relax target of ``exercise`` (its file's ``metrics.relax_targets``, by
+    default its prime movers: ``glute_med`` for the clamshell); when none is placed, the first
+    gluteus maximus channel, else the first channel."""
+    targets = set(get_exercise(exercise).relax_targets)
+    found = [i for i, p in enumerate(placements) if parse_placement(p).muscle in targets]
+    found = found or channels_with_role(placements, "glute")
     return placements[found[0] if found else 0]
 
 
