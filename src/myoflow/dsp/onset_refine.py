@@ -136,11 +136,12 @@ def refine_onset(
 def _first_peak(seg: np.ndarray) -> int:
     """Index of the first local maximum of ``seg`` that is at least as high as everything
     within the following 10 % of ``seg`` (a noisy envelope wiggles on its way up)."""
+    from scipy.ndimage import maximum_filter1d  # here: ndimage is slow to import
+
     s = np.where(np.isfinite(seg), seg, -np.inf)
     w = max(1, s.size // 10)
-    ahead = np.lib.stride_tricks.sliding_window_view(np.concatenate([s, np.full(w, -np.inf)]), w + 1).max(
-        axis=1
-    )
+    # the maximum of s[i : i + w + 1] (past the end: -inf) for every i
+    ahead = maximum_filter1d(s, size=w + 1, mode="constant", cval=-np.inf, origin=-((w + 1) // 2))
     hit = np.flatnonzero((s >= np.maximum.accumulate(s)) & (s >= ahead))
     return int(hit[0]) if hit.size else int(np.argmax(s))
 
