@@ -207,3 +207,24 @@ def test_angle_lane_widens_for_a_movement_outside_the_hinge_range(qapp) -> None:
     low, high = view.angle_plot.viewRange()[1]
     assert low <= -40.0 and high >= 90.0
     view.deleteLater()
+
+
+def test_the_cached_plot_chrome_stays_what_a_fresh_drawing_shows(qapp) -> None:  # noqa: ANN001
+    """The plots' still parts (axes, titles) are kept as a picture and redrawn where the scene
+    changed: after many partial redraws (new title texts) the picture equals one drawn afresh
+    (an axis drawn again over itself would thicken its labels)."""
+    view = PlotsView()
+    view.resize(900, 600)
+    view.build(("glute_max_r", "biceps_femoris_r"), "%", (40.0, 80.0), "hip flexion angle")
+    view.show()
+    for k in range(12):  # titles change: their rectangles (and the axes they touch) are redrawn
+        view.lanes[k % 2].setTitle(f"lane {k}: {k * 7} %", size="13px", color="#333")
+        qapp.processEvents()
+        view.viewport().repaint()
+    assert view._chrome is not None
+    kept = view._chrome.toImage()
+    view._chrome_dirty = QtGui.QRegion(view.viewport().rect())
+    view.viewport().repaint()
+    fresh = view._chrome.toImage()
+    assert _pixels(kept).tolist() == _pixels(fresh).tolist()
+    view.deleteLater()

@@ -128,9 +128,17 @@ class PlotsView(pg.GraphicsLayoutWidget):
         self._chrome_dirty = QtGui.QRegion()
         if dirty.isEmpty():
             return
+        # drawn afresh on its own, then copied in: render() draws every item the rectangle
+        # touches whole, and an axis drawn again over itself would thicken its text
+        part = QtGui.QPixmap(dirty.size() * dpr)
+        part.setDevicePixelRatio(dpr)
+        part.fill(QtGui.QColor(*BACKGROUND))
+        painter = QtGui.QPainter(part)
+        self.render(painter, QtCore.QRectF(0, 0, dirty.width(), dirty.height()), dirty)
+        painter.end()
         painter = QtGui.QPainter(self._chrome)
-        painter.setClipRect(dirty)
-        self.render(painter, QtCore.QRectF(dirty), dirty)
+        painter.setCompositionMode(QtGui.QPainter.CompositionMode_Source)
+        painter.drawPixmap(dirty.topLeft(), part)
         painter.end()
         self._geometry.clear()
         areas = QtGui.QRegion()
