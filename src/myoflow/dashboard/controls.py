@@ -66,6 +66,7 @@ class Controls(QtWidgets.QWidget):
     play_toggled = QtCore.Signal(bool)
     seek_requested = QtCore.Signal(float)  # fraction 0..1
     speed_changed = QtCore.Signal(float)
+    restart_requested = QtCore.Signal()  # the replay's button after the end: play from 0 s
     _scanned = QtCore.Signal(object)
 
     def __init__(
@@ -148,7 +149,10 @@ class Controls(QtWidgets.QWidget):
         for s in SPEEDS:
             self.speed_box.addItem(f"{s:g}x", s)
         self.speed_box.setCurrentIndex(SPEEDS.index(1.0))
-        self.speed_box.currentIndexChanged.connect(lambda i: self.speed_changed.emit(SPEEDS[i]))
+        self.speed_box.currentIndexChanged.connect(
+            lambda i: self.speed_changed.emit(float(self.speed_box.itemData(i)))
+        )
+        self._at_end = False
         row.addWidget(self.play_button)
         row.addWidget(self.speed_box)
         self.seek_slider = QtWidgets.QSlider(QtCore.Qt.Horizontal)
@@ -220,8 +224,31 @@ class Controls(QtWidgets.QWidget):
         )
 
     def _play(self, on: bool) -> None:
+        if on and self._at_end:  # "Restart"
+            self._at_end = False
+            self.restart_requested.emit()
         self.play_button.setText("Pause" if on else "Play")
         self.play_toggled.emit(on)
+
+    def show_speed(self, speed: float) -> None:
+        """Show the replay ``speed`` (x real time) in the speed box, adding it when it is not
+        one of :data:`SPEEDS` (``--speed 3``); the box's signal is not sent."""
+        index = self.speed_box.findData(float(speed))
+        if index < 0:
+            index = sum(s < speed for s in SPEEDS)
+            self.speed_box.insertItem(index, f"{speed:g}x", float(speed))
+        self.speed_box.blockSignals(True)
+        self.speed_box.setCurrentIndex(index)
+        self.speed_box.blockSignals(False)
+
+    def show_ended(self, ended: bool, playing: bool = False) -> None:
+        """The replay button at the end of the file: "Restart" (play again from 0 s); when
+        the replay is no longer at its end (a seek), "Pause"/"Play" as ``playing`` says."""
+        self._at_end = ended
+        self.play_button.blockSignals(True)
+        self.play_button.setChecked(not ended and playing)
+        self.play_button.blockSignals(False)
+        self.play_button.setText("Restart" if ended else ("Pause" if playing else "Play"))
 
     def show_position(self, fraction: float) -> None:
         if self.kind == "replay" and not self.seek_slider.isSliderDown():

@@ -156,6 +156,9 @@ class DashboardWindow(WindowActions, QtWidgets.QMainWindow):
         c.calibrate_requested.connect(self.open_wizard)
         c.play_toggled.connect(lambda on: self.source.play() if on else self.source.pause())
         c.speed_changed.connect(lambda s: self.source.set_speed(s))
+        c.restart_requested.connect(lambda: self.source.seek(0.0))
+        if self.source.kind == "replay":
+            c.show_speed(self.source.clock.speed)
         c.seek_requested.connect(lambda f: self.source.seek(f * max(self.source.duration_s, 0.0)))
         c.connect_requested.connect(self._connect_devices)
 
@@ -182,10 +185,9 @@ class DashboardWindow(WindowActions, QtWidgets.QMainWindow):
         started = time.perf_counter()
         source = self.source
         analysis = source.analysis
-        if source.kind == "live" and getattr(source, "finished", False) and not self._ended:
-            self._ended = True
-            self._say("the session has ended: close the window (the summary follows in the terminal)")
-            self.setWindowTitle(self.windowTitle() + " (ended)")
+        ended = bool(getattr(source, "ended" if source.kind == "replay" else "finished", False))
+        if ended != self._ended:
+            self._show_ended(ended)
         if analysis is not None and self._idle():
             extra = [
                 *source.status_lines(),
@@ -260,6 +262,20 @@ class DashboardWindow(WindowActions, QtWidgets.QMainWindow):
         """Frames per second over the last ~2 s of refreshes."""
         s = self._stamps
         return (len(s) - 1) / (s[-1] - s[0]) if len(s) > 1 and s[-1] > s[0] else 0.0
+
+    def _show_ended(self, ended: bool) -> None:
+        """Say in the title (" (ended)"), the status and the replay button whether the session
+        has ended; a replay stops its clock there and offers Restart (a seek clears it)."""
+        self._ended = ended
+        title = self.windowTitle().removesuffix(" (ended)")
+        self.setWindowTitle(title + " (ended)" if ended else title)
+        if self.source.kind == "replay":
+            if ended:
+                self.source.pause()
+                self._say("the replay has ended: Restart plays it again, or seek")
+            self.controls.show_ended(ended, self.source.clock.playing)
+        elif ended:
+            self._say("the session has ended: close the window (the summary follows in the terminal)")
 
     # --- commands ------------------------------------------------------------------------------
     def _say(self, text: str) -> None:
