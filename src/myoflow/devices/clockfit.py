@@ -145,6 +145,24 @@ class ClockFit:
         self._fresh = True
         self.n_fits = 0
 
+    def lower_to(self, x: float, h: float) -> bool:
+        """Move the line down to pass through ``(x, h)`` if it lies above it; keep the slope.
+
+        An arrival at ``h`` proves that position ``x`` was taken by ``h``: a line later than
+        that was anchored on late arrivals (a stalled host), so the observations that held it
+        up are forgotten and the fit follows the lower envelope again from this point.
+        Returns True when the line moved.
+        """
+        if self._x0 is None or h >= self.at(x):
+            return False
+        self._a += h - self.at(x)
+        self._bins.clear()
+        self._best = None
+        self._bin = -1
+        self._fresh = False
+        self.n_fits = 0
+        return True
+
     def _refit(self, h_now: float) -> None:
         every = np.array(self._bins, dtype=np.float64)
         pts = every[every[:, 1] >= h_now - self.window_s]

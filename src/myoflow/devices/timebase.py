@@ -277,9 +277,19 @@ class Timebase:
         A sample cannot arrive before it is taken: with the fitted clock, the packet's last
         sample must fall before ``h`` plus :data:`PLAUSIBLE_EARLY_S`. Infinite before the first
         packet (nothing to measure from).
+
+        The same fact judges the fit: a new packet holds at least the ``n`` samples after the
+        last one, so arriving more than :data:`PLAUSIBLE_EARLY_S` before the fit says the
+        ``n``-th of them was taken proves the fit late (anchored on packets the host stamped
+        late, e.g. while a slow sink stalled the ingest). The fit is then lowered to this
+        arrival (:meth:`ClockFit.lower_to`, counted in :attr:`anomalies`) before the cap is
+        computed, so on-time packets are not rejected as "ahead of the host clock".
         """
         if self._last_x is None:
             return math.inf
+        x_next = self._last_x + n * self._dx
+        if self.fit.at(x_next) - h > PLAUSIBLE_EARLY_S and self.fit.lower_to(x_next, h):
+            self._anomaly("clock fit lowered (a packet arrived before the fit allowed)")
         room = h + PLAUSIBLE_EARLY_S - self.fit.at(self._last_x)
         return room / (self.fit.slope * self._dx) - n
 
