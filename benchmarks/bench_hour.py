@@ -32,7 +32,7 @@ import numpy as np
 from _common import finish, machine, print_figures
 
 GOAL_MB_PER_MIN = 0.05
-_EMG = re.compile(r"^\s+diy \[\w+\] emg (\d+) ")
+_EMG = re.compile(r"^\s+diy \[streaming\] emg (\d+) ")
 
 
 def _status(pid: int, key: str) -> float:

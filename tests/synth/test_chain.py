@@ -141,3 +141,21 @@ def test_virtual_straps_send_a_chain_sample_for_sample(monkeypatch) -> None:
     eager = SessionSignal(np.concatenate([p.emg for p in pieces]), session.config.emg_rate)
     expected = np.rint(eager(diy.session_time(sent.true_time)) / diy.uv_per_count)
     np.testing.assert_array_equal(sent.values, np.clip(expected, -32768, 32767).astype(np.int64))
+
+
+def test_reading_round_and_round_makes_each_piece_once_per_lap(monkeypatch) -> None:
+    made: list[int] = []
+    original = chain.SessionChain._generate
+
+    def counted(self, p):
+        made.append(p)
+        return original(self, p)
+
+    monkeypatch.setattr(chain.SessionChain, "_generate", counted)
+    long = chain.long_session(CONFIG, piece_reps=3)
+    emg, imu = SessionSignal(long.emg, 1000.0), SessionSignal(long.imu["pelvis"], 100.0)
+    for t in np.arange(0.0, 2 * long.duration_s, 0.5):  # two straps a little apart, two laps
+        emg(np.array([t]))
+        imu(np.array([max(0.0, t - 0.3)]))
+        assert len(long._cache) <= chain.CACHED
+    assert len(made) <= 2 * long.n_pieces + 1, made

@@ -35,7 +35,8 @@ __all__ = ["CACHED", "PIECE_REPS", "SessionChain", "long_session"]
 
 #: Most reps in one piece of a long session (about 5 minutes of glute bridges).
 PIECE_REPS = 60
-#: Pieces a :class:`SessionChain` keeps synthesised (the one read, the one before, the next).
+#: Pieces a :class:`SessionChain` keeps synthesised (the one read, the one before, the next;
+#: cyclically, as the straps read the session round and round).
 CACHED = 3
 
 def long_session(config: SessionConfig, piece_reps: int | None = None) -> SyntheticSession | SessionChain:
@@ -123,19 +124,19 @@ class SessionChain:
 
     def piece(self, p: int) -> SyntheticSession:
         """Piece ``p`` (its own clock: add ``starts_s[p]``), synthesised or from the cache; the
-        next piece starts synthesising in the background."""
+        next piece (cyclically) starts synthesising in the background, and pieces other than
+        ``p`` and its two neighbours are dropped."""
         if not 0 <= p < self.n_pieces:
             raise IndexError(f"piece {p} outside 0..{self.n_pieces - 1}")
+        n = self.n_pieces
         with self._lock:
-            wanted = [p, p + 1] if p + 1 < self.n_pieces else [p]
-            for q in wanted:
+            # the neighbours are cyclic: the straps read the session round and round
+            keep = {(p - 1) % n, p, (p + 1) % n}
+            for q in [q for q in self._cache if q not in keep]:
+                self._cache.pop(q).cancel()  # a piece not started yet is not made
+            for q in (p, (p + 1) % n):
                 if q not in self._cache:
                     self._cache[q] = _executor().submit(self._generate, q)
-            keep = {p - 1, *wanted}
-            for q in [q for q in self._cache if q not in keep]:
-                del self._cache[q]
-            while len(self._cache) > CACHED:  # p - 1 goes first
-                del self._cache[min(self._cache)]
             future = self._cache[p]
         return future.result()
 
