@@ -2,7 +2,8 @@
 a recording, analysed offline (``myoflow.reports.analyze``: the command's path) and fed, block by
 block as it would arrive, to the live analysis with the same exercise; both must find the same
 reps (phase times within two grid cells) and give the same per-rep relaxation verdicts and
-antagonist bursts.
+antagonist bursts; a rep metric the exercise file switches off (``metrics.handover``,
+``metrics.eccentric_hold``) is absent both ways, and said so in ``unavailable``.
 
 An exercise whose live and offline results do not agree yet is listed in ``SYNTH_PENDING``
 with the reason and runs as a strict xfail, so it fails loudly the day it starts passing and
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from myoflow.exercises import shipped_names
+from myoflow.exercises import get_exercise, shipped_names
 from myoflow.reports import analyze
 from myoflow.synth.config import SessionConfig
 from myoflow.synth.session import SyntheticSession, generate_session
@@ -59,6 +60,16 @@ def test_live_equals_offline(name: str, tmp_path: Path, record_session, replay_l
         }
     tense = [not all(r.relaxation[m].relaxed for m in r.relaxation) for r in offline]
     assert tense[2], "the tense rep is judged not relaxed"
+    flags = get_exercise(name).metrics
+    for results in (offline, live):
+        assert [r.handover is None for r in results] == [r.handover is None for r in offline]
+        if not flags.handover:
+            assert all(r.handover is None for r in results), "handover is off in the exercise file"
+        if not flags.eccentric_hold:
+            assert all(not r.eccentric_hold_pct for r in results), "eccentric hold is off in the file"
+    for metric, on in (("handover", flags.handover), ("eccentric_hold", flags.eccentric_hold)):
+        if not on:
+            assert "not measured for" in report.unavailable[metric], metric
 
 
 @pytest.mark.parametrize("name", ["copenhagen_plank", "single_leg_balance", "lateral_band_walk"])
@@ -81,3 +92,23 @@ def test_holds_and_strides_in_the_report(name: str, tmp_path: Path, record_sessi
         )
         assert h["target_s"] == 30.0 and h["reached"] == (h["hold_s"] >= 30.0)
         assert h["tremor_rms_dps"] is None or h["tremor_rms_dps"] >= 0.0
+
+
+def test_a_metric_the_exercise_switches_off_is_absent_even_when_its_channels_are_worn(
+    tmp_path: Path, record_session, replay_live
+) -> None:
+    """A clamshell worn with the glute-bridge strap (glute max and hamstrings placed): its file
+    says no handover and no eccentric hold, so neither is computed on the femur's rotation,
+    offline or live; the same straps on a glute bridge give both."""
+    places = ("glute_max_r", "biceps_femoris_r", "semitendinosus_r", "glute_med_r")
+    for name, on in (("clamshell", False), ("glute_bridge", True)):
+        cfg = SessionConfig(exercise=name, n_reps=4, seed=5, emg_rate=1000.0, placements=places)
+        session = generate_session(cfg)
+        path = tmp_path / f"{name}.h5"
+        mvc = record_session(path, session, name)
+        report = analyze(path, mains_hz=cfg.hum_hz)
+        live = replay_live(path, name, mvc).results
+        for results in (report.metrics.results, live):
+            assert results and all((r.handover is not None) == on for r in results), name
+            assert all(bool(r.eccentric_hold_pct) == on for r in results), name
+        assert ("handover" in report.unavailable) != on

@@ -81,3 +81,23 @@ def test_two_percent_packet_loss_keeps_reps_levels_and_verdicts(pair) -> None:
             assert rl["relaxation"][m]["relaxed"] == rc["relaxation"][m]["relaxed"], (rl["index"], m)
     tense = [r["index"] for r in lossy["reps"] if not r["relaxation"]["glute_max_r"]["relaxed"]]
     assert tense == [3]  # the generator's 0-based rep 2
+
+
+def test_the_mains_line_is_found_in_a_recording_with_lost_packets(tmp_path: Path) -> None:
+    """A 60 Hz session losing 5 % of its packets, with no mains frequency stored: the spectrum
+    must still say 60 Hz (the rows are put back on their sample grid; joined across the gaps
+    the pieces are out of phase with the mains and the line smears into the EMG)."""
+    from dataclasses import replace
+
+    from myoflow.analysis.mains import detect_mains
+
+    s = generate_session(replace(CFG, hum_hz=60.0, n_reps=3))
+    path = tmp_path / "lossy60.h5"
+    assert _write(path, s, 0.05) >= 30
+    report = analyze(path)
+    assert report.mains == {"mains_hz": 60.0, "source": "detected from the spectrum"}
+    lost = np.random.default_rng(1).random(s.emg.shape[0] // PACKET) < 0.05
+    keep = ~np.repeat(lost, PACKET)[: s.emg.shape[0]]
+    on_grid = np.where(keep[:, None], s.emg[: keep.size], np.nan)
+    assert detect_mains(on_grid, CFG.emg_rate) == 60.0
+    assert detect_mains(s.emg[: keep.size][keep], CFG.emg_rate) is None  # joined: no line

@@ -8,6 +8,9 @@
   (``metrics.relax_targets``, by default its prime movers) is paired with a placed channel of
   the exercise's own ``muscles.antagonists`` instead, on its side when there is one (the reverse
   clamshell pairs the gluteus medius with the gluteus maximus, an external rotator).
+* :func:`exercise_not_measured`: the rep metrics the exercise's file switches off
+  (``metrics.handover``, ``metrics.eccentric_hold``; e.g. no hamstring -> glute handover in a
+  clamshell, whose "angle" is a femur rotation), each with the reason the report gives.
 
 Live (:class:`~myoflow.analysis.live.LiveAnalysis`) and offline (:func:`myoflow.reports.analyze`)
 both call it.
@@ -21,7 +24,7 @@ from myoflow.analysis.placement import parse_placement
 from myoflow.analysis.session_metrics import default_antagonists
 from myoflow.exercises import Exercise
 
-__all__ = ["exercise_antagonists"]
+__all__ = ["exercise_antagonists", "exercise_not_measured"]
 
 
 def exercise_antagonists(ex: Exercise | None, placements: Sequence[str]) -> dict[str, str]:
@@ -40,4 +43,17 @@ def exercise_antagonists(ex: Exercise | None, placements: Sequence[str]) -> dict
         pick = next(iter(same or hits), None)
         if pick is not None:
             out[agonist] = pick
+    return out
+
+
+def exercise_not_measured(ex: Exercise | None) -> dict[str, str]:
+    """Metric -> why ``ex`` does not measure it (``"handover"``, ``"eccentric_hold"``); empty
+    when ``ex`` is None (no exercise known: every metric the channels allow)."""
+    if ex is None:
+        return {}
+    out = {}
+    if not ex.metrics.handover:
+        out["handover"] = f"the hamstring -> glute handover is not measured for {ex.name} (its exercise file)"
+    if not ex.metrics.eccentric_hold:
+        out["eccentric_hold"] = f"eccentric hold is not measured for {ex.name} (its exercise file)"
     return out

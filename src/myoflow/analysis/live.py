@@ -60,7 +60,7 @@ import numpy as np
 from myoflow._checks import check_option, check_positive, check_range
 from myoflow.analysis.activation import UNITS, ActivationParams, RestLevels, analysis_envelope, rest_levels
 from myoflow.analysis.exercise_angle import uses_hip_angle
-from myoflow.analysis.exercise_rules import exercise_antagonists
+from myoflow.analysis.exercise_rules import exercise_antagonists, exercise_not_measured
 from myoflow.analysis.live_cycles import LiveCycles
 from myoflow.analysis.live_family import family_source
 from myoflow.analysis.live_grid import GridBuffer, PeakHistory
@@ -489,6 +489,7 @@ class LiveAnalysis:
             else max(live_rep.bottom_cap_s, phases["end"] - phases["bottom"]),
             params=self.params,
             antagonists=exercise_antagonists(self.exercise_def, self.muscles),
+            not_measured=exercise_not_measured(self.exercise_def),
         )
         i0 = int(np.floor((phases["start"] - ctx.pre_s) * fs))
         i1 = rep.end + 1

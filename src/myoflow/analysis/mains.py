@@ -72,16 +72,21 @@ def _ratio(f: np.ndarray, p: np.ndarray, fs: float, f0: float) -> float:
 
 
 def detect_mains(emg: np.ndarray, fs: float) -> float | None:
-    """50.0 or 60.0 when the EMG ``(n_samples, n_channels)`` (raw, any unit; NaN rows are
-    dropped) shows that mains frequency's lines (module docstring), else None."""
+    """50.0 or 60.0 when the EMG ``(n_samples, n_channels)`` (raw, any unit, on its sample
+    grid: a lost sample is a NaN row) shows that mains frequency's lines (module docstring),
+    else None.
+
+    Lost samples count as the channel's mean (zero after removing it), in place: dropping them
+    would join the pieces out of phase with the mains, and a recording losing 2 % of its
+    packets then shows no line at all."""
     fs = check_rate(fs)
     x = as_signal(emg, "emg", dtype=np.float64)
     x = x[: int(MAX_S * fs)]
     finite = np.all(np.isfinite(x), axis=1)
-    if not finite.all():
-        x = x[finite]
-    if x.shape[0] < int(2 * fs) or fs / 2 < min(MAINS) + 9:
+    if int(finite.sum()) < int(2 * fs) or fs / 2 < min(MAINS) + 9:
         return None
+    if not finite.all():
+        x = np.where(finite[:, np.newaxis], x - x[finite].mean(axis=0), 0.0)
     f, p = _spectrum(x, fs)  # once for both candidates
     scores = {f0: _ratio(f, p, fs, f0) for f0 in MAINS}
     best = max(scores, key=scores.__getitem__)

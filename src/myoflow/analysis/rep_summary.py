@@ -88,6 +88,10 @@ class SessionContext:
     crossover_lead_s
         The crossover is searched from this long before movement onset (the EMG leads the
         movement by the electromechanical delay) to the top.
+    not_measured
+        Metric -> why the exercise does not measure it
+        (:func:`~myoflow.analysis.exercise_rules.exercise_not_measured`); part of
+        :attr:`unavailable`.
     """
 
     placements: tuple[str, ...]
@@ -102,6 +106,7 @@ class SessionContext:
     crossover_hold_s: float = 0.1
     crossover_hz: float = 6.0
     crossover_lead_s: float = 0.15
+    not_measured: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_option(self.mode, "mode", REP_SOURCES)
@@ -114,14 +119,14 @@ class SessionContext:
     @property
     def unavailable(self) -> dict[str, str]:
         """Metric -> why it cannot be computed for this session (empty when all can)."""
-        out = {}
+        out = dict(self.not_measured)
         try:
             handover_channels(self.placements)
         except ValueError as err:
-            out["handover"] = str(err)
+            out.setdefault("handover", str(err))
         if not channels_with_role(self.placements, "glute"):
-            out["eccentric_hold"] = (
-                f"eccentric hold needs a glute channel; found: {', '.join(self.placements)}"
+            out.setdefault(
+                "eccentric_hold", f"eccentric hold needs a glute channel; found: {', '.join(self.placements)}"
             )
         if self.mode == "emg":
             out["stall"] = "stall needs a hip or segment angle (no IMU worn: reps found from EMG)"
@@ -246,8 +251,10 @@ def analyse_rep(data: RepData, ctx: SessionContext) -> RepResult:
         smooth = np.full(env_raw.shape, np.nan, dtype=np.float32)
         smooth[:, cols] = crossover_envelope(env_raw[:, cols], fs, ctx.crossover_hz)
         handover = _handover(data, smooth, acts, ctx)
-    glutes = channels_with_role(names, "glute")
-    hold = eccentric_hold(env, fs, t0, ph["start"], ph["top"], ph["eccentric"], ph["bottom"])
+    glutes = [] if "eccentric_hold" in ctx.not_measured else channels_with_role(names, "glute")
+    hold = (
+        eccentric_hold(env, fs, t0, ph["start"], ph["top"], ph["eccentric"], ph["bottom"]) if glutes else ()
+    )
     cci = {
         f"{a}/{b}": cocontraction_in_window(
             env[:, names.index(a)], env[:, names.index(b)], fs, t0, ph["start"], ph["bottom"]

@@ -87,11 +87,14 @@ def build_context(
     baseline: Baseline | None = None,
     antagonists: dict[str, str] | None = None,
     cocontraction_pairs: Sequence[tuple[str, str]] = (),
+    not_measured: Mapping[str, str] | None = None,
 ) -> SessionContext:
     """The session context from its normalised analysis envelope ``(n, ch)`` and its reps.
 
     ``antagonists`` defaults to :func:`default_antagonists`; ``baseline`` to each channel's
-    quietest second (:func:`~myoflow.analysis.activation.rest_levels`).
+    quietest second (:func:`~myoflow.analysis.activation.rest_levels`); ``not_measured``: the
+    metrics the exercise switches off, with the reason
+    (:func:`~myoflow.analysis.exercise_rules.exercise_not_measured`).
     """
     params = params or ActivationParams()
     levels = rest_levels(analysis_env, emg_fs, params, baseline)
@@ -104,6 +107,7 @@ def build_context(
         params=params,
         antagonists=default_antagonists(placements) if antagonists is None else dict(antagonists),
         cocontraction_pairs=tuple((a, b) for a, b in cocontraction_pairs),
+        not_measured=dict(not_measured or {}),
     )
 
 
@@ -121,6 +125,7 @@ def analyse_arrays(
     rep_options: Mapping[str, float] | None = None,
     unit: str | None = None,
     raw: RawEmg | None = None,
+    not_measured: Mapping[str, str] | None = None,
 ) -> SessionMetrics:
     """Reps, per-rep metrics and set summaries of one session.
 
@@ -137,7 +142,7 @@ def analyse_arrays(
     movement, angle_fs
         Flexion angle (:func:`~myoflow.analysis.reps.movement_angle`) at ``angle_fs`` Hz
         starting at time 0; None: EMG-only mode.
-    params, baseline, antagonists, cocontraction_pairs
+    params, baseline, antagonists, cocontraction_pairs, not_measured
         See :func:`build_context`.
     rep_options
         Keyword arguments of :func:`~myoflow.analysis.reps.segment_reps` (``min_rep_frac``,
@@ -201,6 +206,7 @@ def analyse_arrays(
         baseline,
         antagonists,
         cocontraction_pairs,
+        not_measured,
     )
     results = analyse_reps(
         reps, rep_fs, norm.envelope, emg_fs, ctx, angle, rep_fs if angle is not None else None, raw=raw

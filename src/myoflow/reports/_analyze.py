@@ -45,7 +45,7 @@ import numpy as np
 from myoflow._checks import check_option
 from myoflow.analysis.activation import ActivationParams
 from myoflow.analysis.exercise_angle import uses_hip_angle
-from myoflow.analysis.exercise_rules import exercise_antagonists
+from myoflow.analysis.exercise_rules import exercise_antagonists, exercise_not_measured
 from myoflow.analysis.normalisation import METHODS
 from myoflow.analysis.onset_emg import RawEmg
 from myoflow.analysis.placement import channels_with_role
@@ -225,6 +225,7 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
         angle_fs,
         params=params,
         antagonists=exercise_antagonists(ex, names),
+        not_measured=exercise_not_measured(ex),
         cocontraction_pairs=list(pairs),
         rep_options=rep_options,
         unit=norm_record["unit"],

@@ -32,7 +32,14 @@ def recording_mains(rec: Any, view: Any, given: float | None | str) -> tuple[flo
     settings = rec.metadata.filter_settings
     head = None
     if given == "auto" and stored_mains(settings) is None:
-        head = view.physical(0, min(view.n_samples, int(MAX_S * view.rate)))
+        n = min(view.n_samples, int(MAX_S * view.rate))
+        head = view.physical(0, n)
+        if n and len(view.gap_table):  # the rows on their sample grid, lost samples as NaN
+            pos = view.sample_indices(0, n)
+            pos = pos - pos[0]
+            grid = np.full((int(pos[-1]) + 1, head.shape[1]), np.nan)
+            grid[pos] = head
+            head = grid
     return resolve_mains(given, settings, head, float(view.rate))
 
 
