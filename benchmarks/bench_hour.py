@@ -13,8 +13,8 @@ for, and whether the file was finalised.
 Goal (issue 14, "a 1-hour virtual stream flat"): slope under 0.05 MB per virtual minute
 (under 3 MB over the hour) and a peak that does not grow with ``--seconds``. Before this
 benchmark: 612 MB before streaming began (the synthetic hour, generated up front), +0.48 MB/min.
-2026-12-07 (load 6-9): 165 MB at 5 virtual min, 192.5 MB at 60, +0.08 MB/min from minute 20
-(+0.31 from minute 5): not met.
+2026-12-07 (load ~1, after the fixes): 197 MB at 5 virtual min, 194 at 20, 182 at 60,
+-0.28 MB/min from minute 20: met.
 
 Run: ``make bench BENCH=hour`` or ``.venv/bin/python benchmarks/bench_hour.py [--seconds 1800]``
 (a shorter run when an hour takes too long on a loaded machine: 10-22 min of wall time here).
