@@ -32,6 +32,7 @@ from myoflow._checks import check_option, check_positive, check_range, check_rat
 from myoflow.dsp.imu3d import TiltFilter3D
 
 __all__ = [
+    "SWAY_METRICS",
     "BalanceParams",
     "BalanceTest",
     "BalanceTrial",
@@ -42,9 +43,8 @@ __all__ = [
     "sway_metrics",
 ]
 
-#: Metrics compared between legs (``BalanceTrial`` attributes).
-METRICS = (
-    "held_s",
+#: Sway metrics of one stance (:func:`sway_metrics`' keys).
+SWAY_METRICS = (
     "sway_rms_ap_deg",
     "sway_rms_ml_deg",
     "path_length_deg",
@@ -52,6 +52,8 @@ METRICS = (
     "jerk_rms_deg_s3",
     "ellipse_area_deg2",
 )
+#: Metrics compared between legs (``BalanceTrial`` attributes): time held and the sway.
+METRICS = ("held_s", *SWAY_METRICS)
 #: chi-square quantile, 2 degrees of freedom, p = 0.95: ``-2 ln(0.05)``.
 CHI2_95 = -2.0 * float(np.log(0.05))
 #: The jerk leaves out this much (s) at both ends of the held time (filter edge transients).

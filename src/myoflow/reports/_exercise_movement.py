@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from myoflow.analysis.balance import BalanceParams, asymmetry_pct, sway_angles, sway_metrics
+from myoflow.analysis.balance import SWAY_METRICS, BalanceParams, asymmetry_pct, sway_angles, sway_metrics
 from myoflow.analysis.exercise_angle import SegmentOrientation, exercise_rules, preferred_imu_side
 from myoflow.analysis.movement_events import tremor
 from myoflow.analysis.placement import parse_placement, segment_of
@@ -33,15 +33,6 @@ __all__ = ["BALANCE_EXERCISES", "balance_sway", "find_exercise_movement", "movem
 
 #: Exercises whose holds are a single-leg balance test (sway from a pelvis IMU).
 BALANCE_EXERCISES = ("single_leg_balance",)
-#: Sway metrics per hold (:func:`myoflow.analysis.balance.sway_metrics`' keys).
-SWAY_METRICS = (
-    "sway_rms_ap_deg",
-    "sway_rms_ml_deg",
-    "path_length_deg",
-    "mean_velocity_deg_s",
-    "jerk_rms_deg_s3",
-    "ellipse_area_deg2",
-)
 
 
 def _orientation_angle(
