@@ -53,8 +53,7 @@ import numpy as np
 from scipy import signal, stats
 
 from myoflow._checks import as_signal, check_option, check_range, check_rate
-from myoflow.analysis import rep_like
-from myoflow.analysis.rep_like import NumberedRep, set_fields
+from myoflow.analysis.rep_like import TimedRep, set_fields
 
 __all__ = [
     "FatigueParams",
@@ -246,9 +245,9 @@ class RowSliceable(Protocol):
         """Rows ``rows`` as an array ``(len, ch)``."""
 
 
-class PhasedRep(NumberedRep, rep_like.PhasedRep, Protocol):
-    """What :func:`session_fatigue` needs of a rep (e.g. a ``RepResult``): 1-based ``index``,
-    0-based ``set_index`` and ``phases`` (phase name -> session time in s)."""
+#: What :func:`session_fatigue` needs of a rep (e.g. a ``RepResult``): 1-based ``index``,
+#: 0-based ``set_index`` and ``phases`` (phase name -> session time in s).
+PhasedRep = TimedRep
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from typing import Any, Protocol
 
-__all__ = ["NumberedRep", "PhasedRep", "set_fields"]
+__all__ = ["NumberedRep", "PhasedRep", "TimedRep", "set_fields"]
 
 
 class PhasedRep(Protocol):
@@ -33,6 +33,10 @@ class NumberedRep(Protocol):
     @property
     def set_index(self) -> int:
         """0-based set number."""
+
+
+class TimedRep(NumberedRep, PhasedRep, Protocol):
+    """A rep with its place in the session and its phase times (fatigue, tempo)."""
 
 
 def set_fields(rows: Iterable[Any], set_index: int) -> dict[str, dict[str, Any]]:

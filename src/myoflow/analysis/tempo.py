@@ -18,9 +18,8 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from myoflow.analysis.rep_like import NumberedRep, PhasedRep
+from myoflow.analysis.rep_like import TimedRep
 from myoflow.exercises.schema import Phases
 
 __all__ = [
@@ -28,7 +27,6 @@ __all__ = [
     "PHASE_SPANS",
     "TOLERANCE",
     "PhaseTempo",
-    "RepTempo",
     "session_tempo",
     "tempo_verdict",
 ]
@@ -44,10 +42,6 @@ PHASE_SPANS = {
     "eccentric": ("eccentric", "bottom"),
     "bottom": ("bottom", "end"),
 }
-
-
-class RepTempo(NumberedRep, PhasedRep, Protocol):
-    """What :func:`session_tempo` reads of a rep (e.g. a ``RepResult``)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +101,7 @@ def _targets(phases: Phases) -> dict[str, float]:
     return {k: float(v) for k, v in values.items() if v is not None and v > 0}
 
 
-def session_tempo(reps: Sequence[RepTempo], phases: Phases) -> list[PhaseTempo]:
+def session_tempo(reps: Sequence[TimedRep], phases: Phases) -> list[PhaseTempo]:
     """Each targeted phase of a dynamic exercise over ``reps`` (empty for an isometric one or
     without reps). The bottom rest of a set's last rep is not judged (it has no end)."""
     if phases.kind != "dynamic" or not reps:
