@@ -78,6 +78,24 @@ def rep_result() -> Callable[..., Any]:
     return _result
 
 
+def _stream_to_end(source: Any, timeout: float = 120.0) -> None:
+    """Start a virtual source, wait (without a Qt event loop) until its session has been
+    streamed, stop it; its straps must have raised nothing."""
+    source.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while not source.finished and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        source.stop()
+    assert source.error is None, source.error
+
+
+@pytest.fixture(scope="session")
+def stream_to_end() -> Callable[..., None]:
+    return _stream_to_end
+
+
 @pytest.fixture(scope="session")
 def wait_until() -> Callable[..., None]:
     return _wait_until

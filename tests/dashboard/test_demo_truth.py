@@ -4,7 +4,6 @@ relaxation judged on the exercise's relax target (glute_med for the clamshell)."
 from __future__ import annotations
 
 import io
-import time
 
 from myoflow.dashboard.virtual_source import truth_summary, virtual_source
 from myoflow.rigs.demo import DemoSettings, judged_muscle, run_demo
@@ -28,19 +27,12 @@ def test_the_headless_clamshell_demo_reports_glute_med_relaxation() -> None:
     assert "bottom glute_med" in text, text
 
 
-def test_virtual_truth_compares_only_reps_that_ended_in_the_stream() -> None:
+def test_virtual_truth_compares_only_reps_that_ended_in_the_stream(stream_to_end) -> None:
     # 12 s streamed of an 18 s synthetic clamshell session: rep 2 is still going at the end
     source = virtual_source(12.0, exercise="clamshell", fast=True)
     truth = source.session.truth
     assert len(truth) == 2 and truth[0].end_s < 10.0 < 12.0 < truth[1].end_s
-    source.start()
-    deadline = time.monotonic() + 120.0
-    try:
-        while not source.finished and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        source.stop()
-    assert source.error is None, source.error
+    stream_to_end(source)
     summary = truth_summary(source)
     assert summary is not None
     assert summary.startswith("live reps: 1 of the 1 synthetic reps that ended in the 1"), summary

@@ -72,8 +72,7 @@ def test_a_set_summary_counts_full_reps_and_relaxed_ones(recording: Path) -> Non
     assert np.isnan(summary.hold_pct) or 0 <= summary.hold_pct <= 200
 
 
-def test_virtual_straps_honour_placements_and_compare_with_the_truth() -> None:
-    import time
+def test_virtual_straps_honour_placements_and_compare_with_the_truth(stream_to_end) -> None:
 
     import pytest
 
@@ -83,14 +82,7 @@ def test_virtual_straps_honour_placements_and_compare_with_the_truth() -> None:
         virtual_source(5.0, fast=True, placements={"diy/emg": {"ch9": "glute_max_l"}})
     source = virtual_source(16.0, fast=True, placements={"diy/emg": {"ch1": "glute_max_l"}})
     assert "glute_max_l" in source.mvc and "glute_max_r" not in source.mvc
-    source.start()
-    deadline = time.monotonic() + 120.0
-    try:
-        while not source.finished and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        source.stop()
-    assert source.error is None, source.error
+    stream_to_end(source)
     assert source.analysis.muscles[0] == "glute_max_l"
     emg, fs = source.contraction("glute_max_l", 4.0)  # the wizard finds the renamed muscle
     assert emg.size > fs
