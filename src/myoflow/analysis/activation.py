@@ -42,6 +42,7 @@ Definitions (with references in ``docs/metrics.md``):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -383,6 +384,99 @@ def muscle_activation(
         The raw EMG around the rep (muscle columns as in ``env``), for ``"changepoint"`` onsets.
     """
     params = params or ActivationParams()
+    det = rep_detections(env, fs, t0, start_s, top_s, bottom_s, levels, params)
+    at: list[float | None] = [None] * len(det.found)
+    unc: list[float | None] = [None] * len(det.found)
+    kernels = onset_kernels(fs, params.detection_hz) if params.onset_method == "refined" else None
+    for c, found in enumerate(det.found):
+        if found is None:
+            continue
+        if params.onset_method == "changepoint" and raw is not None and raw.has(c):
+            at_s, unc[c] = changepoint_onset(raw, c, det.detected_s(c), det.earliest_s(c))
+            at[c] = (at_s - t0) * fs
+        elif kernels is not None:
+            col = np.nan_to_num(det.env[:, c].astype(np.float64), nan=0.0)
+            i, u = refine_onset(
+                col, fs, int(found[0]), found[1], RefineParams(bandwidth_hz=params.detection_hz), kernels
+            )
+            at[c], unc[c] = i, (u * 1000.0 if np.isfinite(u) else None)
+    return det.activations(at, unc)
+
+
+@dataclass(frozen=True)
+class RepDetections:
+    """The threshold stage of :func:`muscle_activation` for one rep (:func:`rep_detections`).
+
+    ``env`` ``(n, ch)`` analysis envelope from ``t0`` (s) at ``fs`` Hz; ``found[c]``: channel
+    ``c``'s detection as samples into ``env`` ``(onset, earliest refined onset, offset or
+    None)``, or None (no onset); ``thr`` ``(ch,)`` the onset thresholds; ``i_start``,
+    ``i_bot``: movement onset and bottom (samples)."""
+
+    env: np.ndarray
+    fs: float
+    t0: float
+    start_s: float
+    i_start: int
+    i_bot: int
+    thr: np.ndarray
+    found: list[tuple[float, int, int | None] | None]
+
+    def detected_s(self, c: int) -> float:
+        """Channel ``c``'s threshold onset (s, the clock of ``t0``)."""
+        found = self.found[c]
+        assert found is not None
+        return found[0] / self.fs + self.t0
+
+    def earliest_s(self, c: int) -> float:
+        """The earliest time (s) channel ``c``'s refined onset may take (the end of an earlier
+        burst in the search, else the window start)."""
+        found = self.found[c]
+        assert found is not None
+        return self.t0 + found[1] / self.fs
+
+    def activations(
+        self, at: Sequence[float | None], unc_ms: Sequence[float | None]
+    ) -> list[MuscleActivation]:
+        """Every channel's :class:`MuscleActivation` with onsets ``at`` (samples into ``env``,
+        None: the threshold onset) and their uncertainties (ms or None)."""
+        x, fs = self.env, self.fs
+        active = x[self.i_start : self.i_bot]
+        out = []
+        for c, found in enumerate(self.found):
+            onset_ms = offset_ms = unc = None
+            if found is not None:
+                refined = at[c]
+                onset = found[0] if refined is None else refined
+                unc = unc_ms[c]
+                onset_ms = (onset / fs + self.t0 - self.start_s) * 1000.0
+                if found[2] is not None:
+                    offset_ms = (found[2] / fs + self.t0 - self.start_s) * 1000.0
+            col = active[:, c]
+            finite = col[np.isfinite(col)]
+            out.append(
+                MuscleActivation(
+                    peak_pct=float(finite.max()) if finite.size else float("nan"),
+                    mean_pct=float(finite.mean()) if finite.size else float("nan"),
+                    onset_ms=onset_ms,
+                    offset_ms=offset_ms,
+                    time_above_s=float(np.count_nonzero(col > self.thr[c]) / fs),
+                    onset_uncertainty_ms=unc,
+                )
+            )
+        return out
+
+
+def rep_detections(
+    env: np.ndarray,
+    fs: float,
+    t0: float,
+    start_s: float,
+    top_s: float,
+    bottom_s: float,
+    levels: RestLevels,
+    params: ActivationParams,
+) -> RepDetections:
+    """Threshold onsets of every channel over one rep (arguments as :func:`muscle_activation`)."""
     x = as_signal(env, "env")
     n = x.shape[0]
 
@@ -399,47 +493,22 @@ def muscle_activation(
     h = 3.0  # the threshold is handed to detect_onsets as mean + h * ((thr - mean) / h)
     base = Baseline(mean, np.maximum((thr - mean) / h, 1e-12))
     intervals = detect_onsets(x[i_search:], fs, base, OnsetParams(h, h, params.min_on_s, params.min_off_s))
-    kernels = onset_kernels(fs, params.detection_hz) if params.onset_method == "refined" else None
-    active = x[i_start:i_bot]
-    out = []
+    found: list[tuple[float, int, int | None] | None] = []
     for c in range(x.shape[1]):
-        onset_ms = offset_ms = unc_ms = None
         on = intervals[c]
         # An onset at the first sample of the search, or at the first sample after lost ones,
         # only says the rise happened before it: no onset time.
         known = on[:, 0] > 0
         known[known] = np.isfinite(x[i_search + on[known, 0] - 1, c])
         first = on[known & (on[:, 0] <= i_top - i_search)]
-        if first.size:
-            at = float(i_search + first[0, 0])
-            prev = on[on[:, 1] <= first[0, 0]]
-            if params.onset_method == "changepoint" and raw is not None and raw.has(c):
-                earliest_s = t0 + (i_search + int(prev[-1, 1]) if prev.size else 0) / fs
-                at_s, unc_ms = changepoint_onset(raw, c, at / fs + t0, earliest_s)
-                at = (at_s - t0) * fs
-            elif kernels is not None:
-                earliest = i_search + int(prev[-1, 1]) if prev.size else 0
-                col = np.nan_to_num(x[:, c].astype(np.float64), nan=0.0)
-                at, unc = refine_onset(
-                    col, fs, int(at), earliest, RefineParams(bandwidth_hz=params.detection_hz), kernels
-                )
-                unc_ms = unc * 1000.0 if np.isfinite(unc) else None
-            onset_ms = (at / fs + t0 - start_s) * 1000.0
-            if first[0, 1] < x.shape[0] - i_search:
-                offset_ms = ((i_search + first[0, 1]) / fs + t0 - start_s) * 1000.0
-        col = active[:, c]
-        finite = col[np.isfinite(col)]
-        out.append(
-            MuscleActivation(
-                peak_pct=float(finite.max()) if finite.size else float("nan"),
-                mean_pct=float(finite.mean()) if finite.size else float("nan"),
-                onset_ms=onset_ms,
-                offset_ms=offset_ms,
-                time_above_s=float(np.count_nonzero(col > thr[c]) / fs),
-                onset_uncertainty_ms=unc_ms,
-            )
-        )
-    return out
+        if not first.size:
+            found.append(None)
+            continue
+        prev = on[on[:, 1] <= first[0, 0]]
+        earliest = i_search + int(prev[-1, 1]) if prev.size else 0
+        off = i_search + int(first[0, 1]) if first[0, 1] < n - i_search else None
+        found.append((float(i_search + first[0, 0]), earliest, off))
+    return RepDetections(x, fs, t0, start_s, i_start, i_bot, thr, found)
 
 
 def _rep_thresholds(

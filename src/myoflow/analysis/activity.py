@@ -21,7 +21,7 @@ from myoflow.analysis.activation import (
     onset_kernels,
     rest_levels,
 )
-from myoflow.analysis.onset_emg import RawEmg, changepoint_onset
+from myoflow.analysis.onset_emg import RawEmg, changepoint_onsets
 from myoflow.dsp.onset_refine import RefineParams, refine_onset
 from myoflow.dsp.onsets import Baseline, OnsetParams, detect_onsets
 
@@ -67,14 +67,11 @@ def session_onsets(
     onsets, uncs = [], []
     for c, iv in enumerate(intervals):
         if method == "changepoint" and raw is not None and raw.has(c):
-            at, un, prev_s = [], [], 0.0
-            for on, off in iv:
-                t, u = changepoint_onset(raw, c, on / fs, prev_s)
-                at.append(t)
-                un.append(np.nan if u is None else u / 1000.0)
-                prev_s = off / fs
-            onsets.append(np.array(at))
-            uncs.append(np.array(un))
+            # every burst of the channel in one call; none before the previous one's end
+            earliest_s = np.concatenate(([0.0], iv[:-1, 1] / fs))
+            at_s, unc_ms = changepoint_onsets(raw, c, iv[:, 0] / fs, earliest_s)
+            onsets.append(at_s)
+            uncs.append(unc_ms / 1000.0)
             continue
         if kernels is None:
             onsets.append(iv[:, 0] / fs)

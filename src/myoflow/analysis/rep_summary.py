@@ -2,9 +2,10 @@
 
 :func:`analyse_rep` takes one rep's window of normalised envelope (and angle, when an IMU was
 worn) plus the session's :class:`SessionContext`, and returns a :class:`RepResult`. Offline,
-:func:`analyse_reps` cuts the same windows out of whole arrays and calls it per rep; live, the
-caller cuts the window from its buffers once the rep's bottom window has passed
-(:func:`rep_window_s`) and gets the same result.
+:func:`analyse_reps` cuts the same windows out of whole arrays (:func:`rep_datas`) and gives
+what :func:`analyse_rep` gives on each (its ``changepoint`` onsets fitted for many reps in one
+call per channel); live, the caller cuts the window from its buffers once the rep's bottom
+window has passed (:func:`rep_window_s`) and gets the same result.
 
 The window of a rep runs from ``pre_s`` before its movement onset to the end of its bottom
 window: its next rep's start, or ``bottom + bottom_rest_s`` if sooner.
@@ -22,16 +23,18 @@ from myoflow.analysis._nan import mean_over_columns
 from myoflow.analysis.activation import (
     ActivationParams,
     MuscleActivation,
+    RepDetections,
     RestLevels,
     analysis_envelope,
     crossover_envelope,
     muscle_activation,
+    rep_detections,
 )
 from myoflow.analysis.antagonist_assist import AntagonistAssist, antagonist_assist
 from myoflow.analysis.cocontraction import cocontraction_in_window
 from myoflow.analysis.eccentric import eccentric_hold
 from myoflow.analysis.handover import Handover, find_crossover, find_stall
-from myoflow.analysis.onset_emg import RawEmg
+from myoflow.analysis.onset_emg import GRID_HZ, RawEmg, changepoint_onset, changepoint_onsets
 from myoflow.analysis.placement import channel_index, channels_with_role, handover_channels
 from myoflow.analysis.relaxation import (
     AntagonistCue,
@@ -42,6 +45,7 @@ from myoflow.analysis.relaxation import (
     true_runs,
 )
 from myoflow.analysis.reps import REP_SOURCES, Rep
+from myoflow.dsp.onset_raw import RawRefineParams
 
 __all__ = [
     "RepData",
@@ -50,6 +54,7 @@ __all__ = [
     "analyse_rep",
     "analyse_reps",
     "longest_run",
+    "rep_datas",
     "rep_window_s",
     "typical_bottom_rest_s",
 ]
@@ -209,9 +214,18 @@ def analyse_rep(data: RepData, ctx: SessionContext) -> RepResult:
         raise ValueError(
             f"envelope has {env_raw.shape[1]} channel(s) but the context has {len(ctx.placements)} placements"
         )
-    ph, t0, p = data.phases, data.t0, ctx.params
+    ph, p = data.phases, ctx.params
     env = analysis_envelope(env_raw, fs, p)
-    acts = muscle_activation(env, fs, t0, ph["start"], ph["top"], ph["bottom"], ctx.levels, p, data.raw)
+    acts = muscle_activation(env, fs, data.t0, ph["start"], ph["top"], ph["bottom"], ctx.levels, p, data.raw)
+    return _rep_result(data, ctx, env, acts)
+
+
+def _rep_result(
+    data: RepData, ctx: SessionContext, env: np.ndarray, acts: list[MuscleActivation]
+) -> RepResult:
+    """:func:`analyse_rep` from the rep's analysis envelope ``env`` and its activations."""
+    ph, t0, p, fs = data.phases, data.t0, ctx.params, data.fs
+    env_raw = as_signal(data.envelope, "envelope")
     bottom_window = (ph["bottom"], max(ph["bottom"], min(ph["end"], ph["bottom"] + ctx.bottom_rest_s)))
     relax = relaxation(env, fs, t0, bottom_window, ctx.levels.mean, ctx.levels.rest_threshold, p.min_gap_s)
     names = ctx.placements
@@ -303,12 +317,53 @@ def analyse_reps(
     angle, angle_fs
         ``(m,)`` flexion angle (deg) and its rate; None in EMG-only mode.
     raw
-        The raw EMG of the session (same clock as the envelope) for ``changepoint`` onsets.
+        The raw EMG of the session (same clock as the envelope) for ``changepoint`` onsets:
+        the onsets of each channel are fitted :data:`BATCH_REPS` reps at a time
+        (:func:`~myoflow.analysis.onset_emg.changepoint_onsets`), with the numbers of one
+        :func:`analyse_rep` per rep (:func:`_changepoint_batch`).
     """
+    datas = rep_datas(reps, rep_fs, envelope, emg_fs, ctx, angle, angle_fs, emg_t0, angle_t0, raw)
+    if raw is None or ctx.params.onset_method != "changepoint":
+        return [analyse_rep(data, ctx) for data in datas]
+    out = []
+    p = ctx.params
+    for b in range(0, len(datas), BATCH_REPS):
+        batch = datas[b : b + BATCH_REPS]
+        envs = [analysis_envelope(as_signal(d.envelope, "envelope"), d.fs, p) for d in batch]
+        dets = [
+            rep_detections(
+                e, d.fs, d.t0, d.phases["start"], d.phases["top"], d.phases["bottom"], ctx.levels, p
+            )
+            for d, e in zip(batch, envs, strict=True)
+        ]
+        onsets = _changepoint_batch(batch, dets, raw)
+        for d, e, det, (at, unc) in zip(batch, envs, dets, onsets, strict=True):
+            out.append(_rep_result(d, ctx, e, det.activations(at, unc)))
+    return out
+
+
+def rep_datas(
+    reps: Sequence[Rep],
+    rep_fs: float,
+    envelope: np.ndarray,
+    emg_fs: float,
+    ctx: SessionContext,
+    angle: np.ndarray | None = None,
+    angle_fs: float | None = None,
+    emg_t0: float = 0.0,
+    angle_t0: float = 0.0,
+    raw: RawEmg | None = None,
+) -> list[RepData]:
+    """Each rep's :class:`RepData` cut out of whole arrays (:func:`rep_window_s`; arguments as
+    :func:`analyse_reps`): views, no copies."""
     emg_fs, rep_fs = check_rate(emg_fs, "emg_fs"), check_rate(rep_fs, "rep_fs")
     env = as_signal(envelope, "envelope")
+    if env.shape[1] != len(ctx.placements):
+        raise ValueError(
+            f"envelope has {env.shape[1]} channel(s) but the context has {len(ctx.placements)} placements"
+        )
     clock = emg_t0 if angle is None else angle_t0
-    out = []
+    datas = []
     for k, rep in enumerate(reps):
         phases = rep.times(rep_fs, clock)
         begin, end = rep_window_s(phases, ctx)
@@ -319,21 +374,73 @@ def analyse_reps(
             j0 = int(np.clip(np.floor((begin - angle_t0) * angle_fs), 0, len(angle)))
             j1 = int(np.clip(np.ceil((end - angle_t0) * angle_fs) + 1, j0, len(angle)))
             ang = (np.asarray(angle, dtype=np.float64)[j0:j1], angle_t0 + j0 / angle_fs)
-        data = RepData(
-            index=k + 1,
-            phases=phases,
-            envelope=env[i0:i1],
-            fs=emg_fs,
-            t0=emg_t0 + i0 / emg_fs,
-            angle=None if ang is None else ang[0],
-            angle_fs=angle_fs if ang is not None else None,
-            angle_t0=0.0 if ang is None else ang[1],
-            set_index=rep.set_index,
-            partial=rep.partial,
-            rom_deg=rep.rom,
-            raw=None if raw is None else raw.window(begin, end),
+        datas.append(
+            RepData(
+                index=k + 1,
+                phases=phases,
+                envelope=env[i0:i1],
+                fs=emg_fs,
+                t0=emg_t0 + i0 / emg_fs,
+                angle=None if ang is None else ang[0],
+                angle_fs=angle_fs if ang is not None else None,
+                angle_t0=0.0 if ang is None else ang[1],
+                set_index=rep.set_index,
+                partial=rep.partial,
+                rom_deg=rep.rom,
+                raw=None if raw is None else raw.window(begin, end),
+            )
         )
-        out.append(analyse_rep(data, ctx))
+    return datas
+
+
+#: Reps whose changepoint onsets :func:`analyse_reps` fits in one call per channel (their
+#: analysis envelopes are held meanwhile: ~0.5 MB per rep at 2 kHz and 8 channels).
+BATCH_REPS = 64
+
+
+def _changepoint_batch(
+    batch: Sequence[RepData], dets: Sequence[RepDetections], raw: RawEmg
+) -> list[tuple[list[float | None], list[float | None]]]:
+    """Changepoint onsets (samples into each rep's envelope) and uncertainties (ms) of every
+    detection of ``batch``: one :func:`~myoflow.analysis.onset_emg.changepoint_onsets` call per
+    channel on the session's ``raw``, the same numbers as :func:`analyse_rep` on the rep's raw
+    window (``RepData.raw``) where the fit reads only samples inside that window; a detection
+    whose fit could reach past the window's ends (a rep cut short by the next one, or the
+    session's start) is fitted on the rep's window itself, as :func:`analyse_rep` does."""
+    fs, n = raw.fs, raw.samples.shape[0]
+    fit = RawRefineParams()
+    # the fit reads from lookback + settle before the detection to peak_window after it; the
+    # detection moves up to one cell of the clock's grid (GRID_HZ) later
+    before, after = fit.lookback_s + fit.settle_s, fit.peak_window_s + 1.0 / GRID_HZ
+    out: list[tuple[list[float | None], list[float | None]]] = [
+        ([None] * len(det.found), [None] * len(det.found)) for det in dets
+    ]
+    jobs: dict[int, list[tuple[int, float, float]]] = {}
+    for j, (d, det) in enumerate(zip(batch, dets, strict=True)):
+        win = d.raw
+        assert win is not None
+        r0 = int(round((win.t0 - raw.t0) * fs))
+        r1 = r0 + win.samples.shape[0]
+        has = np.isfinite(win.samples).any(axis=0)
+        for c, found in enumerate(det.found):
+            if found is None or not has[c]:
+                continue
+            t, e = det.detected_s(c), det.earliest_s(c)
+            inside = (r0 == 0 or (t - before - raw.t0) * fs >= r0 + 1) and (
+                r1 == n or (t + after - raw.t0) * fs <= r1 - 1
+            )
+            if inside:
+                jobs.setdefault(c, []).append((j, t, e))
+            else:
+                one_s, one_unc = changepoint_onset(win, c, t, e)
+                out[j][0][c], out[j][1][c] = (one_s - d.t0) * d.fs, one_unc
+    for c, items in jobs.items():
+        at_s, unc_ms = changepoint_onsets(
+            raw, c, np.array([t for _, t, _ in items]), np.array([e for _, _, e in items])
+        )
+        for (j, _, _), a, u in zip(items, at_s.tolist(), unc_ms.tolist(), strict=True):
+            d = batch[j]
+            out[j][0][c], out[j][1][c] = (a - d.t0) * d.fs, (None if np.isnan(u) else u)
     return out
 
 
