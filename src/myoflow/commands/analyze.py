@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{where}: {exc}", file=sys.stderr)
         return 2
     try:
-        report = analyze(args.file, **options)
+        report = analyze(args.file, **options, keep_signals=bool(plots))  # envelopes only to plot
     except NothingToAnalyse as exc:
         print(f"{where}: {exc}", file=sys.stderr)
         return 2

@@ -69,7 +69,10 @@ def _grid(view, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray, list[
         data.fill(np.nan)
     for r0 in range(0, n, READ_ROWS):
         r1 = min(n, r0 + READ_ROWS)
-        data[slice(r0, r1) if gapless else pos[r0:r1]] = view.physical(r0, r1)
+        if gapless and dtype is np.float32:
+            view.physical_into(data[r0:r1], r0, r1)
+        else:
+            data[slice(r0, r1) if gapless else pos[r0:r1]] = view.physical(r0, r1)
     host = rows_t if gapless else np.interp(np.arange(size, dtype=np.float64), pos.astype(np.float64), rows_t)
     cuts = np.unique(np.concatenate(([0, n], gap_rows[(gap_rows > 0) & (gap_rows < n)]))).astype(np.int64)
     runs = [(int(pos[a]), int(pos[b - 1]) + 1) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
@@ -150,10 +153,15 @@ def emg_envelopes(
         data, host, runs, _ = _grid(view, np.float32)  # float32: what the envelope filters take
         rate = float(view.rate)
         profile = profile_for_rate(rate, mains_hz)
-        env = np.full(data.shape, np.nan, dtype=np.float32)
         min_len = int(2 * rate)  # a run shorter than 2 s gives no usable envelope
         spans = bridged_runs(runs, int(BRIDGE_S * rate))
-        for a, b in spans:
+        whole = spans == [(0, data.shape[0])] and data.shape[0] >= min_len
+        env = (
+            np.asarray(_envelope_across_gaps(data, rate, profile), dtype=np.float32)
+            if whole  # one run over the whole grid: no NaN frame to copy it into
+            else np.full(data.shape, np.nan, dtype=np.float32)
+        )
+        for a, b in [] if whole else spans:
             if b - a >= min_len:
                 env[a:b] = _envelope_across_gaps(data[a:b], rate, profile)
             else:
@@ -190,7 +198,8 @@ def emg_envelopes(
                 name = f"{name}@{view.name}"
             names.append(name)
             channels[name] = {"stream": view.name, "channel": label}
-    env = np.ascontiguousarray(np.concatenate(columns, axis=1)[:base_n], dtype=np.float32)
+    joined = columns[0] if len(columns) == 1 else np.concatenate(columns, axis=1)  # one stream: no copy
+    env = np.ascontiguousarray(joined[:base_n], dtype=np.float32)
     return env, names, channels, host0
 
 

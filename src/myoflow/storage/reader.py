@@ -322,17 +322,37 @@ class StreamView:
         """
         start, stop = self._range(start, stop)
         raw = _read(self._rec.path, self._g[schema.RAW], slice(start, stop))
+        self._check_finite(raw, start)
+        return raw
+
+    def _check_finite(self, raw: np.ndarray, start: int) -> None:
         if raw.dtype.kind == "f" and not np.isfinite(raw).all():
             row = start + int(np.flatnonzero(~np.isfinite(raw).all(axis=1))[0])
             raise RecordingError(
                 self._rec.path,
                 f"stream {self.name!r}: sample row {row} holds a non-finite value (NaN or infinity)",
             )
-        return raw
 
     def physical(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Samples in ``unit``: ``raw * scale + offset``, float32 ``(stop - start, n_channels)``."""
         return self._to_physical(self.raw(start, stop))
+
+    def physical_into(self, out: np.ndarray, start: int = 0, stop: int | None = None) -> None:
+        """:meth:`physical` of rows ``start:stop`` written into ``out``, a C-contiguous float32
+        ``(stop - start, n_channels)`` array (e.g. rows of a larger one). Samples stored as
+        float32 in ``unit`` already (scale 1, offset 0) are read from the file straight into
+        ``out``, without the copies and the float64 round trip of :meth:`physical`."""
+        start, stop = self._range(start, stop)
+        shape = (stop - start, self.info.n_channels)
+        if out.dtype != np.float32 or out.shape != shape or not out.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous float32 array of shape {shape}")
+        ds = self._g[schema.RAW]
+        if not (ds.dtype == np.float32 and np.all(self.scale == 1.0) and np.all(self.offset == 0.0)):
+            out[...] = self.physical(start, stop)
+            return
+        _read(self._rec.path, ds, slice(start, stop), out)
+        self._check_finite(out, start)
+        np.add(out, 0.0, out=out)  # as ``raw * 1 + 0`` does: a -0.0 sample reads 0.0
 
     def _to_physical(self, raw: np.ndarray) -> np.ndarray:
         out = raw.astype(np.float64)
@@ -385,8 +405,12 @@ class StreamView:
         )
 
 
-def _read(path: Path, ds: Any, sel: slice) -> np.ndarray:
+def _read(path: Path, ds: Any, sel: slice, out: np.ndarray | None = None) -> np.ndarray:
+    """``ds[sel]``, or read into ``out`` (returned); a RecordingError naming the file."""
     try:
-        return ds[sel]
+        if out is None:
+            return ds[sel]
+        ds.read_direct(out, sel)
+        return out
     except (OSError, RuntimeError, ValueError, KeyError) as exc:
         raise RecordingError(path, f"cannot read dataset '{ds.name}' ({exc})") from None
