@@ -54,11 +54,10 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
-from scipy.signal import sosfilt, sosfilt_zi
 
 from myoflow._checks import check_positive, check_range, check_rate
-from myoflow.dsp.onset_raw_fit import FINE_PASSES, RISE_GRID_S, SHAPES, coarse_fit, fine_nll, templates
-from myoflow.dsp.onset_refine import _first_peak  # one rule for the first local peak of a rise
+from myoflow.dsp.onset_raw_fit import FINE_PASSES, RISE_GRID_S, SHAPES, _nfft, coarse_fit, fine_nll, templates
+from myoflow.dsp.onset_raw_window import Windows, fit_windows
 
 #: The likelihood's SD of ``c`` times this factor holds the true onset in 68 % of the matched
 #: onsets of ``benchmarks/bench_accuracy.py``'s grid (7 conditions x 4 classes x 3 rates) with
@@ -169,8 +168,9 @@ def refine_onsets_raw(
 
     ``detected`` ``(k,)`` samples where a threshold detector fired, ``earliest`` ``(k,)`` (None:
     0) the earliest sample each onset may take; ``raw``, ``fs``, ``sos``, ``params`` as for
-    :func:`refine_onset_raw`, which gives the same numbers one detection at a time (it is this
-    function with ``k = 1``). The causal filtering of every window runs as one 2-D pass.
+    :func:`refine_onset_raw` (which is this function with ``k = 1``). Every step runs on all
+    windows at once (rows of 2-D arrays), so each onset is the same number, to float rounding,
+    whichever other detections share the call.
 
     Returns
     -------
@@ -188,136 +188,181 @@ def refine_onsets_raw(
     step_f = max(1, int(round(fs / p.block_rate_hz)))
     step = step_f * max(1, int(round(fs / p.coarse_rate_hz / step_f)))
     at, unc = det.astype(np.float64), np.full(det.size, np.nan)
-    spans = []
-    for i, (d, e) in enumerate(zip(det.tolist(), ear.tolist(), strict=True)):
-        lo = max(e, d - int(round(p.lookback_s * fs)), 0)
-        hi = min(n, d + int(round(p.peak_window_s * fs)))
-        if 0 <= d < n and d - lo >= 3 * step and hi - d >= 3 * step:
-            spans.append((i, lo, hi))
-    windows = _causal_many(raw, [(lo, hi) for _, lo, hi in spans], sos, int(round(p.settle_s * fs)))
-    for (i, lo, _), x in zip(spans, windows, strict=True):
-        at[i], unc[i] = _refine_window(x**2, fs, int(det[i]), lo, sos, p, step, step_f)
+    lo = np.maximum(np.maximum(ear, det - int(round(p.lookback_s * fs))), 0)
+    hi = np.minimum(n, det + int(round(p.peak_window_s * fs)))
+    idx = np.flatnonzero((det >= 0) & (det < n) & (det - lo >= 3 * step) & (hi - det >= 3 * step))
+    if not idx.size:
+        return at, unc
+    fr = fs / step
+    widths = (max(1, int(round(p.smooth_s * fr))), max(1, int(round(p.peak_smooth_s * fr))))
+    win = fit_windows(
+        raw,
+        lo[idx],
+        det[idx],
+        hi[idx],
+        sos,
+        int(round(p.settle_s * fs)),
+        (step, step_f),
+        widths,
+        p.rise_frac,
+        fs,
+    )
+    go = np.flatnonzero(win.end >= 8)
+    if go.size:
+        c, u = _fit(win, go, fs, sos, p, step, step_f)
+        done = np.isfinite(u)
+        at[idx[go[done]]] = lo[idx[go[done]]] + c[done] * step_f
+        unc[idx[go[done]]] = u[done]
     return at, unc
 
 
-def _refine_window(
-    x: np.ndarray,
-    fs: float,
-    detected: int,
-    lo: int,
-    sos: np.ndarray,
-    p: RawRefineParams,
-    step: int,
-    step_f: int,
-) -> tuple[float, float]:
-    """:func:`refine_onset_raw` on ``x``: the filtered EMG's power from sample ``lo`` on."""
-    fr, fr_f = fs / step, fs / step_f
-    nb = x.size // step
-    power = x[: nb * step].reshape(nb, step).mean(axis=1)
-    ok = np.isfinite(power)
-    if ok.sum() < 8:
-        return float(detected), float("nan")
-    power = np.where(ok, power, 0.0)
-    smooth = _smooth(power, ok, max(1, int(round(p.smooth_s * fr))))
-    det_b = min(nb - 1, (detected - lo) // step)
-    slow = _smooth(power, ok, max(1, int(round(p.peak_smooth_s * fr))))
-    base = float(np.min(slow[: det_b + 1]))
-    after = slow[det_b:]
-    peak_i = _first_peak(after)
-    top = base + p.rise_frac * (after[peak_i] - base)
-    reach = np.flatnonzero(after[: peak_i + 1] >= top)
-    end = max(det_b + (int(reach[0]) if reach.size else peak_i) + 1, det_b + 3)
-    y, w_ok, v = power[:end], ok[:end].astype(np.float64), smooth[:end]
-    if y.size < 8:
-        return float(detected), float("nan")
-    floor = max(1e-3 * float(v.max()), 0.2 * base, 1e-300)
+def _fit(
+    win: Windows, rows: np.ndarray, fs: float, sos: np.ndarray, p: RawRefineParams, step: int, step_f: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The coarse and fine fits of the windows ``rows`` of ``win``: the onset (fine blocks after
+    the window's start) and its uncertainty (s; NaN where too few candidates)."""
+    fr, fr_f, r = fs / step, fs / step_f, step // step_f
+    end = win.end[rows]
+    width = int(end.max())
+    cols = np.arange(width)[None, :]
+    inside = cols < end[:, None]
+    y = np.where(inside, win.power[rows, :width], 0.0)
+    w_ok = (inside & win.ok[rows, :width]).astype(np.float64)
+    v = win.smooth[rows, :width]
+    floor = np.maximum(
+        np.maximum(1e-3 * np.where(inside, v, -np.inf).max(axis=1), 0.2 * win.base[rows]), 1e-300
+    )
     # coarse: least squares over every candidate block and template (iteratively reweighted)
-    weights = w_ok / np.maximum(v, floor) ** 2
-    fit = coarse_fit(y, weights, fr, step, sos)
+    fit = coarse_fit(y, w_ok / np.maximum(v, floor[:, None]) ** 2, end, fr, step, sos)
     for _ in range(p.passes - 1):
-        fit = coarse_fit(y, w_ok / np.maximum(fit.model(fit.best), floor) ** 2, fr, step, sos)
+        fit = coarse_fit(y, w_ok / np.maximum(fit.model(), floor[:, None]) ** 2, end, fr, step, sos)
     # fine: the Gamma likelihood of fine block powers near the coarse best, its template
-    r = step // step_f
-    xf = x[: end * step].reshape(end * r, step_f).mean(axis=1)
-    okf = np.isfinite(xf)
-    yf, wf = np.where(okf, xf, 0.0), okf.astype(np.float64)
-    mu_c = np.repeat(np.maximum(fit.model(fit.best), floor), r)
+    mu = np.repeat(np.maximum(fit.model(), floor[:, None]), r, axis=1)  # (k, width * r)
+    xf = win.fine[rows, : width * r]
+    okf = np.isfinite(xf) & np.repeat(inside, r, axis=1)
+    yf = np.where(okf, xf, 0.0)
+    w0 = okf / mu**2
+    nf = end * r
     half = int(round(p.likelihood_span_s * fr_f))
     every = max(1, int(round(CAND_SPACING_S * fr_f)))  # candidates on a grid of ~4 ms or finer
-    cands = np.arange(max(r, fit.best * r - half), min(yf.size - 2 * r, fit.best * r + half + 1), every)
-    if cands.size < 3:
-        return float(detected), float("nan")
+    c0 = np.maximum(r, fit.best * r - half)
+    c1 = np.minimum(nf - 2 * r, fit.best * r + half + 1)
+    ncand = np.maximum(0, -((c0 - c1) // every))  # ceil((c1 - c0) / every)
     # the likelihood from fine_pre_s before the first candidate on (earlier blocks are rest for
     # every candidate: they only pin the level)
-    sub = max(0, int(cands[0]) - int(round(p.fine_pre_s * fr_f)))
-    yf, wf, okf, mu_c = yf[sub:], wf[sub:], okf[sub:], mu_c[sub:]
-    nfft = 1 << int(np.ceil(np.log2(2 * (yf.size + sub))))
-    rows = templates(fr_f, step_f, nfft, sos)[0][fit.which[np.minimum(cands // r, fit.which.size - 1)]]
-    nll, model_k = fine_nll(rows, cands - sub, yf, wf, wf / mu_c**2, floor)
-    k = int(np.argmin(nll))
-    resid = (yf / model_k(k))[okf] - 1.0
-    shape = 1.0 / max(float(resid.var()), 1e-12)  # Gamma shape: the blocks' effective dof / 2
+    sub = np.maximum(0, c0 - int(round(p.fine_pre_s * fr_f)))
+    onset, unc = np.zeros(rows.size), np.full(rows.size, np.nan)
+    ok_c = np.flatnonzero(ncand >= 3)
+    pre = _prefix_sums(yf, okf, w0, sub, c0)
+    budget = 150_000  # elements of each candidate x block array
+    order = ok_c[np.argsort(nf[ok_c] - c0[ok_c], kind="stable")]
+    cm = int(ncand.max())
+    bank = templates(fr_f, step_f, int(_nfft(nf.max())), sos)[0]
+    i = 0
+    while i < order.size:
+        j = i + 1
+        while j < order.size and (j - i + 1) * cm * int(nf[order[j]] - c0[order[j]]) <= budget:
+            j += 1
+        ch = order[i:j]
+        onset[ch], unc[ch] = _fine(
+            ch, fit.which, end, yf, okf, w0, pre, floor, c0, ncand, sub, bank, every, r, fr_f
+        )
+        i = j
+    return onset, unc
+
+
+def _prefix_sums(
+    yf: np.ndarray, okf: np.ndarray, w0: np.ndarray, sub: np.ndarray, c0: np.ndarray
+) -> np.ndarray:
+    """``(k, 6)`` sums over the fine blocks ``[sub, c0)`` of each row (rest for every candidate):
+    finite blocks, ``y``, ``y^2``, ``w0``, ``w0 y``, ``w0 y^2``."""
+    k, width = yf.shape
+    cols = np.arange(width)[None, :]
+    inside = (cols >= sub[:, None]) & (cols < c0[:, None])
+    yy = yf * yf
+    return np.stack(
+        [
+            np.where(inside, v, 0.0).sum(axis=1)
+            for v in (okf.astype(np.float64), yf, yy, w0, w0 * yf, w0 * yy)
+        ],
+        axis=1,
+    )
+
+
+def _fine(
+    ch: np.ndarray,
+    which: np.ndarray,
+    end: np.ndarray,
+    yf: np.ndarray,
+    okf: np.ndarray,
+    w0: np.ndarray,
+    pre: np.ndarray,
+    floor: np.ndarray,
+    c0: np.ndarray,
+    ncand: np.ndarray,
+    sub: np.ndarray,
+    bank: np.ndarray,
+    every: int,
+    r: int,
+    fr_f: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fine fit and the posterior of the windows ``ch``: onset (fine blocks after the
+    window's start) and uncertainty (s)."""
+    g = ch.size
+    nb = end[ch] * r - c0[ch]  # blocks from the first candidate on
+    bm, cm = int(nb.max()), int(ncand[ch].max())
+    cols = np.arange(bm)[None, :]
+    valid = cols < nb[:, None]
+    src = np.minimum(c0[ch][:, None] + cols, yf.shape[1] - 1)
+    y = np.where(valid, np.take_along_axis(yf[ch], src, axis=1), 0.0)
+    ok = (valid & np.take_along_axis(okf[ch], src, axis=1)).astype(np.float64)
+    wz = np.where(valid, np.take_along_axis(w0[ch], src, axis=1), 0.0)
+    lag0 = every * np.arange(cm)  # each candidate's first block after the first candidate
+    coarse = np.minimum((c0[ch][:, None] + lag0[None, :]) // r, end[ch][:, None] - 1)
+    rise = np.take_along_axis(which[ch], coarse, axis=1)  # (g, cm)
+    pad = every * (cm - 1)
+    tp = np.zeros(bank.shape[:2] + (pad + bm,))
+    tp[:, :, pad:] = bank[:, :, :bm]
+    view = np.lib.stride_tricks.sliding_window_view(tp, bm, axis=2)  # (rises, 2, pad + 1, bm)
+    off = (pad - lag0)[None, :]
+    fit = fine_nll(view[rise, 0, off], view[rise, 1, off], ncand[ch], y, ok, wz, pre[ch], floor[ch])
+    k = np.argmin(fit.nll, axis=1)
+    rows = np.arange(g)
+    # residuals of the best candidate over the whole fine window (from sub on)
+    q = c0[ch] - sub[ch]
+    lw = q + nb
+    jw = np.arange(int(lw.max()))[None, :]
+    srcw = np.minimum(sub[ch][:, None] + jw, yf.shape[1] - 1)
+    okw = (jw < lw[:, None]) & np.take_along_axis(okf[ch], srcw, axis=1)
+    model = np.where(
+        jw < q[:, None],
+        fit.level[rows, k][:, None],
+        np.take_along_axis(fit.models[rows, k], np.clip(jw - q[:, None], 0, bm - 1), axis=1),
+    )
+    resid = np.where(okw, np.take_along_axis(yf[ch], srcw, axis=1) / model - 1.0, 0.0)
+    if not np.array_equal(okw, jw < lw[:, None]):  # lost blocks: the finite ones, in order
+        order = np.argsort(~okw, axis=1, kind="stable")
+        resid, okw = np.take_along_axis(resid, order, axis=1), np.take_along_axis(okw, order, axis=1)
+    nv = np.maximum(okw.sum(axis=1), 1)
+    dev = np.where(okw, resid - (resid.sum(axis=1) / nv)[:, None], 0.0)
+    ss = (dev * dev).sum(axis=1)
+    shape = 1.0 / np.maximum(ss / nv, 1e-12)  # Gamma shape: the blocks' effective dof / 2
     # neighbouring blocks are correlated (band-limited EMG): the independent-block likelihood
     # counts each piece of information about 1 + 2 sum(acf) times
-    rr = resid - resid.mean()
     lags = range(1, max(1, int(round(ACF_SPAN_S * fr_f))) + 1)
-    acf = sum(float(rr[j:] @ rr[: rr.size - j]) for j in lags) / max(float(rr @ rr), 1e-300)
-    dll = shape / max(1.0, 1.0 + 2.0 * acf) * (nll - nll[k])
+    acf = sum((dev[:, j:] * dev[:, :-j]).sum(axis=1) for j in lags) / np.maximum(ss, 1e-300)
+    best = fit.nll[rows, k][:, None]
+    dll = (shape / np.maximum(1.0, 1.0 + 2.0 * acf))[:, None] * (fit.nll - best)
     # the posterior mean of c (flat prior over the candidates) rather than the likelihood's
     # maximum: on a slow rise the likelihood is skewed (the first tens of ms of a ramp are buried
     # in the rest noise) and its maximum lies late
     post = np.exp(-dll)
-    c = float(post @ cands / post.sum())
+    cands = c0[ch][:, None] + lag0[None, :]
+    tot = post.sum(axis=1)
+    c = (post * cands).sum(axis=1) / tot
     # its spread: the posterior SD (at least half a fine block)
-    unc = max(float(np.sqrt(post @ (cands - c) ** 2 / post.sum())), 0.5) / fr_f
-    unc *= UNCERTAINTY_SCALE
-    # fine block j covers samples [lo + j step_f, lo + (j + 1) step_f): its start is the onset
-    return float(lo + c * step_f), unc
-
-
-def _causal_many(
-    raw: np.ndarray, spans: list[tuple[int, int]], sos: np.ndarray, settle: int
-) -> list[np.ndarray]:
-    """``raw[lo:hi]`` through the causal ``sos`` for each ``(lo, hi)`` of ``spans``, each started
-    ``settle`` samples earlier (at rest on its first finite sample: no step from a DC offset),
-    all windows as rows of one filter pass; lost samples are bridged by that first sample and
-    come out NaN."""
-    if not spans:
-        return []
-    starts = [max(0, lo - settle) for lo, _ in spans]
-    width = max(hi - a for a, (_, hi) in zip(starts, spans, strict=True))
-    seg = np.zeros((len(spans), width))
-    lost = np.zeros((len(spans), width), dtype=bool)
-    first = np.zeros(len(spans))
-    for j, (a, (_, hi)) in enumerate(zip(starts, spans, strict=True)):
-        row = np.asarray(raw[a:hi], dtype=np.float64)
-        bad = ~np.isfinite(row)
-        first[j] = row[np.argmax(~bad)] if not bad.all() else 0.0
-        seg[j, : row.size] = np.where(bad, first[j], row)
-        lost[j, : row.size] = bad
-    zi = _zi(sos)[:, None, :] * first[None, :, None]
-    out, _ = sosfilt(sos, seg, axis=1, zi=zi)
-    out[lost] = np.nan
-    return [out[j, lo - a : hi - a] for j, (a, (lo, hi)) in enumerate(zip(starts, spans, strict=True))]
-
-
-def _zi(sos: np.ndarray) -> np.ndarray:
-    """``sosfilt_zi(sos)`` (cached: a few designs are reused)."""
-    key = sos.tobytes()
-    if key not in _ZI:
-        _ZI[key] = sosfilt_zi(sos)
-    return _ZI[key]
-
-
-_ZI: dict[bytes, np.ndarray] = {}
-
-
-def _smooth(power: np.ndarray, ok: np.ndarray, width: int) -> np.ndarray:
-    """Centred moving mean of the finite blocks (``width`` blocks)."""
-    k = np.ones(width)
-    num = np.convolve(power * ok, k, mode="same")
-    den = np.convolve(ok.astype(np.float64), k, mode="same")
-    return num / np.maximum(den, 1.0)
+    sd = np.sqrt((post * (cands - c[:, None]) ** 2).sum(axis=1) / tot)
+    return c, np.maximum(sd, 0.5) / fr_f * UNCERTAINTY_SCALE
 
 
 __all__ = [

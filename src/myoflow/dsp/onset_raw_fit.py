@@ -4,12 +4,13 @@ Power templates of each rise through the causal refinement filter, the coarse fi
 candidate changepoint and rise at once (weighted least squares by FFT correlation), the fine fit
 of a few candidates (reweighted least squares, Gamma likelihood) and the two-term non-negative
 least squares both use. Block powers, templates and weights are arrays of block means (s of
-samples averaged per block); no unit is assumed.
+samples averaged per block); no unit is assumed. Every fit runs on many windows at once: one
+row per window, zero-padded past its own length (a zero weight or ``ok`` adds nothing), each
+row's numbers the same whatever the other rows are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,7 @@ def templates(fr: float, step: int, nfft: int, sos: np.ndarray) -> tuple[np.ndar
     power templates of ``u`` and ``u^2`` (white EMG: power spreads by the filter's squared
     impulse response), averaged over blocks of ``step`` samples, starting at the changepoint;
     ``spectra``: the FFTs of ``T1``, ``T2``, ``T1^2``, ``T2^2``, ``T1 T2`` (keys ``1 2 11 22 12``;
-    cached)."""
+    cached). A longer ``nfft`` gives the same first blocks."""
     key = (fr, step, nfft, sos.tobytes())
     if key not in _CACHE:
         if len(_CACHE) > 32:
@@ -58,6 +59,11 @@ def templates(fr: float, step: int, nfft: int, sos: np.ndarray) -> tuple[np.ndar
 _CACHE: dict[tuple, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
 
 
+def _nfft(n: np.ndarray | int) -> np.ndarray:
+    """The FFT length of a correlation of ``n`` blocks: the power of two >= ``2 n``."""
+    return np.left_shift(1, np.ceil(np.log2(2 * np.maximum(np.asarray(n), 1))).astype(np.int64))
+
+
 def _block_mean(v: np.ndarray, m: int, step: int) -> np.ndarray:
     """Means of ``m`` consecutive blocks of ``step`` samples of ``v``."""
     return v[: m * step].reshape(m, step).mean(axis=1)
@@ -75,45 +81,84 @@ def _impulse_energy(sos: np.ndarray, fs: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CoarseFit:
-    """Least-squares fit at every candidate block ``j``: rise ``which[j]`` (a row of
-    ``templates``), level ``b0[j]``, weights ``a1[j]``, ``a2[j]`` of its ``u`` and ``u^2``
-    templates; ``best`` the candidate with the least residual."""
+    """Least-squares fits of ``k`` windows at every candidate block ``j``: ``which[i, j]`` the
+    rise (a row of ``templates``) with the least residual there; ``best`` ``(k,)`` the candidate
+    with the least residual of all, with its level ``b0`` and the weights ``a1``, ``a2`` of its
+    ``u`` and ``u^2`` templates, ``(k,)``."""
 
     templates: np.ndarray
     which: np.ndarray
+    best: np.ndarray
     b0: np.ndarray
     a1: np.ndarray
     a2: np.ndarray
-    best: int
 
-    def model(self, j: int) -> np.ndarray:
-        """Expected block power ``(n,)`` with the changepoint at block ``j``."""
-        lag = np.arange(self.which.size) - j
-        t1, t2 = self.templates[self.which[j]]
-        at = np.maximum(lag, 0)
-        rise = np.where(lag >= 0, self.a1[j] * t1[at] + self.a2[j] * t2[at], 0.0)
-        return self.b0[j] + rise
+    def model(self) -> np.ndarray:
+        """Expected block powers ``(k, n)`` with each window's changepoint at its ``best``."""
+        rows = np.arange(self.best.size)
+        lag = np.arange(self.which.shape[1])[None, :] - self.best[:, None]
+        t = self.templates[self.which[rows, self.best]]  # (k, 2, m)
+        at = np.clip(lag, 0, t.shape[2] - 1)
+        t1 = np.take_along_axis(t[:, 0], at, axis=1)
+        t2 = np.take_along_axis(t[:, 1], at, axis=1)
+        rise = self.a1[:, None] * t1 + self.a2[:, None] * t2
+        return self.b0[:, None] + np.where(lag >= 0, rise, 0.0)
 
 
-def coarse_fit(y: np.ndarray, w: np.ndarray, fr: float, step: int, sos: np.ndarray) -> CoarseFit:
+#: Elements (windows x rises x blocks) of the coarse fit's arrays at a time.
+COARSE_CHUNK = 200_000
+
+
+def coarse_fit(
+    y: np.ndarray, w: np.ndarray, n: np.ndarray, fr: float, step: int, sos: np.ndarray
+) -> CoarseFit:
     """Weighted least squares ``y ~ b0 + a1 T1(t - c) + a2 T2(t - c)`` (``a1, a2 >= 0``) for
-    ``c`` at each block of ``y`` and every rise: the best rise per candidate (all at once, by
-    FFT)."""
-    n = y.size
-    nfft = 1 << int(np.ceil(np.log2(2 * n)))
-    t, spec = templates(fr, step, nfft, sos)
+    ``c`` at each block and every rise, for ``k`` windows: ``y``, ``w`` ``(k, >= n.max())``
+    block powers and weights (row ``i`` holds ``n[i]`` blocks); the best rise per candidate (all
+    at once, by FFT correlation), windows of similar length together."""
+    k, width = y.shape[0], int(n.max())
+    which = np.zeros((k, width), dtype=np.int64)
+    best = np.zeros(k, dtype=np.int64)
+    sums = np.zeros((10, k))
+    nffts = _nfft(n)
+    t = templates(fr, step, int(nffts.max()), sos)[0]
+    order = np.lexsort((n, nffts))
+    i = 0
+    while i < k:
+        first = order[i]
+        j = i + 1
+        while (
+            j < k
+            and nffts[order[j]] == nffts[first]
+            and (j - i + 1) * t.shape[0] * n[order[j]] <= COARSE_CHUNK
+        ):
+            j += 1
+        rows = order[i:j]
+        which[rows, : n[rows].max()], best[rows], sums[:, rows] = _coarse_rows(
+            y[rows], w[rows], n[rows], int(nffts[first]), fr, step, sos
+        )
+        i = j
+    b0, a1, a2, _ = _nnls2(*sums)
+    return CoarseFit(t, which, best, b0, a1, a2)
+
+
+def _coarse_rows(
+    y: np.ndarray, w: np.ndarray, n: np.ndarray, nfft: int, fr: float, step: int, sos: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`coarse_fit` of windows sharing one FFT length ``nfft``: ``which`` ``(g, m)``,
+    ``best`` ``(g,)`` and the ten sums of :func:`_nnls2` at the best ``(10, g)``."""
+    m = int(n.max())
+    _, spec = templates(fr, step, nfft, sos)
+    w, y = w[:, :m], y[:, :m]
     wy = w * y
-    s_w, s_y, s_yy = float(w.sum()), float(wy.sum()), float(wy @ y)
-    fw, fwy = np.conj(np.fft.rfft(w, nfft)), np.conj(np.fft.rfft(wy, nfft))
+    s_w, s_y, s_yy = (v.sum(axis=1)[:, None, None] for v in (w, wy, wy * y))
+    fw, fwy = np.conj(np.fft.rfft(w, nfft, axis=1)), np.conj(np.fft.rfft(wy, nfft, axis=1))
 
-    def corr(f: np.ndarray, k: str) -> np.ndarray:
+    def corr(f: np.ndarray, key: str) -> np.ndarray:
         # sum_m v[m] T[m - j] for every j: a correlation
-        return np.fft.irfft(np.conj(f[None, :] * spec[k]), nfft)[:, :n]
+        return np.fft.irfft(np.conj(f[:, None, :] * spec[key][None]), nfft, axis=2)[:, :, :m]
 
-    b0, a1, a2, sse = _nnls2(
-        s_w,
-        s_y,
-        s_yy,
+    s = (
         corr(fw, "1"),
         corr(fw, "2"),
         corr(fw, "11"),
@@ -122,11 +167,52 @@ def coarse_fit(y: np.ndarray, w: np.ndarray, fr: float, step: int, sos: np.ndarr
         corr(fwy, "1"),
         corr(fwy, "2"),
     )
-    which = np.argmin(sse, axis=0)
-    cols = np.arange(n)
-    best_sse = sse[which, cols]
-    best = int(np.argmin(best_sse[1 : n - 2])) + 1
-    return CoarseFit(t, which, b0[which, cols], a1[which, cols], a2[which, cols], best)
+    gain = _explained(s_w, s_y, *s)
+    which = np.argmax(gain, axis=1)  # (g, m): the best rise at each candidate
+    top = np.take_along_axis(gain, which[:, None, :], axis=1)[:, 0]
+    cols = np.arange(m)[None, :]
+    best = np.argmax(np.where((cols >= 1) & (cols < n[:, None] - 2), top, -np.inf), axis=1)
+    rows = np.arange(y.shape[0])
+    at = which[rows, best]
+    picked = [v[rows, at, best] for v in s]
+    return which, best, np.stack([s_w[:, 0, 0], s_y[:, 0, 0], s_yy[:, 0, 0], *picked])
+
+
+def _explained(s_w, s_y, s1, s2, s11, s22, s12, sy1, sy2) -> np.ndarray:
+    """What the fit of :func:`_nnls2` explains (``sum w (y - mean)^2`` minus its residual sum of
+    squares) from the same sums, without the coefficients: the fewest operations, for the
+    coarse fit's windows x rises x candidates."""
+    inv = 1.0 / s_w
+    t1, t2 = s1 * inv, s2 * inv
+    c11 = s11 - s1 * t1
+    c22 = s22 - s2 * t2
+    c12 = s12 - s1 * t2
+    my = s_y * inv
+    cy1 = sy1 - s1 * my
+    cy2 = sy2 - s2 * my
+    # a template that barely overlaps the data is ill-conditioned (and FFT sums carry rounding)
+    tiny1 = c11 <= 1e-9 * np.maximum(s11, 1e-300)
+    tiny2 = c22 <= 1e-9 * np.maximum(s22, 1e-300)
+    cc = c11 * c22
+    det = cc - c12 * c12
+    n1 = c22 * cy1 - c12 * cy2
+    n2 = c11 * cy2 - c12 * cy1
+    inside = det > 1e-9 * np.abs(cc)
+    inside &= ~(tiny1 | tiny2)
+    inside &= (n1 >= 0) & (n2 >= 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gain = n1 * cy1
+        gain += n2 * cy2
+        gain /= det
+        e1 = np.maximum(cy1, 0.0)
+        e1 *= e1
+        e1 /= c11
+        e2 = np.maximum(cy2, 0.0)
+        e2 *= e2
+        e2 /= c22
+    e1[tiny1] = 0.0
+    e2[tiny2] = 0.0
+    return np.where(inside, gain, np.maximum(e1, e2))
 
 
 def _nnls2(
@@ -171,32 +257,51 @@ def _nnls2(
     return b0, a1, a2, np.maximum(sse, 0.0)
 
 
-def fine_nll(
-    rows: np.ndarray, cands: np.ndarray, y: np.ndarray, ok: np.ndarray, w0: np.ndarray, floor: float
-) -> tuple[np.ndarray, Callable[[int], np.ndarray]]:
-    """Gamma negative log-likelihood ``(n_cands,)`` of the fine block powers ``y`` (``ok`` 1 where
-    finite) with the changepoint at each block of ``cands`` (ascending) and its rise ``rows[i]``
-    (``(2, m)``: the ``u`` and ``u^2`` templates), fitted by reweighted least squares from the
-    weights ``w0``; and a function giving candidate ``i``'s model ``(n,)``.
+@dataclass(frozen=True)
+class FineFit:
+    """The fine fit of ``k`` windows: ``nll`` ``(k, C)`` the Gamma negative log-likelihood of each
+    candidate (inf where a window has fewer), ``models`` ``(k, C, B)`` each candidate's expected
+    block powers from the first candidate on, ``level`` ``(k, C)`` its level before it."""
 
-    Blocks before the first candidate are rest for every candidate (model ``b0``): they enter
-    through a few sums, so the candidate x block arrays start at the first candidate."""
-    q = int(cands[0])
-    yp, okp, w0p = y[:q], ok[:q], w0[:q]
-    n_p, y_p = float(okp.sum()), float(yp.sum())
-    pre = (float(w0p.sum()), float(w0p @ yp), float((w0p * yp) @ yp))  # sum w, w y, w y^2
-    y, ok, w0 = y[q:], ok[q:], w0[q:]
-    lag = np.arange(q, q + y.size)[None, :] - cands[:, None]
-    at = np.maximum(lag, 0)
-    m1 = np.where(lag >= 0, np.take_along_axis(rows[:, 0], at, axis=1), 0.0)
-    m2 = np.where(lag >= 0, np.take_along_axis(rows[:, 1], at, axis=1), 0.0)
-    sw_p, swy_p, swyy_p = (np.full(cands.size, v) for v in pre)
+    nll: np.ndarray
+    models: np.ndarray
+    level: np.ndarray
+
+
+def fine_nll(
+    m1: np.ndarray,
+    m2: np.ndarray,
+    ncand: np.ndarray,
+    y: np.ndarray,
+    ok: np.ndarray,
+    w0: np.ndarray,
+    pre: np.ndarray,
+    floor: np.ndarray,
+) -> FineFit:
+    """Gamma negative log-likelihood of the fine block powers of ``k`` windows with the
+    changepoint at each candidate, its rise's ``u`` and ``u^2`` templates ``m1``, ``m2``
+    ``(k, C, B)`` (zero before the candidate; row ``i`` has ``ncand[i]`` candidates), fitted by
+    reweighted least squares from the weights ``w0``.
+
+    ``y``, ``ok`` (1 where finite), ``w0``: ``(k, B)`` the blocks from the first candidate on
+    (``ok`` 0 past a window's end). Blocks before the first candidate are rest for every
+    candidate (model ``b0``): they enter through ``pre`` ``(k, 6)``: their count of finite
+    blocks, ``sum y``, ``sum y^2``, ``sum w0``, ``sum w0 y``, ``sum w0 y^2``. ``floor`` ``(k,)``:
+    the least model power."""
+    n_p, y_p, yy_p = pre[:, 0:1], pre[:, 1:2], pre[:, 2:3]
+    sw_p, swy_p, swyy_p = pre[:, 3:4], pre[:, 4:5], pre[:, 5:6]
+    fl = floor[:, None]
     y2 = y * y
-    # first pass: the weights w0 are common to every candidate (matrix-vector products)
-    m1w, m2w = m1 * w0, m2 * w0
-    sums = (float(w0.sum()), float(w0 @ y), float(w0 @ y2), m1 @ w0, m2 @ w0)
-    models, level = m1, np.ones(cands.size)
-    for _ in range(FINE_PASSES):
+    # first pass: the weights w0 are common to every candidate of a window
+    m1w, m2w = m1 * w0[:, None, :], m2 * w0[:, None, :]
+    sums = (
+        w0.sum(axis=1)[:, None],
+        (w0 * y).sum(axis=1)[:, None],
+        (w0 * y2).sum(axis=1)[:, None],
+        m1w.sum(axis=2),
+        m2w.sum(axis=2),
+    )
+    for p in range(FINE_PASSES):
         # a Gamma quasi-likelihood: weights 1 / model^2, each candidate its own model
         s_w, s_y, s_yy, s1, s2 = sums
         b0, a1, a2, _ = _nnls2(
@@ -205,24 +310,31 @@ def fine_nll(
             s_yy + swyy_p,
             s1,
             s2,
-            np.einsum("ij,ij->i", m1w, m1),
-            np.einsum("ij,ij->i", m2w, m2),
-            np.einsum("ij,ij->i", m1w, m2),
-            m1w @ y,
-            m2w @ y,
+            np.einsum("kcb,kcb->kc", m1w, m1),
+            np.einsum("kcb,kcb->kc", m2w, m2),
+            np.einsum("kcb,kcb->kc", m1w, m2),
+            np.einsum("kcb,kb->kc", m1w, y),
+            np.einsum("kcb,kb->kc", m2w, y),
         )
-        models = b0[:, None] + a1[:, None] * m1
-        models += a2[:, None] * m2
-        np.maximum(models, floor, out=models)
-        level = np.maximum(b0, floor)  # the model before the changepoint
-        w = ok / (models * models)
+        models = b0[:, :, None] + a1[:, :, None] * m1
+        models += a2[:, :, None] * m2
+        np.maximum(models, fl[:, :, None], out=models)
+        level = np.maximum(b0, fl)  # the model before the changepoint
+        if p == FINE_PASSES - 1:
+            break
+        w = ok[:, None, :] / (models * models)
         m1w, m2w = m1 * w, m2 * w
-        sums = (w.sum(axis=1), w @ y, w @ y2, m1w.sum(axis=1), m2w.sum(axis=1))
+        sums = (
+            w.sum(axis=2),
+            np.einsum("kcb,kb->kc", w, y),
+            np.einsum("kcb,kb->kc", w, y2),
+            m1w.sum(axis=2),
+            m2w.sum(axis=2),
+        )
         inv2 = 1.0 / level**2
-        sw_p, swy_p, swyy_p = n_p * inv2, float(yp @ okp) * inv2, float((yp * yp) @ okp) * inv2
-    nll = (ok * (np.log(models) + y / models)).sum(axis=1) + n_p * np.log(level) + y_p / level
-
-    def model(i: int) -> np.ndarray:
-        return np.concatenate([np.full(q, level[i]), models[i]])
-
-    return nll, model
+        sw_p, swy_p, swyy_p = n_p * inv2, y_p * inv2, yy_p * inv2
+    terms = np.log(models)
+    terms += y[:, None, :] / models
+    nll = np.einsum("kcb,kb->kc", terms, ok) + n_p * np.log(level) + y_p / level
+    nll[np.arange(nll.shape[1])[None, :] >= ncand[:, None]] = np.inf
+    return FineFit(nll, models, level)

@@ -136,14 +136,35 @@ def refine_onset(
 def _first_peak(seg: np.ndarray) -> int:
     """Index of the first local maximum of ``seg`` that is at least as high as everything
     within the following 10 % of ``seg`` (a noisy envelope wiggles on its way up)."""
+    size = np.array([seg.size])
+    return int(first_peaks(seg[None, :], size, size - 1)[0][0])
+
+
+def first_peaks(seg: np.ndarray, size: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_first_peak` of each row ``seg[i, :size[i]]`` of ``seg`` ``(k, m)`` (NaN: never a
+    peak), when only ``seg[i, :last[i] + 1]`` is known yet (``last[i] >= size[i] - 1``: all).
+
+    Returns ``(index, settled)`` ``(k,)``: where ``settled`` is False the first peak lies beyond
+    what is known (more of the row is needed); the index is then meaningless."""
     from scipy.ndimage import maximum_filter1d  # here: ndimage is slow to import
 
-    s = np.where(np.isfinite(seg), seg, -np.inf)
-    w = max(1, s.size // 10)
+    cols = np.arange(seg.shape[1])[None, :]
+    s = np.where(np.isfinite(seg) & (cols < size[:, None]), seg, -np.inf)
+    w = np.maximum(1, size // 10)
     # the maximum of s[i : i + w + 1] (past the end: -inf) for every i
-    ahead = maximum_filter1d(s, size=w + 1, mode="constant", cval=-np.inf, origin=-((w + 1) // 2))
-    hit = np.flatnonzero((s >= np.maximum.accumulate(s)) & (s >= ahead))
-    return int(hit[0]) if hit.size else int(np.argmax(s))
+    ahead = np.empty_like(s)
+    for v in np.unique(w).tolist():
+        at = w == v
+        ahead[at] = maximum_filter1d(
+            s[at], size=v + 1, axis=1, mode="constant", cval=-np.inf, origin=-((v + 1) // 2)
+        )
+    complete = last >= size - 1
+    # a candidate counts only where it and the w values after it are known
+    known = np.where(complete, size, last - w + 1)[:, None]
+    hit = (s >= np.maximum.accumulate(s, axis=1)) & (s >= ahead) & (cols < known)
+    found = hit.any(axis=1)
+    index = np.where(found, np.argmax(hit, axis=1), np.argmax(s, axis=1))
+    return index, found | complete
 
 
 def _ramp_templates(

@@ -1,0 +1,238 @@
+"""The fit windows of the ``changepoint`` onset (:mod:`myoflow.dsp.onset_raw`), many at once.
+
+For each detection: the raw samples from ``settle`` before the window's start ``lo`` go through
+the causal refinement filter (at rest on their first finite sample: no step from a DC offset) and
+become fine power blocks from ``lo`` on; the block power smoothed over ``peak_smooth_s`` gives the
+resting level before the detection and the burst's first local peak after it
+(:func:`myoflow.dsp.onset_refine.first_peaks`), and the fit window ends where that smoothed
+power first reaches ``rise_frac`` of the way from the one to the other.
+
+The filter runs only as far as that needs: every window first to :data:`FIRST_REACH_S` after its
+detection, the rest of the window (to ``peak_window_s``) only where the first peak is not
+settled by then. The filter carries its state over, so the numbers are those of filtering every
+window to its end. Windows of similar look-back are filtered together (rows of one 2-D pass).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import sosfilt, sosfilt_zi
+
+from myoflow.dsp.onset_refine import first_peaks  # one rule for the first local peak of a rise
+
+#: The filter first runs to this long (s) after each detection (the burst's first peak usually
+#: lies within it); windows whose first peak is not settled by then are filtered to their end.
+FIRST_REACH_S = 0.8
+#: Windows filtered together (rows of one 2-D filter pass), sorted by their look-back.
+GROUP = 64
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The fit windows of ``k`` detections. ``fine`` ``(k, nf)``: fine block powers (``step_f``
+    samples, NaN where lost) from ``lo`` on; ``power`` / ``ok`` / ``smooth`` ``(k, nc)``: coarse
+    block powers (``step`` samples; 0 where lost or past what was filtered), where they are
+    finite, and their moving mean over ``smooth_s``; ``end`` ``(k,)``: the fit window's coarse
+    blocks (0: too short or too sparse to fit); ``base`` ``(k,)``: the smoothed resting power."""
+
+    fine: np.ndarray
+    power: np.ndarray
+    ok: np.ndarray
+    smooth: np.ndarray
+    end: np.ndarray
+    base: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What every window shares: filter, settling (samples), block lengths (samples), moving
+    means (coarse blocks: weights, peak search), ``rise_frac`` and the rate (Hz)."""
+
+    sos: np.ndarray
+    settle: int
+    step: int
+    step_f: int
+    widths: tuple[int, int]
+    rise_frac: float
+    fs: float
+
+
+def fit_windows(
+    raw: np.ndarray,
+    lo: np.ndarray,
+    det: np.ndarray,
+    hi: np.ndarray,
+    sos: np.ndarray,
+    settle: int,
+    steps: tuple[int, int],
+    widths: tuple[int, int],
+    rise_frac: float,
+    fs: float,
+) -> Windows:
+    """The :class:`Windows` of detections ``det`` ``(k,)`` with windows ``[lo, hi)`` of ``raw``
+    ``(n,)`` (samples): filter ``sos`` started ``settle`` samples before ``lo``; ``steps``: the
+    coarse and fine block lengths (samples); ``widths``: the moving means (coarse blocks) of the
+    weights (``smooth_s``) and of the peak search (``peak_smooth_s``); ``fs`` (Hz)."""
+    spec = _Spec(sos, settle, steps[0], steps[1], widths, rise_frac, fs)
+    k = det.size
+    nb = (hi - lo) // spec.step
+    nc = int(nb.max()) if k else 0
+    r = spec.step // spec.step_f
+    out = Windows(
+        np.full((k, nc * r), np.nan),
+        np.zeros((k, nc)),
+        np.zeros((k, nc), dtype=bool),
+        np.zeros((k, nc)),
+        np.zeros(k, dtype=np.int64),
+        np.zeros(k),
+    )
+    order = np.argsort(det - lo, kind="stable")
+    for g in range(0, k, GROUP):
+        _group(raw, order[g : g + GROUP], lo, det, hi, nb, spec, out)
+    return out
+
+
+def _group(
+    raw: np.ndarray,
+    rows: np.ndarray,
+    lo: np.ndarray,
+    det: np.ndarray,
+    hi: np.ndarray,
+    nb: np.ndarray,
+    spec: _Spec,
+    out: Windows,
+) -> None:
+    """:func:`fit_windows` of the windows ``rows`` (one filter pass, then one more for those
+    whose first peak is not settled), written into ``out``."""
+    start = lo[rows] - spec.settle  # the filter's start (before the data: held at rest there)
+    full = hi[rows] - start
+    w1 = int(min(full.max(), (det[rows] - start).max() + int(FIRST_REACH_S * spec.fs)))
+    seg, lost, first = _inputs(raw, start, np.minimum(start + w1, hi[rows]), w1, hi[rows])
+    y, zf = sosfilt(spec.sos, seg, axis=1, zi=_zi(spec.sos)[:, None, :] * first[None, :, None])
+    y[lost] = np.nan
+    done = _scan(y, rows, lo, det, nb, spec, out, complete=full <= w1)
+    more = np.flatnonzero(~done)
+    if more.size:  # the rest of these windows, from the filter's state where the first pass ended
+        idx = rows[more]
+        seg2, lost2, _ = _inputs(
+            raw, start[more] + w1, hi[idx], int(full[more].max()) - w1, hi[idx], first[more]
+        )
+        y2, _ = sosfilt(spec.sos, seg2, axis=1, zi=zf[:, more])
+        y2[lost2] = np.nan
+        _scan(np.concatenate([y[more], y2], axis=1), idx, lo, det, nb, spec, out, np.ones(more.size, bool))
+
+
+def _inputs(
+    raw: np.ndarray,
+    start: np.ndarray,
+    stop: np.ndarray,
+    width: int,
+    hi: np.ndarray,
+    first: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(seg, lost, first)``: row ``j`` of ``seg`` ``(g, width)`` holds ``raw[start[j] + t]``
+    for ``t < stop[j] - start[j]``; lost samples (``lost``) and samples before the data are
+    ``first[j]`` (default: the first finite sample up to ``hi[j]``), after ``stop`` 0."""
+    seg = np.zeros((start.size, width))
+    lost = np.zeros((start.size, width), dtype=bool)
+    own = first is None
+    first = np.zeros(start.size) if first is None else first
+    for j, (a, b) in enumerate(zip(start.tolist(), stop.tolist(), strict=True)):
+        row = np.asarray(raw[max(a, 0) : b], dtype=np.float64)
+        at = max(a, 0) - a
+        seg[j, at : at + row.size] = row
+        if own:
+            if row.size and np.isfinite(row[0]):
+                first[j] = row[0]
+            else:  # the first finite sample of the window
+                rest = np.asarray(raw[max(a, 0) : hi[j]], dtype=np.float64)
+                good = np.flatnonzero(np.isfinite(rest))
+                first[j] = rest[good[0]] if good.size else 0.0
+            seg[j, :at] = first[j]
+    bad = ~np.isfinite(seg)
+    if bad.any():
+        lost[:] = bad
+        seg[bad] = np.broadcast_to(first[:, None], seg.shape)[bad]
+    return seg, lost, first
+
+
+def _scan(
+    y: np.ndarray,
+    rows: np.ndarray,
+    lo: np.ndarray,
+    det: np.ndarray,
+    nb: np.ndarray,
+    spec: _Spec,
+    out: Windows,
+    complete: np.ndarray,
+) -> np.ndarray:
+    """Block powers, resting level, first peak and fit window of the filtered windows ``y``
+    (rows ``rows``; ``complete``: filtered to their end); writes the windows that are settled
+    into ``out`` and returns which are."""
+    g, r = rows.size, spec.step // spec.step_f
+    nbr = nb[rows]
+    nf = (y.shape[1] - spec.settle) // spec.step_f
+    fine = (y[:, spec.settle : spec.settle + nf * spec.step_f] ** 2).reshape(g, nf, spec.step_f).mean(axis=2)
+    ncol = min(nf // r, int(nbr.max()))
+    avail = np.where(complete, nbr, np.minimum(nbr, nf // r))  # coarse blocks filtered
+    power = fine[:, : ncol * r].reshape(g, ncol, r).mean(axis=2)
+    cols = np.arange(ncol)[None, :]
+    ok = np.isfinite(power) & (cols < avail[:, None])
+    power = np.where(ok, power, 0.0)
+    slow = moving_mean(power, ok, spec.widths[1])
+    det_b = np.minimum(nbr - 1, (det[rows] - lo[rows]) // spec.step)
+    base = np.where(cols <= det_b[:, None], slow, np.inf).min(axis=1)
+    # the smoothed power from the detection on: slow[det_b:nb]
+    size = nbr - det_b
+    span = np.arange(int(size.max()))[None, :]
+    after = np.take_along_axis(slow, np.minimum(det_b[:, None] + span, ncol - 1), axis=1)
+    half = (spec.widths[1] - 1) // 2  # blocks after a smoothed value that it depends on
+    known = np.where(complete, size - 1, avail - 1 - half - det_b)
+    peak, settled = first_peaks(after, size, known)
+    top = base + spec.rise_frac * (np.take_along_axis(after, peak[:, None], axis=1)[:, 0] - base)
+    reach = np.argmax((after >= top[:, None]) & (span <= peak[:, None]), axis=1)
+    end = np.maximum(det_b + reach + 1, det_b + 3)
+    n_ok = ok.sum(axis=1)
+    # settled: the first peak, the resting level, the weights and the block count are final
+    need = np.maximum(det_b, end - 1) + max(half, (spec.widths[0] - 1) // 2)
+    settled &= complete | ((need < avail) & (n_ok >= 8))
+    fit = settled & (n_ok >= 8) & (end >= 8)
+    smooth = moving_mean(power, ok, spec.widths[0])
+    s = np.flatnonzero(settled)
+    at = rows[s]
+    m = min(ncol, out.power.shape[1])
+    out.fine[at, : m * r] = fine[s, : m * r]
+    out.power[at, :m] = power[s, :m]
+    out.ok[at, :m] = ok[s, :m]
+    out.smooth[at, :m] = smooth[s, :m]
+    out.end[at] = np.where(fit[s], end[s], 0)
+    out.base[at] = base[s]
+    return settled
+
+
+def moving_mean(power: np.ndarray, ok: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving mean over ``width`` blocks of each row of ``power`` ``(k, n)``, counting
+    only the blocks where ``ok`` (``power`` is 0 elsewhere): block ``i`` averages
+    ``[i - width // 2, i + (width - 1) // 2]``."""
+    k, n = power.shape
+    cs = np.zeros((k, n + 1))
+    cn = np.zeros((k, n + 1))
+    np.cumsum(power, axis=1, out=cs[:, 1:])
+    np.cumsum(ok, axis=1, dtype=np.float64, out=cn[:, 1:])
+    i = np.arange(n)
+    a = np.clip(i - width // 2, 0, n)
+    b = np.clip(i + (width - 1) // 2 + 1, 0, n)
+    return (cs[:, b] - cs[:, a]) / np.maximum(cn[:, b] - cn[:, a], 1.0)
+
+
+def _zi(sos: np.ndarray) -> np.ndarray:
+    """``sosfilt_zi(sos)`` (cached: a few designs are reused)."""
+    key = sos.tobytes()
+    if key not in _ZI:
+        _ZI[key] = sosfilt_zi(sos)
+    return _ZI[key]
+
+
+_ZI: dict[bytes, np.ndarray] = {}
