@@ -183,7 +183,7 @@ def analysis_envelope(envelope: np.ndarray, fs: float, params: ActivationParams 
         blocks[-1] = (np.asarray(bridged[full * factor :], dtype=np.float64) ** 2).mean(axis=0)
     slow = matched_lowpass(blocks, fs / factor, min(params.detection_hz, 0.4 * fs / factor))
     centres = np.minimum(np.arange(blocks.shape[0]) * factor + 0.5 * (factor - 1), n - 1)
-    return _upsampled_root(slow, centres, factor, env)
+    return _upsampled_root(slow, centres, factor, env, lost=bridged is not env)
 
 
 #: Rows of a full-rate signal processed at once by :func:`analysis_envelope` (bounded memory).
@@ -196,11 +196,14 @@ def _float_type(x: np.ndarray) -> type:
     return kind.type if kind in (np.float32, np.float64) else np.float64
 
 
-def _upsampled_root(slow: np.ndarray, centres: np.ndarray, factor: int, env: np.ndarray) -> np.ndarray:
+def _upsampled_root(
+    slow: np.ndarray, centres: np.ndarray, factor: int, env: np.ndarray, lost: bool = True
+) -> np.ndarray:
     """``sqrt`` of ``np.interp(arange(n), centres, slow[:, c])`` for every column ``c`` as float32
-    ``(n, ch)``, NaN where ``env`` is not finite. Between regular centres (``k * factor +
-    (factor - 1) / 2``) numpy's arithmetic is repeated a block of ``factor`` rows at a time
-    (``slope * (row - centre) + value``: the same numbers, without a search per row)."""
+    ``(n, ch)``, NaN where ``env`` is not finite (looked for only when ``lost``). Between
+    regular centres (``k * factor + (factor - 1) / 2``) numpy's arithmetic is repeated a block
+    of ``factor`` rows at a time (``slope * (row - centre) + value``: the same numbers, without
+    a search per row)."""
     n, ch = env.shape
     c0 = 0.5 * (factor - 1)
     last = int(np.flatnonzero(centres == np.arange(centres.size) * factor + c0)[-1])
@@ -217,12 +220,13 @@ def _upsampled_root(slow: np.ndarray, centres: np.ndarray, factor: int, env: np.
             np.multiply(slopes[j0:j1], offsets[m], out=term)
             np.add(term, slow[j0:j1], out=power[:, m])
         r0, r1 = head + j0 * factor, head + j1 * factor
-        out[r0:r1] = np.sqrt(power, out=power).reshape(r1 - r0, ch)
+        np.sqrt(power.reshape(r1 - r0, ch), out=out[r0:r1])  # in float64, rounded once to float32
     ends = np.r_[0:head, head + last * factor : n]  # before the first centre, after the last regular one
     x = ends.astype(np.float64)
     for c in range(ch):
         out[ends, c] = np.sqrt(np.interp(x, centres, slow[:, c]))
-    out[~np.isfinite(env)] = np.nan
+    if lost:
+        out[~np.isfinite(env)] = np.nan
     return out
 
 

@@ -37,6 +37,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from myoflow.analysis._placement_names import MUSCLE_SYNONYMS, ROLES, SEGMENT_SYNONYMS, SIDES
 
@@ -103,6 +104,13 @@ def parse_placement(name: str) -> Placement:
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"placement must be a non-empty string such as 'glute_max_r', got {name!r}")
+    return _parse(name)
+
+
+@lru_cache(maxsize=1024)
+def _parse(name: str) -> Placement:
+    """:func:`parse_placement` of a checked name (cached: the analysis asks for the same few
+    names once per rep and metric)."""
     words = _words(name)
     side = ""
     if len(words) > 1 and words[-1] in SIDES:

@@ -46,14 +46,14 @@ def _orientation_angle(
         data, names, rate = acc, [av.name, gv.name], float(av.rate)
     elif "quat" in parts:
         qv, qi = parts["quat"]
-        data, host, runs, _ = _grid(qv)
+        data, host, runs = _grid(qv)
         data, gyro = data[:, qi], None
         ok = np.all(np.isfinite(data), axis=1) & (np.linalg.norm(np.nan_to_num(data), axis=1) > 0)
         orient = SegmentOrientation("quat", float(qv.rate))
         names, rate = [qv.name], float(qv.rate)
     elif "acc" in parts:
         av, ai = parts["acc"]
-        data, host, runs, _ = _grid(av)
+        data, host, runs = _grid(av)
         data, gyro = data[:, ai], None
         ok = np.all(np.isfinite(data), axis=1) & (np.linalg.norm(np.nan_to_num(data), axis=1) > 0)
         orient = SegmentOrientation("acc", float(av.rate))

@@ -53,30 +53,36 @@ class SessionClock:
         return k / self.fs
 
 
-def _grid(view, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]], np.ndarray]:
+def _grid(view, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
     """``(data (n_idx, ch) of dtype, NaN where lost, host times (n_idx,), gap-free runs as
-    [begin, end) grid positions, grid position of each stored row)``. The file is read
+    [begin, end) grid positions)``. The file is read
     :data:`~myoflow.storage.reader.READ_ROWS` rows at a time, straight into ``data``."""
     n = view.n_samples
     gap_rows = view.gap_table["row"]
-    pos = view.sample_indices(0, n) if len(gap_rows) else np.arange(n, dtype=np.int64)
-    pos = pos - pos[0]
     rows_t = view.times(0, n)
-    size = int(pos[-1]) + 1
-    gapless = size == n  # every row at its own grid position
+    pos = None  # grid position of each stored row, where samples were lost before it
+    if len(gap_rows):
+        pos = view.sample_indices(0, n)
+        pos = pos - pos[0]
+        if int(pos[-1]) + 1 == n:  # gaps of unknown size: every row at its own position
+            pos = None
+    size = n if pos is None else int(pos[-1]) + 1
     data = np.empty((size, view.info.n_channels), dtype=dtype)
-    if not gapless:
+    if pos is not None:
         data.fill(np.nan)
     for r0 in range(0, n, READ_ROWS):
         r1 = min(n, r0 + READ_ROWS)
-        if gapless and dtype is np.float32:
+        if pos is None and dtype is np.float32:
             view.physical_into(data[r0:r1], r0, r1)
         else:
-            data[slice(r0, r1) if gapless else pos[r0:r1]] = view.physical(r0, r1)
-    host = rows_t if gapless else np.interp(np.arange(size, dtype=np.float64), pos.astype(np.float64), rows_t)
+            data[slice(r0, r1) if pos is None else pos[r0:r1]] = view.physical(r0, r1)
     cuts = np.unique(np.concatenate(([0, n], gap_rows[(gap_rows > 0) & (gap_rows < n)]))).astype(np.int64)
-    runs = [(int(pos[a]), int(pos[b - 1]) + 1) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
-    return data, host, runs, pos
+    pairs = [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
+    if pos is None:
+        return data, rows_t, pairs
+    host = np.interp(np.arange(size, dtype=np.float64), pos.astype(np.float64), rows_t)
+    runs = [(int(pos[a]), int(pos[b - 1]) + 1) for a, b in pairs]
+    return data, host, runs
 
 
 #: Gaps up to this long (s; a few lost BLE packets) do not cut the envelope: the filters run
@@ -150,7 +156,7 @@ def emg_envelopes(
     columns: list[np.ndarray] = []
     host0 = None
     for view in views:
-        data, host, runs, _ = _grid(view, np.float32)  # float32: what the envelope filters take
+        data, host, runs = _grid(view, np.float32)  # float32: what the envelope filters take
         rate = float(view.rate)
         profile = profile_for_rate(rate, mains_hz)
         min_len = int(2 * rate)  # a run shorter than 2 s gives no usable envelope
@@ -235,9 +241,9 @@ def acc_gyro_pair(
     """One segment's accelerometer ``(n, 3)`` and gyroscope interpolated at its sample times,
     the acc grid's host times ``(n,)``, its gap-free runs and where both are finite ``(n,)``."""
     (av, ai), (gv, gi) = parts["acc"], parts["gyro"]
-    acc, host, runs, _ = _grid(av)
+    acc, host, runs = _grid(av)
     acc = acc[:, ai]
-    gdata, ghost, _, _ = _grid(gv)
+    gdata, ghost, _ = _grid(gv)
     gyro = align(ghost, gdata[:, gi], host, max_gap_s=1.5 / gv.rate)
     ok = np.all(np.isfinite(acc), axis=1) & np.all(np.isfinite(gyro), axis=1)
     return acc, gyro, host, runs, ok
@@ -259,7 +265,7 @@ def _segment_phi(
         return clock(host), phi, float(av.rate), [av.name, gv.name]
     if "quat" in parts:
         qv, qi = parts["quat"]
-        q, host, _, _ = _grid(qv)
+        q, host, _ = _grid(qv)
         q = q[:, qi]
         ok = np.all(np.isfinite(q), axis=1) & (np.linalg.norm(np.nan_to_num(q), axis=1) > 0)
         phi = np.full(q.shape[0], np.nan)
@@ -328,7 +334,7 @@ def find_movement(
     for joint in ("hip", "knee", "other"):
         if joint in joints:
             v = joints[joint]
-            data, host, _, _ = _grid(v)
+            data, host, _ = _grid(v)
             a = _on_grid(clock(host), data[:, 0], float(v.rate))
             sign = angle_sign
             if sign is None:
