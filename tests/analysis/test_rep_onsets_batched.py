@@ -53,19 +53,21 @@ def _per_rep(s: dict, ctx: rep_summary.SessionContext, monkeypatch) -> tuple[lis
 
 
 def _assert_same(one_by_one: list, batched: list) -> int:
-    """Every metric equal; onsets within 1e-6 ms (the session clock adds the window start in
-    another order). Returns the number of changepoint onsets compared."""
+    """Every metric equal; onsets and their uncertainties within 1e-6 ms (the session clock
+    adds the window start in another order, and the batched fit sums in another order than
+    one window alone). Returns the number of changepoint onsets compared."""
     fitted = 0
     for a, b in zip(one_by_one, batched, strict=True):
         assert a.relaxation == b.relaxation and a.handover is not None
         for name, ma in a.muscles.items():
             mb = b.muscles[name]
-            assert replace(ma, onset_ms=None) == replace(mb, onset_ms=None)
-            if ma.onset_ms is None:
-                assert mb.onset_ms is None
-            else:
-                assert mb.onset_ms == pytest.approx(ma.onset_ms, abs=1e-6)
-                fitted += ma.onset_uncertainty_ms is not None
+            assert replace(ma, onset_ms=None, onset_uncertainty_ms=None) == replace(
+                mb, onset_ms=None, onset_uncertainty_ms=None
+            )
+            for x, y in ((ma.onset_ms, mb.onset_ms), (ma.onset_uncertainty_ms, mb.onset_uncertainty_ms)):
+                assert (x is None) == (y is None)
+                assert x is None or y == pytest.approx(x, abs=1e-6)
+            fitted += ma.onset_uncertainty_ms is not None
     return fitted
 
 
