@@ -56,18 +56,14 @@ from functools import lru_cache
 import numpy as np
 
 from myoflow._checks import check_positive, check_range, check_rate
-from myoflow.dsp.onset_raw_fit import FINE_PASSES, RISE_GRID_S, SHAPES, _nfft, coarse_fit, fine_nll, templates
+from myoflow.dsp.onset_raw_fine import CAND_SPACING_S, FineInput, fine_onsets
+from myoflow.dsp.onset_raw_fit import FINE_PASSES, RISE_GRID_S, SHAPES, _nfft, coarse_fit, templates
 from myoflow.dsp.onset_raw_window import Windows, fit_windows
 
 #: The likelihood's SD of ``c`` times this factor holds the true onset in 68 % of the matched
 #: onsets of ``benchmarks/bench_accuracy.py``'s grid (7 conditions x 4 classes x 3 rates) with
 #: seeds 4-7 (not the seeds it reports: 0-1): 0.94-1.53 by class and rate, 1.12 overall.
 UNCERTAINTY_SCALE = 1.1
-#: Spacing (s) of the fine fit's candidates, at least one fine block (measured: 4 ms scores as
-#: every 2 ms block on the benchmark's ramps, within 0.2 ms, at half the cost).
-CAND_SPACING_S = 0.004
-#: Lags (s) over which the fine blocks' residual autocorrelation tempers the likelihood.
-ACF_SPAN_S = 0.02
 #: High-pass (Hz) of the refinement's filter: above most ECG (QRS) and motion-artefact power,
 #: below most EMG power (measured: 40 Hz beat 20 and 60 Hz on the benchmark's ramps).
 REFINE_HIGHPASS_HZ = 40.0
@@ -240,129 +236,31 @@ def _fit(
     mu = np.repeat(np.maximum(fit.model(), floor[:, None]), r, axis=1)  # (k, width * r)
     xf = win.fine[rows, : width * r]
     okf = np.isfinite(xf) & np.repeat(inside, r, axis=1)
-    yf = np.where(okf, xf, 0.0)
-    w0 = okf / mu**2
     nf = end * r
     half = int(round(p.likelihood_span_s * fr_f))
     every = max(1, int(round(CAND_SPACING_S * fr_f)))  # candidates on a grid of ~4 ms or finer
     c0 = np.maximum(r, fit.best * r - half)
     c1 = np.minimum(nf - 2 * r, fit.best * r + half + 1)
-    ncand = np.maximum(0, -((c0 - c1) // every))  # ceil((c1 - c0) / every)
     # the likelihood from fine_pre_s before the first candidate on (earlier blocks are rest for
     # every candidate: they only pin the level)
-    sub = np.maximum(0, c0 - int(round(p.fine_pre_s * fr_f)))
-    onset, unc = np.zeros(rows.size), np.full(rows.size, np.nan)
-    ok_c = np.flatnonzero(ncand >= 3)
-    pre = _prefix_sums(yf, okf, w0, sub, c0)
-    budget = 150_000  # elements of each candidate x block array
-    order = ok_c[np.argsort(nf[ok_c] - c0[ok_c], kind="stable")]
-    cm = int(ncand.max())
-    bank = templates(fr_f, step_f, int(_nfft(nf.max())), sos)[0]
-    i = 0
-    while i < order.size:
-        j = i + 1
-        while j < order.size and (j - i + 1) * cm * int(nf[order[j]] - c0[order[j]]) <= budget:
-            j += 1
-        ch = order[i:j]
-        onset[ch], unc[ch] = _fine(
-            ch, fit.which, end, yf, okf, w0, pre, floor, c0, ncand, sub, bank, every, r, fr_f
+    return fine_onsets(
+        FineInput(
+            y=np.where(okf, xf, 0.0),
+            ok=okf,
+            w0=okf / mu**2,
+            which=fit.which,
+            end=end,
+            floor=floor,
+            c0=c0,
+            ncand=np.maximum(0, -((c0 - c1) // every)),  # ceil((c1 - c0) / every)
+            sub=np.maximum(0, c0 - int(round(p.fine_pre_s * fr_f))),
+            bank=templates(fr_f, step_f, int(_nfft(nf.max())), sos)[0],
+            every=every,
+            r=r,
+            fr=fr_f,
+            scale=UNCERTAINTY_SCALE,
         )
-        i = j
-    return onset, unc
-
-
-def _prefix_sums(
-    yf: np.ndarray, okf: np.ndarray, w0: np.ndarray, sub: np.ndarray, c0: np.ndarray
-) -> np.ndarray:
-    """``(k, 6)`` sums over the fine blocks ``[sub, c0)`` of each row (rest for every candidate):
-    finite blocks, ``y``, ``y^2``, ``w0``, ``w0 y``, ``w0 y^2``."""
-    k, width = yf.shape
-    cols = np.arange(width)[None, :]
-    inside = (cols >= sub[:, None]) & (cols < c0[:, None])
-    yy = yf * yf
-    return np.stack(
-        [
-            np.where(inside, v, 0.0).sum(axis=1)
-            for v in (okf.astype(np.float64), yf, yy, w0, w0 * yf, w0 * yy)
-        ],
-        axis=1,
     )
-
-
-def _fine(
-    ch: np.ndarray,
-    which: np.ndarray,
-    end: np.ndarray,
-    yf: np.ndarray,
-    okf: np.ndarray,
-    w0: np.ndarray,
-    pre: np.ndarray,
-    floor: np.ndarray,
-    c0: np.ndarray,
-    ncand: np.ndarray,
-    sub: np.ndarray,
-    bank: np.ndarray,
-    every: int,
-    r: int,
-    fr_f: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The fine fit and the posterior of the windows ``ch``: onset (fine blocks after the
-    window's start) and uncertainty (s)."""
-    g = ch.size
-    nb = end[ch] * r - c0[ch]  # blocks from the first candidate on
-    bm, cm = int(nb.max()), int(ncand[ch].max())
-    cols = np.arange(bm)[None, :]
-    valid = cols < nb[:, None]
-    src = np.minimum(c0[ch][:, None] + cols, yf.shape[1] - 1)
-    y = np.where(valid, np.take_along_axis(yf[ch], src, axis=1), 0.0)
-    ok = (valid & np.take_along_axis(okf[ch], src, axis=1)).astype(np.float64)
-    wz = np.where(valid, np.take_along_axis(w0[ch], src, axis=1), 0.0)
-    lag0 = every * np.arange(cm)  # each candidate's first block after the first candidate
-    coarse = np.minimum((c0[ch][:, None] + lag0[None, :]) // r, end[ch][:, None] - 1)
-    rise = np.take_along_axis(which[ch], coarse, axis=1)  # (g, cm)
-    pad = every * (cm - 1)
-    tp = np.zeros(bank.shape[:2] + (pad + bm,))
-    tp[:, :, pad:] = bank[:, :, :bm]
-    view = np.lib.stride_tricks.sliding_window_view(tp, bm, axis=2)  # (rises, 2, pad + 1, bm)
-    off = (pad - lag0)[None, :]
-    fit = fine_nll(view[rise, 0, off], view[rise, 1, off], ncand[ch], y, ok, wz, pre[ch], floor[ch])
-    k = np.argmin(fit.nll, axis=1)
-    rows = np.arange(g)
-    # residuals of the best candidate over the whole fine window (from sub on)
-    q = c0[ch] - sub[ch]
-    lw = q + nb
-    jw = np.arange(int(lw.max()))[None, :]
-    srcw = np.minimum(sub[ch][:, None] + jw, yf.shape[1] - 1)
-    okw = (jw < lw[:, None]) & np.take_along_axis(okf[ch], srcw, axis=1)
-    model = np.where(
-        jw < q[:, None],
-        fit.level[rows, k][:, None],
-        np.take_along_axis(fit.models[rows, k], np.clip(jw - q[:, None], 0, bm - 1), axis=1),
-    )
-    resid = np.where(okw, np.take_along_axis(yf[ch], srcw, axis=1) / model - 1.0, 0.0)
-    if not np.array_equal(okw, jw < lw[:, None]):  # lost blocks: the finite ones, in order
-        order = np.argsort(~okw, axis=1, kind="stable")
-        resid, okw = np.take_along_axis(resid, order, axis=1), np.take_along_axis(okw, order, axis=1)
-    nv = np.maximum(okw.sum(axis=1), 1)
-    dev = np.where(okw, resid - (resid.sum(axis=1) / nv)[:, None], 0.0)
-    ss = (dev * dev).sum(axis=1)
-    shape = 1.0 / np.maximum(ss / nv, 1e-12)  # Gamma shape: the blocks' effective dof / 2
-    # neighbouring blocks are correlated (band-limited EMG): the independent-block likelihood
-    # counts each piece of information about 1 + 2 sum(acf) times
-    lags = range(1, max(1, int(round(ACF_SPAN_S * fr_f))) + 1)
-    acf = sum((dev[:, j:] * dev[:, :-j]).sum(axis=1) for j in lags) / np.maximum(ss, 1e-300)
-    best = fit.nll[rows, k][:, None]
-    dll = (shape / np.maximum(1.0, 1.0 + 2.0 * acf))[:, None] * (fit.nll - best)
-    # the posterior mean of c (flat prior over the candidates) rather than the likelihood's
-    # maximum: on a slow rise the likelihood is skewed (the first tens of ms of a ramp are buried
-    # in the rest noise) and its maximum lies late
-    post = np.exp(-dll)
-    cands = c0[ch][:, None] + lag0[None, :]
-    tot = post.sum(axis=1)
-    c = (post * cands).sum(axis=1) / tot
-    # its spread: the posterior SD (at least half a fine block)
-    sd = np.sqrt((post * (cands - c[:, None]) ** 2).sum(axis=1) / tot)
-    return c, np.maximum(sd, 0.5) / fr_f * UNCERTAINTY_SCALE
 
 
 __all__ = [

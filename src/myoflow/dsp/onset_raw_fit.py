@@ -271,7 +271,7 @@ class FineFit:
 def fine_nll(
     m1: np.ndarray,
     m2: np.ndarray,
-    ncand: np.ndarray,
+    valid: np.ndarray,
     y: np.ndarray,
     ok: np.ndarray,
     w0: np.ndarray,
@@ -280,7 +280,7 @@ def fine_nll(
 ) -> FineFit:
     """Gamma negative log-likelihood of the fine block powers of ``k`` windows with the
     changepoint at each candidate, its rise's ``u`` and ``u^2`` templates ``m1``, ``m2``
-    ``(k, C, B)`` (zero before the candidate; row ``i`` has ``ncand[i]`` candidates), fitted by
+    ``(k, C, B)`` (zero before the candidate; ``valid`` ``(k, C)``: which candidates count), fitted by
     reweighted least squares from the weights ``w0``.
 
     ``y``, ``ok`` (1 where finite), ``w0``: ``(k, B)`` the blocks from the first candidate on
@@ -298,8 +298,8 @@ def fine_nll(
         w0.sum(axis=1)[:, None],
         (w0 * y).sum(axis=1)[:, None],
         (w0 * y2).sum(axis=1)[:, None],
-        m1w.sum(axis=2),
-        m2w.sum(axis=2),
+        _dot(m1, w0),
+        _dot(m2, w0),
     )
     for p in range(FINE_PASSES):
         # a Gamma quasi-likelihood: weights 1 / model^2, each candidate its own model
@@ -313,8 +313,8 @@ def fine_nll(
             np.einsum("kcb,kcb->kc", m1w, m1),
             np.einsum("kcb,kcb->kc", m2w, m2),
             np.einsum("kcb,kcb->kc", m1w, m2),
-            np.einsum("kcb,kb->kc", m1w, y),
-            np.einsum("kcb,kb->kc", m2w, y),
+            _dot(m1w, y),
+            _dot(m2w, y),
         )
         models = b0[:, :, None] + a1[:, :, None] * m1
         models += a2[:, :, None] * m2
@@ -324,17 +324,14 @@ def fine_nll(
             break
         w = ok[:, None, :] / (models * models)
         m1w, m2w = m1 * w, m2 * w
-        sums = (
-            w.sum(axis=2),
-            np.einsum("kcb,kb->kc", w, y),
-            np.einsum("kcb,kb->kc", w, y2),
-            m1w.sum(axis=2),
-            m2w.sum(axis=2),
-        )
+        sums = (_dot(w, np.ones_like(y)), _dot(w, y), _dot(w, y2), _dot(m1w, ok), _dot(m2w, ok))
         inv2 = 1.0 / level**2
         sw_p, swy_p, swyy_p = n_p * inv2, y_p * inv2, yy_p * inv2
-    terms = np.log(models)
-    terms += y[:, None, :] / models
-    nll = np.einsum("kcb,kb->kc", terms, ok) + n_p * np.log(level) + y_p / level
-    nll[np.arange(nll.shape[1])[None, :] >= ncand[:, None]] = np.inf
+    nll = _dot(np.log(models), ok) + _dot(1.0 / models, y * ok) + n_p * np.log(level) + y_p / level
+    nll[~valid] = np.inf
     return FineFit(nll, models, level)
+
+
+def _dot(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``sum_b a[k, c, b] v[k, b]`` ``(k, C)``: a matrix-vector product per window."""
+    return (a @ v[:, :, None])[:, :, 0]
