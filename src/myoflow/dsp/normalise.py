@@ -51,23 +51,49 @@ def mvc_reference(envelope_segment: np.ndarray, fs: float, window_s: float = 0.5
         )
     out = np.empty(n_ch)
     for c in range(n_ch):  # one channel at a time: an hour at 2 kHz is 7 M samples per channel
-        col = np.asarray(x[:, c], dtype=np.float64)
-        finite = np.isfinite(col)
-        complete = bool(finite.all())
-        # Window sums from cumulative sums; a window counts only if all w samples are finite.
-        csum = np.cumsum(col if complete else np.where(finite, col, 0.0))
-        sums = csum[w - 1 :].copy()  # window k: csum[k + w - 1] - csum[k - 1] (0 before the start)
-        sums[1:] -= csum[:-w]
-        if not complete:
+        best = _largest_window_sum(x[:, c], w)
+        if best is None:  # lost samples: windows that touch one are skipped
+            col = np.asarray(x[:, c], dtype=np.float64)
+            finite = np.isfinite(col)
+            csum = np.cumsum(np.where(finite, col, 0.0))
+            sums = csum[w - 1 :].copy()  # window k: csum[k + w - 1] - csum[k - 1] (0 before the start)
+            sums[1:] -= csum[:-w]
             ccount = np.concatenate([[0.0], np.cumsum(finite, dtype=np.float64)])
             sums[(ccount[w:] - ccount[:-w]) != w] = -np.inf
-        out[c] = sums.max() / w  # the largest mean: dividing by w > 0 keeps the order
+            best = float(sums.max())
+        out[c] = best / w  # the largest mean: dividing by w > 0 keeps the order
         if out[c] == -np.inf:
             raise ValueError(
                 f"envelope_segment channel {c} has no {window_s:g} s window of finite "
                 f"data: no MVC reference can be taken from it"
             )
     return out
+
+
+#: Rows of a channel :func:`_largest_window_sum` sums at once (a few MB of float64).
+_BLOCK_ROWS = 1 << 18
+
+
+def _largest_window_sum(col: np.ndarray, w: int) -> float | None:
+    """Largest sum of ``w`` consecutive samples of ``col`` ``(n,)``, ``n >= w``, from cumulative
+    sums taken a block of rows at a time (each block's running sum starts from the previous
+    block's last one: the same additions in the same order as one ``np.cumsum``); None when a
+    sample is not finite."""
+    n = col.size
+    tail = np.zeros(w)  # the running sums of the w rows before the block (0 before the start)
+    best = -np.inf
+    for a in range(0, n, max(_BLOCK_ROWS, w)):
+        block = np.array(col[a : a + max(_BLOCK_ROWS, w)], dtype=np.float64)  # a copy: changed below
+        if not np.isfinite(block).all():
+            return None
+        block[0] += tail[-1]
+        csum = np.concatenate([tail, np.cumsum(block)])  # rows a - w ... a + len - 1
+        first = max(0, w - 1 - a)  # the first window ends at row w - 1
+        sums = csum[w + first :] - csum[first : csum.size - w]
+        if sums.size:
+            best = max(best, float(sums.max()))
+        tail = csum[-w:]
+    return best
 
 
 def combine_mvc(references: Sequence[np.ndarray]) -> np.ndarray:
