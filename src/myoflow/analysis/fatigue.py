@@ -319,9 +319,16 @@ class SessionFatigue:
         """One rep: muscle -> ``{"mnf_hz", "mdf_hz", "rms_uv"}``."""
         return {
             r.muscle: {"mnf_hz": r.mnf_hz, "mdf_hz": r.mdf_hz, "rms_uv": r.rms_uv}
-            for r in self.reps
-            if r.rep == rep
+            for r in self._by_rep.get(rep, ())
         }
+
+    @functools.cached_property
+    def _by_rep(self) -> dict[int, list[RepFatigue]]:
+        """:attr:`reps` grouped by rep number, in order (one pass, not one per rep asked)."""
+        out: dict[int, list[RepFatigue]] = {}
+        for r in self.reps:
+            out.setdefault(r.rep, []).append(r)
+        return out
 
     def set_dict(self, set_index: int) -> dict[str, dict[str, Any]]:
         """One set: muscle -> its :class:`SetFatigue` fields (without ``set_index``/``muscle``)."""

@@ -395,6 +395,15 @@ def _median(values: Iterable[float | None]) -> float:
 
 def _jsonable(x: Any) -> Any:
     """Plain JSON types: numpy scalars to Python, tuples to lists, NaN and infinities to None."""
+    kind = type(x)  # the plain types first (a report holds ~200,000 values)
+    if kind is float:
+        return x if math.isfinite(x) else None
+    if kind is dict:
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if kind is list or kind is tuple:
+        return [_jsonable(v) for v in x]
+    if x is None or kind is str or kind is int or kind is bool:
+        return x
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
