@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.fft import next_fast_len
 from scipy.signal import sosfilt
 
 #: Rise durations ``d`` (s) of the clipped-ramp amplitude model.
@@ -22,6 +23,8 @@ RISE_GRID_S = tuple(float(v) for v in np.geomspace(0.01, 1.6, 7))
 SHAPES = 1
 #: Reweighting passes of the fine fit (1: weights from the coarse fit's best model only).
 FINE_PASSES = 2
+#: The coarse best is never within this many blocks of the window's end.
+TAIL = 2
 
 
 def templates(fr: float, step: int, nfft: int, sos: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -29,22 +32,14 @@ def templates(fr: float, step: int, nfft: int, sos: np.ndarray) -> tuple[np.ndar
     ``(n_rises, 2, nfft // 2)``: for each rise ``u`` (:data:`RISE_GRID_S` x :data:`SHAPES`) the
     power templates of ``u`` and ``u^2`` (white EMG: power spreads by the filter's squared
     impulse response), averaged over blocks of ``step`` samples, starting at the changepoint;
-    ``spectra``: the FFTs of ``T1``, ``T2``, ``T1^2``, ``T2^2``, ``T1 T2`` (keys ``1 2 11 22 12``;
-    cached). A longer ``nfft`` gives the same first blocks."""
+    ``spectra``: the FFTs (length ``nfft``) of ``T1``, ``T2``, ``T1^2``, ``T2^2``, ``T1 T2``
+    (keys ``1 2 11 22 12``; cached). A longer ``nfft`` gives the same first blocks."""
     key = (fr, step, nfft, sos.tobytes())
     if key not in _CACHE:
-        if len(_CACHE) > 32:
+        if len(_CACHE) > 128:
             _CACHE.clear()
-        fs = fr * step
         m = nfft // 2
-        h2 = _impulse_energy(sos, fs)
-        tau = np.arange(m * step) / fs
-        rows = []
-        for d in RISE_GRID_S:
-            lin = np.clip(tau / d, 0.0, 1.0)
-            for u in (lin, np.sin(0.5 * np.pi * lin))[: 1 + SHAPES]:
-                rows.append([_block_mean(np.convolve(v, h2)[: tau.size], m, step) for v in (u, u * u)])
-        t = np.asarray(rows)
+        t = _bank(fr, step, m, sos)[:, :, :m]
         full = np.zeros((t.shape[0], 2, nfft))
         full[:, :, :m] = t
         t1, t2 = full[:, 0], full[:, 1]
@@ -59,9 +54,37 @@ def templates(fr: float, step: int, nfft: int, sos: np.ndarray) -> tuple[np.ndar
 _CACHE: dict[tuple, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
 
 
+def _bank(fr: float, step: int, m: int, sos: np.ndarray) -> np.ndarray:
+    """The templates of :func:`templates`, at least ``m`` blocks long (cached; made again, twice
+    as long, when a longer one is asked for: its first blocks are the same)."""
+    key = (fr, step, sos.tobytes())
+    have = _BANKS.get(key)
+    if have is None or have.shape[2] < m:
+        if len(_BANKS) > 32:
+            _BANKS.clear()
+        fs = fr * step
+        m = 1 << int(np.ceil(np.log2(max(m, 64))))
+        h2 = _impulse_energy(sos, fs)
+        tau = np.arange(m * step) / fs
+        rows = []
+        for d in RISE_GRID_S:
+            lin = np.clip(tau / d, 0.0, 1.0)
+            for u in (lin, np.sin(0.5 * np.pi * lin))[: 1 + SHAPES]:
+                rows.append([_block_mean(np.convolve(v, h2)[: tau.size], m, step) for v in (u, u * u)])
+        _BANKS[key] = have = np.asarray(rows)
+    return have
+
+
+_BANKS: dict[tuple, np.ndarray] = {}
+
+
 def _nfft(n: np.ndarray | int) -> np.ndarray:
-    """The FFT length of a correlation of ``n`` blocks: the power of two >= ``2 n``."""
-    return np.left_shift(1, np.ceil(np.log2(2 * np.maximum(np.asarray(n), 1))).astype(np.int64))
+    """The FFT length of a correlation of ``n`` blocks: a fast length (5-smooth) >= ``2 n``."""
+    n2 = 2 * np.maximum(np.asarray(n, dtype=np.int64), 1)
+    out = np.empty_like(n2)
+    for v in np.unique(n2).tolist():
+        out[n2 == v] = next_fast_len(v, real=True)
+    return out
 
 
 def _block_mean(v: np.ndarray, m: int, step: int) -> np.ndarray:
@@ -171,7 +194,7 @@ def _coarse_rows(
     which = np.argmax(gain, axis=1)  # (g, m): the best rise at each candidate
     top = np.take_along_axis(gain, which[:, None, :], axis=1)[:, 0]
     cols = np.arange(m)[None, :]
-    best = np.argmax(np.where((cols >= 1) & (cols < n[:, None] - 2), top, -np.inf), axis=1)
+    best = np.argmax(np.where((cols >= 1) & (cols < n[:, None] - TAIL), top, -np.inf), axis=1)
     rows = np.arange(y.shape[0])
     at = which[rows, best]
     picked = [v[rows, at, best] for v in s]
