@@ -6,13 +6,18 @@ same clock (the generator makes one part at a time, to keep its memory small). T
 the command a user types, ``myoflow analyze FILE --json``, in a fresh process (imports, file
 reading, envelopes, reps, every metric, the report), median of ``--repeats`` runs, in wall
 time and in CPU time of that process (user + sys: what a loaded machine does not inflate much),
-with the load average when the runs ended.
+with the load average when the runs ended. One more run (``--split``, on by default) times the
+changepoint onset fit inside the process (CPU time of every
+:func:`~myoflow.analysis.onset_emg.changepoint_onsets` / ``changepoint_onset`` call the analysis
+makes) and reports it and the rest (reading, envelopes, reps, every other metric, the report)
+apart, with the number of onsets fitted.
 Run: ``make bench BENCH=analyze_hour`` or ``.venv/bin/python benchmarks/bench_analyze_hour.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import subprocess
@@ -56,11 +61,63 @@ def write_hour(path: Path, minutes: float, parts: int) -> float:
     return offset
 
 
+#: The analyze command run in a fresh process with the changepoint fit's CPU time summed
+#: (the functions the analysis calls are wrapped by a timer; they run unchanged).
+SPLIT = """
+import json, sys, time
+import myoflow.analysis.activation as act
+import myoflow.analysis.rep_summary as rs
+spent = {"fit_cpu_s": 0.0, "onsets": 0}
+def timed(f, batched):
+    def run(raw, c, detected, earliest):
+        t0 = time.process_time()
+        try:
+            return f(raw, c, detected, earliest)
+        finally:
+            spent["fit_cpu_s"] += time.process_time() - t0
+            spent["onsets"] += len(detected) if batched else 1
+    return run
+rs.changepoint_onsets = timed(rs.changepoint_onsets, True)
+rs.changepoint_onset = timed(rs.changepoint_onset, False)
+act.changepoint_onset = timed(act.changepoint_onset, False)
+from myoflow.cli import main
+t0 = time.process_time()
+code = main(["analyze", sys.argv[1], "--json"])
+spent["total_cpu_s"] = time.process_time() - t0
+print(json.dumps(spent), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def split_run(path: Path) -> dict[str, float]:
+    """CPU time of the changepoint fit and of everything else in one analyze run (:data:`SPLIT`;
+    the analysis modules and scipy.signal are imported before the clock starts)."""
+    out = subprocess.run(
+        [sys.executable, "-c", SPLIT, str(path)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    got = json.loads(out.stderr.decode().strip().splitlines()[-1])
+    return {
+        "split_fit_cpu_s": got["fit_cpu_s"],
+        "split_rest_cpu_s": got["total_cpu_s"] - got["fit_cpu_s"],
+        "split_onsets_fitted": got["onsets"],
+        "split_fit_ms_per_onset": 1000.0 * got["fit_cpu_s"] / max(1, got["onsets"]),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--parts", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--split",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="one more run timing the changepoint fit apart from the rest (CPU time, in process)",
+    )
     parser.add_argument(
         "--file", type=Path, help="time this recording (written first if missing), not a temporary one"
     )
@@ -87,6 +144,8 @@ def main() -> None:
         # CPU time (user + sys, all threads) of the analyze process: comparable between runs on
         # a shared machine, where wall time mostly measures the other processes
         figures["analyze_cpu_s_median"] = float(np.median(cpus))
+        if args.split:
+            figures |= split_run(path)
         figures["load_average_1min"] = os.getloadavg()[0]
     figures |= machine()
     for k, v in figures.items():
