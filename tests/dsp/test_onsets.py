@@ -290,3 +290,20 @@ def test_long_recordings_scanned_in_chunks_give_the_one_pass_result() -> None:
         samples = ev_sample[ev_ch == c]
         assert np.array_equal(got[c].ravel()[: samples.size], samples)
         assert len(got[c]) >= 2 and got[c][0, 0] < _CHUNK < got[c][0, 1]  # one spans a join
+
+
+@pytest.mark.parametrize("n_ch", [1, 2, 3, 4, 5, 7, 8, 9, 16, 17])
+def test_every_channel_count_matches_the_per_sample_machine(n_ch: int) -> None:
+    # The scan reads each row of its masks as integers (padded to 1, 2, 4 or 8k bytes); every
+    # channel count, lost samples and per-channel thresholds must still give the plain answer.
+    rng = np.random.default_rng(n_ch)
+    n = 3000
+    x = np.repeat(rng.integers(0, 7, (n // 5 + 1, n_ch)), 5, axis=0)[:n].astype(np.float32) / 2
+    x[rng.random((n, n_ch)) < 0.01] = np.nan
+    mean = rng.uniform(0.0, 0.5, n_ch)
+    base = Baseline(mean=mean, sd=np.ones(n_ch))
+    params = OnsetParams(h_on=1.25, h_off=0.75, min_on_s=0.004, min_off_s=0.003)
+    got = detect_onsets(x, 1000.0, base, params)
+    for c in range(n_ch):
+        on, off = (float(np.float32(mean[c] + h)) for h in (1.25, 0.75))
+        np.testing.assert_array_equal(got[c], _reference_machine(x[:, c], on, off, 4, 3))

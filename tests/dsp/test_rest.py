@@ -51,3 +51,18 @@ def test_windows_with_lost_samples_are_never_chosen() -> None:
     assert base.mean[0] == pytest.approx(2.0, abs=0.1)
     with pytest.raises(ValueError, match="no 1.0 s window without lost samples"):
         quietest_baseline(np.where(np.arange(300)[:, None] % 50 == 0, np.nan, env[:300]), fs)
+
+
+def test_the_sd_floor_scale_is_the_largest_finite_magnitude() -> None:
+    from myoflow.dsp.rest import _largest_magnitude
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 3, (500, 3)).astype(np.float32)
+    assert _largest_magnitude(x) == float(np.abs(x).max())
+    x[7, 1] = -40.0
+    assert _largest_magnitude(x) == 40.0
+    x[9, 0] = np.nan  # NaN is ignored
+    assert _largest_magnitude(x) == 40.0
+    x[11, 2] = -np.inf  # inf counts
+    assert _largest_magnitude(x) == np.inf
+    assert _largest_magnitude(np.full((4, 2), np.nan, np.float32)) == 1.0  # nothing finite

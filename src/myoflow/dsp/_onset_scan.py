@@ -55,34 +55,37 @@ class OnsetState:
 _Arrays4 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _runs(mask: np.ndarray, carry: np.ndarray) -> _Arrays4:
-    """Runs of ``True`` in each column of ``mask`` ``(n, ch)``.
+_Runs = tuple[np.ndarray, np.ndarray, np.ndarray]
 
-    A run touching row 0 is extended back by ``carry[ch]`` samples (a run left open by the
-    previous chunk). Returns ``(channel, start, length, trailing)``: the first three per run,
-    sorted by channel then start; ``trailing`` ``(ch,)`` is the length of each column's run
-    that reaches the last row (0 if none).
+
+def _runs(mask: np.ndarray, n_ch: int) -> _Runs:
+    """Runs of ``True`` in each of the first ``n_ch`` columns of ``mask`` ``(n, width)`` (the
+    columns beyond ``n_ch`` are padding, all ``False``; see :func:`_compare`).
+
+    Returns ``(channel, start, end)`` per run (rows ``start .. end``), sorted by channel then
+    start.
     """
-    n, n_ch = mask.shape
-    # Flat positions (in the (n - 1, ch) layout) where a column changes between rows r, r + 1.
-    flip = np.flatnonzero(mask[1:] != mask[:-1])
-    row = flip // n_ch + 1
-    col = flip % n_ch
+    n = mask.shape[0]
+    row, col = _flips(mask, n_ch)
     rises = mask[row, col]
-    first = np.flatnonzero(mask[0])
-    last = np.flatnonzero(mask[-1])
+    first = np.flatnonzero(mask[0, :n_ch])
+    last = np.flatnonzero(mask[-1, :n_ch])
     s_ch = np.concatenate([first, col[rises]])
     s_row = np.concatenate([np.zeros(first.size, np.int64), row[rises]])
     e_ch = np.concatenate([col[~rises], last])
     e_row = np.concatenate([row[~rises], np.full(last.size, n, np.int64)])
     # Re-sort by channel (stably: rows stay in order) so the k-th start pairs with the k-th end.
     s_order = np.argsort(s_ch, kind="stable")
-    e_order = np.argsort(e_ch, kind="stable")
-    ch = s_ch[s_order]
-    start = s_row[s_order]
-    end = e_row[e_order]
-    head = start == 0
-    start[head] -= carry[ch[head]]
+    return s_ch[s_order], s_row[s_order], e_row[np.argsort(e_ch, kind="stable")]
+
+
+def _carried(runs: _Runs, carry: np.ndarray, n: int, n_ch: int) -> _Arrays4:
+    """Runs of one chunk of ``n`` rows with the run left open by the previous chunk:
+    a run touching row 0 is extended back by ``carry[ch]`` samples. Returns ``(channel,
+    start, length, trailing)``; ``trailing`` ``(n_ch,)`` is the length of each channel's run
+    that reaches the last row (0 if none)."""
+    ch, start, end = runs
+    start = start - np.where(start == 0, carry[ch], 0)
     length = end - start
     trailing = np.zeros(n_ch, dtype=np.int64)
     tail = end == n
@@ -90,27 +93,63 @@ def _runs(mask: np.ndarray, carry: np.ndarray) -> _Arrays4:
     return ch, start, length, trailing
 
 
+def _flips(mask: np.ndarray, n_ch: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(row, column)`` of every change ``mask[row - 1, c] != mask[row, c]`` (``c < n_ch``),
+    sorted by row then column.
+
+    Each row of ``mask`` (``width`` bytes: 1, 2, 4 or a multiple of 8) is read as one or a few
+    integers, so the rows where anything changes are found with one integer comparison per
+    row instead of one per channel; only those (few, for an envelope) rows are compared
+    channel by channel.
+    """
+    n, width = mask.shape
+    word = np.dtype(f"u{min(width, 8)}")
+    words = mask.view(word)  # (n, width / itemsize)
+    changed = words[1:] != words[:-1]
+    rows = np.flatnonzero(changed if changed.shape[1] == 1 else changed.any(axis=1)) + 1
+    which, col = np.nonzero(mask[rows, :n_ch] != mask[rows - 1, :n_ch])
+    return rows[which], col
+
+
+def _width(n_ch: int) -> int:
+    """Bytes per mask row: ``n_ch`` padded to 1, 2, 4 or a multiple of 8 (see :func:`_flips`)."""
+    return n_ch if n_ch in (1, 2, 4) else 4 if n_ch == 3 else -(-n_ch // 8) * 8
+
+
 _ROWS_PER_LINE = 64  # rows compared as one line of ``64 * ch`` values (see _compare)
 
 
 def _compare(op: np.ufunc, x: np.ndarray, thr: np.ndarray) -> np.ndarray:
     """``op(x, thr)`` for ``x`` ``(n, ch)`` against per-channel ``thr`` ``(ch,)``, as a bool
-    array ``(n, ch)``.
+    array ``(n, width)``: the first ``ch`` columns hold the result, the rest (padding up to
+    :func:`_width`) are ``False``.
 
     Broadcasting a row of ``ch`` thresholds runs NumPy's inner loop over only ``ch`` values;
     comparing lines of ``_ROWS_PER_LINE`` rows against the thresholds tiled as often is ~3x
     faster and gives the same result.
     """
     n, n_ch = x.shape
+    width = _width(n_ch)
+    if width != n_ch:
+        out = np.zeros((n, width), dtype=bool)
+        op(x, thr, out=out[:, :n_ch])
+        return out
     out = np.empty((n, n_ch), dtype=bool)
     bulk = n - n % _ROWS_PER_LINE
     if bulk and x.flags.c_contiguous:
-        width = _ROWS_PER_LINE * n_ch
-        op(x[:bulk].reshape(-1, width), np.tile(thr, _ROWS_PER_LINE), out=out[:bulk].reshape(-1, width))
+        line = _ROWS_PER_LINE * n_ch
+        op(x[:bulk].reshape(-1, line), np.tile(thr, _ROWS_PER_LINE), out=out[:bulk].reshape(-1, line))
     else:
         bulk = 0
     op(x[bulk:], thr, out=out[bulk:])
     return out
+
+
+def chunk_runs(x: np.ndarray, thr_on: np.ndarray, thr_off: np.ndarray) -> tuple[_Runs, _Runs]:
+    """The runs above ``thr_on`` and below ``thr_off`` in chunk ``x`` ``(n >= 1, ch)``, in the
+    chunk's rows and without any carried state: chunks may be done in any order, at once."""
+    n_ch = x.shape[1]
+    return _runs(_compare(np.greater, x, thr_on), n_ch), _runs(_compare(np.less, x, thr_off), n_ch)
 
 
 def scan(
@@ -128,12 +167,18 @@ def scan(
     ``(channel, is_onset, sample, confirmed_at)`` of the events confirmed in this chunk,
     ordered by channel then sample; samples are stream indices.
     """
-    n, n_ch = x.shape
-    if n == 0:
+    if x.shape[0] == 0:
         none = np.empty(0, np.int64)
         return none, np.empty(0, bool), none, none
-    a_ch, a_start, a_len, a_tail = _runs(_compare(np.greater, x, thr_on), state.run_above)
-    b_ch, b_start, b_len, b_tail = _runs(_compare(np.less, x, thr_off), state.run_below)
+    return advance(state, x.shape[0], *chunk_runs(x, thr_on, thr_off), min_on, min_off)
+
+
+def advance(state: OnsetState, n: int, above: _Runs, below: _Runs, min_on: int, min_off: int) -> _Arrays4:
+    """The state machine over the next ``n`` samples, given their :func:`chunk_runs`: updates
+    ``state`` and returns the events as :func:`scan` does."""
+    n_ch = state.n_channels
+    a_ch, a_start, a_len, a_tail = _carried(above, state.run_above, n, n_ch)
+    b_ch, b_start, b_len, b_tail = _carried(below, state.run_below, n, n_ch)
     a_ok = a_len >= min_on
     b_ok = b_len >= min_off
     # One virtual run per channel, before everything, stands for the current state.

@@ -17,18 +17,20 @@ second (edges are padded differently); ``benchmarks/bench_dsp.py`` measures spee
 from __future__ import annotations
 
 import functools
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.fft as sfft
 from scipy import signal
 
 from myoflow._checks import as_signal, check_positive, check_rate
+from myoflow.dsp._threads import map_threads, thread_count
 
 #: The zero-phase kernel is truncated where it has decayed below this fraction of its peak.
-KERNEL_TOLERANCE = 1e-5
-_BLOCK = 1 << 15
+KERNEL_TOLERANCE = 1e-6
+#: FFT blocks aim at this many times the kernel's half-width (at least _MIN_BLOCK samples): the
+#: overlap then costs ~1/8 of each block; larger blocks fall out of the caches and gain nothing.
+_BLOCK_PER_MARGIN = 16
+_MIN_BLOCK = 4096
 
 
 Stages = list[tuple[np.ndarray, int]]
@@ -63,8 +65,14 @@ def _cached_gain(key: tuple, fs: float, n_fft: int, n_bins: int) -> np.ndarray:
 
 
 def _halfwidth(stages: Stages, fs: float, max_s: float = 10.0) -> int:
+    key = tuple((sos.tobytes(), sos.shape, power) for sos, power in stages)
+    return _cached_halfwidth(key, fs, max_s)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_halfwidth(key: tuple, fs: float, max_s: float) -> int:
     n = sfft.next_fast_len(int(2 * max_s * fs), real=True)
-    kernel = np.abs(sfft.irfft(_gain(stages, fs, n, n // 2 + 1), n=n))[: n // 2]
+    kernel = np.abs(sfft.irfft(_cached_gain(key, fs, n, n // 2 + 1), n=n))[: n // 2]
     above = np.flatnonzero(kernel > KERNEL_TOLERANCE * kernel.max())
     halfwidth = int(above[-1]) + 1 if above.size else 1
     if halfwidth >= n // 2 - 1:
@@ -110,7 +118,7 @@ def zero_phase_fft(
     out = np.empty_like(x)
 
     def store(start: int, block: np.ndarray) -> None:
-        out[start : start + block.shape[0]] = block
+        out[start : start + block.shape[0]] = block[:, : out.shape[1]]
 
     _each_filtered_block(x, check_rate(fs), _stages(sos, passes, notch_sos), 1, 1, workers, store)
     return out
@@ -167,22 +175,26 @@ def envelope_zero_phase(
         return zero_phase_fft(rectified, fs, low, passes, workers=workers)
     sub = factor // shrink  # block length at the reduced inverse-FFT rate
     means = np.empty((-(-n // factor), ch), dtype=np.float32)
-    # `sub` consecutive rows of `ch` values are one row of `sub * ch` values; a matrix product
-    # with `sub` stacked identities / sub averages them (far faster than strided adds).
-    averaging = np.kron(np.full((sub, 1), 1.0 / sub, dtype=np.float32), np.eye(ch, dtype=np.float32))
+    # `sub` consecutive rows of `width` values are one row of `sub * width` values; a matrix
+    # product with `sub` stacked identities / sub averages them (far faster than strided adds)
+    # and drops a padding column.
+    width = ch + ch % 2
+    unit = np.eye(width, ch, dtype=np.float32)
+    averaging = np.kron(np.full((sub, 1), 1.0 / sub, dtype=np.float32), unit)
 
     def average(start: int, block: np.ndarray) -> None:
         rect = np.abs(block, out=block)
         full = rect.shape[0] // sub
         k = start // factor
-        _matmul(rect[: full * sub].reshape(full, sub * ch), averaging, means[k : k + full])
+        flat = rect[: full * sub].reshape(full, sub * width)
+        _matmul(lambda i, j: flat[i:j], full, averaging, means[k : k + full])
         if rect.shape[0] % sub:
-            means[k + full] = rect[full * sub :].mean(axis=0)
+            means[k + full] = rect[full * sub :, :ch].mean(axis=0)
 
     _each_filtered_block(x, fs, stages, shrink, factor, workers, average)
     low = signal.butter(order, cutoff_hz, "lowpass", fs=fs / factor, output="sos")
     smooth = zero_phase_fft(means, fs / factor, low, passes, workers=workers)
-    return _upsample_linear(smooth, factor, n)
+    return _upsample_linear(smooth, factor, n, workers)
 
 
 def _stages(sos: np.ndarray, passes: int, notch_sos: np.ndarray | None) -> Stages:
@@ -193,43 +205,99 @@ def _stages(sos: np.ndarray, passes: int, notch_sos: np.ndarray | None) -> Stage
 
 def _each_filtered_block(x, fs, stages, shrink, align, workers, consume) -> None:
     """Filter ``x`` with the stages' zero-phase response by overlap-save FFTs and call
-    ``consume(start, block)`` for each consecutive piece: ``block`` holds samples ``start ..``
-    at rate ``fs / shrink`` and every ``start`` is a multiple of ``align``.
+    ``consume(start, block)`` for each consecutive piece: ``block`` ``(rows, width)`` holds
+    samples ``start ..`` at rate ``fs / shrink`` in its first ``x.shape[1]`` columns (``width``
+    is the channel count rounded up to even; an extra column is padding) and every ``start``
+    is a multiple of ``align``.
+
+    Two real channels ride in one complex FFT (channel ``2k`` as the real part, ``2k + 1`` as
+    the imaginary part: a float32 ``(n, 2m)`` block *is* a complex64 ``(n, m)`` one). The
+    zero-phase gain is real and even, so it filters both parts independently and the inverse
+    FFT hands back the filtered channels in place, in their order: no packing, no unpacking,
+    and one complex transform costs less than two real ones.
 
     Blocks run on ``workers`` threads at once (``-1``: one per core), each with one-thread FFTs:
     whole blocks in parallel scale better than one block's FFT split over threads, and the
     per-block work in ``consume`` runs in parallel too. ``consume`` must only write rows of its
     own block.
     """
-    n = x.shape[0]
+    n, ch = x.shape
+    width = ch + ch % 2
     margin = _halfwidth(stages, fs)
     margin += (-margin) % shrink
-    nfft = sfft.next_fast_len(max(_BLOCK, 4 * margin) + 2 * margin, real=True)
-    nfft += (-nfft) % (2 * shrink)
+    nfft = _block_size(n, margin, align * shrink, 2 * shrink)
     step = nfft - 2 * margin
     step -= step % (align * shrink)
-    gain = (_gain(stages, fs, nfft, nfft // (2 * shrink) + 1) / shrink).astype(np.float32)[:, np.newaxis]
-    if shrink > 1:
-        gain[-1] = 0.0  # the new Nyquist bin: drop it rather than fold it
+    gain = _tiled_gain(stages, fs, nfft, shrink, width)
+    lo = margin // shrink
 
     def one(start: int) -> None:
         stop = min(start + step, n)
-        spec = sfft.rfft(_segment(x, start - margin, stop + margin), n=nfft, axis=0, workers=1)
-        spec = spec[: gain.shape[0]]
-        spec *= gain
-        out = sfft.irfft(spec, n=nfft // shrink, axis=0, workers=1)
-        lo = margin // shrink
+        seg, own = _complex_pairs(x, start - margin, start - margin + nfft, stop + margin, width)
+        spec = sfft.fft(seg, axis=0, workers=1, overwrite_x=own)
+        if shrink > 1:
+            spec = _lowest_bins(spec, nfft // shrink)
+        flat = spec.view(np.float32)
+        np.multiply(flat, gain, out=flat)
+        out = sfft.ifft(spec, axis=0, workers=1, overwrite_x=True).view(np.float32)
         consume(start, out[lo : lo + -(-(stop - start) // shrink)])
 
-    starts = range(0, n, step)
-    threads = min(len(starts), (os.cpu_count() or 1) if workers == -1 else max(1, workers))
-    if threads <= 1:
-        for start in starts:
-            one(start)
-        return
-    with ThreadPoolExecutor(threads, thread_name_prefix="myoflow-fft") as pool:
-        for _ in pool.map(one, starts):  # re-raises the first error of any block
-            pass
+    map_threads(one, range(0, n, step), workers)
+
+
+def _block_size(n: int, margin: int, align: int, multiple: int) -> int:
+    """FFT length for ``n`` samples in blocks of equal length: about ``_BLOCK_PER_MARGIN x
+    margin``, fewer blocks if the data is short; useful length a multiple of ``align``."""
+    useful = max(max(_MIN_BLOCK, _BLOCK_PER_MARGIN * margin) - 2 * margin, align)
+    blocks = -(-n // useful)
+    return _fft_size(-(-n // blocks) + 2 * margin + align, multiple)
+
+
+def _fft_size(at_least: int, multiple: int) -> int:
+    """Smallest fast complex FFT length >= ``at_least`` that is a multiple of ``multiple``."""
+    size = sfft.next_fast_len(at_least)
+    while size % multiple:
+        size = sfft.next_fast_len(size + 1)
+    return size
+
+
+def _tiled_gain(stages: Stages, fs: float, nfft: int, shrink: int, width: int) -> np.ndarray:
+    """The zero-phase gain at the bins of an ``nfft // shrink``-point two-sided spectrum of
+    ``nfft``-point frequencies (bin ``k`` and ``-k`` alike; the new Nyquist bin dropped when
+    ``shrink > 1`` rather than folded; divided by ``shrink``: the shorter inverse FFT
+    normalises by fewer points), repeated for the ``width`` float32 columns of a complex64
+    ``(rows, width / 2)`` spectrum: one contiguous multiply instead of a broadcast one."""
+    m = nfft // shrink
+    one_sided = _gain(stages, fs, nfft, nfft // 2 + 1)
+    k = np.arange(m)
+    gain = (one_sided[np.minimum(k, m - k)] / shrink).astype(np.float32)
+    if shrink > 1:
+        gain[m // 2] = 0.0
+    return np.repeat(gain[:, np.newaxis], width, axis=1)
+
+
+def _complex_pairs(x: np.ndarray, a: int, b: int, used: int, width: int) -> tuple[np.ndarray, bool]:
+    """Rows ``a .. b`` of float32 ``x`` as complex64 ``(b - a, width / 2)`` (``width``: the
+    channel count rounded up to even), and whether that is a copy (``False``: a view of ``x``,
+    which must not be overwritten). Only rows ``a .. used`` matter: when a copy is needed they
+    are taken as :func:`_segment` extends ``x``, and the rest is zero."""
+    n, ch = x.shape
+    if a >= 0 and b <= n and ch == width:
+        return x[a:b].view(np.complex64), False
+    block = np.zeros((b - a, width), dtype=np.float32)
+    block[: used - a, :ch] = _segment(x, a, used)
+    return block.view(np.complex64), True
+
+
+def _lowest_bins(spec: np.ndarray, m: int) -> np.ndarray:
+    """The ``m``-point two-sided spectrum of the lowest frequencies of ``spec`` (bins
+    ``0 .. m/2 - 1`` and ``-(m/2 - 1) .. -1``; the new Nyquist bin is zero)."""
+    half = m // 2
+    out = np.empty((m, spec.shape[1]), dtype=spec.dtype)
+    out[:half] = spec[:half]
+    out[half] = 0
+    out[half + 1 :] = spec[spec.shape[0] - half + 1 :]
+    return out
 
 
 def _band_top(stages: Stages, fs: float) -> float:
@@ -240,9 +308,10 @@ def _band_top(stages: Stages, fs: float) -> float:
     return float(above[-1] * fs / n_fft) if above.size else 0.0
 
 
-def _upsample_linear(slow: np.ndarray, factor: int, n: int) -> np.ndarray:
+def _upsample_linear(slow: np.ndarray, factor: int, n: int, workers: int = 1) -> np.ndarray:
     """Values at block centres ``k * factor + (factor - 1) / 2`` -> ``n`` samples, linear in
-    between and constant beyond the first and last centre. Shape ``(n, channels)``, float32."""
+    between and constant beyond the first and last centre. Shape ``(n, channels)``, float32;
+    ``workers`` threads share the work (``-1``: one per core)."""
     nb, ch = slow.shape
     offset = (factor - 1) / 2.0
     lead = int(np.ceil(offset))  # samples before the first centre
@@ -255,8 +324,11 @@ def _upsample_linear(slow: np.ndarray, factor: int, n: int) -> np.ndarray:
     out[:lead] = slow[0]
     body = min(nb - 1, max(0, n - lead) // factor)  # whole intervals between centres that fit
     if body:
-        coef = np.hstack([slow[:body], slow[1 : body + 1] - slow[:body]])
-        _matmul(coef, weights, out[lead : lead + body * factor].reshape(body, factor * ch))
+
+        def coef(i: int, j: int) -> np.ndarray:  # [value, slope] of intervals i .. j
+            return np.hstack([slow[i:j], slow[i + 1 : j + 1] - slow[i:j]])
+
+        _matmul(coef, body, weights, out[lead : lead + body * factor].reshape(body, factor * ch), workers)
     done = lead + body * factor
     if done < n:  # a partial interval, then the last centre's value
         k = min(body, nb - 2) if nb > 1 else 0
@@ -275,11 +347,21 @@ def _upsample_linear(slow: np.ndarray, factor: int, n: int) -> np.ndarray:
 _ONE_THREAD_GEMM = 65536 * 4
 
 
-def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-    """``out[:] = a @ b`` in row pieces small enough to stay on one BLAS thread."""
-    rows = max(1, _ONE_THREAD_GEMM // (a.shape[1] * b.shape[1]))
-    for i in range(0, a.shape[0], rows):
-        np.matmul(a[i : i + rows], b, out=out[i : i + rows])
+def _matmul(rows_of, m: int, b: np.ndarray, out: np.ndarray, workers: int = 1) -> None:
+    """``out[:] = A @ b`` for the ``m`` rows of ``A`` that ``rows_of(i, j)`` gives (rows
+    ``i .. j``), in pieces small enough to stay on one BLAS thread and in the caches, spread
+    over ``workers`` threads of our own (``-1``: one per core)."""
+    rows = max(1, _ONE_THREAD_GEMM // (out.shape[1] * b.shape[0]))
+    pieces = -(-m // rows)
+    # a few runs of whole pieces per thread: a thread that loses its core leaves less undone
+    span = rows * -(-pieces // (4 * thread_count(workers, pieces)))
+
+    def part(first: int) -> None:
+        for i in range(first, min(first + span, m), rows):
+            j = min(i + rows, m)
+            np.matmul(rows_of(i, j), b, out=out[i:j])
+
+    map_threads(part, range(0, m, span), workers)
 
 
 def _segment(x: np.ndarray, a: int, b: int) -> np.ndarray:
@@ -288,13 +370,13 @@ def _segment(x: np.ndarray, a: int, b: int) -> np.ndarray:
     n = x.shape[0]
     if a >= 0 and b <= n:
         return x[a:b]
-    idx = np.arange(a, b)
-    inside = np.clip(idx, 0, n - 1)
-    before, after = idx < 0, idx >= n
-    mirror = np.where(before, np.minimum(-idx, n - 1), np.where(after, np.maximum(2 * (n - 1) - idx, 0), idx))
-    seg = x[inside].copy()
-    if before.any():
-        seg[before] = 2 * x[0] - x[mirror[before]]
-    if after.any():
-        seg[after] = 2 * x[-1] - x[mirror[after]]
+    seg = np.empty((b - a, x.shape[1]), dtype=x.dtype)
+    lo, hi = min(max(a, 0), b), max(min(b, n), a)
+    seg[lo - a : hi - a] = x[lo:hi]
+    if a < lo:  # row i < 0 mirrors row -i about row 0
+        rows = np.arange(a, lo)
+        seg[: lo - a] = 2 * x[0] - x[np.minimum(-rows, n - 1)]
+    if hi < b:  # row i >= n mirrors row 2 (n - 1) - i about row n - 1
+        rows = np.arange(hi, b)
+        seg[hi - a :] = 2 * x[-1] - x[np.maximum(2 * (n - 1) - rows, 0)]
     return seg

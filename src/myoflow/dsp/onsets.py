@@ -38,7 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from myoflow._checks import as_signal, check_channels, check_option, check_rate
-from myoflow.dsp._onset_scan import OnsetState, scan
+from myoflow.dsp._onset_scan import OnsetState, advance, chunk_runs, scan
+from myoflow.dsp._threads import map_threads
 
 __all__ = [
     "MIN_BASELINE_SAMPLES",
@@ -234,7 +235,7 @@ def _thresholds(baseline: Baseline, params: OnsetParams, n_channels: int) -> tup
     return on, off
 
 
-_CHUNK = 1 << 16  # rows per scan step in detect_onsets (cache-sized)
+_CHUNK = 1 << 17  # rows per scan step in detect_onsets (cache-sized)
 
 
 def detect_onsets(
@@ -283,10 +284,14 @@ def detect_onsets(
     min_on, min_off = params.min_samples(fs)
     state = OnsetState(n_ch)
     # The scan carries its state across chunks exactly (as the streaming detector does), so
-    # cache-sized chunks give the same events faster on long recordings.
+    # cache-sized chunks give the same events faster on long recordings; the runs of each chunk
+    # need no state and are found on all cores, the state machine then walks them in order.
+    starts = range(0, n, _CHUNK)
+    runs = map_threads(lambda i: chunk_runs(x[i : i + _CHUNK], thr_on, thr_off), starts)
     parts = [
-        scan(x[i : i + _CHUNK], thr_on, thr_off, min_on, min_off, state) for i in range(0, max(n, 1), _CHUNK)
+        advance(state, min(_CHUNK, n - i), *r, min_on, min_off) for i, r in zip(starts, runs, strict=True)
     ]
+    parts = parts or [scan(x, thr_on, thr_off, min_on, min_off, state)]  # no samples: no events
     ev_ch = np.concatenate([p[0] for p in parts])
     order = np.argsort(ev_ch, kind="stable")  # by channel; each channel's events stay in time order
     ev_ch = ev_ch[order]

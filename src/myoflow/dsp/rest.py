@@ -57,11 +57,23 @@ def quietest_baseline(
     starts, win, usable = quietest_starts(envelope, fs, window_s, skip_s, sd_weight)
     rest = np.stack([usable[s : s + win, c] for c, s in enumerate(starts)], axis=1).astype(np.float64)
     mean = np.nanmean(rest, axis=0)
-    scale = float(np.nanmax(np.abs(usable))) if np.isfinite(usable).any() else 1.0
+    scale = _largest_magnitude(usable)
     sd = np.maximum(
         np.nanstd(rest, axis=0), np.maximum(SD_FLOOR_REL * np.abs(mean), 1e-9 * max(scale, 1e-30))
     )
     return Baseline(mean=mean, sd=sd)
+
+
+def _largest_magnitude(x: np.ndarray) -> float:
+    """Largest ``|value|`` of ``x`` ignoring NaN (``inf`` counts), or 1.0 if nothing is finite.
+
+    Two plain reductions (no ``abs`` copy): when both extremes are finite there is no NaN or
+    inf and ``max(hi, -lo)`` is that value exactly; otherwise the NaN-aware path decides.
+    """
+    hi, lo = float(x.max()), float(x.min())
+    if np.isfinite(hi) and np.isfinite(lo):
+        return max(hi, -lo)
+    return float(np.nanmax(np.abs(x))) if np.isfinite(x).any() else 1.0
 
 
 def quietest_starts(
@@ -85,7 +97,7 @@ def quietest_starts(
     stride = max(1, win // 50)
     # Channel-major (one contiguous row per channel): running sums along a row are much faster
     # than along axis 0 of a few interleaved channels.
-    coarse = np.ascontiguousarray(usable[::stride].astype(np.float64).T)  # gather rows, then transpose
+    coarse = usable[::stride].T.astype(np.float64, order="C")  # one copy: gather, transpose, widen
     k = max(1, win // stride)
     lost = ~np.isfinite(coarse)
     zero = np.zeros((coarse.shape[0], 1))
