@@ -9,9 +9,9 @@ def interpolate_nan(x: np.ndarray) -> np.ndarray:
     """``x`` (``(n,)`` or ``(n, ch)``) with each column's NaN/inf replaced by linear interpolation
     between its neighbouring finite samples (constant beyond the ends; a column with no finite
     sample becomes 0). Returns ``x`` itself when nothing is missing."""
-    bad = ~np.isfinite(x)
-    if not bad.any():
+    if all_finite(x):
         return x
+    bad = ~np.isfinite(x)
     out = np.array(x, dtype=np.float64, copy=True)
     cols = out.reshape(out.shape[0], -1)
     mask = bad.reshape(bad.shape[0], -1)
@@ -23,6 +23,16 @@ def interpolate_nan(x: np.ndarray) -> np.ndarray:
             idx = np.flatnonzero(mask[:, c])
             cols[idx, c] = np.interp(idx, good, cols[good, c])
     return out
+
+
+def all_finite(x: np.ndarray) -> bool:
+    """Whether every value of ``x`` is finite, checked a slice of rows at a time (no mask of a
+    whole recording)."""
+    x = np.asarray(x)
+    if x.ndim == 0:
+        return bool(np.isfinite(x))
+    rows = max(1, (1 << 20) // max(1, x[:1].size))
+    return all(bool(np.isfinite(x[i : i + rows]).all()) for i in range(0, x.shape[0], rows))
 
 
 def nan_mean(x: np.ndarray, axis: int = 0) -> np.ndarray | float:

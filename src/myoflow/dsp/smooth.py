@@ -73,16 +73,25 @@ def positive_lowpass(
     sig = as_signal(x, "x", dtype=np.float64)
     a = section_pole(fs, cutoff_hz, sections, gain_at_cutoff)
     b, den = np.array([1.0 - a]), np.array([1.0, -a])
-    y = np.ascontiguousarray(sig.T)  # channel-major: lfilter runs along contiguous rows
-    if y.shape[1] > 0:
-        for _ in range(sections):
-            y, _z = lfilter(b, den, y, axis=1, zi=a * y[:, :1])
-        y = y[:, ::-1]
-        for _ in range(sections):
-            y, _z = lfilter(b, den, y, axis=1, zi=a * y[:, :1])
-        y = y[:, ::-1]
-    out = np.ascontiguousarray(y.T)
+    out = np.empty(sig.shape)
+    # a few channels at a time (each filtered on its own: the same numbers): temporaries of a
+    # few MB are reused by the allocator, where whole-recording ones are fresh memory each time
+    step = max(1, _GROUP_BYTES // max(1, 8 * sig.shape[0]))
+    for c0 in range(0, sig.shape[1], step):
+        y = np.ascontiguousarray(sig[:, c0 : c0 + step].T)  # channel-major: lfilter runs along rows
+        if y.shape[1] > 0:
+            for _ in range(sections):
+                y, _z = lfilter(b, den, y, axis=1, zi=a * y[:, :1])
+            y = y[:, ::-1]
+            for _ in range(sections):
+                y, _z = lfilter(b, den, y, axis=1, zi=a * y[:, :1])
+            y = y[:, ::-1]
+        out[:, c0 : c0 + step] = y.T
     return out[:, 0] if one_d else out
+
+
+#: Bytes of signal :func:`positive_lowpass` filters at once (whole channels, at least one).
+_GROUP_BYTES = 8 << 20
 
 
 def matched_lowpass(x: np.ndarray, fs: float, cutoff_hz: float) -> np.ndarray:
