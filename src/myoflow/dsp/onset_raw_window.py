@@ -7,8 +7,8 @@ resting level before the detection and the burst's first local peak after it
 (:func:`myoflow.dsp.onset_refine.first_peaks`), and the fit window ends where that smoothed
 power first reaches ``rise_frac`` of the way from the one to the other.
 
-The filter runs only as far as that needs: every window first to :data:`FIRST_REACH_S` after its
-detection, the rest of the window (to ``peak_window_s``) only where the first peak is not
+The filter runs only as far as that needs: every window first to the first of :data:`REACH_S`
+after its detection, further (in the end to ``peak_window_s``) only where the first peak is not
 settled by then. The filter carries its state over, so the numbers are those of filtering every
 window to its end. Windows of similar look-back are filtered together (rows of one 2-D pass).
 """
@@ -22,9 +22,10 @@ from scipy.signal import sosfilt, sosfilt_zi
 
 from myoflow.dsp.onset_refine import first_peaks  # one rule for the first local peak of a rise
 
-#: The filter first runs to this long (s) after each detection (the burst's first peak usually
-#: lies within it); windows whose first peak is not settled by then are filtered to their end.
-FIRST_REACH_S = 0.8
+#: The filter first runs to the first of these times (s) after each detection (the burst's first
+#: peak usually lies within it), windows whose first peak is not settled by then to the next, and
+#: so on, the last to their end.
+REACH_S = (0.6, 1.2)
 #: Windows filtered together (rows of one 2-D filter pass), sorted by their look-back.
 GROUP = 64
 
@@ -104,24 +105,33 @@ def _group(
     spec: _Spec,
     out: Windows,
 ) -> None:
-    """:func:`fit_windows` of the windows ``rows`` (one filter pass, then one more for those
-    whose first peak is not settled), written into ``out``."""
+    """:func:`fit_windows` of the windows ``rows``: filtered to each reach of :data:`REACH_S`
+    after the detection in turn (then to the window's end), as long as their first peak is not
+    settled; written into ``out``."""
     start = lo[rows] - spec.settle  # the filter's start (before the data: held at rest there)
     full = hi[rows] - start
-    w1 = int(min(full.max(), (det[rows] - start).max() + int(FIRST_REACH_S * spec.fs)))
-    seg, lost, first = _inputs(raw, start, np.minimum(start + w1, hi[rows]), w1, hi[rows])
-    y, zf = sosfilt(spec.sos, seg, axis=1, zi=_zi(spec.sos)[:, None, :] * first[None, :, None])
-    y[lost] = np.nan
-    done = _scan(y, rows, lo, det, nb, spec, out, complete=full <= w1)
-    more = np.flatnonzero(~done)
-    if more.size:  # the rest of these windows, from the filter's state where the first pass ended
-        idx = rows[more]
-        seg2, lost2, _ = _inputs(
-            raw, start[more] + w1, hi[idx], int(full[more].max()) - w1, hi[idx], first[more]
+    left = np.arange(rows.size)  # windows not settled yet
+    y, zf, first, done_w = np.zeros((rows.size, 0)), None, None, 0
+    for reach in (*REACH_S, None):
+        ahead = int(full[left].max())
+        if reach is not None:
+            ahead = min(ahead, int((det[rows[left]] - start[left]).max()) + int(reach * spec.fs))
+        if ahead <= done_w:
+            continue
+        a = start[left] + done_w
+        seg, lost, first_now = _inputs(
+            raw, a, np.minimum(start[left] + ahead, hi[rows[left]]), ahead - done_w, hi[rows[left]], first
         )
-        y2, _ = sosfilt(spec.sos, seg2, axis=1, zi=zf[:, more])
-        y2[lost2] = np.nan
-        _scan(np.concatenate([y[more], y2], axis=1), idx, lo, det, nb, spec, out, np.ones(more.size, bool))
+        zi = _zi(spec.sos)[:, None, :] * first_now[None, :, None] if zf is None else zf
+        y_now, zf = sosfilt(spec.sos, seg, axis=1, zi=zi)
+        y_now[lost] = np.nan
+        y = np.concatenate([y, y_now], axis=1) if done_w else y_now
+        done_w, first = ahead, first_now
+        settled = _scan(y, rows[left], lo, det, nb, spec, out, complete=full[left] <= ahead)
+        keep = np.flatnonzero(~settled)
+        if not keep.size:
+            return
+        left, y, zf, first = left[keep], y[keep], zf[:, keep], first[keep]
 
 
 def _inputs(
@@ -171,13 +181,14 @@ def _scan(
     """Block powers, resting level, first peak and fit window of the filtered windows ``y``
     (rows ``rows``; ``complete``: filtered to their end); writes the windows that are settled
     into ``out`` and returns which are."""
-    g, r = rows.size, spec.step // spec.step_f
+    r = spec.step // spec.step_f
     nbr = nb[rows]
     nf = (y.shape[1] - spec.settle) // spec.step_f
-    fine = (y[:, spec.settle : spec.settle + nf * spec.step_f] ** 2).reshape(g, nf, spec.step_f).mean(axis=2)
+    sq = y[:, spec.settle : spec.settle + nf * spec.step_f]
+    fine = _block_means(sq * sq, spec.step_f)
     ncol = min(nf // r, int(nbr.max()))
     avail = np.where(complete, nbr, np.minimum(nbr, nf // r))  # coarse blocks filtered
-    power = fine[:, : ncol * r].reshape(g, ncol, r).mean(axis=2)
+    power = _block_means(fine[:, : ncol * r], r)
     cols = np.arange(ncol)[None, :]
     ok = np.isfinite(power) & (cols < avail[:, None])
     power = np.where(ok, power, 0.0)
@@ -210,6 +221,16 @@ def _scan(
     out.end[at] = np.where(fit[s], end[s], 0)
     out.base[at] = base[s]
     return settled
+
+
+def _block_means(x: np.ndarray, step: int) -> np.ndarray:
+    """Means of consecutive blocks of ``step`` columns of ``x`` ``(g, n * step)`` (strided sums:
+    faster than a mean over a short last axis)."""
+    out = x[:, ::step].copy()
+    for i in range(1, step):
+        out += x[:, i::step]
+    out *= 1.0 / step
+    return out
 
 
 def moving_mean(power: np.ndarray, ok: np.ndarray, width: int) -> np.ndarray:
