@@ -66,3 +66,13 @@ def test_the_sd_floor_scale_is_the_largest_finite_magnitude() -> None:
     x[11, 2] = -np.inf  # inf counts
     assert _largest_magnitude(x) == np.inf
     assert _largest_magnitude(np.full((4, 2), np.nan, np.float32)) == 1.0  # nothing finite
+
+
+def test_a_rest_window_of_exact_zeros_gets_the_tiny_absolute_floor() -> None:
+    # mean 0 and SD 0: the floor is 1e-9 of the largest |value| on the window search grid
+    fs = 100.0
+    env = np.zeros((3000, 2))
+    env[1000:1500] = [5.0, 7.0]
+    base = quietest_baseline(env, fs)
+    assert base.mean.tolist() == [0.0, 0.0]
+    np.testing.assert_allclose(base.sd, [7e-9, 7e-9])

@@ -30,7 +30,7 @@ KERNEL_TOLERANCE = 1e-6
 #: FFT blocks aim at this many times the kernel's half-width (at least _MIN_BLOCK samples): the
 #: overlap then costs ~1/8 of each block; larger blocks fall out of the caches and gain nothing.
 _BLOCK_PER_MARGIN = 16
-_MIN_BLOCK = 4096
+_MIN_BLOCK = 8192
 
 
 Stages = list[tuple[np.ndarray, int]]
@@ -254,10 +254,11 @@ def _block_size(n: int, margin: int, align: int, multiple: int) -> int:
 
 
 def _fft_size(at_least: int, multiple: int) -> int:
-    """Smallest fast complex FFT length >= ``at_least`` that is a multiple of ``multiple``."""
-    size = sfft.next_fast_len(at_least)
+    """Smallest 5-smooth FFT length (factors 2, 3, 5 only: pocketfft's factors 7 and 11 are
+    markedly slower) >= ``at_least`` that is a multiple of ``multiple``."""
+    size = sfft.next_fast_len(at_least, real=True)
     while size % multiple:
-        size = sfft.next_fast_len(size + 1)
+        size = sfft.next_fast_len(size + 1, real=True)
     return size
 
 
@@ -349,17 +350,26 @@ _ONE_THREAD_GEMM = 65536 * 4
 
 def _matmul(rows_of, m: int, b: np.ndarray, out: np.ndarray, workers: int = 1) -> None:
     """``out[:] = A @ b`` for the ``m`` rows of ``A`` that ``rows_of(i, j)`` gives (rows
-    ``i .. j``), in pieces small enough to stay on one BLAS thread and in the caches, spread
-    over ``workers`` threads of our own (``-1``: one per core)."""
+    ``i .. j``, contiguous), spread over ``workers`` threads of our own (``-1``: one per core).
+
+    Each thread's rows go to BLAS as one stacked product of pieces small enough for one BLAS
+    thread (NumPy loops over the pieces in C): OpenBLAS's own threads, woken by larger
+    products, spin against ours and anyone else's on a shared machine.
+    """
     rows = max(1, _ONE_THREAD_GEMM // (out.shape[1] * b.shape[0]))
     pieces = -(-m // rows)
     # a few runs of whole pieces per thread: a thread that loses its core leaves less undone
     span = rows * -(-pieces // (4 * thread_count(workers, pieces)))
 
     def part(first: int) -> None:
-        for i in range(first, min(first + span, m), rows):
-            j = min(i + rows, m)
-            np.matmul(rows_of(i, j), b, out=out[i:j])
+        last = min(first + span, m)
+        a, dest = rows_of(first, last), out[first:last]
+        whole = (last - first) // rows * rows
+        if whole:
+            stack = (whole // rows, rows)
+            np.matmul(a[:whole].reshape(*stack, a.shape[1]), b, out=dest[:whole].reshape(*stack, b.shape[1]))
+        if whole < last - first:
+            np.matmul(a[whole:], b, out=dest[whole:])
 
     map_threads(part, range(0, m, span), workers)
 
