@@ -226,7 +226,7 @@ def _fit(
     w_ok = (inside & win.ok[rows, :width]).astype(np.float64)
     v = win.smooth[rows, :width]
     floor = np.maximum(
-        np.maximum(1e-3 * np.where(inside, v, -np.inf).max(axis=1), 0.2 * win.base[rows]), 1e-300
+        np.maximum(1e-3 * np.where(inside, v, -np.inf).max(axis=1), 0.2 * win.base[rows]), 1e-150
     )
     # coarse: least squares over every candidate block and template (iteratively reweighted)
     fit = coarse_fit(y, w_ok / np.maximum(v, floor[:, None]) ** 2, end, fr, step, sos)

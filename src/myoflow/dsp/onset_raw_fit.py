@@ -23,7 +23,7 @@ RISE_GRID_S = tuple(float(v) for v in np.geomspace(0.01, 1.6, 7))
 SHAPES = 1
 #: Reweighting passes of the fine fit (1: weights from the coarse fit's best model only).
 FINE_PASSES = 2
-#: The coarse best is never within this many blocks of the window's end.
+#: The coarse best has more than this many finite blocks after it in the fit window.
 TAIL = 2
 
 
@@ -194,7 +194,10 @@ def _coarse_rows(
     which = np.argmax(gain, axis=1)  # (g, m): the best rise at each candidate
     top = np.take_along_axis(gain, which[:, None, :], axis=1)[:, 0]
     cols = np.arange(m)[None, :]
-    best = np.argmax(np.where((cols >= 1) & (cols < n[:, None] - TAIL), top, -np.inf), axis=1)
+    # candidates with more than TAIL finite blocks from them to the window's end (fewer leave a
+    # fit of the rise to one or two blocks: ill-conditioned)
+    after = np.cumsum((w > 0)[:, ::-1], axis=1)[:, ::-1]
+    best = np.argmax(np.where((cols >= 1) & (after > TAIL), top, -np.inf), axis=1)
     rows = np.arange(y.shape[0])
     at = which[rows, best]
     picked = [v[rows, at, best] for v in s]

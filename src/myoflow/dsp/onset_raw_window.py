@@ -209,7 +209,8 @@ def _scan(
     # settled: the first peak, the resting level, the weights and the block count are final
     need = np.maximum(det_b, end - 1) + max(half, (spec.widths[0] - 1) // 2)
     settled &= complete | ((need < avail) & (n_ok >= 8))
-    fit = settled & (n_ok >= 8) & (end >= 8)
+    in_fit = (ok & (cols < end[:, None])).sum(axis=1)  # finite blocks in the fit window
+    fit = settled & (n_ok >= 8) & (end >= 8) & (in_fit >= 8)
     smooth = moving_mean(power, ok, spec.widths[0])
     s = np.flatnonzero(settled)
     at = rows[s]
