@@ -188,3 +188,23 @@ def test_dashboard_and_replay_use_a_stored_mains_unless_given(session, tmp_path:
     dashboard_cmd.add_arguments(parser)
     assert dashboard_cmd._replay_mains(parser.parse_args(["--replay", str(path)])) == 60.0
     assert dashboard_cmd._replay_mains(parser.parse_args(["--replay", str(path), "--mains", "50"])) == 50.0
+
+
+@pytest.mark.realdata
+def test_import_uci_keeps_the_placements_given_and_warns_about_unknown_ones(
+    shared_data: Path, tmp_path: Path, capsys
+) -> None:
+    """`import uci --placements` was accepted and silently dropped (the dataset's own names were
+    stored, with the note that they carry no side)."""
+    src = shared_data / "uci_lower_limb_semg" / "N_TXT" / "1Nsen.txt"
+    out = tmp_path / "u.h5"
+    places = "Rectus.Femoris.L,BF_L,vastus-medialis-L,GM"
+    assert _main(["import", "uci", str(src), "--placements", places, "--mains", "60", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "placements carry no side" not in captured.out
+    assert "channel 'ST': placement 'GM' is not a known muscle" in captured.err
+    with open_recording(out) as rec:
+        assert rec.streams["uci/emg"].info.placements == tuple(places.split(","))
+    bad = ["import", "uci", str(src), "--placements", "RF_L,BF_L", "--out", str(tmp_path / "b.h5")]
+    assert _main(bad) == 2
+    assert "give 4 non-empty names (RF, BF, VM, ST" in capsys.readouterr().err

@@ -235,6 +235,8 @@ def test_csv_bad_arguments(tmp_path: Path) -> None:
         parse_column_map("GM=emgg:glute_max_r")
     with pytest.raises(ValueError, match=r"expected COLUMN=KIND:PLACEMENT"):
         parse_column_map("GM")
+    with pytest.raises(ValueError, match=r"only hold letters, digits, _ . - \(write 'Gluteus_Medius_L'\)"):
+        parse_column_map("GM=emg:Gluteus Medius L")  # docs/metrics.md's spelling with spaces
     with pytest.raises(ValueError, match=r"unit 'furlongs' is not a unit for kind 'emg'"):
         import_csv(src, tmp_path / "o.h5", 100, ["GM=emg"], units={"GM": "furlongs"})
     with pytest.raises(ValueError, match=r"rate"):

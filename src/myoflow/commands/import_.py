@@ -177,7 +177,13 @@ def _run(args: argparse.Namespace) -> ImportReport:
         from myoflow.storage.import_text import import_uci
 
         return import_uci(
-            args.file, args.out, side=args.side, subject_id=args.subject, exercise=args.exercise, **common
+            args.file,
+            args.out,
+            side=args.side,
+            placements=placements,
+            subject_id=args.subject,
+            exercise=args.exercise,
+            **common,
         )
     if args.format == "opensignals":
         from myoflow.storage.import_text import import_opensignals

@@ -51,7 +51,10 @@ def parse_column_map(text: str) -> ColumnMap:
         allowed = ", ".join(KIND_UNITS)
         raise ValueError(f"--map {text!r}: unknown KIND {kind!r}; allowed kinds: {allowed}")
     if placement and not _PLACEMENT_RE.match(placement):
-        raise ValueError(f"--map {text!r}: PLACEMENT {placement!r} may only hold letters, digits, _ . -")
+        joined = "_".join(placement.split())
+        hint = f" (write {joined!r})" if _PLACEMENT_RE.match(joined) else ""
+        allowed = "letters, digits, _ . -"
+        raise ValueError(f"--map {text!r}: PLACEMENT {placement!r} may only hold {allowed}{hint}")
     return ColumnMap(column.strip(), kind, placement)
 
 
@@ -180,6 +183,7 @@ def import_uci(
     out: PathLike,
     *,
     side: str | None = None,
+    placements: list[str] | None = None,
     subject_id: str | None = None,
     exercise: str | None = None,
     overwrite: bool = False,
@@ -189,7 +193,8 @@ def import_uci(
 
     Streams: ``"uci/emg"`` (RF, BF, VM, ST; mV stored as float64, scale 1000 to uV; placements
     rectus_femoris, biceps_femoris, vastus_medialis, semitendinosus with ``_r``/``_l`` from
-    ``side``) and ``"uci/knee_angle"`` (FX, deg, placement ``knee``). A digital event column
+    ``side``, or the four ``placements`` as given, in RF, BF, VM, ST order) and
+    ``"uci/knee_angle"`` (FX, deg, placement ``knee`` with the same suffix). A digital event column
     (files 9A-11A) becomes events of kind ``"marker"``: one with the initial state at the first
     sample, then one per change, ``data={"bits": value}`` (event=16, d=8, c=4, b=2, a=1).
     ``subject_id`` and ``exercise`` default to the file name (``1Nmar`` -> ``N1``, ``gait``).
@@ -198,10 +203,16 @@ def import_uci(
 
     if side not in (None, "r", "l"):
         raise ValueError(f"side must be 'r', 'l' or None (not documented), got {side!r}")
+    if placements is not None:
+        placements = [str(p).strip() for p in placements]
+        if len(placements) != 4 or not all(placements):
+            raise ValueError(
+                f"placements: give 4 non-empty names (RF, BF, VM, ST in this order), got {placements}"
+            )
     text = read_uci_lower_limb(path)
     notes = list(text.notes)
     suffix = f"_{side}" if side else ""
-    if not side:
+    if not side and placements is None:
         notes.append(
             "the dataset does not say which leg was measured: placements carry no side "
             "(give the leg: --side r or l; side='r' or 'l' in Python)"
@@ -215,7 +226,7 @@ def import_uci(
         "emg",
         text.rate,
         ("RF", "BF", "VM", "ST"),
-        tuple(UCI_MUSCLES[c] + suffix for c in ("RF", "BF", "VM", "ST")),
+        tuple(placements or (UCI_MUSCLES[c] + suffix for c in ("RF", "BF", "VM", "ST"))),
     )
     angle = StreamInfo("uci/knee_angle", "angle", text.rate, ("FX",), ("knee" + suffix,))
     scale = [
