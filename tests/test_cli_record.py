@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -121,9 +123,13 @@ def test_example_recording_opens_with_its_documented_content() -> None:
 def test_record_stores_a_given_mains_and_warns_about_unknown_placements(tmp_path, capsys) -> None:
     out = tmp_path / "s.h5"
     argv = ["--virtual", "--fast", "--seconds", "2", "--out", str(out), "--mains", "60"]
-    assert _record([*argv, "--placement", "diy/emg:ch4=GM"]) == 0
+    with contextlib.redirect_stdout(sys.stderr):  # one stream: the order of the lines shows
+        assert _record([*argv, "--placement", "diy/emg:ch4=GM"]) == 0
     err = capsys.readouterr().err
-    assert "myoflow record: warning: stream 'diy/emg' channel 'ch4': placement 'GM' is not a known" in err
+    warning = "myoflow record: warning: stream 'diy/emg' channel 'ch4': placement 'GM' is not a known"
+    assert err.count(warning) == 1
+    # said when the straps are connected, before any data (was: only after the recording ended)
+    assert err.index("recording diy") < err.index(warning) < err.index("recorded ")
     with open_recording(out) as rec:
         assert rec.metadata.filter_settings == {"mains_hz": 60.0, "mains_source": "given at record"}
     assert _record(["--virtual", "--fast", "--seconds", "2", "--out", str(tmp_path / "d.h5")]) == 0

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from myoflow.stream import StreamInfo
 
 
 def positive(text: str) -> float:
@@ -187,15 +191,20 @@ def lsl_sinks(args: argparse.Namespace, clock: Any = None) -> tuple[Any, ...]:
 def placement_warnings(path: str) -> list[str]:
     """One line per channel of the recording at ``path`` whose placement is not a known muscle
     (EMG) or body segment/joint (other kinds), with the closest known names."""
-    from myoflow.analysis.placement import placement_warning
     from myoflow.storage.reader import open_recording
 
-    out = []
     with open_recording(path) as rec:
-        for view in rec.streams.values():
-            info = view.info
-            for label, place in zip(info.channels, info.placements or (), strict=False):
-                problem = placement_warning(place, info.kind) if place else None
-                if problem is not None:
-                    out.append(f"stream {info.name!r} channel {label!r}: {problem}")
+        return stream_placement_warnings(view.info for view in rec.streams.values())
+
+
+def stream_placement_warnings(infos: Iterable[StreamInfo]) -> list[str]:
+    """:func:`placement_warnings` for streams (``StreamInfo``), e.g. before a recording starts."""
+    from myoflow.analysis.placement import placement_warning
+
+    out = []
+    for info in infos:
+        for label, place in zip(info.channels, info.placements or (), strict=False):
+            problem = placement_warning(place, info.kind) if place else None
+            if problem is not None:
+                out.append(f"stream {info.name!r} channel {label!r}: {problem}")
     return out

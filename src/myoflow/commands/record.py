@@ -39,6 +39,7 @@ from myoflow.commands._shared import (
     lsl_sinks,
     parse_placements,
     positive,
+    stream_placement_warnings,
 )
 
 if TYPE_CHECKING:
@@ -158,9 +159,7 @@ def _run(args: argparse.Namespace, received: Stops) -> int:
     print(
         f"recorded {result.packets} packets to {result.path} ({how if result.interrupted else ''}finalised)"
     )
-    from myoflow.commands._shared import placement_warnings
-
-    for line in _empty_streams(result.path) + placement_warnings(str(result.path)):
+    for line in _empty_streams(result.path):
         print(f"myoflow record: warning: {line}", file=sys.stderr)
     return exit_code(received, result.interrupted)
 
@@ -235,6 +234,9 @@ def _record(args: argparse.Namespace, received: Stops) -> SessionResult:
         args._recording_started = True
         console.ingest = ingest
         print(f"recording {', '.join(s.name for s in ingest.straps)} to {args.out}", flush=True)
+        # before any data, so that a misspelt --placement can be fixed before the session
+        for line in stream_placement_warnings(ingest.streams.values()):
+            print(f"myoflow record: warning: {line}", file=sys.stderr, flush=True)
 
     try:
         received.arm()  # a stop signal during the set-up stops here
