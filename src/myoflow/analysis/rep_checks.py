@@ -22,6 +22,11 @@ rather than report confident numbers:
 Partial reps much smaller than the rest of their set (below :data:`TINY_PARTIAL` of the median
 range) are flagged by :func:`partial_doubts`: they are often a different movement (a bend at
 heel strike, a shift of the position), not a short rep.
+
+Onsets in cycles are searched as in reps, from ``onset_search_s`` before the cycle's start to
+its top (the peak of its main excursion): a muscle that fires later in the cycle (hamstrings in
+terminal swing) or is still active when the search starts has no onset there.
+:func:`cycle_onset_doubts` names the muscles that have none in some cycles.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ __all__ = [
     "MIN_CYCLES",
     "TINY_PARTIAL",
     "as_cycles",
+    "cycle_onset_doubts",
     "cycle_period",
     "emg_rep_doubts",
     "partial_doubts",
@@ -109,6 +115,26 @@ def partial_doubts(reps: list[Rep]) -> list[str]:
                 "min_rep_frac (--min-rep-frac) to leave them out"
             )
     return out
+
+
+def cycle_onset_doubts(onsets: dict[str, list[float | None]], search_s: float) -> list[str]:
+    """A sentence naming the muscles without an onset in some cycles.
+
+    ``onsets`` maps each muscle to its onset (ms, or None) in each cycle; ``search_s`` is how
+    long before a cycle's start the search begins (s). [] when every cycle has every onset.
+    """
+    counted = {name: sum(v is None for v in values) for name, values in onsets.items()}
+    missing = {name: k for name, k in counted.items() if k}
+    if not missing:
+        return []
+    n = max(len(values) for values in onsets.values())
+    counts = ", ".join(f"{name} {k} of {n}" for name, k in missing.items())
+    return [
+        f"onsets in cycles are searched from {search_s:g} s before each cycle's start to its top (the "
+        f"peak of the main excursion), so a muscle that fires later in the cycle or is still active "
+        f"when the search starts has none there: no onset in {counts} cycles (the envelope and "
+        "the relaxation windows are still analysed)"
+    ]
 
 
 def emg_rep_doubts(

@@ -21,7 +21,14 @@ from myoflow.analysis.activation import ActivationParams, analysis_envelope, nor
 from myoflow.analysis.onset_emg import RawEmg
 from myoflow.analysis.placement import antagonist_of, parse_placement, prime_movers
 from myoflow.analysis.relaxation import sustained_tension_share
-from myoflow.analysis.rep_checks import angle_cycles, as_cycles, cycle_period, emg_rep_doubts, partial_doubts
+from myoflow.analysis.rep_checks import (
+    angle_cycles,
+    as_cycles,
+    cycle_onset_doubts,
+    cycle_period,
+    emg_rep_doubts,
+    partial_doubts,
+)
 from myoflow.analysis.rep_summary import (
     RepResult,
     SessionContext,
@@ -211,6 +218,9 @@ def analyse_arrays(
     results = analyse_reps(
         reps, rep_fs, norm.envelope, emg_fs, ctx, angle, rep_fs if angle is not None else None, raw=raw
     )
+    if rep_kind == "cycle":
+        onsets = {name: [r.muscles[name].onset_ms for r in results] for name in ctx.placements}
+        warnings += cycle_onset_doubts(onsets, ctx.params.onset_search_s)
     sets = set_summaries(results, analysis, emg_fs, 0.0, ctx)
     return SessionMetrics(ctx, source, list(reps), results, sets, rep_kind, warnings)
 
