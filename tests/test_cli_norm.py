@@ -141,6 +141,10 @@ def test_mvc_values_and_trial_files_on_the_command_line(table: Path, tmp_path: P
     assert "needs a reference for every EMG channel; none for biceps_femoris_r" in capsys.readouterr().err
     assert _main(["analyze", str(out), "--mvc", "glute_max_r=lots"]) == 2
     assert "--mvc 'glute_max_r=lots': expected MUSCLE=UV" in capsys.readouterr().err
+    # one muscle twice, in one spelling or two: refused (was: the last, or the exact spelling, won)
+    for twice in (["glute_max_r=260", "GMax_R=200"], ["glute_max_r=200,glute_max_r=260"]):
+        assert _main(["analyze", str(out), *(a for v in twice for a in ("--mvc", v))]) == 2
+        assert "glute_max_r was already given (glute_max_r=" in capsys.readouterr().err
     assert _main(["analyze", str(out), "--mvc-from", str(tmp_path / "none.h5")]) == 1
 
 

@@ -120,8 +120,12 @@ def add_analysis_options(parser: argparse.ArgumentParser, exercise_help: str) ->
 
 
 def parse_mvc_values(items: list[str]) -> dict[str, float]:
-    """``["glute_max_r=263", "bf_r=180,st_r=150"]`` -> ``{muscle: uV}``; ValueError naming a bad item."""
+    """``["glute_max_r=263", "bf_r=180,st_r=150"]`` -> ``{muscle: uV}``; ValueError naming a bad item,
+    or a muscle given twice (in any two spellings: which value would count is not obvious)."""
+    from myoflow.analysis.placement import parse_placement
+
     out: dict[str, float] = {}
+    seen: dict[str, str] = {}
     for item in (part.strip() for text in items for part in text.split(",")):
         if not item:
             continue
@@ -134,7 +138,16 @@ def parse_mvc_values(items: list[str]) -> dict[str, float]:
             raise ValueError(
                 f"--mvc {item!r}: expected MUSCLE=UV with a positive number of uV, e.g. glute_max_r=263"
             )
-        out[key.strip()] = number
+        key = key.strip()
+        place = parse_placement(key)
+        muscle = f"{place.muscle}_{place.side}" if place.kind == "muscle" else key
+        if muscle in seen:
+            raise ValueError(
+                f"--mvc {item!r}: {muscle} was already given ({seen[muscle]}): give one value per muscle "
+                "(several MVC trials: --mvc-from takes the largest per muscle)"
+            )
+        seen[muscle] = item
+        out[key] = number
     return out
 
 
