@@ -212,3 +212,28 @@ def test_import_uci_keeps_the_placements_given_and_warns_about_unknown_ones(
     bad = ["import", "uci", str(src), "--placements", "RF_L,BF_L", "--out", str(tmp_path / "b.h5")]
     assert _main(bad) == 2
     assert "give 4 non-empty names (RF, BF, VM, ST" in capsys.readouterr().err
+
+
+def test_onset_method_is_chosen_on_the_command_line_and_stored(table: Path, tmp_path: Path, capsys) -> None:
+    """The onset methods were reachable only through the Python API (`ActivationParams`)."""
+    from myoflow.analysis.activation import ONSET_METHODS
+    from myoflow.commands._shared import add_analysis_options
+
+    parser = argparse.ArgumentParser()
+    add_analysis_options(parser, "exercise")
+    (action,) = [a for a in parser._actions if a.dest == "onset_method"]
+    assert set(action.choices or ()) == set(ONSET_METHODS)
+    out = tmp_path / "s.h5"
+    canon = ("glute_max_r", "biceps_femoris_r", "semitendinosus_r", "glute_med_r")
+    assert _main(_import(table, out, dict(zip(COLS, canon, strict=True)))) == 0
+    capsys.readouterr()
+    found = {}
+    for method in (None, "threshold"):
+        argv = ["analyze", str(out), "--json"] + ([] if method is None else ["--onset-method", method])
+        assert _main(argv) == 0
+        doc = json.loads(capsys.readouterr().out)
+        found[method] = doc["session"]["onset_method"]
+        muscles = [m for rep in doc["reps"] for m in rep["muscles"].values() if m["onset_ms"] is not None]
+        threshold = method == "threshold"
+        assert muscles and all((m["onset_uncertainty_ms"] is None) == threshold for m in muscles)
+    assert found == {None: "changepoint", "threshold": "threshold"}

@@ -198,6 +198,7 @@ class Report:
             "normalisation": dict(self.normalisation),
             "mains_hz": self.mains.get("mains_hz"),
             "mains_source": self.mains.get("source"),
+            "onset_method": None if m is None else m.context.params.onset_method,
             "unavailable": dict(self.unavailable),
             "warnings": list(self.warnings),
             "notes": list(self.notes),

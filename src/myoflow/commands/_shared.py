@@ -110,6 +110,13 @@ def add_analysis_options(parser: argparse.ArgumentParser, exercise_help: str) ->
         "mean over these files",
     )
     parser.add_argument(
+        "--onset-method",
+        choices=("changepoint", "refined", "threshold"),
+        help="muscle onset method (default changepoint: where the raw EMG's variance leaves rest, "
+        "with an uncertainty; threshold: the envelope's threshold crossing; refined: a fit of the "
+        "envelope; docs/metrics.md, Onset methods)",
+    )
+    parser.add_argument(
         "--normalise",
         choices=("auto", "mvc", "submaximal", "session-peak"),
         default="auto",
@@ -155,6 +162,11 @@ def analysis_options(args: argparse.Namespace) -> dict[str, Any]:
     """:func:`~myoflow.reports.analyze` keywords from :func:`add_analysis_options`;
     ValueError for a malformed ``--mvc``."""
     mvc = parse_mvc_values(args.mvc)
+    params = None
+    if getattr(args, "onset_method", None):
+        from myoflow.analysis.activation import ActivationParams
+
+        params = ActivationParams(onset_method=args.onset_method)
     return {
         "exercise": args.exercise,
         "angle_source": args.angle,
@@ -163,6 +175,7 @@ def analysis_options(args: argparse.Namespace) -> dict[str, Any]:
         "mvc_from": list(args.mvc_from) or None,
         "normalisation": args.normalise.replace("-", "_"),
         "rep_options": {} if args.min_rep_frac is None else {"min_rep_frac": args.min_rep_frac},
+        "params": params,
     }
 
 
