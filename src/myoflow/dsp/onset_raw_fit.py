@@ -207,38 +207,44 @@ def _coarse_rows(
 def _explained(s_w, s_y, s1, s2, s11, s22, s12, sy1, sy2) -> np.ndarray:
     """What the fit of :func:`_nnls2` explains (``sum w (y - mean)^2`` minus its residual sum of
     squares) from the same sums, without the coefficients: the fewest operations, for the
-    coarse fit's windows x rises x candidates."""
-    inv = 1.0 / s_w
-    t1, t2 = s1 * inv, s2 * inv
-    c11 = s11 - s1 * t1
-    c22 = s22 - s2 * t2
-    c12 = s12 - s1 * t2
-    my = s_y * inv
-    cy1 = sy1 - s1 * my
-    cy2 = sy2 - s2 * my
+    coarse fit's windows x rises x candidates, written into 9 arrays of that size (fresh arrays
+    this large cost page faults)."""
+    c11, c22, c12, cy1, cy2, det, n1, n2, tmp = np.empty((9,) + np.shape(s1))
+    inv, my = 1.0 / s_w, s_y / s_w
+    np.multiply(s1, inv, out=tmp)  # s1 / s_w
+    np.subtract(s11, np.multiply(s1, tmp, out=c11), out=c11)
+    np.subtract(s12, np.multiply(s2, tmp, out=c12), out=c12)
+    np.multiply(s2, inv, out=tmp)
+    np.subtract(s22, np.multiply(s2, tmp, out=c22), out=c22)
+    np.subtract(sy1, np.multiply(s1, my, out=cy1), out=cy1)
+    np.subtract(sy2, np.multiply(s2, my, out=cy2), out=cy2)
     # a template that barely overlaps the data is ill-conditioned (and FFT sums carry rounding)
-    tiny1 = c11 <= 1e-9 * np.maximum(s11, 1e-300)
-    tiny2 = c22 <= 1e-9 * np.maximum(s22, 1e-300)
-    cc = c11 * c22
-    det = cc - c12 * c12
-    n1 = c22 * cy1 - c12 * cy2
-    n2 = c11 * cy2 - c12 * cy1
-    inside = det > 1e-9 * np.abs(cc)
-    inside &= ~(tiny1 | tiny2)
-    inside &= (n1 >= 0) & (n2 >= 0)
+    tiny1 = c11 <= np.multiply(np.maximum(s11, 1e-300, out=tmp), 1e-9, out=tmp)
+    tiny2 = c22 <= np.multiply(np.maximum(s22, 1e-300, out=tmp), 1e-9, out=tmp)
+    np.multiply(c11, c22, out=n1)  # c11 c22
+    np.subtract(n1, np.multiply(c12, c12, out=det), out=det)
+    inside = det > np.multiply(np.abs(n1, out=n1), 1e-9, out=n1)
+    inside &= ~tiny1
+    inside &= ~tiny2
+    np.subtract(np.multiply(c22, cy1, out=n1), np.multiply(c12, cy2, out=tmp), out=n1)
+    np.subtract(np.multiply(c11, cy2, out=n2), np.multiply(c12, cy1, out=tmp), out=n2)
+    inside &= n1 >= 0
+    inside &= n2 >= 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        gain = n1 * cy1
-        gain += n2 * cy2
+        gain = np.multiply(n1, cy1, out=n1)
+        gain += np.multiply(n2, cy2, out=n2)
         gain /= det
-        e1 = np.maximum(cy1, 0.0)
+        e1 = np.maximum(cy1, 0.0, out=cy1)
         e1 *= e1
         e1 /= c11
-        e2 = np.maximum(cy2, 0.0)
+        e2 = np.maximum(cy2, 0.0, out=cy2)
         e2 *= e2
         e2 /= c22
     e1[tiny1] = 0.0
     e2[tiny2] = 0.0
-    return np.where(inside, gain, np.maximum(e1, e2))
+    np.maximum(e1, e2, out=e1)
+    np.copyto(e1, gain, where=inside)
+    return e1
 
 
 def _nnls2(
@@ -318,8 +324,11 @@ def fine_nll(
     sw_p, swy_p, swyy_p = pre[:, 3:4], pre[:, 4:5], pre[:, 5:6]
     fl = floor[:, None]
     y2 = y * y
+    # the candidate x block arrays: written in place (a fresh array this large costs page faults)
+    models, w, m1w, m2w = (np.empty_like(m1) for _ in range(4))
     # first pass: the weights w0 are common to every candidate of a window
-    m1w, m2w = m1 * w0[:, None, :], m2 * w0[:, None, :]
+    np.multiply(m1, w0[:, None, :], out=m1w)
+    np.multiply(m2, w0[:, None, :], out=m2w)
     sums = (
         w0.sum(axis=1)[:, None],
         (w0 * y).sum(axis=1)[:, None],
@@ -342,18 +351,24 @@ def fine_nll(
             _dot(m1w, y),
             _dot(m2w, y),
         )
-        models = b0[:, :, None] + a1[:, :, None] * m1
-        models += a2[:, :, None] * m2
+        np.multiply(m1, a1[:, :, None], out=models)
+        models += b0[:, :, None]
+        np.multiply(m2, a2[:, :, None], out=w)
+        models += w
         np.maximum(models, fl[:, :, None], out=models)
         level = np.maximum(b0, fl)  # the model before the changepoint
         if p == FINE_PASSES - 1:
             break
-        w = ok[:, None, :] / (models * models)
-        m1w, m2w = m1 * w, m2 * w
+        np.multiply(models, models, out=w)
+        np.divide(ok[:, None, :], w, out=w)
+        np.multiply(m1, w, out=m1w)
+        np.multiply(m2, w, out=m2w)
         sums = (_dot(w, np.ones_like(y)), _dot(w, y), _dot(w, y2), _dot(m1w, ok), _dot(m2w, ok))
         inv2 = 1.0 / level**2
         sw_p, swy_p, swyy_p = n_p * inv2, y_p * inv2, yy_p * inv2
-    nll = _dot(np.log(models), ok) + _dot(1.0 / models, y * ok) + n_p * np.log(level) + y_p / level
+    np.log(models, out=w)
+    np.divide(1.0, models, out=m1w)
+    nll = _dot(w, ok) + _dot(m1w, y * ok) + n_p * np.log(level) + y_p / level
     nll[~valid] = np.inf
     return FineFit(nll, models, level)
 
