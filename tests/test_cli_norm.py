@@ -209,6 +209,12 @@ def test_import_uci_keeps_the_placements_given_and_warns_about_unknown_ones(
     assert "channel 'ST': placement 'GM' is not a known muscle" in captured.err
     with open_recording(out) as rec:
         assert rec.streams["uci/emg"].info.placements == tuple(places.split(","))
+    # the side in any of the vocabulary's forms (was: only r or l)
+    for side, suffix in (("R", "_r"), ("left", "_l")):
+        sided = tmp_path / f"{side}.h5"
+        assert _main(["import", "uci", str(src), "--side", side, "--mains", "60", "--out", str(sided)]) == 0
+        with open_recording(sided) as rec:
+            assert rec.streams["uci/knee_angle"].info.placements == (f"knee{suffix}",)
     bad = ["import", "uci", str(src), "--placements", "RF_L,BF_L", "--out", str(tmp_path / "b.h5")]
     assert _main(bad) == 2
     assert "give 4 non-empty names (RF, BF, VM, ST" in capsys.readouterr().err

@@ -27,7 +27,7 @@ Definitions (with references in ``docs/metrics.md``):
   active when a rep's search starts keeps "no onset", as after a tense rep.)
 * **Onset / offset**: detection is the first run above the onset threshold lasting ``min_on_s``
   that starts within ``onset_search_s`` before movement onset and the top; its end (below for
-  ``min_off_s``). ``onset_method="threshold"`` (default) reports that crossing; with
+  ``min_off_s``). ``onset_method="threshold"`` reports that crossing (the default is ``"changepoint"``); with
   ``"refined"`` the onset is moved to where the activation left its baseline
   (:func:`myoflow.dsp.onset_refine.refine_onset`) and carries an uncertainty (ms, about a 68 %
   interval half-width); ``"changepoint"`` moves it to where the variance of the raw EMG left

@@ -73,7 +73,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     csv.add_argument("--delimiter", help="field separator (default: detected)")
     uci = sub.add_parser("uci", help="UCI lower-limb EMG dataset file (RF, BF, VM, ST, FX)")
-    uci.add_argument("--side", choices=("r", "l"), help="measured leg (the dataset does not say)")
+    uci.add_argument(
+        "--side",
+        type=_side,
+        help="measured leg: r or l (also R/L, right/left; the dataset does not say)",
+    )
     osg = sub.add_parser("opensignals", help="OpenSignals/BITalino text file")
     osg.add_argument("--kind", help="stream kind (default: from the Labels header)")
     osg.add_argument(
@@ -207,6 +211,14 @@ def _run(args: argparse.Namespace) -> ImportReport:
         name, labels = _pair(args.placements, "--placements", "STREAM=LABEL,LABEL,...")
         places[name] = labels.split(",")
     return import_xdf(args.file, args.out, kinds=kinds, placements=places, **common)
+
+
+def _side(text: str) -> str:
+    """``--side``: r, l, R, L, right, left (any case) -> ``"r"`` / ``"l"``."""
+    side = {"r": "r", "right": "r", "l": "l", "left": "l"}.get(text.strip().lower())
+    if side is None:
+        raise argparse.ArgumentTypeError(f"expected r or l (or right/left), got {text!r}")
+    return side
 
 
 def _pair(text: str, option: str, syntax: str) -> tuple[str, str]:
