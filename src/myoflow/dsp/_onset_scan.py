@@ -58,18 +58,18 @@ _Arrays4 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _Runs = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def _runs(mask: np.ndarray, n_ch: int) -> _Runs:
-    """Runs of ``True`` in each of the first ``n_ch`` columns of ``mask`` ``(n, width)`` (the
-    columns beyond ``n_ch`` are padding, all ``False``; see :func:`_compare`).
+def _runs(masks: tuple[np.ndarray, ...], n_ch: int) -> _Runs:
+    """Runs of ``True`` in each of the first ``n_ch`` columns of every mask ``(n, width)`` (the
+    columns beyond ``n_ch`` are padding, all ``False``; see :func:`_compare`); the columns of
+    the ``k``-th mask count as channels ``k * n_ch ..``, so all masks are done at once.
 
     Returns ``(channel, start, end)`` per run (rows ``start .. end``), sorted by channel then
     start.
     """
-    n = mask.shape[0]
-    row, col = _flips(mask, n_ch)
-    rises = mask[row, col]
-    first = np.flatnonzero(mask[0, :n_ch])
-    last = np.flatnonzero(mask[-1, :n_ch])
+    n = masks[0].shape[0]
+    row, col, rises = _flips(masks, n_ch)
+    first = np.flatnonzero(np.concatenate([m[0, :n_ch] for m in masks]))
+    last = np.flatnonzero(np.concatenate([m[-1, :n_ch] for m in masks]))
     s_ch = np.concatenate([first, col[rises]])
     s_row = np.concatenate([np.zeros(first.size, np.int64), row[rises]])
     e_ch = np.concatenate([col[~rises], last])
@@ -93,22 +93,30 @@ def _carried(runs: _Runs, carry: np.ndarray, n: int, n_ch: int) -> _Arrays4:
     return ch, start, length, trailing
 
 
-def _flips(mask: np.ndarray, n_ch: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(row, column)`` of every change ``mask[row - 1, c] != mask[row, c]`` (``c < n_ch``),
-    sorted by row then column.
+def _flips(masks: tuple[np.ndarray, ...], n_ch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(row, column, value)`` of every change ``mask[row - 1, c] != mask[row, c]`` of the
+    masks' first ``n_ch`` columns (``column`` numbered across the masks as in :func:`_runs`;
+    ``value`` is ``mask[row, c]``: ``True`` where a run starts); within a column, rows ascend.
 
-    Each row of ``mask`` (``width`` bytes: 1, 2, 4 or a multiple of 8) is read as one or a few
+    Each row of a mask (``width`` bytes: 1, 2, 4 or a multiple of 8) is read as one or a few
     integers, so the rows where anything changes are found with one integer comparison per
-    row instead of one per channel; only those (few, for an envelope) rows are compared
-    channel by channel.
+    row instead of one per channel, and the channels that changed in them are the nonzero
+    bytes of the two rows' XOR.
     """
-    n, width = mask.shape
-    word = np.dtype(f"u{min(width, 8)}")
-    words = mask.view(word)  # (n, width / itemsize)
-    changed = words[1:] != words[:-1]
-    rows = np.flatnonzero(changed if changed.shape[1] == 1 else changed.any(axis=1)) + 1
-    which, col = np.nonzero(mask[rows, :n_ch] != mask[rows - 1, :n_ch])
-    return rows[which], col
+    width = masks[0].shape[1]
+    words = [m.view(np.dtype(f"u{min(width, 8)}")) for m in masks]  # (n, width / itemsize)
+    changed = np.zeros(masks[0].shape[0] - 1, dtype=bool)
+    for w in words:
+        diff = w[1:] != w[:-1]
+        changed |= diff[:, 0] if diff.shape[1] == 1 else diff.any(axis=1)
+    rows = np.flatnonzero(changed) + 1
+    found = []
+    for k, w in enumerate(words):
+        now = w[rows]
+        flip = np.flatnonzero((now ^ w[rows - 1]).view(np.uint8).reshape(-1))  # row-major bytes
+        value = now.view(np.uint8).reshape(-1)[flip] != 0
+        found.append((rows[flip // width], flip % width + k * n_ch, value))
+    return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))  # type: ignore[return-value]
 
 
 def _width(n_ch: int) -> int:
@@ -149,7 +157,9 @@ def chunk_runs(x: np.ndarray, thr_on: np.ndarray, thr_off: np.ndarray) -> tuple[
     """The runs above ``thr_on`` and below ``thr_off`` in chunk ``x`` ``(n >= 1, ch)``, in the
     chunk's rows and without any carried state: chunks may be done in any order, at once."""
     n_ch = x.shape[1]
-    return _runs(_compare(np.greater, x, thr_on), n_ch), _runs(_compare(np.less, x, thr_off), n_ch)
+    ch, start, end = _runs((_compare(np.greater, x, thr_on), _compare(np.less, x, thr_off)), n_ch)
+    k = int(np.searchsorted(ch, n_ch))  # channels n_ch .. are the below-runs
+    return (ch[:k], start[:k], end[:k]), (ch[k:] - n_ch, start[k:], end[k:])
 
 
 def scan(
