@@ -6,11 +6,14 @@ analysis default, the variance changepoint fit on the raw EMG with its uncertain
 :mod:`myoflow.dsp.onset_raw`, all onsets of a channel in one call; also timed without the
 refinement)
 against a plain SciPy reference (``sosfiltfilt`` band-pass order 4 -> ``abs`` -> ``sosfiltfilt``
-6 Hz order 4, float64, all channels at once), in wall time and in CPU time (a shared machine
-distorts the CPU ratio much less; our pipeline runs its FFT blocks on every core, the reference
-on one, so on a quiet machine the wall ratio is the larger). Accuracy is checked on
-like-for-like filters: myoflow's envelope with the reference's responses (``passes=2``,
-order 4, no notch) against the reference, as % of its peak.
+6 Hz order 4, float64, all channels at once), in wall time and in CPU time, the reference and
+the pipeline without refinement taking turns round by round (:func:`paired_times`; the refined
+pipeline is timed on its own afterwards: it slows down whatever runs right after it; a shared
+machine distorts the CPU ratio much less;
+our pipeline runs its FFT blocks on every core, the reference on one, so on a quiet machine the
+wall ratio is the larger). Accuracy is checked on like-for-like filters: myoflow's envelope
+with the reference's responses (``passes=2``, order 4, no notch) against the reference, as % of
+its peak. The 1-minute load average is printed with the figures.
 
 Streaming: ``EmgPipeline.process`` on 20 ms chunks (40 samples x 8 channels) against a naive
 loop that calls ``sosfilt`` once per stage (band-pass, each notch, envelope low-pass) per chunk.
@@ -22,7 +25,9 @@ Run: ``make bench`` (all benchmarks) or ``.venv/bin/python benchmarks/bench_dsp.
 from __future__ import annotations
 
 import argparse
+import os
 import time
+from collections.abc import Callable
 
 import numpy as np
 from scipy import signal
@@ -82,26 +87,36 @@ def offline_pipeline(x: np.ndarray, refine: bool = True) -> list[np.ndarray]:
     return out
 
 
-def cpu_time(fn, repeats: int) -> float:
-    """Median CPU time (s, all threads of this process) of ``fn()`` over ``repeats`` runs."""
-    times = []
-    for _ in range(repeats):
-        c0 = time.process_time()
-        fn()
-        times.append(time.process_time() - c0)
-    return float(np.median(times))
+def paired_times(
+    fns: dict[str, Callable[[], object]], repeats: int
+) -> dict[str, tuple[float, float, object]]:
+    """Median wall and CPU time (s; CPU of all threads of this process) of each function, and
+    its last result. The functions take turns: one warm-up round, then ``repeats`` rounds in
+    which each runs once, so a change of load on a shared machine hits all of them alike (run
+    one after the other, a load that came or went between them skewed their ratio)."""
+    wall: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
+    last: dict[str, object] = {}
+    for round_ in range(repeats + 1):
+        for name, fn in fns.items():
+            c0, t0 = time.process_time(), time.perf_counter()
+            last[name] = fn()
+            if round_:  # round 0 warms up
+                wall[name].append(time.perf_counter() - t0)
+                cpu[name].append(time.process_time() - c0)
+    return {k: (float(np.median(wall[k])), float(np.median(cpu[k])), last[k]) for k in fns}
 
 
 def bench_offline(x: np.ndarray, repeats: int) -> dict[str, float]:
     x64 = x.astype(np.float64)
-    t_ref, ref = median_time(lambda: reference(x64), repeats)
-    t_ours, _ = median_time(lambda: offline_pipeline(x), repeats)
-    t_plain, plain = median_time(lambda: offline_pipeline(x, refine=False), repeats)
+    pair = paired_times(
+        {"ref": lambda: reference(x64), "plain": lambda: offline_pipeline(x, refine=False)}, repeats
+    )
+    (t_ref, c_ref, ref), (t_plain, c_plain, plain) = pair.values()
     n_onsets = sum(len(iv) for iv in plain)
-    # CPU times: a shared machine inflates wall times, much less the CPU a run needs
-    c_ref = cpu_time(lambda: reference(x64), repeats)
-    c_ours = cpu_time(lambda: offline_pipeline(x), repeats)
-    c_plain = cpu_time(lambda: offline_pipeline(x, refine=False), repeats)
+    # The refined pipeline runs on its own, after the pair: whatever runs right after it is
+    # slowed down (the reference took 2x its CPU time when it followed a refined run).
+    (t_ours, c_ours, _) = paired_times({"ours": lambda: offline_pipeline(x)}, repeats)["ours"]
     same = envelope_zero_phase(x, FS, bandpass(FS, 20, 450, 4), cutoff_hz=6.0, order=4, passes=2)
     inner = slice(int(FS), -int(FS))  # both pad their edges differently
     err = np.max(np.abs(same[inner] - ref[inner]), axis=0) / np.max(ref[inner], axis=0)
@@ -194,6 +209,7 @@ def main() -> None:
     figures |= bench_streaming(x, args.chunks)
     figures |= bench_neurokit(x)
     figures |= machine()
+    figures["load_average_1min"] = round(os.getloadavg()[0], 2)
     print_figures(figures)
     finish(figures)
 
