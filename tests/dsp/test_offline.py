@@ -200,3 +200,18 @@ def test_blocks_match_one_exact_float64_fft() -> None:
     inner = slice(int(3 * fs), -int(3 * fs))
     err = np.max(np.abs(ours[inner] - exact[inner]), axis=0) / np.max(np.abs(exact[inner]), axis=0)
     assert np.all(err < 5e-5), f"error {err} of peak"
+
+
+def test_lost_samples_spoil_only_their_own_channel() -> None:
+    """Channels 2k and 2k + 1 share a complex FFT; a NaN in one must not reach the other."""
+    fs = 2000.0
+    x = _emg(fs, 60.0, channels=4).astype(np.float32)
+    band = signal.butter(4, [20, 450], "bandpass", fs=fs, output="sos")
+    clean = envelope_zero_phase(x, fs, band)
+    x[50_000:50_010, 0] = np.nan
+    x[90_000, 3] = np.inf
+    lost = envelope_zero_phase(x, fs, band)
+    np.testing.assert_allclose(lost[:, [1, 2]], clean[:, [1, 2]], rtol=1e-5, atol=1e-5 * clean.max())
+    assert np.isnan(lost[50_000:50_010, 0]).all() and not np.isfinite(lost[90_000, 3])
+    filtered = zero_phase_fft(x, fs, band)
+    np.testing.assert_allclose(filtered[:, 1], zero_phase_fft(x[:, 1], fs, band)[:, 0], atol=1e-3)
