@@ -45,7 +45,10 @@ Staude & Wolf 1999, Staude et al. 2001):
 
 The function reads only the raw samples from ``lookback_s + settle_s`` before the detection to
 ``peak_window_s`` after it: live (a buffer of raw EMG) and offline (the whole recording) give
-the same number from the same samples.
+the same number from the same samples. Every step runs on all of a channel's windows at once
+(:func:`refine_onsets_raw`): the windows in :mod:`myoflow.dsp.onset_raw_window`, the model and
+the coarse fit in :mod:`myoflow.dsp.onset_raw_fit`, the fine fit and the posterior in
+:mod:`myoflow.dsp.onset_raw_fine`.
 """
 
 from __future__ import annotations

@@ -73,10 +73,12 @@ def fine_onsets(f: FineInput) -> tuple[np.ndarray, np.ndarray]:
 def _pre_sums(f: FineInput) -> np.ndarray:
     """``(k, 6)`` sums over the fine blocks ``[sub, c0)`` of each row (rest for every candidate):
     finite blocks, ``y``, ``y^2``, ``w0``, ``w0 y``, ``w0 y^2``."""
-    cols = np.arange(f.y.shape[1])[None, :]
+    top = int(f.c0.max()) if f.c0.size else 0
+    y, w0 = f.y[:, :top], f.w0[:, :top]
+    cols = np.arange(top)[None, :]
     inside = (cols >= f.sub[:, None]) & (cols < f.c0[:, None])
-    yy = f.y * f.y
-    parts = (f.ok.astype(np.float64), f.y, yy, f.w0, f.w0 * f.y, f.w0 * yy)
+    yy = y * y
+    parts = (f.ok[:, :top].astype(np.float64), y, yy, w0, w0 * y, w0 * yy)
     return np.stack([np.where(inside, v, 0.0).sum(axis=1) for v in parts], axis=1)
 
 
@@ -151,8 +153,8 @@ def _temper(f: FineInput, ch: np.ndarray, fit: FineFit, k: np.ndarray, nb: np.nd
         resid, okw = np.take_along_axis(resid, order, axis=1), np.take_along_axis(okw, order, axis=1)
     nv = np.maximum(okw.sum(axis=1), 1)
     dev = np.where(okw, resid - (resid.sum(axis=1) / nv)[:, None], 0.0)
-    ss = (dev * dev).sum(axis=1)
+    ss = np.einsum("ij,ij->i", dev, dev)
     shape = 1.0 / np.maximum(ss / nv, 1e-12)  # Gamma shape: the blocks' effective dof / 2
     lags = range(1, max(1, int(round(ACF_SPAN_S * f.fr))) + 1)
-    acf = sum((dev[:, j:] * dev[:, :-j]).sum(axis=1) for j in lags) / np.maximum(ss, 1e-300)
+    acf = sum(np.einsum("ij,ij->i", dev[:, j:], dev[:, :-j]) for j in lags) / np.maximum(ss, 1e-300)
     return shape / np.maximum(1.0, 1.0 + 2.0 * acf)
