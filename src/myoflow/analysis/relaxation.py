@@ -182,18 +182,19 @@ def sustained_tension_share(
     i1 = int(np.clip(round((span_s[1] - t0) * fs), i0, x.size))
     if i1 <= i0:
         return float("nan")
-    seg = np.asarray(x[i0:i1], dtype=np.float64)
+    seg = x[i0:i1]  # compared in float64 below (a float64 threshold), without a float64 copy
+    size = seg.size
     min_gap = max(1, int(round(check_positive(min_gap_s, "min_gap_s", "s") * fs)))
-    gaps = true_runs(seg < rest_threshold)
+    gaps = true_runs(seg < np.float64(rest_threshold))
     gaps = gaps[gaps[:, 1] - gaps[:, 0] >= min_gap]
-    tension = np.ones(seg.size, dtype=bool)
-    for a, b in gaps:
-        tension[a:b] = False
+    # tension: the runs between the gaps (which never touch: each is a whole run below)
+    edges = np.concatenate(([0], gaps.ravel(), [size])).reshape(-1, 2)
+    tension = edges[edges[:, 1] > edges[:, 0]]
     onsets = np.clip(
-        np.round((np.asarray(starts_s, dtype=np.float64) - span_s[0]) * fs).astype(int), 0, seg.size - 1
+        np.round((np.asarray(starts_s, dtype=np.float64) - span_s[0]) * fs).astype(int), 0, size - 1
     )
     sustained = 0
-    for a, b in true_runs(tension):
+    for a, b in tension.tolist():
         if np.count_nonzero((onsets >= a) & (onsets < b)) >= 2:
             sustained += b - a
-    return sustained / seg.size
+    return sustained / size
