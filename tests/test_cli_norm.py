@@ -243,3 +243,51 @@ def test_onset_method_is_chosen_on_the_command_line_and_stored(table: Path, tmp_
         threshold = method == "threshold"
         assert muscles and all((m["onset_uncertainty_ms"] is None) == threshold for m in muscles)
     assert found == {None: "changepoint", "threshold": "threshold"}
+
+
+def test_two_channels_with_one_muscle_are_warned_about(table: Path, tmp_path: Path, capsys) -> None:
+    """Two spellings of one muscle: the second channel silently became 'glute_max_r@emg' with role
+    'other' (left out of handover and eccentric hold)."""
+    out = tmp_path / "dup.h5"
+    places = {"GM": "gluteus_maximus_right", "BF": "GMax_R", "ST": "semitendinosus_r", "GMED": "glute_med_r"}
+    assert _main(_import(table, out, places, "--mains", "60")) == 0
+    capsys.readouterr()
+    assert _main(["analyze", str(out), "--json"]) == 0
+    captured = capsys.readouterr()
+    s = json.loads(captured.out)["session"]
+    assert set(s["muscles"]) == {"glute_max_r", "glute_max_r@emg", "semitendinosus_r", "glute_med_r"}
+    text = "emg channel 'BF': placement 'GMax_R' is the muscle of channel 'GM' too: named 'glute_max_r@emg'"
+    assert text in captured.err and any(w.startswith(text) for w in s["warnings"])
+
+
+@pytest.mark.realdata
+def test_real_file_with_synonyms_and_an_unknown_angle_placement(
+    shared_data: Path, tmp_path: Path, capsys
+) -> None:
+    """A UCI file as a plain table (header line added in a temporary copy), imported with placement
+    synonyms; the knee angle's placement is misspelt ('kne_l'): the note said 'movement angle
+    is a other angle ... are other degrees'."""
+    src = shared_data / "uci_lower_limb_semg" / "N_TXT" / "1Nsen.txt"
+    lines = src.read_bytes().decode("latin-1").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    start = next(i for i, ln in enumerate(lines) if not ln.strip()) + 1
+    table = tmp_path / "1Nsen.tsv"
+    table.write_text("\n".join(["RF\tBF\tVM\tST\tFX", *(ln for ln in lines[start:] if ln.strip())]) + "\n")
+    out = tmp_path / "s.h5"
+    maps = {"RF": "emg:rectus-femoris-L", "BF": "emg:L_BF", "VM": "emg:VM_L", "ST": "emg:ST_L"}
+    maps["FX"] = "angle:kne_l"
+    argv = ["import", "csv", str(table), "--rate", "1000", "--out", str(out)]
+    for col, m in maps.items():
+        argv += ["--map", f"{col}={m}"] + (["--unit", f"{col}=mV"] if m.startswith("emg") else [])
+    assert _main(argv) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning") == 1 and "placement 'kne_l' is not a known body segment or joint" in err
+    assert _main(["analyze", str(out), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)["session"]
+    muscles = ("rectus_femoris_l", "biceps_femoris_l", "vastus_medialis_l", "semitendinosus_l")
+    assert set(s["muscles"]) == set(muscles)
+    assert s["mains_hz"] == 60.0 and s["n_reps"] >= 1
+    angle_note = [n for n in s["notes"] if n.startswith("movement angle is")]
+    assert angle_note == [
+        "movement angle is from a joint not named by its placement: rom_deg and the crossover/stall "
+        "angles are in its degrees"
+    ]

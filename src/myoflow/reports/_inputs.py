@@ -201,7 +201,12 @@ def emg_envelopes(
             elif name != place:
                 notes.append(f"{view.name} channel {label!r}: placement {place!r} read as {name!r}")
             if name in channels:
-                name = f"{name}@{view.name}"
+                first, name = channels[name]["channel"], f"{name}@{view.name}"
+                if warnings is not None:
+                    warnings.append(
+                        f"{view.name} channel {label!r}: placement {place!r} is the muscle of channel "
+                        f"{first!r} too: named {name!r}, role 'other' (metrics by role use the first)"
+                    )
             names.append(name)
             channels[name] = {"stream": view.name, "channel": label}
     joined = columns[0] if len(columns) == 1 else np.concatenate(columns, axis=1)  # one stream: no copy
@@ -344,9 +349,9 @@ def find_movement(
             )
             mode = "hip" if joint == "hip" else "segment"
             if joint != "hip":
+                what = f"a {joint} angle" if joint != "other" else "from a joint not named by its placement"
                 notes.append(
-                    f"movement angle is a {joint} angle: rom_deg and the crossover/stall "
-                    f"angles are {joint} degrees"
+                    f"movement angle is {what}: rom_deg and the crossover/stall angles are in its degrees"
                 )
             mv = MovementAngle(sign * a, mode, desc)
             return (mv, float(v.rate), joint, sign), [v.name]
