@@ -42,7 +42,8 @@ def eccentric_hold(
     ``(ch,)`` float64; NaN for a channel without a positive concentric peak or an empty phase.
     """
     fs = check_rate(fs)
-    x = as_signal(env, "env", dtype=np.float64)
+    # float32 stays float32 here: only the two phases are taken to float64 (by nan_max/nan_mean)
+    x = as_signal(env, "env", dtype=np.float32 if np.asarray(env).dtype == np.float32 else np.float64)
     n = x.shape[0]
 
     def idx(t: float) -> int:
