@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
@@ -71,8 +72,8 @@ def _import(table: Path, out: Path, emg: dict[str, str], *extra: str) -> list[st
     return args
 
 
-def _trial(path: Path, placements: tuple[str, ...]) -> Path:
-    trial = mvc_trial(CFG)
+def _trial(path: Path, placements: tuple[str, ...], rate: float = CFG.emg_rate) -> Path:
+    trial = mvc_trial(dataclasses.replace(CFG, emg_rate=rate))
     info = StreamInfo("trial/emg", "emg", trial.fs, trial.placements, placements)
     with Recorder(path, SessionMetadata(), clock=ClockAnchor(0.0, 1.7e9), on_full="wait") as rec:
         rec.add_stream(info, np.float32)
@@ -291,3 +292,19 @@ def test_real_file_with_synonyms_and_an_unknown_angle_placement(
         "movement angle is from a joint not named by its placement: rom_deg and the crossover/stall "
         "angles are in its degrees"
     ]
+
+
+def test_an_mvc_trial_at_another_filter_profile_is_warned_about(table: Path, tmp_path: Path, capsys) -> None:
+    """A 200 Hz trial (low-rate profile) for a 1 kHz session: its references are on another scale
+    (docs/metrics.md, Normalisation), which nothing said."""
+    out = tmp_path / "s.h5"
+    canon = ("glute_max_r", "biceps_femoris_r", "semitendinosus_r", "glute_med_r")
+    assert _main(_import(table, out, dict(zip(COLS, canon, strict=True)))) == 0
+    slow = _trial(tmp_path / "mvc200.h5", canon, rate=200.0)
+    same = _trial(tmp_path / "mvc2000.h5", canon, rate=2000.0)  # the 1 kHz profile: no warning
+    capsys.readouterr()
+    assert _main(["analyze", str(out), "--json", "--mvc-from", str(slow), str(same)]) == 0
+    captured = capsys.readouterr()
+    warning = "MVC trial mvc200.h5 is at 200 Hz (low_rate filter profile), this recording at 1000 Hz"
+    assert captured.err.count("warning: MVC trial ") == 1 and warning in captured.err
+    assert any(w.startswith(warning) for w in json.loads(captured.out)["session"]["warnings"])

@@ -196,7 +196,7 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
             rec, clock, names, opts["angle_source"], opts["angle_sign"], notes
         )
     source["movement_streams"] = mv_streams
-    trials, trial_notes = mvc_from_trials(opts["mvc_from"], opts["mains_hz"])
+    trials, trial_notes = mvc_from_trials(opts["mvc_from"], opts["mains_hz"], fs, warnings)
     notes += trial_notes
     refs, norm_record = normalisation(
         opts["normalisation"], mvc, trials, meta.mvc_references, names, channels, notes

@@ -22,6 +22,7 @@ import numpy as np
 from myoflow.analysis.mains import MAX_S, resolve_mains, stored_mains
 from myoflow.analysis.normalisation import METHODS, UNITS, ChannelKey, lookup_mvc, resolve_mvc
 from myoflow.dsp.normalise import mvc_reference
+from myoflow.dsp.pipeline import profile_for_rate
 
 __all__ = ["mvc_from_trials", "normalisation", "recording_mains", "trial_paths"]
 
@@ -55,14 +56,20 @@ def trial_paths(mvc_from: Any) -> list[Path]:
 
 
 def mvc_from_trials(
-    paths: Sequence[str | os.PathLike[str]], mains_hz: float | None | str = "auto"
+    paths: Sequence[str | os.PathLike[str]],
+    mains_hz: float | None | str = "auto",
+    rate_hz: float | None = None,
+    warnings: list[str] | None = None,
 ) -> tuple[list[tuple[str, dict[str, float]]], list[str]]:
     """MVC references (envelope uV) per muscle from MVC trial recordings.
 
     Each file's EMG gets the analysis envelope (its own mains frequency: ``mains_hz``, or with
     ``"auto"`` the file's stored or detected one); a channel's reference is the largest 0.5 s
     mean of it (``dsp.normalise.mvc_reference``). Channels are keyed by canonical placement
-    (else ``stream/label``). A muscle in several files takes the largest.
+    (else ``stream/label``). A muscle in several files takes the largest. A file whose EMG rate
+    has another filter profile than ``rate_hz`` (the analysed session's, Hz; e.g. 200 Hz
+    against 1 kHz) adds a sentence to ``warnings``: references depend on the profile
+    (docs/metrics.md, Normalisation).
 
     Returns
     -------
@@ -83,6 +90,15 @@ def mvc_from_trials(
             if not views:
                 raise ValueError(f"{path}: an MVC trial file needs an EMG stream; it has none")
             base = views[0]
+            if rate_hz is not None and warnings is not None:
+                theirs, ours = profile_for_rate(float(base.rate)).name, profile_for_rate(float(rate_hz)).name
+                if theirs != ours:
+                    warnings.append(
+                        f"MVC trial {Path(path).name} is at {float(base.rate):g} Hz ({theirs} filter "
+                        f"profile), this recording at {float(rate_hz):g} Hz ({ours}): envelope references "
+                        "depend on the filters, so its % MVC is not the same scale (record MVC trials at "
+                        "the session's rate)"
+                    )
             mains, _ = recording_mains(rec, base, mains_hz)
             file_notes: list[str] = []
             env, names, _, _ = emg_envelopes(views, mains, file_notes)
