@@ -308,3 +308,18 @@ def test_an_mvc_trial_at_another_filter_profile_is_warned_about(table: Path, tmp
     warning = "MVC trial mvc200.h5 is at 200 Hz (low_rate filter profile), this recording at 1000 Hz"
     assert captured.err.count("warning: MVC trial ") == 1 and warning in captured.err
     assert any(w.startswith(warning) for w in json.loads(captured.out)["session"]["warnings"])
+
+
+def test_trial_muscles_that_match_no_channel_are_named(table: Path, tmp_path: Path, capsys) -> None:
+    """A trial recorded on the other side matched nothing, and the report only said 'no MVC
+    references' without why."""
+    out = tmp_path / "s.h5"
+    canon = ("glute_max_r", "biceps_femoris_r", "semitendinosus_r", "glute_med_r")
+    assert _main(_import(table, out, dict(zip(COLS, canon, strict=True)))) == 0
+    left = _trial(tmp_path / "left.h5", ("GMax_L", "BF_L", "ST_L", "glute_med_r"))
+    capsys.readouterr()
+    assert _main(["analyze", str(out), "--json", "--mvc-from", str(left)]) == 0
+    s = json.loads(capsys.readouterr().out)["session"]
+    assert s["level_unit"] == "% session peak"  # three muscles lack a reference
+    named = [n for n in s["notes"] if n.startswith("MVC trial file left.h5: ")]
+    assert named and "glute_max_l, biceps_femoris_l, semitendinosus_l name(s) no EMG channel" in named[0]

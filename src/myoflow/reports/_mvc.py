@@ -152,6 +152,12 @@ def normalisation(
             f"MVC reference {name!r} (mvc/--mvc) names no EMG channel of this recording "
             f"({', '.join(names)}): not used"
         )
+    for where, refs in trials:
+        if unused := _unmatched(refs, keys):
+            notes.append(
+                f"MVC {where}: {', '.join(unused)} name(s) no EMG channel of this recording "
+                f"({', '.join(names)}): not used"
+            )
     sources = [("mvc argument", given), *trials, ("recording metadata", metadata_refs)]
     found = resolve_mvc(sources, keys)
     missing = [n for n, r in zip(names, found, strict=True) if r is None]
