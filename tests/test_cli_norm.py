@@ -323,3 +323,18 @@ def test_trial_muscles_that_match_no_channel_are_named(table: Path, tmp_path: Pa
     assert s["level_unit"] == "% session peak"  # three muscles lack a reference
     named = [n for n in s["notes"] if n.startswith("MVC trial file left.h5: ")]
     assert named and "glute_max_l, biceps_femoris_l, semitendinosus_l name(s) no EMG channel" in named[0]
+
+
+@pytest.mark.realdata
+def test_gait_text_report_and_plot_title_count_cycles(shared_data: Path, tmp_path: Path, capsys) -> None:
+    """UCI walking is analysed as cycles, but the text report and the plot title said 'reps'."""
+    from myoflow.reports import analyze
+    from myoflow.reports.plot import _title
+
+    out = tmp_path / "1Nmar.h5"
+    src = shared_data / "uci_lower_limb_semg" / "N_TXT" / "1Nmar.txt"
+    assert _main(["import", "uci", str(src), "--side", "r", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert _main(["analyze", str(out)]) == 0
+    assert "4 cycle(s) in 1 set(s)" in capsys.readouterr().out
+    assert _title(analyze(out)).endswith("(4 cycles in 1 set(s))")

@@ -98,7 +98,7 @@ def format_report(report: Any) -> str:
     lines = [
         f"{src['file']}: {src['exercise'] or 'exercise not given'}, subject {src['subject_id'] or '-'}",
         f"movement: {d['movement']['description']}",
-        f"{s['n_reps']} rep(s) in {s['n_sets']} set(s); levels in {s['level_unit']}",
+        f"{s['n_reps']} {s.get('rep_kind') or 'rep'}(s) in {s['n_sets']} set(s); levels in {s['level_unit']}",
     ]
     refs = s["normalisation"].get("references") or {}
     lines += [f"  reference {m}: {r['value_uv']:.1f} uV ({r['source']})" for m, r in refs.items()]

@@ -260,5 +260,7 @@ def reps_figure(
 def _title(report: Report) -> str:
     src = report.source
     name = Path(str(src.get("file", ""))).name
-    n_sets = len(report.metrics.sets) if report.metrics is not None else 0
-    return f"{name}  {src.get('exercise') or ''}  ({len(report.reps)} reps in {n_sets} set(s))"
+    n_sets, kind = (
+        (len(report.metrics.sets), report.metrics.rep_kind) if report.metrics is not None else (0, "rep")
+    )
+    return f"{name}  {src.get('exercise') or ''}  ({len(report.reps)} {kind}s in {n_sets} set(s))"
