@@ -338,3 +338,18 @@ def test_gait_text_report_and_plot_title_count_cycles(shared_data: Path, tmp_pat
     assert _main(["analyze", str(out)]) == 0
     assert "4 cycle(s) in 1 set(s)" in capsys.readouterr().out
     assert _title(analyze(out)).endswith("(4 cycles in 1 set(s))")
+
+
+@pytest.mark.realdata
+def test_no_rep_on_a_drifting_rest_position_says_what_to_change(shared_data: Path, tmp_path: Path) -> None:
+    """UCI 1Npie (standing knee flexion): the knee rests at 3 deg first, 15-20 deg later; the
+    default min_rep_frac finds no rep and the report said only 'no complete rep was found'."""
+    from myoflow.reports import analyze
+    from myoflow.storage.import_text import import_uci
+
+    out = tmp_path / "1Npie.h5"
+    import_uci(shared_data / "uci_lower_limb_semg" / "N_TXT" / "1Npie.txt", out, side="r")
+    report = analyze(out)
+    assert not report.reps
+    assert any(n.startswith("no complete rep was found: if the rest position drifts") for n in report.notes)
+    assert len(analyze(out, rep_options={"min_rep_frac": 0.35}).reps) == 4  # what the note suggests

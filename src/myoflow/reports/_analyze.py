@@ -249,7 +249,8 @@ def _analyze(rec: Any, opts: dict[str, Any]) -> Report:
     balance_sway(rec, clock, ex, names, mv_info, notes)
     warnings += metrics.warnings
     if not metrics.results:
-        notes.append("no complete rep was found")
+        drift = ": if the rest position drifts between reps, raise min_rep_frac (--min-rep-frac, e.g. 0.35)"
+        notes.append("no complete rep was found" + ("" if angle is None else drift))
     fatigue, symmetry, ensembles = session_extras(
         emg_views, clock, names, metrics, env, fs, reference, mains_hz, raw_cols[0]
     )
