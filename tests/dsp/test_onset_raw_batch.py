@@ -63,3 +63,24 @@ def test_batch_inputs() -> None:
     assert at.size == 0 and unc.size == 0
     with pytest.raises(ValueError, match="earliest must have one sample per detection"):
         refine_onsets_raw(x, 1000.0, np.array([3000, 4000]), sos, np.array([0]))
+
+
+@pytest.mark.parametrize("fs", [1000.0, 2000.0])
+def test_staged_filtering_equals_filtering_every_window_to_its_end(
+    fs: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The filter runs to 0.6 s / 1.2 s after each detection first and further only where the
+    first peak is not settled: the same onsets as filtering every window to its end."""
+    import myoflow.dsp.onset_raw_window as window
+
+    trial, intervals = _trial(fs, "ramp", "tonic")
+    sos = refine_sos(fs, trial.config.mains_hz)
+    x = trial.emg[:, 0].copy()
+    det = intervals[0][:, 0].astype(np.int64)
+    earliest = np.concatenate([[0], intervals[0][:-1, 1]]).astype(np.int64)
+    staged = refine_onsets_raw(x, fs, det, sos, earliest)
+    monkeypatch.setattr(window, "REACH_S", ())
+    whole = refine_onsets_raw(x, fs, det, sos, earliest)
+    assert det.size >= 4 and np.isfinite(staged[1]).mean() > 0.7
+    assert np.allclose(staged[0], whole[0], rtol=0.0, atol=1e-6)
+    assert np.allclose(staged[1], whole[1], rtol=1e-9, atol=0.0, equal_nan=True)
