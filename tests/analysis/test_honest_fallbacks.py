@@ -49,14 +49,17 @@ def test_gait_is_analysed_as_cycles_without_partial_reps(gait: dict[str, Path], 
     # without the cycle rule the same angle gives partial reps (what the issue reported)
     raw = segment_reps(r.signals.angle, fs)
     assert name == "1Amar" or any(rep.partial for rep in raw)
-    # a muscle without an onset in a cycle is named with its count (the hamstrings burst in
-    # terminal swing, after the search window ends at the cycle's top: none in most cycles)
+    # onsets are searched to each cycle's end, not its top: the hamstrings, which burst in
+    # terminal swing (after the top), have one in every cycle (before: 0 of 4 / 3 of 6 / 0 of 16
+    # for semitendinosus); a muscle still without one is named with its count
     n = len(r.reps)
     missing = {m: sum(rep.muscles[m].onset_ms is None for rep in r.reps) for m in r.reps[0].muscles}
-    assert missing["semitendinosus_r"] >= n // 2
-    (doubt,) = [w for w in r.warnings if w.startswith("onsets in cycles are searched from 0.5 s before")]
+    assert missing["semitendinosus_r"] == 0 and missing["biceps_femoris_r"] == 0
+    assert sum(missing.values()) <= 0.1 * n * len(missing)
+    doubts = [w for w in r.warnings if w.startswith("onsets in cycles are searched from 0.5 s before")]
+    assert len(doubts) == int(any(missing.values()))
     for m, k in missing.items():
-        assert (f"{m} {k} of {n}" in doubt) == (k > 0)
+        assert any(f"{m} {k} of {n}" in d for d in doubts) == (k > 0)
 
 
 @pytest.mark.parametrize("name", GAIT)

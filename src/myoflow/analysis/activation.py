@@ -26,7 +26,8 @@ Definitions (with references in ``docs/metrics.md``):
   movement onset. (A channel that has a session rest but is still
   active when a rep's search starts keeps "no onset", as after a tense rep.)
 * **Onset / offset**: detection is the first run above the onset threshold lasting ``min_on_s``
-  that starts within ``onset_search_s`` before movement onset and the top; its end (below for
+  that starts within ``onset_search_s`` before movement onset and the top (movement cycles:
+  the cycle's end); its end (below for
   ``min_off_s``). ``onset_method="threshold"`` reports that crossing (the default is ``"changepoint"``); with
   ``"refined"`` the onset is moved to where the activation left its baseline
   (:func:`myoflow.dsp.onset_refine.refine_onset`) and carries an uncertainty (ms, about a 68 %
@@ -381,7 +382,9 @@ def muscle_activation(
     fs
         Sample rate in Hz.
     start_s, top_s, bottom_s
-        Movement onset, top and bottom of the rep (s, same clock as ``t0``).
+        Movement onset, top and bottom of the rep (s, same clock as ``t0``); the onset search
+        ends at ``top_s`` (for movement cycles the caller passes the cycle's end:
+        :func:`myoflow.analysis.rep_summary.onset_search_end_s`).
     levels
         The session's rest levels.
     raw

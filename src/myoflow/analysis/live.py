@@ -490,6 +490,7 @@ class LiveAnalysis:
             params=self.params,
             antagonists=exercise_antagonists(self.exercise_def, self.muscles),
             not_measured=exercise_not_measured(self.exercise_def),
+            onset_search_to="end" if self.rep_kind == "cycle" else "top",
         )
         i0 = int(np.floor((phases["start"] - ctx.pre_s) * fs))
         i1 = rep.end + 1

@@ -23,9 +23,9 @@ Partial reps much smaller than the rest of their set (below :data:`TINY_PARTIAL`
 range) are flagged by :func:`partial_doubts`: they are often a different movement (a bend at
 heel strike, a shift of the position), not a short rep.
 
-Onsets in cycles are searched as in reps, from ``onset_search_s`` before the cycle's start to
-its top (the peak of its main excursion): a muscle that fires later in the cycle (hamstrings in
-terminal swing) or is still active when the search starts has no onset there.
+Onsets in cycles are searched from ``onset_search_s`` before the cycle's start to its end (reps:
+to their top), so a muscle that fires late in the cycle (hamstrings in terminal swing) has its
+onset found; one still active through the whole search has none there.
 :func:`cycle_onset_doubts` names the muscles that have none in some cycles.
 """
 
@@ -130,10 +130,10 @@ def cycle_onset_doubts(onsets: dict[str, list[float | None]], search_s: float) -
     n = max(len(values) for values in onsets.values())
     counts = ", ".join(f"{name} {k} of {n}" for name, k in missing.items())
     return [
-        f"onsets in cycles are searched from {search_s:g} s before each cycle's start to its top (the "
-        f"peak of the main excursion), so a muscle that fires later in the cycle or is still active "
-        f"when the search starts has none there: no onset in {counts} cycles (the envelope and "
-        "the relaxation windows are still analysed)"
+        f"onsets in cycles are searched from {search_s:g} s before each cycle's start to its end, so "
+        f"a muscle that is active through the whole search or never rises above its threshold has "
+        f"none there: no onset in {counts} cycles (the envelope and the relaxation windows are "
+        "still analysed)"
     ]
 
 

@@ -47,13 +47,18 @@ from myoflow.analysis.relaxation import (
 from myoflow.analysis.reps import REP_SOURCES, Rep
 from myoflow.dsp.onset_raw import RawRefineParams
 
+#: Where a rep's onset search may end (:attr:`SessionContext.onset_search_to`).
+ONSET_SEARCH_ENDS = ("top", "end")
+
 __all__ = [
+    "ONSET_SEARCH_ENDS",
     "RepData",
     "RepResult",
     "SessionContext",
     "analyse_rep",
     "analyse_reps",
     "longest_run",
+    "onset_search_end_s",
     "rep_datas",
     "rep_window_s",
     "typical_bottom_rest_s",
@@ -97,6 +102,11 @@ class SessionContext:
         Metric -> why the exercise does not measure it
         (:func:`~myoflow.analysis.exercise_rules.exercise_not_measured`); part of
         :attr:`unavailable`.
+    onset_search_to
+        Where a rep's onset search ends: ``"top"`` (exercise reps: the peak of the movement) or
+        ``"end"`` (movement cycles such as gait: the end of the cycle's window, so a muscle that
+        fires late in the cycle, e.g. hamstrings in terminal swing, has its onset found);
+        :func:`onset_search_end_s`.
     """
 
     placements: tuple[str, ...]
@@ -112,9 +122,11 @@ class SessionContext:
     crossover_hz: float = 6.0
     crossover_lead_s: float = 0.15
     not_measured: dict[str, str] = field(default_factory=dict)
+    onset_search_to: str = "top"
 
     def __post_init__(self) -> None:
         check_option(self.mode, "mode", REP_SOURCES)
+        check_option(self.onset_search_to, "onset_search_to", ONSET_SEARCH_ENDS)
         names = tuple(self.placements)
         for agonist, antagonist in list(self.antagonists.items()) + list(self.cocontraction_pairs):
             channel_index(names, agonist, "an agonist/antagonist pair")
@@ -206,6 +218,14 @@ def rep_window_s(phases: dict[str, float], ctx: SessionContext) -> tuple[float, 
     return phases["start"] - ctx.pre_s, max(end, phases["bottom"])
 
 
+def onset_search_end_s(phases: dict[str, float], ctx: SessionContext) -> float:
+    """Where a rep's onset search ends (s, the clock of ``phases``): its top; for movement
+    cycles (``ctx.onset_search_to == "end"``) the end of the cycle's window
+    (:func:`rep_window_s`), so the onset is the first burst that starts in the cycle or within
+    ``onset_search_s`` before it."""
+    return rep_window_s(phases, ctx)[1] if ctx.onset_search_to == "end" else phases["top"]
+
+
 def analyse_rep(data: RepData, ctx: SessionContext) -> RepResult:
     """All per-rep metrics of one finished rep (see the modules of :mod:`myoflow.analysis`)."""
     fs = check_rate(data.fs)
@@ -216,7 +236,8 @@ def analyse_rep(data: RepData, ctx: SessionContext) -> RepResult:
         )
     ph, p = data.phases, ctx.params
     env = analysis_envelope(env_raw, fs, p)
-    acts = muscle_activation(env, fs, data.t0, ph["start"], ph["top"], ph["bottom"], ctx.levels, p, data.raw)
+    search_end = onset_search_end_s(ph, ctx)
+    acts = muscle_activation(env, fs, data.t0, ph["start"], search_end, ph["bottom"], ctx.levels, p, data.raw)
     return _rep_result(data, ctx, env, acts)
 
 
@@ -332,7 +353,14 @@ def analyse_reps(
         envs = [analysis_envelope(as_signal(d.envelope, "envelope"), d.fs, p) for d in batch]
         dets = [
             rep_detections(
-                e, d.fs, d.t0, d.phases["start"], d.phases["top"], d.phases["bottom"], ctx.levels, p
+                e,
+                d.fs,
+                d.t0,
+                d.phases["start"],
+                onset_search_end_s(d.phases, ctx),
+                d.phases["bottom"],
+                ctx.levels,
+                p,
             )
             for d, e in zip(batch, envs, strict=True)
         ]

@@ -95,13 +95,15 @@ def build_context(
     antagonists: dict[str, str] | None = None,
     cocontraction_pairs: Sequence[tuple[str, str]] = (),
     not_measured: Mapping[str, str] | None = None,
+    onset_search_to: str = "top",
 ) -> SessionContext:
     """The session context from its normalised analysis envelope ``(n, ch)`` and its reps.
 
     ``antagonists`` defaults to :func:`default_antagonists`; ``baseline`` to each channel's
     quietest second (:func:`~myoflow.analysis.activation.rest_levels`); ``not_measured``: the
     metrics the exercise switches off, with the reason
-    (:func:`~myoflow.analysis.exercise_rules.exercise_not_measured`).
+    (:func:`~myoflow.analysis.exercise_rules.exercise_not_measured`); ``onset_search_to``:
+    ``"end"`` for movement cycles (:attr:`~myoflow.analysis.rep_summary.SessionContext.onset_search_to`).
     """
     params = params or ActivationParams()
     levels = rest_levels(analysis_env, emg_fs, params, baseline)
@@ -115,6 +117,7 @@ def build_context(
         antagonists=default_antagonists(placements) if antagonists is None else dict(antagonists),
         cocontraction_pairs=tuple((a, b) for a, b in cocontraction_pairs),
         not_measured=dict(not_measured or {}),
+        onset_search_to=onset_search_to,
     )
 
 
@@ -214,6 +217,7 @@ def analyse_arrays(
         antagonists,
         cocontraction_pairs,
         not_measured,
+        "end" if rep_kind == "cycle" else "top",
     )
     results = analyse_reps(
         reps, rep_fs, norm.envelope, emg_fs, ctx, angle, rep_fs if angle is not None else None, raw=raw
