@@ -71,3 +71,24 @@ def test_replay_plays_a_recording_and_seeks(qapp, recording, open_window, wait_u
     finally:
         teardown(window)
     assert source.error is None and source.finished
+
+
+def test_a_recording_without_mains_stores_the_detected_one(qapp, tmp_path: Path, open_window, wait_until) -> None:  # noqa: ANN001, E501
+    from myoflow.session.mains_watch import MAINS_SOURCE
+    from myoflow.storage.reader import open_recording
+
+    source = virtual_source(20.0, fast=False, seed=3)  # its hum is at 50 Hz; not given
+    window = open_window(source)
+    try:
+        wait_until(lambda: source.ingest is not None and source.analysis is not None)
+        window.controls.file_edit.setText(str(tmp_path / "hum.h5"))
+        window.controls.record_button.click()
+        recorder = source._rec.target.recorder
+        wait_until(lambda: recorder.packets > 700, timeout=30.0)  # ~4 s of EMG
+        window.controls.record_button.click()
+        wait_until(lambda: bool(source.saved), timeout=60.0)
+    finally:
+        teardown(window)
+    assert source.error is None and source.recording_error is None
+    with open_recording(source.saved[0]) as rec:
+        assert rec.metadata.filter_settings == {"mains_hz": 50.0, "mains_source": MAINS_SOURCE}

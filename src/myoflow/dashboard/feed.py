@@ -221,11 +221,13 @@ class MidSession:
     The recorder expects every stream to start at sample index 0; here each stream's indices
     are counted from its first block or gap after :meth:`on_packet` first saw it (the host
     times are kept as they are). An exception of the recorder is kept in :attr:`error` and
-    ends the forwarding instead of stopping the straps.
+    ends the forwarding instead of stopping the straps. ``watch`` (e.g. a
+    :class:`~myoflow.session.mains_watch.MainsWatch`) sees the same blocks through ``on_block``.
     """
 
-    def __init__(self, recorder: Any) -> None:
+    def __init__(self, recorder: Any, watch: Any = None) -> None:
         self.recorder = recorder
+        self.watch = watch
         self.error: Exception | None = None
         self._offset: dict[str, int] = {}
 
@@ -238,6 +240,10 @@ class MidSession:
             items.append(dataclasses.replace(item, start_index=item.start_index - offset) if offset else item)
         try:
             self.recorder.on_packet(strap, packet, host_time, items)
+            if self.watch is not None:
+                for item in items:
+                    if isinstance(item, Block):
+                        self.watch.on_block(item)
         except Exception as exc:  # the recording fails, the live session goes on
             self.error = exc
 

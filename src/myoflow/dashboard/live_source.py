@@ -243,7 +243,16 @@ class LiveSource:
         recorder.attach(self.ingest)
         if self.mvc:
             recorder.on_event(self._calibration_event())
-        self._rec.set(MidSession(recorder))
+        watch = None
+        if not meta.filter_settings:  # not given: detected from the EMG, as by record and import
+            from myoflow.session.mains_watch import MAINS_SOURCE, MainsWatch
+
+            def found(hz: float, t: float) -> None:
+                settings = {"mains_hz": hz, "mains_source": MAINS_SOURCE}
+                recorder.update_metadata(time_s=t, filter_settings=settings)
+
+            watch = MainsWatch(found)
+        self._rec.set(MidSession(recorder, watch))
         self.recording = path
         return path
 
@@ -259,6 +268,8 @@ class LiveSource:
 
         def close() -> None:
             try:
+                if tap.watch is not None and tap.error is None:
+                    tap.watch.finish()  # a recording under a minute: detected from all of it
                 tap.recorder.close(finalise=True)
                 if tap.error is not None:
                     raise tap.error

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from myoflow.session.guided_mvc import GuidedMvc
+from myoflow.session.mains_watch import MAINS_SOURCE, MainsWatch
 from myoflow.session.recorder_sink import RecorderSink
 from myoflow.session.run import OpenIngest, SessionResult, run_session
 from myoflow.stream import Sink
@@ -80,10 +81,24 @@ def record_session(
     With ``mvc``, the recording starts with a guided MVC calibration of the ``n_emg`` EMG
     channels (cues to ``say``; its events and references go into the recording) and
     ``seconds`` counts from its end. ``sinks`` also receive everything the straps deliver.
-    The file is finalised in every case (see :func:`~myoflow.session.run.run_session`).
+    The file is finalised in every case (see :func:`~myoflow.session.run.run_session`). When
+    ``meta.filter_settings`` holds no ``mains_hz``, the mains frequency detected in the first
+    60 s of EMG (or all of a shorter session) is stored (:class:`~myoflow.session.mains_watch.MainsWatch`).
     """
     recorder = RecorderSink(out, meta, overwrite=overwrite)
     sinks = list(sinks)
+    if "mains_hz" not in meta.filter_settings:  # not given: detected from the EMG, as at import
+        settings = dict(meta.filter_settings)
+
+        def found(hz: float, t: float) -> None:
+            recorder.update_metadata(
+                time_s=t, filter_settings={**settings, "mains_hz": hz, "mains_source": MAINS_SOURCE}
+            )
+
+        watch = MainsWatch(found)
+        sinks.append(watch)
+    else:
+        watch = None
     if mvc is not None:
         guided = GuidedMvc(
             mvc.lead_s,
@@ -97,4 +112,11 @@ def record_session(
         sinks.append(guided)
         if seconds is not None:
             seconds += guided.duration_s(n_emg)
-    return run_session(open_ingest, seconds, sinks, recorder=recorder, on_started=on_started)
+    return run_session(
+        open_ingest,
+        seconds,
+        sinks,
+        recorder=recorder,
+        on_started=on_started,
+        before_close=None if watch is None else watch.finish,
+    )

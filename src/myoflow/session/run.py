@@ -125,6 +125,7 @@ def run_session(
     late_sinks: Callable[[dict[str, StreamInfo]], Sequence[Sink | object]] | None = None,
     on_tick: Callable[[], None] | None = None,
     tick_s: float = 0.2,
+    before_close: Callable[[], None] | None = None,
 ) -> SessionResult:
     """Stream for ``seconds`` of host-clock time (None: until Ctrl-C) into ``sinks``.
 
@@ -150,6 +151,9 @@ def run_session(
     on_tick
         Called on this thread every ``tick_s`` real seconds while streaming (console, polling
         the live analysis).
+    before_close
+        Called on this thread once the straps have stopped, before the recording is finalised
+        (metadata found from the whole session); the file is finalised even if it raises.
 
     Raises
     ------
@@ -211,9 +215,13 @@ def run_session(
         if not done.is_set():  # an error in on_tick: stop the straps before finalising
             _stop(done, state)
         thread.join()  # done is set: the thread is returning
-        if recorder is not None:
-            result.packets = recorder.packets
-            result.path = recorder.close(finalise=True)
+        try:
+            if before_close is not None:
+                before_close()
+        finally:
+            if recorder is not None:
+                result.packets = recorder.packets
+                result.path = recorder.close(finalise=True)
     if state["error"] is not None and not isinstance(state["error"], asyncio.CancelledError):
         raise state["error"]
     return result
