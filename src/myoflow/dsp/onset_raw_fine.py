@@ -91,12 +91,12 @@ def _chunk(f: FineInput, ch: np.ndarray, pre: np.ndarray) -> tuple[np.ndarray, n
     cols = np.arange(bm)[None, :]
     valid = cols < nb[:, None]
     src = np.minimum(c0[:, None] + cols, f.y.shape[1] - 1)
-    y = np.where(valid, np.take_along_axis(f.y[ch], src, axis=1), 0.0)
-    ok = (valid & np.take_along_axis(f.ok[ch], src, axis=1)).astype(np.float64)
-    w0 = np.where(valid, np.take_along_axis(f.w0[ch], src, axis=1), 0.0)
+    y = np.where(valid, f.y[ch[:, None], src], 0.0)
+    ok = (valid & f.ok[ch[:, None], src]).astype(np.float64)
+    w0 = np.where(valid, f.w0[ch[:, None], src], 0.0)
     lag = every * np.arange(cm)  # each candidate's first block after the first candidate
     coarse = np.minimum((c0[:, None] + lag[None, :]) // r, end[:, None] - 1)
-    rise = np.take_along_axis(f.which[ch], coarse, axis=1)  # (g, cm)
+    rise = f.which[ch[:, None], coarse]  # (g, cm)
     pad = every * (cm - 1)
     tp = np.zeros(f.bank.shape[:2] + (pad + bm,))
     tp[:, :, pad:] = f.bank[:, :, :bm]
@@ -141,16 +141,16 @@ def _temper(f: FineInput, ch: np.ndarray, fit: FineFit, k: np.ndarray, nb: np.nd
     lw = q + nb
     jw = np.arange(int(lw.max()))[None, :]
     srcw = np.minimum(f.sub[ch][:, None] + jw, f.y.shape[1] - 1)
-    okw = (jw < lw[:, None]) & np.take_along_axis(f.ok[ch], srcw, axis=1)
+    okw = (jw < lw[:, None]) & f.ok[ch[:, None], srcw]
     model = np.where(
         jw < q[:, None],
         level[:, None],
-        np.take_along_axis(models, np.clip(jw - q[:, None], 0, models.shape[1] - 1), axis=1),
+        models[rows[:, None], np.clip(jw - q[:, None], 0, models.shape[1] - 1)],
     )
-    resid = np.where(okw, np.take_along_axis(f.y[ch], srcw, axis=1) / model - 1.0, 0.0)
+    resid = np.where(okw, f.y[ch[:, None], srcw] / model - 1.0, 0.0)
     if not np.array_equal(okw, jw < lw[:, None]):  # lost blocks: the finite ones, in order
         order = np.argsort(~okw, axis=1, kind="stable")
-        resid, okw = np.take_along_axis(resid, order, axis=1), np.take_along_axis(okw, order, axis=1)
+        resid, okw = resid[rows[:, None], order], okw[rows[:, None], order]
     nv = np.maximum(okw.sum(axis=1), 1)
     dev = np.where(okw, resid - (resid.sum(axis=1) / nv)[:, None], 0.0)
     ss = np.einsum("ij,ij->i", dev, dev)

@@ -122,8 +122,7 @@ class CoarseFit:
         lag = np.arange(self.which.shape[1])[None, :] - self.best[:, None]
         t = self.templates[self.which[rows, self.best]]  # (k, 2, m)
         at = np.clip(lag, 0, t.shape[2] - 1)
-        t1 = np.take_along_axis(t[:, 0], at, axis=1)
-        t2 = np.take_along_axis(t[:, 1], at, axis=1)
+        t1, t2 = t[rows[:, None], 0, at], t[rows[:, None], 1, at]
         rise = self.a1[:, None] * t1 + self.a2[:, None] * t2
         return self.b0[:, None] + np.where(lag >= 0, rise, 0.0)
 

@@ -26,6 +26,8 @@ from myoflow.dsp.onset_refine import first_peaks  # one rule for the first local
 #: peak usually lies within it), windows whose first peak is not settled by then to the next, and
 #: so on, the last to their end.
 REACH_S = (0.6, 1.2)
+#: Fewer windows than this in a group are filtered to their end in one pass.
+STAGED_MIN = 8
 #: Windows filtered together (rows of one 2-D filter pass), sorted by their look-back.
 GROUP = 64
 
@@ -112,7 +114,8 @@ def _group(
     full = hi[rows] - start
     left = np.arange(rows.size)  # windows not settled yet
     y, zf, first, done_w = np.zeros((rows.size, 0)), None, None, 0
-    for reach in (*REACH_S, None):
+    # a few windows: each extra pass costs more calls than the samples it saves
+    for reach in (*(REACH_S if rows.size >= STAGED_MIN else ()), None):
         ahead = int(full[left].max())
         if reach is not None:
             ahead = min(ahead, int((det[rows[left]] - start[left]).max()) + int(reach * spec.fs))
@@ -194,15 +197,16 @@ def _scan(
     power = np.where(ok, power, 0.0)
     slow = moving_mean(power, ok, spec.widths[1])
     det_b = np.minimum(nbr - 1, (det[rows] - lo[rows]) // spec.step)
+    rows_ = np.arange(rows.size)
     base = np.where(cols <= det_b[:, None], slow, np.inf).min(axis=1)
     # the smoothed power from the detection on: slow[det_b:nb]
     size = nbr - det_b
     span = np.arange(int(size.max()))[None, :]
-    after = np.take_along_axis(slow, np.minimum(det_b[:, None] + span, ncol - 1), axis=1)
+    after = slow[rows_[:, None], np.minimum(det_b[:, None] + span, ncol - 1)]
     half = (spec.widths[1] - 1) // 2  # blocks after a smoothed value that it depends on
     known = np.where(complete, size - 1, avail - 1 - half - det_b)
     peak, settled = first_peaks(after, size, known)
-    top = base + spec.rise_frac * (np.take_along_axis(after, peak[:, None], axis=1)[:, 0] - base)
+    top = base + spec.rise_frac * (after[rows_, peak] - base)
     reach = np.argmax((after >= top[:, None]) & (span <= peak[:, None]), axis=1)
     end = np.maximum(det_b + reach + 1, det_b + 3)
     n_ok = ok.sum(axis=1)
