@@ -85,13 +85,20 @@ def test_one_row_per_rep_of_every_good_file_and_the_bad_files_listed(folder: Pat
     assert "truncated HDF5 file" in result.failures[0][1]
     assert "not a myoflow recording" in result.failures[1][1]
     table = result.table()
-    assert list(table) == result.columns and tuple(result.columns[:4]) == LEADING_COLUMNS
+    assert list(table) == result.columns and tuple(result.columns[: len(LEADING_COLUMNS)]) == LEADING_COLUMNS
     rows = _by_session(table)
     assert list(rows) == names[:4]  # input order, whatever order the workers finished in
     for rel, (subject, exercise, places) in GOOD.items():
         reps = rows[str(folder / rel)]
         assert [r["rep"] for r in reps] == list(range(1, N_REPS + 1))
         assert {(r["subject"], r["exercise"]) for r in reps} == {(subject, exercise)}
+        # what each file's rows were measured with: reps, the mains used and why, the method
+        report = analyze(str(folder / rel))
+        session = report.to_dict()["session"]
+        assert {(r["rep_kind"], r["mains_hz"], r["mains_source"], r["onset_method"]) for r in reps} == {
+            ("rep", session["mains_hz"], session["mains_source"], "changepoint")
+        }
+        assert {r["warnings"] for r in reps} == {" | ".join(session["warnings"]) or None}
         side, other = ("l", "r") if places else ("r", "l")
         assert all(r[f"glute_max_{side}.peak_pct_session_peak"] > 10.0 for r in reps)
         assert all(r[f"glute_max_{other}.peak_pct_session_peak"] is None for r in reps)  # a muscle it lacks
@@ -130,10 +137,13 @@ def test_csv_and_parquet_outputs_read_back_equal(folder: Path, pooled, tmp_path:
         assert len(result.failures) == 2
     schema = pq.read_schema(tmp_path / "t.parquet")
     assert str(schema.field("rep").type) == "int64" and str(schema.field("subject").type) == "string"
+    assert str(schema.field("mains_hz").type) == "double" and str(schema.field("rep_kind").type) == "string"
     assert str(schema.field("rom_deg").type) == "double"
     assert str(schema.field("glute_max_r.relaxed").type) == "int64"
     with open(tmp_path / "t.csv", encoding="utf-8") as f:
-        assert f.readline().startswith("session,subject,exercise,start_utc,rep,set_index,partial")
+        assert f.readline().startswith(
+            "session,subject,exercise,start_utc,rep_kind,mains_hz,mains_source,onset_method,warnings,rep,"
+        )
         assert sum(1 for _ in f) == 4 * N_REPS
 
 

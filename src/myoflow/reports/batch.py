@@ -12,7 +12,8 @@ a worker, by :func:`analyze_file`, the same function wherever it runs:
   myoflow must be installed on its workers.
 
 The table has one row per rep: ``session`` (the file's path), ``subject``, ``exercise``,
-``start_utc``, then the columns of :meth:`~myoflow.analysis.report.Report.to_csv` (``rep``,
+``start_utc``, ``rep_kind``, ``mains_hz``, ``mains_source``, ``onset_method``, ``warnings``
+(:data:`LEADING_COLUMNS`), then the columns of :meth:`~myoflow.analysis.report.Report.to_csv` (``rep``,
 ``set_index``, ..., per-muscle metrics), the union over all files in input order (a muscle a
 file lacks is empty). Rows are in input order (sorted glob matches), reps in order, whatever
 order the workers finish in. A file that cannot be analysed becomes an entry of
@@ -50,10 +51,23 @@ __all__ = [
     "read_table",
 ]
 
-#: The columns every row starts with; the report's CSV columns follow.
-LEADING_COLUMNS = ("session", "subject", "exercise", "start_utc")
+#: The columns every row starts with (the file's, repeated on each of its rows: where it came
+#: from, whether its rows are reps or gait cycles, the mains frequency its notches used and
+#: where that came from, the onset method, the report's warnings joined by " | "); the
+#: report's CSV columns follow.
+LEADING_COLUMNS = (
+    "session",
+    "subject",
+    "exercise",
+    "start_utc",
+    "rep_kind",
+    "mains_hz",
+    "mains_source",
+    "onset_method",
+    "warnings",
+)
 OUTPUT_SUFFIXES = (".csv", ".parquet")
-_TEXT_COLUMNS = frozenset({*LEADING_COLUMNS, "level_unit"})
+_TEXT_COLUMNS = frozenset({*LEADING_COLUMNS, "level_unit"} - {"mains_hz"})
 
 
 @dataclass(frozen=True)
@@ -152,8 +166,18 @@ def analyze_file(path: str, options: dict[str, Any] | None = None) -> FileResult
     reader = csv.reader(io.StringIO(report.to_csv()))
     header = next(reader)
     names = unit_columns(header, report.metrics.context.unit if report.metrics else None)
-    src = report.source
-    lead = (path, src.get("subject_id") or None, src.get("exercise") or None, src.get("start_utc"))
+    src, m = report.source, report.metrics
+    lead = (
+        path,
+        src.get("subject_id") or None,
+        src.get("exercise") or None,
+        src.get("start_utc"),
+        "rep" if m is None else m.rep_kind,
+        report.mains.get("mains_hz"),
+        report.mains.get("source"),
+        None if m is None else m.context.params.onset_method,
+        " | ".join(report.warnings) or None,
+    )
     rows = tuple(
         lead + tuple(parse_cell(c, v, _TEXT_COLUMNS) for c, v in zip(header, r, strict=True)) for r in reader
     )
