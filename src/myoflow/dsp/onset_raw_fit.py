@@ -12,6 +12,7 @@ row's numbers the same whatever the other rows are.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.fft import next_fast_len
@@ -81,10 +82,13 @@ _BANKS: dict[tuple, np.ndarray] = {}
 def _nfft(n: np.ndarray | int) -> np.ndarray:
     """The FFT length of a correlation of ``n`` blocks: a fast length (5-smooth) >= ``2 n``."""
     n2 = 2 * np.maximum(np.asarray(n, dtype=np.int64), 1)
-    out = np.empty_like(n2)
-    for v in np.unique(n2).tolist():
-        out[n2 == v] = next_fast_len(v, real=True)
-    return out
+    return np.array([_fast_len(v) for v in n2.reshape(-1).tolist()], dtype=np.int64).reshape(n2.shape)
+
+
+@lru_cache(maxsize=4096)
+def _fast_len(n: int) -> int:
+    """``scipy.fft.next_fast_len(n, real=True)`` (cached: it is slow to call)."""
+    return int(next_fast_len(n, real=True))
 
 
 def _block_mean(v: np.ndarray, m: int, step: int) -> np.ndarray:
