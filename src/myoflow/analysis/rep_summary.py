@@ -14,6 +14,7 @@ window: its next rep's start, or ``bottom + bottom_rest_s`` if sooner.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -344,30 +345,40 @@ def analyse_reps(
         :func:`analyse_rep` per rep (:func:`_changepoint_batch`).
     """
     datas = rep_datas(reps, rep_fs, envelope, emg_fs, ctx, angle, angle_fs, emg_t0, angle_t0, raw)
+    batches = [datas[b : b + BATCH_REPS] for b in range(0, len(datas), BATCH_REPS)]
+    if len(batches) < 2:
+        return [r for batch in batches for r in _analyse_batch(batch, ctx, raw)]
+    # the batches are independent; most of their time is spent in scipy/numpy filters and
+    # array arithmetic that release the GIL, so two threads use both cores of a small machine
+    with ThreadPoolExecutor(max_workers=REP_THREADS) as pool:
+        return [r for results in pool.map(lambda b: _analyse_batch(b, ctx, raw), batches) for r in results]
+
+
+def _analyse_batch(batch: Sequence[RepData], ctx: SessionContext, raw: RawEmg | None) -> list[RepResult]:
+    """:func:`analyse_rep` of each rep of ``batch``; ``changepoint`` onsets fitted in one call
+    per channel (:func:`_changepoint_batch`)."""
     if raw is None or ctx.params.onset_method != "changepoint":
-        return [analyse_rep(data, ctx) for data in datas]
-    out = []
+        return [analyse_rep(data, ctx) for data in batch]
     p = ctx.params
-    for b in range(0, len(datas), BATCH_REPS):
-        batch = datas[b : b + BATCH_REPS]
-        envs = [analysis_envelope(as_signal(d.envelope, "envelope"), d.fs, p) for d in batch]
-        dets = [
-            rep_detections(
-                e,
-                d.fs,
-                d.t0,
-                d.phases["start"],
-                onset_search_end_s(d.phases, ctx),
-                d.phases["bottom"],
-                ctx.levels,
-                p,
-            )
-            for d, e in zip(batch, envs, strict=True)
-        ]
-        onsets = _changepoint_batch(batch, dets, raw)
-        for d, e, det, (at, unc) in zip(batch, envs, dets, onsets, strict=True):
-            out.append(_rep_result(d, ctx, e, det.activations(at, unc)))
-    return out
+    envs = [analysis_envelope(as_signal(d.envelope, "envelope"), d.fs, p) for d in batch]
+    dets = [
+        rep_detections(
+            e,
+            d.fs,
+            d.t0,
+            d.phases["start"],
+            onset_search_end_s(d.phases, ctx),
+            d.phases["bottom"],
+            ctx.levels,
+            p,
+        )
+        for d, e in zip(batch, envs, strict=True)
+    ]
+    onsets = _changepoint_batch(batch, dets, raw)
+    return [
+        _rep_result(d, ctx, e, det.activations(at, unc))
+        for d, e, det, (at, unc) in zip(batch, envs, dets, onsets, strict=True)
+    ]
 
 
 def rep_datas(
@@ -425,6 +436,9 @@ def rep_datas(
 #: analysis envelopes are held meanwhile: ~0.5 MB per rep at 2 kHz and 8 channels).
 BATCH_REPS = 64
 
+#: Threads :func:`analyse_reps` runs its batches of reps on (the results are the same with one).
+REP_THREADS = 2
+
 
 def _changepoint_batch(
     batch: Sequence[RepData], dets: Sequence[RepDetections], raw: RawEmg
@@ -462,6 +476,7 @@ def _changepoint_batch(
             else:
                 one_s, one_unc = changepoint_onset(win, c, t, e)
                 out[j][0][c], out[j][1][c] = (one_s - d.t0) * d.fs, one_unc
+
     for c, items in jobs.items():
         at_s, unc_ms = changepoint_onsets(
             raw, c, np.array([t for _, t, _ in items]), np.array([e for _, _, e in items])
