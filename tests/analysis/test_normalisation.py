@@ -83,6 +83,13 @@ def write_trial(path: Path, cfg: SessionConfig, placements: tuple[str, ...], gai
         ("Rectus Femoris Left", "rectus_femoris_l", "hip_flexor"),
         ("gluteus_medius_rt", "glute_med_r", "abductor"),
         ("TFL_l", "tfl_l", "abductor"),
+        # the arm, where a Myo armband is worn (was: 'Biceps_Brachii_R' unknown, closest biceps_femoris_r)
+        ("Biceps_Brachii_R", "biceps_brachii_r", "elbow_flexor"),
+        ("Triceps L", "triceps_brachii_l", "elbow_ext"),
+        ("FCU_R", "flexor_carpi_ulnaris_r", "wrist_flexor"),
+        ("extensor-carpi-radialis-longus-L", "extensor_carpi_radialis_l", "wrist_ext"),
+        ("Anterior Deltoid R", "deltoid_anterior_r", "shoulder"),
+        ("UT_L", "trapezius_upper_l", "shoulder"),
     ],
 )
 def test_synonyms_normalise_to_one_canonical_name(name: str, canonical: str, role: str) -> None:
@@ -98,6 +105,8 @@ def test_unknown_placements_are_warned_about_with_the_closest_names() -> None:
     ambiguous = placement_warning("GM")  # gluteus maximus or medius? not guessed
     assert ambiguous is not None and "glute_max" in ambiguous and "glute_med" in ambiguous
     assert parse_placement("GM").role == "other"
+    biceps = placement_warning("biceps_r")  # brachii or femoris? not guessed
+    assert biceps is not None and "biceps_brachii_r" in biceps and "biceps_femoris_r" in biceps
     assert placement_warning("thigh_r", kind="acc") is None and placement_warning("thigh_r") is not None
     assert "pelvis" in (placement_warning("pelvsi", kind="acc") or "")
 

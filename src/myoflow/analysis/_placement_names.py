@@ -8,8 +8,10 @@ English forms. Keys here are lower case with words joined by ``_``; the parser a
 them with the underscores removed (``gluteusmaximus``, ``glutemax``).
 
 Abbreviations that are ambiguous between muscles (``gm``: gluteus maximus or medius, or
-gastrocnemius medialis; ``ra``: rectus abdominis or femoris) are deliberately not synonyms:
-such a name is reported as unknown, with the candidates.
+gastrocnemius medialis; ``ra``: rectus abdominis or femoris; ``biceps``: biceps brachii or
+biceps femoris; ``ad``: adductor or anterior deltoid; ``sa``: sartorius or serratus
+anterior; ``pm``: psoas or pectoralis major) are deliberately not synonyms: such a name is
+reported as unknown, with the candidates.
 """
 
 from __future__ import annotations
@@ -29,6 +31,25 @@ ROLES: dict[str, tuple[str, ...]] = {
         "gastrocnemius_lateralis",
         "soleus",
         "peroneus",
+    ),
+    # the arm, where a Myo armband is worn (and upper-body exercises)
+    "elbow_flexor": ("biceps_brachii", "brachialis", "brachioradialis"),
+    "elbow_ext": ("triceps_brachii", "anconeus"),
+    "wrist_flexor": ("flexor_carpi_radialis", "flexor_carpi_ulnaris", "flexor_digitorum_superficialis"),
+    "wrist_ext": ("extensor_carpi_radialis", "extensor_carpi_ulnaris", "extensor_digitorum"),
+    "shoulder": (
+        "deltoid_anterior",
+        "deltoid_middle",
+        "deltoid_posterior",
+        "deltoid",
+        "trapezius_upper",
+        "trapezius_middle",
+        "trapezius_lower",
+        "pectoralis_major",
+        "latissimus_dorsi",
+        "serratus_anterior",
+        "infraspinatus",
+        "supraspinatus",
     ),
 }
 
@@ -70,6 +91,36 @@ MUSCLE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "gastrocnemius_lateralis": ("gastrocnemius_lateral_head", "lateral_gastrocnemius", "gastroc_lat", "lg"),
     "soleus": ("sol",),
     "peroneus": ("peroneus_longus", "fibularis_longus", "pl"),
+    "biceps_brachii": ("biceps_brachii_long_head", "biceps_brachii_short_head", "bic_brach", "bb"),
+    "brachialis": (),
+    "brachioradialis": ("br", "brachio_radialis"),
+    "triceps_brachii": (
+        "triceps",
+        "tb",
+        "triceps_brachii_long_head",
+        "triceps_brachii_lateral_head",
+        "triceps_lateral",
+        "triceps_long",
+    ),
+    "anconeus": (),
+    "flexor_carpi_radialis": ("fcr",),
+    "flexor_carpi_ulnaris": ("fcu",),
+    "flexor_digitorum_superficialis": ("fds", "flexor_digitorum"),
+    "extensor_carpi_radialis": ("ecr", "extensor_carpi_radialis_longus", "ecrl"),
+    "extensor_carpi_ulnaris": ("ecu",),
+    "extensor_digitorum": ("ed", "edc", "extensor_digitorum_communis"),
+    "deltoid_anterior": ("anterior_deltoid", "front_deltoid", "delt_ant", "deltoideus_anterior"),
+    "deltoid_middle": ("middle_deltoid", "lateral_deltoid", "delt_mid", "deltoideus_medius"),
+    "deltoid_posterior": ("posterior_deltoid", "rear_deltoid", "delt_post", "deltoideus_posterior"),
+    "deltoid": ("deltoideus", "delt"),
+    "trapezius_upper": ("upper_trapezius", "ut", "trapezius_descendens", "upper_trap"),
+    "trapezius_middle": ("middle_trapezius", "trapezius_transversalis", "middle_trap"),
+    "trapezius_lower": ("lower_trapezius", "trapezius_ascendens", "lower_trap"),
+    "pectoralis_major": ("pec_major", "pectoralis", "pec"),
+    "latissimus_dorsi": ("lats", "lat", "ld", "latissimus"),
+    "serratus_anterior": ("serratus",),
+    "infraspinatus": ("isp",),
+    "supraspinatus": ("ssp",),
 }
 
 #: Body segments and joints an IMU or angle stream may be placed on -> synonyms. ``pelvis``

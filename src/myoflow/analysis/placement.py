@@ -8,24 +8,30 @@ that one **canonical name** (:func:`canonical_placement`): Latin (SENIAM) names
 ``_``, ``-``, spaces or dots, any case. The vocabulary is in
 :mod:`myoflow.analysis._placement_names`. The analysis needs each channel's *role*:
 
-=============  ==========================================================================
-role           muscles (canonical stems)
-=============  ==========================================================================
-``glute``      ``glute_max`` (gluteus maximus)
-``hamstring``  ``biceps_femoris``, ``semitendinosus``, ``semimembranosus``, ``hamstring``
-``abductor``   ``glute_med``, ``glute_min``, ``tfl`` (tensor fasciae latae)
-``adductor``   ``adductor``, ``adductor_longus``, ``adductor_magnus``, ``gracilis``
-``hip_flexor`` ``rectus_femoris``, ``iliopsoas``, ``psoas``, ``iliacus``, ``sartorius``
-``knee_ext``   ``vastus_lateralis``, ``vastus_medialis``, ``vastus_intermedius``, ``quadriceps``
-``trunk``      ``erector_spinae``, ``multifidus``, ``rectus_abdominis``, ``obliques``
-``lower_leg``  ``tibialis_anterior``, ``gastrocnemius_medialis``/``_lateralis``, ``soleus``, ``peroneus``
-=============  ==========================================================================
+==================  =================================================================================
+role                muscles (canonical stems)
+==================  =================================================================================
+``glute``           ``glute_max`` (gluteus maximus)
+``hamstring``       ``biceps_femoris``, ``semitendinosus``, ``semimembranosus``, ``hamstring``
+``abductor``        ``glute_med``, ``glute_min``, ``tfl`` (tensor fasciae latae)
+``adductor``        ``adductor``, ``adductor_longus``, ``adductor_magnus``, ``gracilis``
+``hip_flexor``      ``rectus_femoris``, ``iliopsoas``, ``psoas``, ``iliacus``, ``sartorius``
+``knee_ext``        ``vastus_lateralis``, ``vastus_medialis``, ``vastus_intermedius``, ``quadriceps``
+``trunk``           ``erector_spinae``, ``multifidus``, ``rectus_abdominis``, ``obliques``
+``lower_leg``       ``tibialis_anterior``, ``gastrocnemius_*``, ``soleus``, ``peroneus``
+``elbow_flexor``    ``biceps_brachii``, ``brachialis``, ``brachioradialis``
+``elbow_ext``       ``triceps_brachii``, ``anconeus``
+``wrist_flexor``    ``flexor_carpi_radialis``/``_ulnaris``, ``flexor_digitorum_superficialis``
+``wrist_ext``       ``extensor_carpi_radialis``/``_ulnaris``, ``extensor_digitorum``
+``shoulder``        ``deltoid_*``, ``trapezius_*``, ``pectoralis_major``, ``latissimus_dorsi``, ...
+==================  =================================================================================
 
 IMU and angle streams are placed on body segments or joints (``pelvis``, ``thigh_r``,
 ``knee_r``; ``sacrum`` and ``lumbar`` are the pelvis segment): :func:`segment_of`.
 
 Antagonists (for the reciprocal-inhibition cue and default co-contraction pairs): the hip
-extensors (``glute``, ``hamstring``) against ``hip_flexor``; ``abductor`` against ``adductor``.
+extensors (``glute``, ``hamstring``) against ``hip_flexor``; ``abductor`` against ``adductor``;
+``elbow_flexor`` against ``elbow_ext``; ``wrist_flexor`` against ``wrist_ext``.
 An unknown name is kept as given (role ``"other"``) so that a recording with an unusual
 placement still runs the metrics that do not need a role; :func:`placement_warning` says so
 with the closest known names (import, record and analyze print it).
@@ -58,13 +64,17 @@ def _lookup(table: dict[str, tuple[str, ...]], extra: Sequence[str] = ()) -> dic
 
 _MUSCLES = _lookup(MUSCLE_SYNONYMS, list(_ROLE_OF))
 _SEGMENTS = _lookup(SEGMENT_SYNONYMS)
-#: Role -> roles acting against it at the hip.
+#: Role -> roles acting against it (at the hip, elbow or wrist).
 ANTAGONIST_ROLES: dict[str, tuple[str, ...]] = {
     "glute": ("hip_flexor",),
     "hamstring": ("hip_flexor",),
     "abductor": ("adductor",),
     "adductor": ("abductor",),
     "hip_flexor": ("glute", "hamstring"),
+    "elbow_flexor": ("elbow_ext",),
+    "elbow_ext": ("elbow_flexor",),
+    "wrist_flexor": ("wrist_ext",),
+    "wrist_ext": ("wrist_flexor",),
 }
 
 
