@@ -215,3 +215,23 @@ def test_lost_samples_spoil_only_their_own_channel() -> None:
     assert np.isnan(lost[50_000:50_010, 0]).all() and not np.isfinite(lost[90_000, 3])
     filtered = zero_phase_fft(x, fs, band)
     np.testing.assert_allclose(filtered[:, 1], zero_phase_fft(x[:, 1], fs, band)[:, 0], atol=1e-3)
+
+
+def test_half_rate_inverse_fft_gives_the_full_rate_envelope() -> None:
+    """At 10 kHz the 20-450 Hz band is ~0 above fs / 4, so the inverse FFT runs at half the rate
+    (bins dropped, not folded); the envelope must still be the exact one (the band filter at the
+    full rate, rectified, averaged over 40-sample blocks, low-passed, interpolated) but for
+    averaging |y| over every other sample: ~1e-3 of the peak."""
+    fs = 10_000.0
+    x = _emg(fs, 40.0, channels=2).astype(np.float32)
+    bp = signal.butter(4, [20, 450], "bandpass", fs=fs, output="sos")
+    ours = envelope_zero_phase(x, fs, bp)
+    factor = 40  # fs // (40 x 6 Hz) = 41, even for the half-rate inverse
+    rect = np.abs(_exact_zero_phase(x, fs, [(bp, 1)]))
+    means = rect[: rect.shape[0] // factor * factor].reshape(-1, factor, 2).mean(axis=1)
+    low = signal.butter(2, 6.0, fs=fs / factor, output="sos")
+    smooth = _exact_zero_phase(means, fs / factor, [(low, 1)])
+    centres = np.arange(smooth.shape[0]) * factor + (factor - 1) / 2
+    exact = np.stack([np.interp(np.arange(x.shape[0]), centres, smooth[:, c]) for c in range(2)], axis=1)
+    inner = slice(int(2 * fs), -int(2 * fs))
+    assert np.max(np.abs(ours[inner] - exact[inner])) < 3e-3 * exact[inner].max()
