@@ -46,6 +46,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -425,24 +426,19 @@ def session_fatigue(
     band = p.band_hz or spectral_band(fs)
     a_name, b_name = WINDOWS[p.window]
     pad = int(round(PAD_S * fs))
+    window = (a_name, b_name)
+
+    def one(r: PhasedRep) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
+        return _rep_stats(x, fs, r, window, t0_s, pad, p)
+
+    if isinstance(x, np.ndarray) and len(reps) >= 2 * _THREAD_CHUNK:
+        # the reps are independent and in memory: two threads (filters and FFTs release the GIL)
+        with ThreadPoolExecutor(max_workers=FATIGUE_THREADS) as pool:
+            per_rep = list(pool.map(one, reps, chunksize=_THREAD_CHUNK))
+    else:  # a file-backed source is read one window after another
+        per_rep = [one(r) for r in reps]
     rows: list[RepFatigue] = []
-    for r in reps:
-        ph = r.phases
-        t0, t1 = float(ph[a_name]), float(ph[b_name])
-        a, b = int(round((t0 - t0_s) * fs)), int(round((t1 - t0_s) * fs))
-        mnf = mdf = rms = np.full(x.shape[1], np.nan)
-        if b - a >= p.min_window_s * fs and a >= 0 and b <= x.shape[0]:
-            lo, hi = max(0, a - pad), min(x.shape[0], b + pad)
-            seg = np.asarray(x[lo:hi], dtype=np.float64)
-            lost = np.asarray(np.isnan(seg).any(axis=1))
-            if not lost[a - lo : b - lo].any():
-                # the padding stops at the nearest lost sample on either side
-                before = np.flatnonzero(lost[: a - lo])
-                after = np.flatnonzero(lost[b - lo :])
-                s0 = before[-1] + 1 if before.size else 0
-                s1 = b - lo + after[0] if after.size else seg.shape[0]
-                filt = highpassed(seg[s0:s1], fs)
-                mnf, mdf, rms = spectral_stats(filt[a - lo - s0 : b - lo - s0], fs, p, filtered=True)
+    for r, (t0, t1, mnf, mdf, rms) in zip(reps, per_rep, strict=True):
         for c, m in enumerate(placements):
             rows.append(
                 RepFatigue(
@@ -463,6 +459,40 @@ def session_fatigue(
             "only and read lower than full-band values (docs/fatigue-symmetry.md); their trends still count"
         )
     return SessionFatigue(rows, sets, band, p, limit)
+
+
+#: Threads :func:`session_fatigue` spreads an in-memory recording's reps over.
+FATIGUE_THREADS = 2
+_THREAD_CHUNK = 16
+
+
+def _rep_stats(
+    x: np.ndarray | RowSliceable,
+    fs: float,
+    r: PhasedRep,
+    window: tuple[str, str],
+    t0_s: float,
+    pad: int,
+    p: FatigueParams,
+) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
+    """One rep's window ``(t0, t1)`` (s) and MNF, MDF, RMS ``(ch,)`` (NaN: not measurable)."""
+    ph = r.phases
+    t0, t1 = float(ph[window[0]]), float(ph[window[1]])
+    a, b = int(round((t0 - t0_s) * fs)), int(round((t1 - t0_s) * fs))
+    mnf = mdf = rms = np.full(x.shape[1], np.nan)
+    if b - a >= p.min_window_s * fs and a >= 0 and b <= x.shape[0]:
+        lo, hi = max(0, a - pad), min(x.shape[0], b + pad)
+        seg = np.asarray(x[lo:hi], dtype=np.float64)
+        lost = np.asarray(np.isnan(seg).any(axis=1))
+        if not lost[a - lo : b - lo].any():
+            # the padding stops at the nearest lost sample on either side
+            before = np.flatnonzero(lost[: a - lo])
+            after = np.flatnonzero(lost[b - lo :])
+            s0 = before[-1] + 1 if before.size else 0
+            s1 = b - lo + after[0] if after.size else seg.shape[0]
+            filt = highpassed(seg[s0:s1], fs)
+            mnf, mdf, rms = spectral_stats(filt[a - lo - s0 : b - lo - s0], fs, p, filtered=True)
+    return t0, t1, mnf, mdf, rms
 
 
 def _set_rows(rows: list[RepFatigue], placements: Sequence[str], alpha: float) -> list[SetFatigue]:
