@@ -124,7 +124,7 @@ def _width(n_ch: int) -> int:
     return n_ch if n_ch in (1, 2, 4) else 4 if n_ch == 3 else -(-n_ch // 8) * 8
 
 
-_ROWS_PER_LINE = 64  # rows compared as one line of ``64 * ch`` values (see _compare)
+_ROWS_PER_LINE = 1024  # rows compared as one line of ``_ROWS_PER_LINE * ch`` values (see _compare)
 
 
 def _compare(op: np.ufunc, x: np.ndarray, thr: np.ndarray) -> np.ndarray:
