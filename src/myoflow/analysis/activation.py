@@ -245,10 +245,13 @@ def crossover_envelope(envelope: np.ndarray, fs: float, cutoff_hz: float) -> np.
     sos = butter_lowpass(2, min(cutoff_hz, 0.4 * fs), fs)
     if env.shape[0] <= 3 * (2 * len(sos) + 1):
         return env.astype(np.float32)
-    power = sosfiltfilt(sos, interpolate_nan(env) ** 2, axis=0)
-    out = np.sqrt(np.maximum(power, 0.0))
-    out[~np.isfinite(env)] = np.nan
-    return np.ascontiguousarray(out, dtype=np.float32)
+    bridged = interpolate_nan(env)  # ``env`` itself when every sample is finite
+    power = sosfiltfilt(sos, np.square(bridged), axis=0)
+    np.maximum(power, 0.0, out=power)
+    np.sqrt(power, out=power)  # in place: the numbers of ``sqrt(maximum(power, 0))``
+    if bridged is not env:
+        power[~np.isfinite(env)] = np.nan
+    return np.ascontiguousarray(power, dtype=np.float32)
 
 
 @dataclass(frozen=True)
