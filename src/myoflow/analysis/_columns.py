@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+from myoflow._threads import map_threads
 
 #: Threads a whole-session column-wise pass is split over (two cores on a small machine).
 COLUMN_THREADS = 2
@@ -23,8 +24,7 @@ def by_columns(
         return f(x)
     edges = np.linspace(0, ch, min(threads, ch) + 1).round().astype(int)
     groups = [x[:, a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        parts = list(pool.map(f, groups))
+    parts = map_threads(f, groups, len(groups))
     out = np.empty((x.shape[0], ch), dtype=np.result_type(*parts))
     for (a, b), part in zip(zip(edges[:-1], edges[1:], strict=True), parts, strict=True):
         out[:, a:b] = part

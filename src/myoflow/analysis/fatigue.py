@@ -46,7 +46,6 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -54,6 +53,7 @@ import numpy as np
 from scipy import signal, stats
 
 from myoflow._checks import as_signal, check_option, check_range, check_rate
+from myoflow._threads import map_threads
 from myoflow.analysis.rep_like import TimedRep, set_fields
 
 __all__ = [
@@ -431,10 +431,9 @@ def session_fatigue(
     def one(r: PhasedRep) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
         return _rep_stats(x, fs, r, window, t0_s, pad, p)
 
-    if isinstance(x, np.ndarray) and len(reps) >= 2 * _THREAD_CHUNK:
+    if isinstance(x, np.ndarray) and len(reps) >= _THREADS_FROM_REPS:
         # the reps are independent and in memory: two threads (filters and FFTs release the GIL)
-        with ThreadPoolExecutor(max_workers=FATIGUE_THREADS) as pool:
-            per_rep = list(pool.map(one, reps, chunksize=_THREAD_CHUNK))
+        per_rep = map_threads(one, reps, FATIGUE_THREADS)
     else:  # a file-backed source is read one window after another
         per_rep = [one(r) for r in reps]
     rows: list[RepFatigue] = []
@@ -463,7 +462,8 @@ def session_fatigue(
 
 #: Threads :func:`session_fatigue` spreads an in-memory recording's reps over.
 FATIGUE_THREADS = 2
-_THREAD_CHUNK = 16
+#: Fewer reps than this are measured on this thread (a pool costs more than it saves).
+_THREADS_FROM_REPS = 32
 
 
 def _rep_stats(

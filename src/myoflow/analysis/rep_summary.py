@@ -14,12 +14,12 @@ window: its next rep's start, or ``bottom + bottom_rest_s`` if sooner.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from myoflow._checks import as_signal, check_option, check_rate
+from myoflow._threads import map_threads
 from myoflow.analysis._nan import mean_over_columns
 from myoflow.analysis.activation import (
     ActivationParams,
@@ -350,8 +350,8 @@ def analyse_reps(
         return [r for batch in batches for r in _analyse_batch(batch, ctx, raw)]
     # the batches are independent; most of their time is spent in scipy/numpy filters and
     # array arithmetic that release the GIL, so two threads use both cores of a small machine
-    with ThreadPoolExecutor(max_workers=REP_THREADS) as pool:
-        return [r for results in pool.map(lambda b: _analyse_batch(b, ctx, raw), batches) for r in results]
+    done = map_threads(lambda b: _analyse_batch(b, ctx, raw), batches, REP_THREADS)
+    return [r for results in done for r in results]
 
 
 def _analyse_batch(batch: Sequence[RepData], ctx: SessionContext, raw: RawEmg | None) -> list[RepResult]:

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.fft as sfft
 from scipy import signal
 
-from myoflow.dsp._threads import map_threads
+from myoflow._threads import map_threads
 
 #: The zero-phase kernel is truncated where it has decayed below this fraction of its peak.
 KERNEL_TOLERANCE = 1e-6

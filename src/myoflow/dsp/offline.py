@@ -20,9 +20,9 @@ import numpy as np
 from scipy import signal
 
 from myoflow._checks import as_signal, check_positive, check_rate
+from myoflow._threads import map_threads, thread_count
 from myoflow.dsp._blocks import KERNEL_TOLERANCE as KERNEL_TOLERANCE  # re-exported: documented here
 from myoflow.dsp._blocks import Stages, band_top, each_filtered_block, halfwidth
-from myoflow.dsp._threads import map_threads, thread_count
 
 
 def zero_phase_kernel_halfwidth(sos: np.ndarray, fs: float, passes: int = 2, max_s: float = 10.0) -> int:

@@ -38,8 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from myoflow._checks import as_signal, check_channels, check_option, check_rate
+from myoflow._threads import map_threads
 from myoflow.dsp._onset_scan import OnsetState, advance, chunk_runs, scan
-from myoflow.dsp._threads import map_threads
 
 __all__ = [
     "MIN_BASELINE_SAMPLES",

@@ -1,7 +1,8 @@
 """Independent pieces of array work on a few threads of our own.
 
-NumPy's loops and SciPy's FFTs release the GIL, so whole pieces (FFT blocks, chunks of a
-threshold scan) run in parallel on several cores. Each call makes its own short-lived pool:
+NumPy's loops and SciPy's FFTs and filters release the GIL, so whole pieces (FFT blocks, chunks
+of a threshold scan, groups of channels, batches of reps) run in parallel on several cores; one
+helper for dsp and analysis. Each call makes its own short-lived pool:
 nothing lingers between calls, and a caller running in its own thread is unaffected.
 """
 
@@ -30,5 +31,5 @@ def map_threads(fn: Callable[[T], R], items: Iterable[T], workers: int = -1) -> 
     threads = thread_count(workers, len(items))
     if threads == 1:
         return [fn(item) for item in items]
-    with ThreadPoolExecutor(threads, thread_name_prefix="myoflow-dsp") as pool:
+    with ThreadPoolExecutor(threads, thread_name_prefix="myoflow") as pool:
         return list(pool.map(fn, items))
