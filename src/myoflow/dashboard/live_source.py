@@ -243,15 +243,9 @@ class LiveSource:
         recorder.attach(self.ingest)
         if self.mvc:
             recorder.on_event(self._calibration_event())
-        watch = None
-        if not meta.filter_settings:  # not given: detected from the EMG, as by record and import
-            from myoflow.session.mains_watch import MAINS_SOURCE, MainsWatch
+        from myoflow.session.mains_watch import watch_unless_given
 
-            def found(hz: float, t: float) -> None:
-                settings = {"mains_hz": hz, "mains_source": MAINS_SOURCE}
-                recorder.update_metadata(time_s=t, filter_settings=settings)
-
-            watch = MainsWatch(found)
+        watch = watch_unless_given(recorder, meta.filter_settings)  # not given: detected
         self._rec.set(MidSession(recorder, watch))
         self.recording = path
         return path

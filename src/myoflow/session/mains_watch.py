@@ -13,12 +13,13 @@ nothing (``myoflow analyze`` then tries the whole file).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from myoflow.stream import Block, Sink
 
-__all__ = ["MAINS_SOURCE", "WATCH_S", "MainsWatch"]
+__all__ = ["MAINS_SOURCE", "WATCH_S", "MainsWatch", "watch_unless_given"]
 
 #: Seconds of EMG the detection reads (at least 2 s are needed; measured on the virtual straps'
 #: 50 Hz hum: 10 s were not enough to tell it from 60 Hz, 20 s were).
@@ -87,3 +88,18 @@ class MainsWatch(Sink):
         found = detect_mains(rows[:rows_kept], self._rate)
         if found is not None:
             self._on_found(float(found), host_time)
+
+
+def watch_unless_given(recorder: Any, filter_settings: dict[str, Any]) -> MainsWatch | None:
+    """A :class:`MainsWatch` that stores what it finds in ``recorder``'s metadata
+    (``update_metadata``: ``filter_settings`` with ``mains_hz`` and ``mains_source`` added), or
+    None when ``filter_settings`` already holds a ``mains_hz`` (given by the user)."""
+    if "mains_hz" in filter_settings:
+        return None
+    settings = dict(filter_settings)
+
+    def found(hz: float, t: float) -> None:
+        changed = {**settings, "mains_hz": hz, "mains_source": MAINS_SOURCE}
+        recorder.update_metadata(time_s=t, filter_settings=changed)
+
+    return MainsWatch(found)

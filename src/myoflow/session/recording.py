@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from myoflow.session.guided_mvc import GuidedMvc
-from myoflow.session.mains_watch import MAINS_SOURCE, MainsWatch
+from myoflow.session.mains_watch import watch_unless_given
 from myoflow.session.recorder_sink import RecorderSink
 from myoflow.session.run import OpenIngest, SessionResult, run_session
 from myoflow.stream import Sink
@@ -87,18 +87,9 @@ def record_session(
     """
     recorder = RecorderSink(out, meta, overwrite=overwrite)
     sinks = list(sinks)
-    if "mains_hz" not in meta.filter_settings:  # not given: detected from the EMG, as at import
-        settings = dict(meta.filter_settings)
-
-        def found(hz: float, t: float) -> None:
-            recorder.update_metadata(
-                time_s=t, filter_settings={**settings, "mains_hz": hz, "mains_source": MAINS_SOURCE}
-            )
-
-        watch = MainsWatch(found)
+    watch = watch_unless_given(recorder, meta.filter_settings)  # not given: detected, as at import
+    if watch is not None:
         sinks.append(watch)
-    else:
-        watch = None
     if mvc is not None:
         guided = GuidedMvc(
             mvc.lead_s,
