@@ -77,14 +77,14 @@ def test_a_recording_without_mains_stores_the_detected_one(qapp, tmp_path: Path,
     from myoflow.session.mains_watch import MAINS_SOURCE
     from myoflow.storage.reader import open_recording
 
-    source = virtual_source(20.0, fast=False, seed=3)  # its hum is at 50 Hz; not given
+    source = virtual_source(40.0, fast=False, seed=3)  # its hum is at 50 Hz; not given
     window = open_window(source)
     try:
         wait_until(lambda: source.ingest is not None and source.analysis is not None)
         window.controls.file_edit.setText(str(tmp_path / "hum.h5"))
         window.controls.record_button.click()
         recorder = source._rec.target.recorder
-        wait_until(lambda: recorder.packets > 700, timeout=30.0)  # ~4 s of EMG
+        wait_until(lambda: recorder.packets > 1400, timeout=40.0)  # ~8 s: some quiet seconds show the hum
         window.controls.record_button.click()
         wait_until(lambda: bool(source.saved), timeout=60.0)
     finally:
