@@ -50,21 +50,24 @@ from functools import lru_cache
 import numpy as np
 from scipy.signal import sosfiltfilt
 
-from myoflow._checks import as_signal, check_option, check_positive, check_range, check_rate
+from myoflow._checks import as_signal, check_positive, check_range, check_rate
 from myoflow.analysis._lowpass import butter_lowpass
 from myoflow.analysis._nan import interpolate_nan
 from myoflow.analysis.onset_emg import RawEmg, changepoint_onset
+from myoflow.analysis.onset_names import DEFAULT_ONSET_METHOD, check_onset_method
+from myoflow.analysis.onset_names import ONSET_METHODS as _ONSET_METHODS
 from myoflow.dsp.normalise import mvc_reference
 from myoflow.dsp.onset_refine import RefineParams, envelope_kernels, refine_onset
 from myoflow.dsp.onsets import Baseline, OnsetParams, detect_onsets
 from myoflow.dsp.pipeline import profile_for_rate
-from myoflow.dsp.rest import SD_WEIGHT, quietest_baseline
+from myoflow.dsp.rest import SD_WEIGHT, quietest_baseline, quietest_window
 from myoflow.dsp.smooth import matched_lowpass
 
 #: The analysis smoother runs at about this rate (block means above it), Hz.
 SMOOTH_RATE_HZ = 200.0
-#: Onset methods of the analysis (module docstring).
-ONSET_METHODS = ("changepoint", "refined", "threshold")
+#: Onset methods of the analysis (module docstring; the registry is
+#: :mod:`myoflow.analysis.onset_names`).
+ONSET_METHODS = _ONSET_METHODS
 #: An onset threshold above this share of the channel's session peak means no rest was found.
 REST_MAX_FRAC = 0.5
 #: Rest windows (s) tried in turn when no baseline is given.
@@ -91,10 +94,10 @@ class ActivationParams:
     onset_search_s: float = 0.5
     detection_hz: float = 6.0
     min_gap_s: float = 0.2
-    onset_method: str = "changepoint"
+    onset_method: str = DEFAULT_ONSET_METHOD
 
     def __post_init__(self) -> None:
-        check_option(self.onset_method, "onset_method", ONSET_METHODS)
+        check_onset_method(self.onset_method)
         check_positive(self.h_sd, "h_sd", "baseline SDs")
         check_range(self.rest_floor_pct, "rest_floor_pct", 0.0, 100.0, "%")
         check_range(self.onset_margin_pct, "onset_margin_pct", 0.0, 100.0, "%")
@@ -258,13 +261,17 @@ def crossover_envelope(envelope: np.ndarray, fs: float, cutoff_hz: float) -> np.
 class RestLevels:
     """Per channel ``(ch,)``: resting ``mean`` and ``sd`` of the analysis envelope, the
     ``rest_threshold`` and ``onset_threshold`` (module docstring), all in the envelope unit;
-    ``rest_found`` False where no resting period was found (None: found everywhere)."""
+    ``rest_found`` False where no resting period was found (None: found everywhere);
+    ``rest_s`` ``(ch, 2)`` the rest window ``[begin, end)`` of each channel (s from the
+    envelope's sample 0; None when the baseline was given), the rest period of the classic
+    onset methods (:mod:`myoflow.analysis.onset_classic`)."""
 
     mean: np.ndarray
     sd: np.ndarray
     rest_threshold: np.ndarray
     onset_threshold: np.ndarray
     rest_found: np.ndarray | None = None
+    rest_s: np.ndarray | None = None
 
     def found(self, c: int) -> bool:
         """Whether channel ``c`` has a resting period."""
@@ -312,19 +319,21 @@ def rest_levels(
     for k, w in enumerate((window_s, *[v for v in REST_WINDOWS_S if v < window_s])):
         if env.shape[0] / fs - 2 * skip < w:
             continue
-        base = quietest_baseline(env, fs, window_s=w, skip_s=skip, sd_weight=SD_WEIGHT if k else 0.0)
+        base, bounds = quietest_window(env, fs, window_s=w, skip_s=skip, sd_weight=SD_WEIGHT if k else 0.0)
+        where = bounds / fs
         trial = _levels(base.mean, base.sd, params)
         ok = trial.onset_threshold < REST_MAX_FRAC * peak
         if levels is None:
             levels = trial
         else:  # keep what worked with the longer window; take the shorter one where it did not
-            keep = levels.rest_found
-            assert keep is not None  # set at the end of every pass below
+            keep, kept_s = levels.rest_found, levels.rest_s
+            assert keep is not None and kept_s is not None  # set at the end of every pass below
             levels = _levels(
                 np.where(keep, levels.mean, base.mean), np.where(keep, levels.sd, base.sd), params
             )
+            where = np.where(keep[:, np.newaxis], kept_s, where)
             ok = keep | ok
-        levels = RestLevels(levels.mean, levels.sd, levels.rest_threshold, levels.onset_threshold, ok)
+        levels = RestLevels(levels.mean, levels.sd, levels.rest_threshold, levels.onset_threshold, ok, where)
         if ok.all():
             break
     if levels is None:

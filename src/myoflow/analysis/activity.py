@@ -21,7 +21,9 @@ from myoflow.analysis.activation import (
     onset_kernels,
     rest_levels,
 )
+from myoflow.analysis.onset_classic import classic_bursts
 from myoflow.analysis.onset_emg import RawEmg, changepoint_onsets
+from myoflow.analysis.onset_names import CLASSIC_ONSET_METHODS, check_onset_method
 from myoflow.dsp.onset_refine import RefineParams, refine_onset
 from myoflow.dsp.onsets import Baseline, OnsetParams, detect_onsets
 
@@ -50,18 +52,27 @@ def session_onsets(
 ) -> SessionOnsets:
     """Bursts of every channel of a zero-phase envelope ``(n, ch)`` (physical units) at ``fs``.
 
-    ``mvc``: ``(ch,)`` references (None: % session peak); ``method``: ``"threshold"`` or
-    ``"refined"`` or ``"changepoint"`` (default: ``params.onset_method``); ``raw``: the raw EMG
-    (sample 0 at the envelope's sample 0) that ``"changepoint"`` needs (without it: threshold
-    onsets)."""
+    ``mvc``: ``(ch,)`` references (None: % session peak); ``method``: any of
+    :data:`~myoflow.analysis.onset_names.ONSET_METHODS` (default: ``params.onset_method``);
+    ``raw``: the raw EMG (sample 0 at the envelope's sample 0) that ``"changepoint"`` needs
+    (without it: threshold onsets) and the classic methods need (there ``intervals`` are the
+    classic detector's bursts, in samples of the envelope, offsets past the end at ``n``)."""
     fs = check_rate(fs)
     p = params or ActivationParams()
-    method = method or p.onset_method
+    method = check_onset_method(method or p.onset_method)
     norm = normalise(envelope, fs, mvc)
     ae = analysis_envelope(norm.envelope, fs, p)
     lv = rest_levels(ae, fs, p)
     h = 3.0
     base = Baseline(lv.mean, np.maximum((lv.onset_threshold - lv.mean) / h, 1e-12))
+    if method in CLASSIC_ONSET_METHODS:
+        if raw is None:
+            raise ValueError(f"onset method {method!r} needs the raw EMG (raw=...)")
+        bursts = classic_bursts(raw, method, lv.rest_s)
+        ends = [np.nan_to_num(b, nan=ae.shape[0] / fs) for b in bursts]
+        found = [np.rint(b * fs).astype(np.int64).reshape(-1, 2) for b in ends]
+        nan = [np.full(len(b), np.nan) for b in bursts]
+        return SessionOnsets(found, [b[:, 0] for b in ends], nan, lv, norm.unit, ae)
     intervals = detect_onsets(ae, fs, base, OnsetParams(h, h, p.min_on_s, p.min_off_s))
     kernels = onset_kernels(fs, p.detection_hz) if method == "refined" else None
     onsets, uncs = [], []

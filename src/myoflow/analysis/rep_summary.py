@@ -35,7 +35,9 @@ from myoflow.analysis.antagonist_assist import AntagonistAssist, antagonist_assi
 from myoflow.analysis.cocontraction import cocontraction_in_window
 from myoflow.analysis.eccentric import eccentric_hold
 from myoflow.analysis.handover import Handover, find_crossover, find_stall
+from myoflow.analysis.onset_classic import classic_activations, classic_bursts
 from myoflow.analysis.onset_emg import GRID_HZ, RawEmg, changepoint_onset, changepoint_onsets
+from myoflow.analysis.onset_names import CLASSIC_ONSET_METHODS
 from myoflow.analysis.placement import channel_index, channels_with_role, handover_channels
 from myoflow.analysis.relaxation import (
     AntagonistCue,
@@ -227,8 +229,12 @@ def onset_search_end_s(phases: dict[str, float], ctx: SessionContext) -> float:
     return rep_window_s(phases, ctx)[1] if ctx.onset_search_to == "end" else phases["top"]
 
 
-def analyse_rep(data: RepData, ctx: SessionContext) -> RepResult:
-    """All per-rep metrics of one finished rep (see the modules of :mod:`myoflow.analysis`)."""
+def analyse_rep(data: RepData, ctx: SessionContext, bursts: Sequence[np.ndarray] | None = None) -> RepResult:
+    """All per-rep metrics of one finished rep (see the modules of :mod:`myoflow.analysis`).
+
+    ``bursts``: with a classic onset method (``hodges_bui``, ``tkeo``, ``double_threshold``),
+    each muscle's bursts over the session (:func:`~myoflow.analysis.onset_classic.classic_bursts`),
+    which :func:`analyse_reps` finds once."""
     fs = check_rate(data.fs)
     env_raw = as_signal(data.envelope, "envelope")
     if env_raw.shape[1] != len(ctx.placements):
@@ -239,6 +245,13 @@ def analyse_rep(data: RepData, ctx: SessionContext) -> RepResult:
     env = analysis_envelope(env_raw, fs, p)
     search_end = onset_search_end_s(ph, ctx)
     acts = muscle_activation(env, fs, data.t0, ph["start"], search_end, ph["bottom"], ctx.levels, p, data.raw)
+    if p.onset_method in CLASSIC_ONSET_METHODS:
+        if bursts is None:
+            raise ValueError(
+                f"onset method {p.onset_method!r} runs over the whole recording: use analyse_reps (or "
+                "analyze) with the raw EMG, not one rep"
+            )
+        acts = classic_activations(acts, bursts, ph["start"], ph["start"] - p.onset_search_s, search_end)
     return _rep_result(data, ctx, env, acts)
 
 
@@ -345,6 +358,11 @@ def analyse_reps(
         :func:`analyse_rep` per rep (:func:`_changepoint_batch`).
     """
     datas = rep_datas(reps, rep_fs, envelope, emg_fs, ctx, angle, angle_fs, emg_t0, angle_t0, raw)
+    if ctx.params.onset_method in CLASSIC_ONSET_METHODS:
+        if raw is None:
+            raise ValueError(f"onset method {ctx.params.onset_method!r} needs the raw EMG (raw=...)")
+        bursts = classic_bursts(raw, ctx.params.onset_method, ctx.levels.rest_s, emg_t0)
+        return [analyse_rep(d, ctx, bursts) for d in datas]
     batches = [datas[b : b + BATCH_REPS] for b in range(0, len(datas), BATCH_REPS)]
     if len(batches) < 2:
         return [r for batch in batches for r in _analyse_batch(batch, ctx, raw)]

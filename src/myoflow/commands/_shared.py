@@ -109,12 +109,15 @@ def add_analysis_options(parser: argparse.ArgumentParser, exercise_help: str) ->
         help="MVC trial recording(s): each muscle's reference is its largest 0.5 s envelope "
         "mean over these files",
     )
+    from myoflow.analysis.onset_names import ONSET_METHOD_HELP
+
+    described = "; ".join(f"{name}: {text}" for name, text in ONSET_METHOD_HELP.items())
     parser.add_argument(
         "--onset-method",
-        choices=("changepoint", "refined", "threshold"),
-        help="muscle onset method (default changepoint: where the raw EMG's variance leaves rest, "
-        "with an uncertainty; threshold: the envelope's threshold crossing; refined: a fit of the "
-        "envelope; docs/metrics.md, Onset methods)",
+        choices=tuple(ONSET_METHOD_HELP),
+        help=f"muscle onset method ({described}; the classic "
+        "detectors take the analysis' rest window as their rest period; docs/metrics.md, Onset "
+        "methods)".replace("%", "%%"),
     )
     parser.add_argument(
         "--normalise",

@@ -54,6 +54,15 @@ def quietest_baseline(
     -------
     Baseline with each channel's mean and SD over its quietest window (SD floored).
     """
+    return quietest_window(envelope, fs, window_s, skip_s, sd_weight)[0]
+
+
+def quietest_window(
+    envelope: np.ndarray, fs: float, window_s: float = 1.0, skip_s: float = 0.5, sd_weight: float = 0.0
+) -> tuple[Baseline, np.ndarray]:
+    """:func:`quietest_baseline` and where each channel's window lies: ``(baseline, bounds)``
+    with ``bounds`` ``(n_channels, 2)`` int64 ``[begin, end)`` sample indices into ``envelope``
+    (arguments as :func:`quietest_baseline`)."""
     starts, win, usable = quietest_starts(envelope, fs, window_s, skip_s, sd_weight)
     rest = np.stack([usable[s : s + win, c] for c, s in enumerate(starts)], axis=1).astype(np.float64)
     mean = np.nanmean(rest, axis=0)
@@ -64,7 +73,9 @@ def quietest_baseline(
     sd = np.maximum(
         np.nanstd(rest, axis=0), np.maximum(SD_FLOOR_REL * np.abs(mean), 1e-9 * max(scale, 1e-30))
     )
-    return Baseline(mean=mean, sd=sd)
+    first = int(round(max(0.0, skip_s) * check_rate(fs)))  # ``usable`` starts here
+    bounds = np.stack([starts + first, starts + first + win], axis=1).astype(np.int64)
+    return Baseline(mean=mean, sd=sd), bounds
 
 
 def _stride(win: int) -> int:
