@@ -77,7 +77,7 @@ from myoflow.analysis.live_types import (
 from myoflow.analysis.mains import detect_mains
 from myoflow.analysis.normalisation import channel_keys, references_for
 from myoflow.analysis.onset_emg import RAW_LEAD_S, RawEmg
-from myoflow.analysis.rep_checks import cycle_period
+from myoflow.analysis.rep_checks import cycle_period, cycle_results_doubts
 from myoflow.analysis.rep_summary import RepData, RepResult, SessionContext, analyse_rep
 from myoflow.analysis.reps import Rep, movement_angle
 from myoflow.dsp.rest import quietest_baseline
@@ -217,6 +217,7 @@ class LiveAnalysis:
         self.superseded: list[RepResult] = []
         self._seen: list[Rep] = []  # every rep finished, for the cycle rule
         self._cycles: LiveCycles | None = None
+        self._onset_doubt: str | None = None  # the cycle-onset warning in ``warnings``, if any
         self.cues: list[Cue] = []
         self.timings: list[RepTiming] = []
 
@@ -514,11 +515,23 @@ class LiveAnalysis:
         self._live_reps.append(rep)
         cues = rep_cues(result, live_rep.ending_s, self.exercise_def)
         self.results.append(result)
+        if self.rep_kind == "cycle":
+            self._doubt_cycle_onsets()
         self.cues.extend(cues)
         self._out.append(result)
         self._out.extend(cues)
         spent = (time.perf_counter() - started) * 1000.0
         self.timings.append(RepTiming(result.index, live_rep.ending_s, self._newest_t, spent))
+
+    def _doubt_cycle_onsets(self) -> None:
+        """The offline warning about cycles without an onset
+        (:func:`~myoflow.analysis.rep_checks.cycle_results_doubts`), over the cycles so far: it
+        replaces the previous one in :attr:`warnings` (its counts grow with the cycles)."""
+        now = cycle_results_doubts(self.results, self.params.onset_search_s)
+        if self._onset_doubt is not None:
+            self.warnings.remove(self._onset_doubt)
+        self._onset_doubt = now[0] if now else None
+        self.warnings.extend(now)
 
     def _raw(self, begin_s: float, end_s: float) -> RawEmg | None:
         """The raw EMG of the muscles around a rep window (first EMG stream; NaN columns for
@@ -563,4 +576,5 @@ class LiveAnalysis:
                 delay_ms=self.delay_ms,
                 last_results=tuple(self.results[-5:]),
                 cues=tuple(self.cues[-5:]),
+                warnings=tuple(self.warnings),
             )

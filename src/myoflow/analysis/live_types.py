@@ -67,7 +67,9 @@ class LiveSnapshot:
     ``angle_deg`` ``(n,)`` the movement angle, ``angle_label`` says which (hip flexion or one
     segment, ``angle_mode`` ``"hip"``/``"segment"``, None without IMU); ``phase`` of the current
     rep; ``rest_threshold_pct`` per muscle (empty before the baseline); ``last_results`` the most
-    recent rep results (oldest first) and ``cues`` the most recent cues.
+    recent rep results (oldest first) and ``cues`` the most recent cues; ``warnings`` the
+    analysis' warnings so far (:attr:`~myoflow.analysis.live.LiveAnalysis.warnings`: mains,
+    cyclic movement, cycles without an onset), oldest first.
     """
 
     times: np.ndarray
@@ -83,6 +85,7 @@ class LiveSnapshot:
     delay_ms: float
     last_results: tuple[RepResult, ...]
     cues: tuple[Cue, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
 
 
 def target_channels(muscles: Sequence[str], stems: Sequence[str]) -> list[str]:

@@ -31,7 +31,9 @@ onset found; one still active through the whole search has none there.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from scipy.signal import find_peaks
@@ -45,6 +47,7 @@ __all__ = [
     "as_cycles",
     "cycle_onset_doubts",
     "cycle_period",
+    "cycle_results_doubts",
     "emg_rep_doubts",
     "partial_doubts",
 ]
@@ -135,6 +138,17 @@ def cycle_onset_doubts(onsets: dict[str, list[float | None]], search_s: float) -
         f"none there: no onset in {counts} cycles (the envelope and the relaxation windows are "
         "still analysed)"
     ]
+
+
+def cycle_results_doubts(results: Sequence[Any], search_s: float) -> list[str]:
+    """:func:`cycle_onset_doubts` of the movement cycles' results so far
+    (:class:`~myoflow.analysis.rep_summary.RepResult`: each muscle's ``onset_ms``): the one rule
+    the offline analysis (once, over every cycle) and the live one (after each finished cycle,
+    :class:`~myoflow.analysis.live.LiveAnalysis`) call. [] without results."""
+    if not results:
+        return []
+    names = list(results[0].muscles)
+    return cycle_onset_doubts({name: [r.muscles[name].onset_ms for r in results] for name in names}, search_s)
 
 
 def emg_rep_doubts(

@@ -25,8 +25,8 @@ from myoflow.analysis.relaxation import sustained_tension_share
 from myoflow.analysis.rep_checks import (
     angle_cycles,
     as_cycles,
-    cycle_onset_doubts,
     cycle_period,
+    cycle_results_doubts,
     emg_rep_doubts,
     partial_doubts,
 )
@@ -225,8 +225,7 @@ def analyse_arrays(
         reps, rep_fs, norm.envelope, emg_fs, ctx, angle, rep_fs if angle is not None else None, raw=raw
     )
     if rep_kind == "cycle":
-        onsets = {name: [r.muscles[name].onset_ms for r in results] for name in ctx.placements}
-        warnings += cycle_onset_doubts(onsets, ctx.params.onset_search_s)
+        warnings += cycle_results_doubts(results, ctx.params.onset_search_s)
     sets = set_summaries(results, analysis, emg_fs, 0.0, ctx)
     return SessionMetrics(ctx, source, list(reps), results, sets, rep_kind, warnings)
 

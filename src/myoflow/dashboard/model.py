@@ -276,7 +276,9 @@ class DashboardModel:
 
         ``statuses``: :class:`~myoflow.devices.sinks.StrapStatus` of each strap; ``raw``:
         ``(muscle, times, values)`` of one lane's raw EMG (host-clock s, uV); ``extra_status``
-        lines are appended as they are (the replay's position, errors); ``feedback``: each
+        lines are appended as they are (the replay's position, errors), then one warning line
+        per warning of the analysis (``snap.warnings``: mains, cyclic movement, cycles without
+        an onset); ``feedback``: each
         muscle's feedback level now (the mat bar and the tone follow it, the lanes do not).
         """
         for item in polled:
@@ -344,7 +346,9 @@ class DashboardModel:
             badges=self._badges,
             cue_text=cue_text,
             cue_kinds=kinds,
-            statuses=tuple(status_line(s) for s in statuses) + tuple(extra_status),
+            statuses=tuple(status_line(s) for s in statuses)
+            + tuple(extra_status)
+            + tuple(StatusLine("analysis", "warning", w, True) for w in snap.warnings),
             delay_ms=float(snap.delay_ms),
             newest_s=newest,
             emg_newest_s=emg_newest,
