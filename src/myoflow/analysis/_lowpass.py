@@ -4,12 +4,8 @@ Every rep filters a few short traces (the crossover envelopes, the hip angle of 
 fatigue high-pass) with the same few designs. :func:`zero_phase` gives what
 ``scipy.signal.sosfiltfilt(sos, x, axis=0)`` gives, bit for bit, for less: the steady state of
 a design is computed once (``sosfilt_zi`` solves a linear system per call), and two channels
-run as the real and imaginary parts of one complex signal. The recursion is bound by the
-latency of its multiply-adds, so one complex recursion costs little more than one real one;
-with real coefficients the real part of each complex product is ``b * re - 0 * im``, i.e.
-``b * re`` exactly (the other product is an exact zero), and likewise the imaginary part, so
-each channel gets the real filter's numbers (checked against SciPy in
-``tests/analysis/test_lowpass.py``).
+run as the real and imaginary parts of one complex signal (:mod:`myoflow.dsp._pairs`: each
+gets the real filter's numbers; checked against SciPy in ``tests/analysis/test_lowpass.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi
+
+from myoflow.dsp._pairs import pack, scaled, unpack_into
 
 
 def butter_lowpass(order: int, cutoff_hz: float, fs: float) -> np.ndarray:
@@ -69,13 +67,12 @@ def zero_phase(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
     ext[:, pad + n :] = 2 * cols[-1][:, np.newaxis] - cols[-2 : -(pad + 2) : -1].T
     zi = _steady_state(sos.tobytes(), sos.shape[0])[:, np.newaxis, :]  # (sections, 1, 2)
     if ch > 1:
-        ext = _pairs(ext)
+        ext = pack(ext)
     y = _forward(sos, ext, zi)
     y = _forward(sos, y[:, ::-1], zi)[:, ::-1]
     out = np.empty((n, ch))
     if ch > 1:
-        out[:, 0::2] = y.real[:, pad : pad + n].T
-        out[:, 1::2] = y.imag[: ch // 2, pad : pad + n].T
+        unpack_into(out, y[:, pad : pad + n])
     else:
         out[:, 0] = y[0, pad : pad + n]
     return out.reshape(x.shape)
@@ -83,24 +80,8 @@ def zero_phase(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def _forward(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
     """``sosfilt`` along rows of ``x`` from the steady state of each row's first sample."""
-    start = np.empty(zi.shape[:1] + x.shape[:1] + zi.shape[2:], dtype=x.dtype)
-    if np.iscomplexobj(x):  # each part scaled on its own: the real products sosfiltfilt makes
-        start.real = zi * x.real[np.newaxis, :, :1]
-        start.imag = zi * x.imag[np.newaxis, :, :1]
-    else:
-        start[...] = zi * x[np.newaxis, :, :1]
-    y, _ = sosfilt(sos, x, axis=1, zi=start)
+    y, _ = sosfilt(sos, x, axis=1, zi=scaled(zi, x[np.newaxis, :, :1]))
     return y
-
-
-def _pairs(rows: np.ndarray) -> np.ndarray:
-    """Rows ``0, 2, 4, ...`` as real parts and ``1, 3, ...`` as imaginary parts (0 for an odd
-    last row) of a complex array of ``ceil(rows / 2)`` rows."""
-    out = np.empty(((rows.shape[0] + 1) // 2, rows.shape[1]), dtype=np.complex128)
-    out.real = rows[0::2]
-    out.imag[: rows.shape[0] // 2] = rows[1::2]
-    out.imag[rows.shape[0] // 2 :] = 0.0
-    return out
 
 
 @lru_cache(maxsize=64)

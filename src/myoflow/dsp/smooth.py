@@ -18,9 +18,10 @@ resolution of the ``sosfiltfilt`` 2nd-order Butterworth it replaced, measured on
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
+from scipy.signal import sosfilt
 
 from myoflow._checks import as_signal, check_positive, check_rate
+from myoflow.dsp._pairs import pack, scaled, unpack_into
 
 __all__ = ["matched_lowpass", "positive_lowpass", "section_pole"]
 
@@ -72,22 +73,43 @@ def positive_lowpass(
     one_d = np.ndim(x) == 1
     sig = as_signal(x, "x", dtype=np.float64)
     a = section_pole(fs, cutoff_hz, sections, gain_at_cutoff)
-    b, den = np.array([1.0 - a]), np.array([1.0, -a])
+    # the ``sections`` passes of each direction as one cascade of first-order sections
+    # ``[1 - a, 0, 0, 1, -a, 0]`` (the products with the zero coefficients are exact zeros, so
+    # each section computes what ``lfilter([1 - a], [1, -a])`` does), channel pairs as complex
+    # signals (:mod:`myoflow.dsp._pairs`): the numbers of one pass at a time, bit for bit
+    sos = np.tile(np.array([1.0 - a, 0.0, 0.0, 1.0, -a, 0.0]), (sections, 1))
     out = np.empty(sig.shape)
     # a few channels at a time (each filtered on its own: the same numbers): temporaries of a
     # few MB are reused by the allocator, where whole-recording ones are fresh memory each time
-    step = max(1, _GROUP_BYTES // max(1, 8 * sig.shape[0]))
+    step = max(2, _GROUP_BYTES // max(1, 8 * sig.shape[0]))
     for c0 in range(0, sig.shape[1], step):
-        y = np.ascontiguousarray(sig[:, c0 : c0 + step].T)  # channel-major: lfilter runs along rows
-        if y.shape[1] > 0:
-            for _ in range(sections):
-                y, _z = lfilter(b, den, y, axis=1, zi=a * y[:, :1])
-            y = y[:, ::-1]
-            for _ in range(sections):
-                y, _z = lfilter(b, den, y, axis=1, zi=a * y[:, :1])
-            y = y[:, ::-1]
-        out[:, c0 : c0 + step] = y.T
+        rows = np.ascontiguousarray(sig[:, c0 : c0 + step].T)  # channel-major: filtered along rows
+        if rows.shape[1] == 0:
+            out[:, c0 : c0 + step] = rows.T
+            continue
+        y = pack(rows) if rows.shape[0] > 1 else rows
+        y = _cascade(sos, y, a)[:, ::-1]
+        y = _cascade(sos, y, a)[:, ::-1]
+        if rows.shape[0] > 1:
+            unpack_into(out[:, c0 : c0 + step], y)
+        else:
+            out[:, c0] = y[0]
     return out[:, 0] if one_d else out
+
+
+def _cascade(sos: np.ndarray, rows: np.ndarray, a: float) -> np.ndarray:
+    """Identical first-order sections ``sos`` along ``rows``, each section starting from the
+    steady state of its own first input (``zi = a * x[0]``, as one ``lfilter`` pass per
+    section would): those first inputs are the first outputs of the sections before, computed
+    with the filter's own arithmetic (``(1 - a) * v + a * v``)."""
+    zi = np.zeros((sos.shape[0], rows.shape[0], 2), dtype=rows.dtype)
+    v = rows[:, 0]
+    for k in range(sos.shape[0]):
+        z = scaled(a, v)
+        zi[k, :, 0] = z
+        v = scaled(1.0 - a, v) + z
+    y, _ = sosfilt(sos, rows, axis=1, zi=zi)
+    return y
 
 
 #: Bytes of signal :func:`positive_lowpass` filters at once (whole channels, at least one).
