@@ -162,7 +162,7 @@ def analysis_envelope(envelope: np.ndarray, fs: float, params: ActivationParams 
     interpolation of non-negative values stay non-negative)."""
     fs = check_rate(fs)
     params = params or ActivationParams()
-    env = as_signal(envelope, "envelope", dtype=_float_type(envelope))  # float32 stays float32
+    env = _float_rows(envelope)  # float32 stays float32; a column group of a session is not copied
     bridged = interpolate_nan(env)  # ``env`` itself when nothing is lost
     factor = max(1, int(fs // SMOOTH_RATE_HZ))
     n = env.shape[0]
@@ -191,6 +191,15 @@ def analysis_envelope(envelope: np.ndarray, fs: float, params: ActivationParams 
 
 #: Rows of a full-rate signal processed at once by :func:`analysis_envelope` (bounded memory).
 _ROWS = 1 << 16
+
+
+def _float_rows(x: np.ndarray) -> np.ndarray:
+    """``x`` as ``(n, ch)`` float32 or float64 (:func:`~myoflow._checks.as_signal`), without a
+    copy when it already is one, in any memory layout (e.g. some columns of a longer array)."""
+    arr = np.asarray(x)
+    if arr.ndim == 2 and arr.dtype in (np.float32, np.float64):
+        return arr
+    return as_signal(arr, "envelope", dtype=_float_type(arr))
 
 
 def _float_type(x: np.ndarray) -> type:
