@@ -70,3 +70,18 @@ def test_the_rep_filters_keep_sosfiltfilt_numbers() -> None:
     raw = rng.standard_normal((3000, 8))
     hp = butter(4, HIGHPASS_HZ, btype="highpass", fs=2000.0, output="sos")
     assert np.array_equal(highpassed(raw, 2000.0), sosfiltfilt(hp, raw, axis=0))
+
+
+def test_channels_filtered_in_pairs_equal_each_channel_alone() -> None:
+    """Two channels ride in one complex signal: each gets the numbers it gets alone, whatever
+    its neighbour holds (a rep's crossover envelopes, one channel at a time as before)."""
+    rng = np.random.default_rng(3)
+    env = (np.abs(rng.standard_normal((4000, 5))) * [1.0, 1e3, 1e-3, 50.0, 0.0]).astype(np.float32)
+    env[:, 4] = 0.0  # a silent channel beside a loud one
+    together = crossover_envelope(env, 2000.0, 6.0)
+    for c in range(env.shape[1]):
+        alone = crossover_envelope(env[:, [c]], 2000.0, 6.0)
+        assert np.array_equal(together[:, c], alone[:, 0]), c
+    sos = DESIGNS["fatigue high-pass"]
+    x = rng.standard_normal((3000, 4))
+    assert np.array_equal(zero_phase(sos, x)[:, 1:3], zero_phase(sos, x[:, 1:3]))
