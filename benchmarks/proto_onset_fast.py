@@ -26,7 +26,9 @@ FIR and window gather alone 10 us), ``changepoint`` 371 us in the same run: ~5x 
 5.2/11.3/5.0/6.2 (2.5/10.8/5.6/5.4); held-out seeds 4-7 (40 s / 20 s): 200 Hz ramps 27.2 / 28.2
 (23.7 / 25.6): over the 25 ms floor; at >= 1 kHz every class within 15 ms on all four sets (worst
 1 kHz ramps 14.8). Steps ~2x ``changepoint``'s error (biased 4-6 ms early). From the zero-phase
-block means steps come out 19-33 ms early. Not integrated.
+block means steps come out 19-33 ms early. Cheaper settings trade accuracy: ``block_s=0.008``
+48 us per onset (1 kHz ramps 15.5 ms on seeds 4-7 of 20 s trials), with ``pre_s=post_s=0.6``
+too 36 us (1 kHz ramps 16.1 ms on seeds 4-7 of 40 s). Not integrated.
 """
 
 from __future__ import annotations
