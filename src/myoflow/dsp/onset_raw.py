@@ -60,7 +60,7 @@ import numpy as np
 
 from myoflow._checks import check_positive, check_range, check_rate
 from myoflow.dsp.onset_raw_fine import CAND_SPACING_S, FineInput, fine_onsets
-from myoflow.dsp.onset_raw_fit import FINE_PASSES, RISE_GRID_S, SHAPES, _nfft, coarse_fit, templates
+from myoflow.dsp.onset_raw_fit import FINE_PASSES, RISE_GRID_S, SHAPES, _fast_len, coarse_fit, templates
 from myoflow.dsp.onset_raw_window import Windows, fit_windows
 
 #: The likelihood's SD of ``c`` times this factor holds the true onset in 68 % of the matched
@@ -117,6 +117,10 @@ class RawRefineParams:
         ):
             check_positive(getattr(self, name), name)
         check_range(self.rise_frac, "rise_frac", 0.1, 1.0)
+
+
+#: The default parameters, made once (their checks cost ~10 us a call).
+_DEFAULT_PARAMS = RawRefineParams()
 
 
 def refine_onset_raw(
@@ -177,7 +181,7 @@ def refine_onsets_raw(
     and the uncertainty in s; ``detected[i]`` and NaN where the window is too short to fit.
     """
     fs = check_rate(fs)
-    p = params or RawRefineParams()
+    p = params or _DEFAULT_PARAMS
     raw = np.asarray(raw).reshape(-1)
     det = np.asarray(detected, dtype=np.int64).reshape(-1)
     ear = np.zeros_like(det) if earliest is None else np.asarray(earliest, dtype=np.int64).reshape(-1)
@@ -223,14 +227,13 @@ def _fit(
     fr, fr_f, r = fs / step, fs / step_f, step // step_f
     end = win.end[rows]
     width = int(end.max())
-    cols = np.arange(width)[None, :]
-    inside = cols < end[:, None]
-    y = np.where(inside, win.power[rows, :width], 0.0)
-    w_ok = (inside & win.ok[rows, :width]).astype(np.float64)
+    inside = np.arange(width)[None, :] < end[:, None]
+    full = bool(inside.all())  # every window as long as the longest (always so for one window)
+    y = win.power[rows, :width] if full else np.where(inside, win.power[rows, :width], 0.0)
+    w_ok = (win.ok[rows, :width] if full else inside & win.ok[rows, :width]).astype(np.float64)
     v = win.smooth[rows, :width]
-    floor = np.maximum(
-        np.maximum(1e-3 * np.where(inside, v, -np.inf).max(axis=1), 0.2 * win.base[rows]), 1e-150
-    )
+    top = v.max(axis=1) if full else np.where(inside, v, -np.inf).max(axis=1)
+    floor = np.maximum(np.maximum(1e-3 * top, 0.2 * win.base[rows]), 1e-150)
     # coarse: least squares over every candidate block and template (iteratively reweighted)
     fit = coarse_fit(y, w_ok / np.maximum(v, floor[:, None]) ** 2, end, fr, step, sos)
     for _ in range(p.passes - 1):
@@ -238,7 +241,7 @@ def _fit(
     # fine: the Gamma likelihood of fine block powers near the coarse best, its template
     mu = np.repeat(np.maximum(fit.model(), floor[:, None]), r, axis=1)  # (k, width * r)
     xf = win.fine[rows, : width * r]
-    okf = np.isfinite(xf) & np.repeat(inside, r, axis=1)
+    okf = np.isfinite(xf) if full else np.isfinite(xf) & np.repeat(inside, r, axis=1)
     nf = end * r
     half = int(round(p.likelihood_span_s * fr_f))
     every = max(1, int(round(CAND_SPACING_S * fr_f)))  # candidates on a grid of ~4 ms or finer
@@ -257,7 +260,7 @@ def _fit(
             c0=c0,
             ncand=np.maximum(0, -((c0 - c1) // every)),  # ceil((c1 - c0) / every)
             sub=np.maximum(0, c0 - int(round(p.fine_pre_s * fr_f))),
-            bank=templates(fr_f, step_f, int(_nfft(nf.max())), sos)[0],
+            bank=templates(fr_f, step_f, _fast_len(2 * max(int(nf.max()), 1)), sos)[0],
             every=every,
             r=r,
             fr=fr_f,

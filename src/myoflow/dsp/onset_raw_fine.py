@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from myoflow.dsp.onset_raw_fit import FineFit, fine_nll
+from myoflow.dsp.onset_raw_fit import FineFit, fine_nll, rows_from
 
 #: Spacing (s) of the fine fit's candidates, at least one fine block (measured: 4 ms scores as
 #: every 2 ms block on the benchmark's ramps, within 0.2 ms, at half the cost).
@@ -57,7 +57,7 @@ def fine_onsets(f: FineInput) -> tuple[np.ndarray, np.ndarray]:
     rows = np.flatnonzero(f.ncand >= 3)
     nb = f.end * f.r - f.c0  # blocks from the first candidate on
     pre = _pre_sums(f)
-    order = rows[np.argsort(nb[rows], kind="stable")]
+    order = rows if rows.size < 2 else rows[np.argsort(nb[rows], kind="stable")]
     cm = int(f.ncand.max()) if k else 0
     i = 0
     while i < order.size:
@@ -77,9 +77,13 @@ def _pre_sums(f: FineInput) -> np.ndarray:
     y, w0 = f.y[:, :top], f.w0[:, :top]
     cols = np.arange(top)[None, :]
     inside = (cols >= f.sub[:, None]) & (cols < f.c0[:, None])
-    yy = y * y
-    parts = (f.ok[:, :top].astype(np.float64), y, yy, w0, w0 * y, w0 * yy)
-    return np.stack([np.where(inside, v, 0.0).sum(axis=1) for v in parts], axis=1)
+    parts = np.empty((y.shape[0], 6, top))
+    parts[:, 0], parts[:, 1], parts[:, 3] = f.ok[:, :top], y, w0
+    np.multiply(y, y, out=parts[:, 2])
+    np.multiply(w0, y, out=parts[:, 4])
+    np.multiply(w0, parts[:, 2], out=parts[:, 5])
+    parts *= inside[:, None, :]  # each sum along its own contiguous row, as one sum per part
+    return parts.sum(axis=2)
 
 
 def _chunk(f: FineInput, ch: np.ndarray, pre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -88,19 +92,19 @@ def _chunk(f: FineInput, ch: np.ndarray, pre: np.ndarray) -> tuple[np.ndarray, n
     c0, end, ncand = f.c0[ch], f.end[ch], f.ncand[ch]
     nb = end * r - c0
     bm, cm = int(nb.max()), int(ncand.max())
-    cols = np.arange(bm)[None, :]
-    valid = cols < nb[:, None]
-    src = np.minimum(c0[:, None] + cols, f.y.shape[1] - 1)
-    y = np.where(valid, f.y[ch[:, None], src], 0.0)
-    ok = (valid & f.ok[ch[:, None], src]).astype(np.float64)
-    w0 = np.where(valid, f.w0[ch[:, None], src], 0.0)
+    y, ok, w0 = (rows_from(v, ch, c0, bm) for v in (f.y, f.ok, f.w0))
+    if g > 1:  # rows shorter than the longest: zeros past their end
+        valid = np.arange(bm)[None, :] < nb[:, None]
+        y, ok, w0 = np.where(valid, y, 0.0), valid & ok, np.where(valid, w0, 0.0)
+    ok = ok.astype(np.float64)
     lag = every * np.arange(cm)  # each candidate's first block after the first candidate
     coarse = np.minimum((c0[:, None] + lag[None, :]) // r, end[:, None] - 1)
     rise = f.which[ch[:, None], coarse]  # (g, cm)
     pad = every * (cm - 1)
     tp = np.zeros(f.bank.shape[:2] + (pad + bm,))
     tp[:, :, pad:] = f.bank[:, :, :bm]
-    view = np.lib.stride_tricks.sliding_window_view(tp, bm, axis=2)  # (rises, 2, pad + 1, bm)
+    st = tp.strides  # (rises, 2, pad + 1, bm): every bm-block window of tp's last axis
+    view = np.lib.stride_tricks.as_strided(tp, tp.shape[:2] + (pad + 1, bm), st + st[2:], writeable=False)
     off = (pad - lag)[None, :]
     fit = fine_nll(
         view[rise, 0, off],
@@ -139,22 +143,33 @@ def _temper(f: FineInput, ch: np.ndarray, fit: FineFit, k: np.ndarray, nb: np.nd
     models, level = fit.models[rows, k], fit.level[rows, k]
     q = f.c0[ch] - f.sub[ch]
     lw = q + nb
-    jw = np.arange(int(lw.max()))[None, :]
-    srcw = np.minimum(f.sub[ch][:, None] + jw, f.y.shape[1] - 1)
-    okw = (jw < lw[:, None]) & f.ok[ch[:, None], srcw]
-    model = np.where(
-        jw < q[:, None],
-        level[:, None],
-        models[rows[:, None], np.clip(jw - q[:, None], 0, models.shape[1] - 1)],
-    )
-    resid = np.where(okw, f.y[ch[:, None], srcw] / model - 1.0, 0.0)
-    if not np.array_equal(okw, jw < lw[:, None]):  # lost blocks: the finite ones, in order
+    top = int(lw.max())
+    jw = np.arange(top)[None, :]
+    okw = rows_from(f.ok, ch, f.sub[ch], top)
+    if g == 1:  # the level up to the first candidate, then the best candidate's model
+        model = np.concatenate((np.full((1, int(q[0])), level[0]), models[:, : top - int(q[0])]), axis=1)
+    else:  # rows shorter than the longest: nothing past their end
+        okw = okw & (jw < lw[:, None])
+        model = np.where(
+            jw < q[:, None],
+            level[:, None],
+            models[rows[:, None], np.minimum(np.maximum(jw - q[:, None], 0), models.shape[1] - 1)],
+        )
+    resid = np.where(okw, rows_from(f.y, ch, f.sub[ch], top) / model - 1.0, 0.0)
+    finite = okw.sum(axis=1)
+    if (finite != lw).any():  # lost blocks (okw lies inside jw < lw): the finite ones, in order
         order = np.argsort(~okw, axis=1, kind="stable")
         resid, okw = resid[rows[:, None], order], okw[rows[:, None], order]
-    nv = np.maximum(okw.sum(axis=1), 1)
+    nv = np.maximum(finite, 1)
     dev = np.where(okw, resid - (resid.sum(axis=1) / nv)[:, None], 0.0)
     ss = np.einsum("ij,ij->i", dev, dev)
     shape = 1.0 / np.maximum(ss / nv, 1e-12)  # Gamma shape: the blocks' effective dof / 2
-    lags = range(1, max(1, int(round(ACF_SPAN_S * f.fr))) + 1)
-    acf = sum(np.einsum("ij,ij->i", dev[:, j:], dev[:, :-j]) for j in lags) / np.maximum(ss, 1e-300)
+    # sum over lags 1..nlag of sum_i dev[i + j] dev[i]: every lag in one matrix product (rows of
+    # dev shifted by each lag, zeros past the end)
+    nlag, width = max(1, int(round(ACF_SPAN_S * f.fr))), dev.shape[1]
+    padded = np.zeros((g, width + nlag))
+    padded[:, :width] = dev
+    st = padded.strides
+    lagged = np.lib.stride_tricks.as_strided(padded[:, 1:], (g, nlag, width), (st[0], st[1], st[1]))
+    acf = (lagged @ dev[:, :, None]).sum(axis=(1, 2)) / np.maximum(ss, 1e-300)
     return shape / np.maximum(1.0, 1.0 + 2.0 * acf)

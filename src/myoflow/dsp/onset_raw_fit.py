@@ -125,7 +125,7 @@ class CoarseFit:
         rows = np.arange(self.best.size)
         lag = np.arange(self.which.shape[1])[None, :] - self.best[:, None]
         t = self.templates[self.which[rows, self.best]]  # (k, 2, m)
-        at = np.clip(lag, 0, t.shape[2] - 1)
+        at = np.minimum(np.maximum(lag, 0), t.shape[2] - 1)
         t1, t2 = t[rows[:, None], 0, at], t[rows[:, None], 1, at]
         rise = self.a1[:, None] * t1 + self.a2[:, None] * t2
         return self.b0[:, None] + np.where(lag >= 0, rise, 0.0)
@@ -143,6 +143,10 @@ def coarse_fit(
     block powers and weights (row ``i`` holds ``n[i]`` blocks); the best rise per candidate (all
     at once, by FFT correlation), windows of similar length together."""
     k, width = y.shape[0], int(n.max())
+    if k == 1:  # one window (the live analysis: one call per muscle and rep): no grouping
+        nfft = _fast_len(2 * max(width, 1))
+        which, best, sums = _coarse_rows(y, w, n, nfft, fr, step, sos)
+        return CoarseFit(templates(fr, step, nfft, sos)[0], which, best, *_nnls2(*sums))
     which = np.zeros((k, width), dtype=np.int64)
     best = np.zeros(k, dtype=np.int64)
     sums = np.zeros((10, k))
@@ -164,7 +168,7 @@ def coarse_fit(
             y[rows], w[rows], n[rows], int(nffts[first]), fr, step, sos
         )
         i = j
-    b0, a1, a2, _ = _nnls2(*sums)
+    b0, a1, a2 = _nnls2(*sums)
     return CoarseFit(t, which, best, b0, a1, a2)
 
 
@@ -180,22 +184,17 @@ def _coarse_rows(
     s_w, s_y, s_yy = (v.sum(axis=1)[:, None, None] for v in (w, wy, wy * y))
     fw, fwy = np.conj(np.fft.rfft(w, nfft, axis=1)), np.conj(np.fft.rfft(wy, nfft, axis=1))
 
-    def corr(f: np.ndarray, key: str) -> np.ndarray:
-        # sum_m v[m] T[m - j] for every j: a correlation
-        return np.fft.irfft(np.conj(f[:, None, :] * spec[key][None]), nfft, axis=2)[:, :, :m]
-
-    s = (
-        corr(fw, "1"),
-        corr(fw, "2"),
-        corr(fw, "11"),
-        corr(fw, "22"),
-        corr(fw, "12"),
-        corr(fwy, "1"),
-        corr(fwy, "2"),
-    )
+    # sum_m v[m] T[m - j] for every j: correlations, all seven in one inverse FFT (each row is
+    # transformed on its own: the numbers of seven calls)
+    pairs = ((fw, "1"), (fw, "2"), (fw, "11"), (fw, "22"), (fw, "12"), (fwy, "1"), (fwy, "2"))
+    prod = np.empty((len(pairs), y.shape[0], *spec["1"].shape), dtype=np.complex128)
+    for q, (f, key) in enumerate(pairs):
+        np.multiply(f[:, None, :], spec[key][None], out=prod[q])
+    np.conjugate(prod, out=prod)
+    s = tuple(np.fft.irfft(prod, nfft, axis=3)[..., :m])
     gain = _explained(s_w, s_y, *s)
     which = np.argmax(gain, axis=1)  # (g, m): the best rise at each candidate
-    top = np.take_along_axis(gain, which[:, None, :], axis=1)[:, 0]
+    top = gain.max(axis=1)  # the gain of the best rise (``gain`` at ``which``)
     cols = np.arange(m)[None, :]
     # candidates with more than TAIL finite blocks from them to the window's end (fewer leave a
     # fit of the rise to one or two blocks: ill-conditioned)
@@ -237,6 +236,8 @@ def _explained(s_w, s_y, s1, s2, s11, s22, s12, sy1, sy2) -> np.ndarray:
         gain = np.multiply(n1, cy1, out=n1)
         gain += np.multiply(n2, cy2, out=n2)
         gain /= det
+        if inside.all():  # no bound broken anywhere: no one-term fit needed
+            return gain
         e1 = np.maximum(cy1, 0.0, out=cy1)
         e1 *= e1
         e1 /= c11
@@ -261,35 +262,37 @@ def _nnls2(
     s12,
     sy1,
     sy2,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted least squares ``y ~ b0 + a1 r1 + a2 r2`` with ``a1, a2 >= 0``, from the weighted
     sums (``s1 = sum w r1``, ``s12 = sum w r1 r2``, ``sy1 = sum w y r1``, ...; arrays of any one
-    shape, one fit per element): ``(b0, a1, a2, residual sum of squares)``."""
+    shape, one fit per element): ``(b0, a1, a2)``. Where the unconstrained fit breaks a bound,
+    the better of the two one-term fits (by residual sum of squares) is taken."""
     c11 = s11 - s1 * s1 / s_w
     c22 = s22 - s2 * s2 / s_w
     c12 = s12 - s1 * s2 / s_w
     cy1 = sy1 - s1 * s_y / s_w
     cy2 = sy2 - s2 * s_y / s_w
-    cyy = s_yy - s_y * s_y / s_w
     # a template that barely overlaps the data is ill-conditioned (and FFT sums carry rounding)
     tiny1 = c11 <= 1e-9 * np.maximum(s11, 1e-300)
     tiny2 = c22 <= 1e-9 * np.maximum(s22, 1e-300)
-    det = c11 * c22 - c12 * c12
-    both = ~(tiny1 | tiny2) & (det > 1e-9 * np.abs(c11 * c22))
+    prod = c11 * c22
+    det = prod - c12 * c12
+    both = ~(tiny1 | tiny2) & (det > 1e-9 * np.abs(prod))
     with np.errstate(invalid="ignore", divide="ignore"):
-        a1 = np.where(both, (c22 * cy1 - c12 * cy2) / np.where(both, det, 1.0), -1.0)
-        a2 = np.where(both, (c11 * cy2 - c12 * cy1) / np.where(both, det, 1.0), -1.0)
-        only1 = np.where(tiny1, 0.0, np.maximum(cy1, 0.0) / np.where(tiny1, 1.0, c11))
-        only2 = np.where(tiny2, 0.0, np.maximum(cy2, 0.0) / np.where(tiny2, 1.0, c22))
+        div = np.where(both, det, 1.0)
+        a1 = np.where(both, (c22 * cy1 - c12 * cy2) / div, -1.0)
+        a2 = np.where(both, (c11 * cy2 - c12 * cy1) / div, -1.0)
     inside = (a1 >= 0) & (a2 >= 0)
-    sse_both = cyy - a1 * cy1 - a2 * cy2
-    sse1, sse2 = cyy - only1 * cy1, cyy - only2 * cy2
-    use1 = ~inside & (sse1 <= sse2)
-    a1 = np.where(inside, a1, np.where(use1, only1, 0.0))
-    a2 = np.where(inside, a2, np.where(use1, 0.0, only2))
-    sse = np.where(inside, sse_both, np.where(use1, sse1, sse2))
+    if not inside.all():  # a bound is broken somewhere: the better one-term fit there
+        with np.errstate(invalid="ignore", divide="ignore"):
+            only1 = np.where(tiny1, 0.0, np.maximum(cy1, 0.0) / np.where(tiny1, 1.0, c11))
+            only2 = np.where(tiny2, 0.0, np.maximum(cy2, 0.0) / np.where(tiny2, 1.0, c22))
+        cyy = s_yy - s_y * s_y / s_w
+        use1 = ~inside & (cyy - only1 * cy1 <= cyy - only2 * cy2)
+        a1 = np.where(inside, a1, np.where(use1, only1, 0.0))
+        a2 = np.where(inside, a2, np.where(use1, 0.0, only2))
     b0 = (s_y - a1 * s1 - a2 * s2) / s_w
-    return b0, a1, a2, np.maximum(sse, 0.0)
+    return b0, a1, a2
 
 
 @dataclass(frozen=True)
@@ -342,7 +345,7 @@ def fine_nll(
     for p in range(FINE_PASSES):
         # a Gamma quasi-likelihood: weights 1 / model^2, each candidate its own model
         s_w, s_y, s_yy, s1, s2 = sums
-        b0, a1, a2, _ = _nnls2(
+        b0, a1, a2 = _nnls2(
             s_w + sw_p,
             s_y + swy_p,
             s_yy + swyy_p,
@@ -374,6 +377,17 @@ def fine_nll(
     nll = _dot(w, ok) + _dot(m1w, y * ok) + n_p * np.log(level) + y_p / level
     nll[~valid] = np.inf
     return FineFit(nll, models, level)
+
+
+def rows_from(a: np.ndarray, rows: np.ndarray, start: np.ndarray, width: int) -> np.ndarray:
+    """``a[rows[i], min(start[i] + j, a.shape[1] - 1)]`` for ``j < width``: ``(g, width)``, each
+    row's stretch from its own start (the last column repeated past the end). One row that
+    fits is a slice (a view), not a gather: the same values without the cost of an index."""
+    if rows.size == 1 and 0 <= start[0] and start[0] + width <= a.shape[1]:
+        i, s = int(rows[0]), int(start[0])
+        return a[i : i + 1, s : s + width]
+    cols = np.minimum(start[:, None] + np.arange(width)[None, :], a.shape[1] - 1)
+    return a[rows[:, None], cols]
 
 
 def _dot(a: np.ndarray, v: np.ndarray) -> np.ndarray:

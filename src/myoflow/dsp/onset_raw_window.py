@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import sosfilt, sosfilt_zi
 
+from myoflow.dsp.onset_raw_fit import rows_from
 from myoflow.dsp.onset_refine import first_peaks  # one rule for the first local peak of a rise
 
 #: The filter first runs to the first of these times (s) after each detection (the burst's first
@@ -91,7 +92,7 @@ def fit_windows(
         np.zeros(k, dtype=np.int64),
         np.zeros(k),
     )
-    order = np.argsort(det - lo, kind="stable")
+    order = np.arange(k) if k < 2 else np.argsort(det - lo, kind="stable")
     for g in range(0, k, GROUP):
         _group(raw, order[g : g + GROUP], lo, det, hi, nb, spec, out)
     return out
@@ -195,14 +196,14 @@ def _scan(
     cols = np.arange(ncol)[None, :]
     ok = np.isfinite(power) & (cols < avail[:, None])
     power = np.where(ok, power, 0.0)
-    slow = moving_mean(power, ok, spec.widths[1])
+    smooth, slow = moving_means(power, ok, spec.widths)
     det_b = np.minimum(nbr - 1, (det[rows] - lo[rows]) // spec.step)
     rows_ = np.arange(rows.size)
     base = np.where(cols <= det_b[:, None], slow, np.inf).min(axis=1)
     # the smoothed power from the detection on: slow[det_b:nb]
     size = nbr - det_b
     span = np.arange(int(size.max()))[None, :]
-    after = slow[rows_[:, None], np.minimum(det_b[:, None] + span, ncol - 1)]
+    after = rows_from(slow, rows_, det_b, span.shape[1])
     half = (spec.widths[1] - 1) // 2  # blocks after a smoothed value that it depends on
     known = np.where(complete, size - 1, avail - 1 - half - det_b)
     peak, settled = first_peaks(after, size, known)
@@ -215,10 +216,11 @@ def _scan(
     settled &= complete | ((need < avail) & (n_ok >= 8))
     in_fit = (ok & (cols < end[:, None])).sum(axis=1)  # finite blocks in the fit window
     fit = settled & (n_ok >= 8) & (end >= 8) & (in_fit >= 8)
-    smooth = moving_mean(power, ok, spec.widths[0])
-    s = np.flatnonzero(settled)
-    at = rows[s]
+    got = np.flatnonzero(settled)
     m = min(ncol, out.power.shape[1])
+    # one window: plain (not fancy) indexing, the same copies
+    at: int | np.ndarray = int(rows[got[0]]) if got.size == 1 else rows[got]
+    s: int | np.ndarray = int(got[0]) if got.size == 1 else got
     out.fine[at, : m * r] = fine[s, : m * r]
     out.power[at, :m] = power[s, :m]
     out.ok[at, :m] = ok[s, :m]
@@ -238,19 +240,28 @@ def _block_means(x: np.ndarray, step: int) -> np.ndarray:
     return out
 
 
-def moving_mean(power: np.ndarray, ok: np.ndarray, width: int) -> np.ndarray:
-    """Centred moving mean over ``width`` blocks of each row of ``power`` ``(k, n)``, counting
-    only the blocks where ``ok`` (``power`` is 0 elsewhere): block ``i`` averages
-    ``[i - width // 2, i + (width - 1) // 2]``."""
+def moving_means(power: np.ndarray, ok: np.ndarray, widths: tuple[int, ...]) -> list[np.ndarray]:
+    """Centred moving means over each of ``widths`` blocks of each row of ``power`` ``(k, n)``,
+    counting only the blocks where ``ok`` (``power`` is 0 elsewhere): block ``i`` averages
+    ``[i - width // 2, i + (width - 1) // 2]`` (clipped to the row). One pair of running sums,
+    padded so that every window's ends are plain slices, serves every width."""
     k, n = power.shape
-    cs = np.zeros((k, n + 1))
-    cn = np.zeros((k, n + 1))
-    np.cumsum(power, axis=1, out=cs[:, 1:])
-    np.cumsum(ok, axis=1, dtype=np.float64, out=cn[:, 1:])
-    i = np.arange(n)
-    a = np.clip(i - width // 2, 0, n)
-    b = np.clip(i + (width - 1) // 2 + 1, 0, n)
-    return (cs[:, b] - cs[:, a]) / np.maximum(cn[:, b] - cn[:, a], 1.0)
+    left = max(w // 2 for w in widths)
+    right = max((w - 1) // 2 + 1 for w in widths)
+    # cs[:, left + j] = sum of the first j blocks (j = 0..n); before 0: 0, past n: the total
+    cs = np.zeros((k, left + n + 1 + right))
+    cn = np.zeros((k, left + n + 1 + right))
+    np.cumsum(power, axis=1, out=cs[:, left + 1 : left + n + 1])
+    np.cumsum(ok, axis=1, dtype=np.float64, out=cn[:, left + 1 : left + n + 1])
+    cs[:, left + n + 1 :] = cs[:, left + n : left + n + 1]
+    cn[:, left + n + 1 :] = cn[:, left + n : left + n + 1]
+    out = []
+    for width in widths:
+        a, b = left - width // 2, left + (width - 1) // 2 + 1  # of block 0
+        total = cs[:, b : b + n] - cs[:, a : a + n]
+        count = cn[:, b : b + n] - cn[:, a : a + n]
+        out.append(total / np.maximum(count, 1.0))
+    return out
 
 
 def _zi(sos: np.ndarray) -> np.ndarray:

@@ -146,18 +146,17 @@ def first_peaks(seg: np.ndarray, size: np.ndarray, last: np.ndarray) -> tuple[np
 
     Returns ``(index, settled)`` ``(k,)``: where ``settled`` is False the first peak lies beyond
     what is known (more of the row is needed); the index is then meaningless."""
-    from scipy.ndimage import maximum_filter1d  # here: ndimage is slow to import
-
     cols = np.arange(seg.shape[1])[None, :]
     s = np.where(np.isfinite(seg) & (cols < size[:, None]), seg, -np.inf)
     w = np.maximum(1, size // 10)
     # the maximum of s[i : i + w + 1] (past the end: -inf) for every i
-    ahead = np.empty_like(s)
-    for v in np.unique(w).tolist():
-        at = w == v
-        ahead[at] = maximum_filter1d(
-            s[at], size=v + 1, axis=1, mode="constant", cval=-np.inf, origin=-((v + 1) // 2)
-        )
+    if (w == w[0]).all():  # one width (always so for one row)
+        ahead = _max_ahead(s, int(w[0]))
+    else:
+        ahead = np.empty_like(s)
+        for v in np.unique(w).tolist():
+            at = w == v
+            ahead[at] = _max_ahead(s[at], v)
     complete = last >= size - 1
     # a candidate counts only where it and the w values after it are known
     known = np.where(complete, size, last - w + 1)[:, None]
@@ -165,6 +164,16 @@ def first_peaks(seg: np.ndarray, size: np.ndarray, last: np.ndarray) -> tuple[np
     found = hit.any(axis=1)
     index = np.where(found, np.argmax(hit, axis=1), np.argmax(s, axis=1))
     return index, found | complete
+
+
+def _max_ahead(s: np.ndarray, w: int) -> np.ndarray:
+    """``max(s[i, j : j + w + 1])`` for every ``(i, j)`` of ``s`` ``(k, m)`` (-inf past the
+    end): the maxima of a window view of ``s`` padded with ``w`` times -inf."""
+    k, m = s.shape
+    padded = np.full((k, m + w), -np.inf)
+    padded[:, :m] = s
+    st = padded.strides
+    return np.lib.stride_tricks.as_strided(padded, (k, m, w + 1), (st[0], st[1], st[1])).max(axis=2)
 
 
 def _ramp_templates(
