@@ -85,3 +85,16 @@ def test_channels_filtered_in_pairs_equal_each_channel_alone() -> None:
     sos = DESIGNS["fatigue high-pass"]
     x = rng.standard_normal((3000, 4))
     assert np.array_equal(zero_phase(sos, x)[:, 1:3], zero_phase(sos, x[:, 1:3]))
+
+
+def test_a_lost_sample_stays_in_its_own_channel() -> None:
+    """A NaN or inf filtered as a complex pair would spoil its partner (``0 * nan``): such
+    input is filtered channel by channel, as ``sosfiltfilt`` does."""
+    rng = np.random.default_rng(5)
+    sos = DESIGNS["fatigue high-pass"]
+    for bad in (np.nan, np.inf):
+        x = rng.standard_normal((2000, 4))
+        x[700, 1] = bad
+        got, want = zero_phase(sos, x), sosfiltfilt(sos, x, axis=0)
+        assert np.array_equal(got, want, equal_nan=True)
+        assert np.isfinite(got[:, [0, 2, 3]]).all()

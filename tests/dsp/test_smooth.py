@@ -79,3 +79,11 @@ def test_cascade_of_complex_pairs_gives_the_lfilter_passes_bit_for_bit() -> None
     # a long recording is filtered a few channels at a time: still the same numbers
     long = rng.random((1_100_000, 3))
     assert np.array_equal(positive_lowpass(long, 200.0, 7.5), _lfilter_passes(long, 200.0, 7.5, 2, 0.5))
+
+
+def test_a_lost_sample_stays_in_its_own_channel() -> None:
+    x = np.random.default_rng(2).random((800, 3))
+    x[100, 0] = np.nan
+    got = positive_lowpass(x, 200.0, 7.5)
+    assert np.isfinite(got[:, 1:]).all()
+    assert np.array_equal(got, _lfilter_passes(x, 200.0, 7.5, 2, 0.5), equal_nan=True)

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
-from myoflow.dsp._pairs import pack, scaled, unpack_into
+from myoflow.dsp._pairs import pack, pairable, scaled, unpack_into
 
 
 def butter_lowpass(order: int, cutoff_hz: float, fs: float) -> np.ndarray:
@@ -66,15 +66,16 @@ def zero_phase(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
     ext[:, :pad] = 2 * cols[0][:, np.newaxis] - cols[pad:0:-1].T
     ext[:, pad + n :] = 2 * cols[-1][:, np.newaxis] - cols[-2 : -(pad + 2) : -1].T
     zi = _steady_state(sos.tobytes(), sos.shape[0])[:, np.newaxis, :]  # (sections, 1, 2)
-    if ch > 1:
+    paired = pairable(ext)
+    if paired:
         ext = pack(ext)
     y = _forward(sos, ext, zi)
     y = _forward(sos, y[:, ::-1], zi)[:, ::-1]
     out = np.empty((n, ch))
-    if ch > 1:
+    if paired:
         unpack_into(out, y[:, pad : pad + n])
     else:
-        out[:, 0] = y[0, pad : pad + n]
+        out[:] = y[:, pad : pad + n].T
     return out.reshape(x.shape)
 
 

@@ -6,11 +6,18 @@ filtering one complex signal costs little more than one real one: channel pairs 
 the real filter's numbers: the real part of ``b * (re + i im)`` is ``b * re - 0 * im``, i.e.
 ``b * re`` rounded once (the other product is an exact zero), and sums are taken part by part.
 Initial states must be scaled part by part too (:func:`scaled`), as the real filter would.
+Only finite channels are paired (:func:`pairable`): ``0 * inf`` and ``0 * nan`` are NaN, so a
+non-finite sample would leak into its partner channel.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def pairable(rows: np.ndarray) -> bool:
+    """Whether ``rows`` ``(r, n)`` may be filtered as complex pairs: two rows or more, all finite."""
+    return rows.shape[0] > 1 and bool(np.isfinite(rows).all())
 
 
 def pack(rows: np.ndarray) -> np.ndarray:

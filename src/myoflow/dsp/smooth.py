@@ -21,7 +21,7 @@ import numpy as np
 from scipy.signal import sosfilt
 
 from myoflow._checks import as_signal, check_positive, check_rate
-from myoflow.dsp._pairs import pack, scaled, unpack_into
+from myoflow.dsp._pairs import pack, pairable, scaled, unpack_into
 
 __all__ = ["matched_lowpass", "positive_lowpass", "section_pole"]
 
@@ -87,13 +87,14 @@ def positive_lowpass(
         if rows.shape[1] == 0:
             out[:, c0 : c0 + step] = rows.T
             continue
-        y = pack(rows) if rows.shape[0] > 1 else rows
+        paired = pairable(rows)
+        y = pack(rows) if paired else rows
         y = _cascade(sos, y, a)[:, ::-1]
         y = _cascade(sos, y, a)[:, ::-1]
-        if rows.shape[0] > 1:
+        if paired:
             unpack_into(out[:, c0 : c0 + step], y)
         else:
-            out[:, c0] = y[0]
+            out[:, c0 : c0 + step] = y.T
     return out[:, 0] if one_d else out
 
 
