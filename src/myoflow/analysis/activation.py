@@ -152,8 +152,12 @@ def normalise(
     return Normalised(np.ascontiguousarray(env * (100.0 / ref).astype(np.float32)), unit, ref)
 
 
-def analysis_envelope(envelope: np.ndarray, fs: float, params: ActivationParams | None = None) -> np.ndarray:
-    """Square root of the zero-phase low-passed power of ``envelope`` ``(n, ch)``; float32.
+def analysis_envelope(
+    envelope: np.ndarray, fs: float, params: ActivationParams | None = None, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Square root of the zero-phase low-passed power of ``envelope`` ``(n, ch)``; float32,
+    written into ``out`` (a float32 ``(n, ch)`` array, e.g. some columns of a larger one) when
+    given.
 
     Lost samples (NaN) stay NaN; for the filter they are bridged by linear interpolation, so
     the envelope next to a gap is not dragged towards zero. Above :data:`SMOOTH_RATE_HZ` the
@@ -163,15 +167,20 @@ def analysis_envelope(envelope: np.ndarray, fs: float, params: ActivationParams 
     fs = check_rate(fs)
     params = params or ActivationParams()
     env = _float_rows(envelope)  # float32 stays float32; a column group of a session is not copied
+    if out is not None and (out.shape != env.shape or out.dtype != np.float32):
+        raise ValueError(f"out must be a float32 array of shape {env.shape}, got {out.dtype} {out.shape}")
     bridged = interpolate_nan(env)  # ``env`` itself when nothing is lost
     factor = max(1, int(fs // SMOOTH_RATE_HZ))
     n = env.shape[0]
     if not (factor > 1 and n >= 4 * factor):
         power = np.asarray(bridged, dtype=np.float64) ** 2
         power = matched_lowpass(power, fs, min(params.detection_hz, 0.4 * fs))
-        out = np.sqrt(power)  # power >= 0 by construction: nothing to clip
-        out[~np.isfinite(env)] = np.nan
-        return np.ascontiguousarray(out, dtype=np.float32)
+        root = np.sqrt(power)  # power >= 0 by construction: nothing to clip
+        root[~np.isfinite(env)] = np.nan
+        if out is None:
+            return np.ascontiguousarray(root, dtype=np.float32)
+        out[...] = root
+        return out
     full = n // factor
     blocks = np.empty((full + (n % factor > 0), env.shape[1]))
     for a in range(0, full, _ROWS // factor):  # block means of the power, a slice of rows at a time
@@ -186,7 +195,7 @@ def analysis_envelope(envelope: np.ndarray, fs: float, params: ActivationParams 
         blocks[-1] = (np.asarray(bridged[full * factor :], dtype=np.float64) ** 2).mean(axis=0)
     slow = matched_lowpass(blocks, fs / factor, min(params.detection_hz, 0.4 * fs / factor))
     centres = np.minimum(np.arange(blocks.shape[0]) * factor + 0.5 * (factor - 1), n - 1)
-    return _upsampled_root(slow, centres, factor, env, lost=bridged is not env)
+    return _upsampled_root(slow, centres, factor, env, lost=bridged is not env, out=out)
 
 
 #: Rows of a full-rate signal processed at once by :func:`analysis_envelope` (bounded memory).
@@ -209,7 +218,12 @@ def _float_type(x: np.ndarray) -> type:
 
 
 def _upsampled_root(
-    slow: np.ndarray, centres: np.ndarray, factor: int, env: np.ndarray, lost: bool = True
+    slow: np.ndarray,
+    centres: np.ndarray,
+    factor: int,
+    env: np.ndarray,
+    lost: bool = True,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """``sqrt`` of ``np.interp(arange(n), centres, slow[:, c])`` for every column ``c`` as float32
     ``(n, ch)``, NaN where ``env`` is not finite (looked for only when ``lost``). Between
@@ -222,7 +236,8 @@ def _upsampled_root(
     head = factor // 2  # rows before it lie before the first centre
     offsets = head + np.arange(factor) - c0  # row minus centre, for each row of a block
     slopes = np.diff(slow[: last + 1], axis=0) / np.diff(centres[: last + 1])[:, np.newaxis]
-    out = np.empty((n, ch), dtype=np.float32)
+    if out is None:
+        out = np.empty((n, ch), dtype=np.float32)
     step = max(1, _ROWS // factor)
     for j0 in range(0, last, step):
         j1 = min(last, j0 + step)

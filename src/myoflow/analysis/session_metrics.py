@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from myoflow._checks import as_signal, check_rate
-from myoflow.analysis._columns import by_columns
+from myoflow.analysis._columns import fill_by_columns
 from myoflow.analysis.activation import ActivationParams, analysis_envelope, normalise, rest_levels
 from myoflow.analysis.onset_emg import RawEmg
 from myoflow.analysis.placement import antagonist_of, parse_placement, prime_movers
@@ -173,7 +173,11 @@ def analyse_arrays(
     params = params or ActivationParams()
     norm = normalise(env, emg_fs, mvc, unit=unit)
     # each channel is smoothed on its own: two groups of channels on two threads, same numbers
-    analysis = by_columns(lambda e: analysis_envelope(e, emg_fs, params), norm.envelope)
+    analysis = fill_by_columns(
+        lambda e, o: analysis_envelope(e, emg_fs, params, out=o),
+        norm.envelope,
+        np.empty(norm.envelope.shape, dtype=np.float32),
+    )
     warnings: list[str] = []
     if movement is None:
         movers = prime_movers(placements)
