@@ -67,8 +67,13 @@ def longest_run(mask: np.ndarray) -> int:
 def true_runs(mask: np.ndarray) -> np.ndarray:
     """``(k, 2)`` int64 ``[begin, end)`` of every run of True in a 1-D boolean array."""
     m = np.asarray(mask, dtype=bool).ravel()
-    edges = np.diff(np.concatenate([[0], m.astype(np.int8), [0]]))
-    return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)], axis=1).astype(np.int64)
+    if m.size == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    # where the value changes, with both ends: runs of True and False alternate between them
+    # (one comparison pass; a session-long mask of a set is ~1 M samples)
+    bounds = np.concatenate(([0], np.flatnonzero(m[1:] != m[:-1]) + 1, [m.size]))
+    first = 0 if m[0] else 1
+    return np.stack([bounds[first:-1:2], bounds[first + 1 :: 2]], axis=1).astype(np.int64)
 
 
 def relaxation(
