@@ -19,9 +19,9 @@ from myoflow.analysis.rep_checks import cycle_results_doubts
 from myoflow.analysis.reps import movement_angle
 from myoflow.analysis.session_metrics import analyse_arrays
 from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
-from myoflow.stream import Block, StreamInfo
 
 from .test_live_cycles import FS_ANGLE, FS_EMG, _walk
+from .test_live_cycles import _feed as feed
 
 MUSCLES = ("glute_max_r", "biceps_femoris_r", "semitendinosus_r")  # the last never bursts
 SILENT = MUSCLES[2]
@@ -37,24 +37,8 @@ def _cycle_warnings(warnings: list[str] | tuple[str, ...]) -> list[str]:
     return [w for w in warnings if w.startswith("onsets in cycles are searched")]
 
 
-def _feed(
-    angle: np.ndarray, emg: np.ndarray, chunk_s: float = 0.02, stop_s: float | None = None
-) -> LiveAnalysis:
-    e_info = StreamInfo("strap/emg", "emg", FS_EMG, ("ch1", "ch2", "ch3"), MUSCLES)
-    a_info = StreamInfo("thigh/angle", "angle", FS_ANGLE, ("phi",), ("thigh_r",))
-    live = LiveAnalysis([e_info, a_info], mvc=dict.fromkeys(MUSCLES, 100.0))
-    blocks = []
-    for info, data, fs in ((e_info, emg, FS_EMG), (a_info, angle[:, None].astype(np.float32), FS_ANGLE)):
-        step = int(round(chunk_s * fs))
-        times = np.arange(len(data)) / fs
-        blocks += [Block(info, data[i : i + step], times[i : i + step], i) for i in range(0, len(data), step)]
-    blocks.sort(key=lambda b: float(b.times[-1]))
-    for b in blocks:
-        if stop_s is not None and float(b.times[-1]) > stop_s:
-            break
-        live.on_block(b)
-        live.poll()
-    return live
+def _feed(angle: np.ndarray, emg: np.ndarray, stop_s: float | None = None) -> LiveAnalysis:
+    return feed(angle, emg, stop_s=stop_s, muscles=MUSCLES)
 
 
 def test_live_gives_the_offline_cycle_onset_warning() -> None:

@@ -47,11 +47,19 @@ def _walk(seed: int = 4) -> tuple[np.ndarray, np.ndarray]:
     return angle, emg
 
 
-def _feed(angle: np.ndarray, emg: np.ndarray, chunk_s: float = 0.02) -> LiveAnalysis:
-    e_info = StreamInfo("strap/emg", "emg", FS_EMG, ("ch1", "ch2"), MUSCLES)
+def _feed(
+    angle: np.ndarray,
+    emg: np.ndarray,
+    chunk_s: float = 0.02,
+    stop_s: float | None = None,
+    muscles: tuple[str, ...] = MUSCLES,
+) -> LiveAnalysis:
+    """A live analysis fed ``emg`` (one column per muscle) and the thigh ``angle`` as
+    ``chunk_s`` blocks in time order, up to ``stop_s`` (s; all when None)."""
+    channels = tuple(f"ch{i + 1}" for i in range(len(muscles)))
+    e_info = StreamInfo("strap/emg", "emg", FS_EMG, channels, muscles)
     a_info = StreamInfo("thigh/angle", "angle", FS_ANGLE, ("phi",), ("thigh_r",))
-    mvc = dict.fromkeys(MUSCLES, 100.0)
-    live = LiveAnalysis([e_info, a_info], mvc=mvc)
+    live = LiveAnalysis([e_info, a_info], mvc=dict.fromkeys(muscles, 100.0))
     blocks = []
     for info, data, fs in ((e_info, emg, FS_EMG), (a_info, angle[:, None].astype(np.float32), FS_ANGLE)):
         step = int(round(chunk_s * fs))
@@ -59,6 +67,8 @@ def _feed(angle: np.ndarray, emg: np.ndarray, chunk_s: float = 0.02) -> LiveAnal
         blocks += [Block(info, data[i : i + step], times[i : i + step], i) for i in range(0, len(data), step)]
     blocks.sort(key=lambda b: float(b.times[-1]))
     for b in blocks:
+        if stop_s is not None and float(b.times[-1]) > stop_s:
+            break
         live.on_block(b)
         live.poll()
     return live
