@@ -41,9 +41,8 @@ import numpy as np
 from myoflow.analysis.activity import session_onsets
 from myoflow.analysis.onset_emg import RawEmg
 from myoflow.dsp.normalise import mvc_reference
-from myoflow.dsp.offline import zero_phase_fft
 from myoflow.dsp.onset_methods import detect as classic_detect
-from myoflow.dsp.pipeline import envelope_offline, profile_for_rate
+from myoflow.dsp.pipeline import band_passed_offline, envelope_offline, profile_for_rate
 from myoflow.synth.bursts import CONDITIONS, SHAPE_CLASSES, TrialConfig, generate_trial, mvc_trial
 
 from _common import finish, machine
@@ -77,8 +76,7 @@ UNCERTAINTY: dict[int, list[np.ndarray]] = {}
 
 def classic_onsets(trial) -> dict[str, list[np.ndarray]]:
     fs = trial.fs
-    band, notches = profile_for_rate(fs, trial.config.mains_hz).filters(fs, offline=True)
-    filtered = zero_phase_fft(trial.emg, fs, band, passes=1, notch_sos=notches if len(notches) else None)
+    filtered = band_passed_offline(trial.emg, fs, profile_for_rate(fs, trial.config.mains_hz))
     rest = (int(0.5 * fs), int(1.9 * fs))
     return {
         m: [iv[:, 0] / fs for iv in classic_detect(filtered, fs, rest, m)]

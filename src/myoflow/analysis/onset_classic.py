@@ -23,9 +23,8 @@ import numpy as np
 from myoflow.analysis.activation import MuscleActivation
 from myoflow.analysis.onset_emg import RawEmg
 from myoflow.analysis.onset_names import CLASSIC_ONSET_METHODS
-from myoflow.dsp.offline import zero_phase_fft
 from myoflow.dsp.onset_methods import detect
-from myoflow.dsp.pipeline import profile_for_rate
+from myoflow.dsp.pipeline import band_passed_offline, profile_for_rate
 
 #: An onset with a lost sample this close before it (s) only says the rise came before it.
 LOST_GUARD_S = 0.05
@@ -68,10 +67,7 @@ def classic_bursts(
         return out
     x = np.asarray(raw.samples[:, has], dtype=np.float64)
     lost = ~np.isfinite(x)
-    band, notches = profile_for_rate(fs, raw.mains_hz).filters(fs, offline=True)
-    filtered = zero_phase_fft(
-        np.where(lost, 0.0, x), fs, band, passes=1, notch_sos=notches if len(notches) else None
-    )
+    filtered = band_passed_offline(np.where(lost, 0.0, x), fs, profile_for_rate(fs, raw.mains_hz))
     guard = max(1, int(round(LOST_GUARD_S * fs)))
     for k, c in enumerate(has):
         i0, i1 = np.clip(np.rint((rest_t0 + np.asarray(rest_s[c], dtype=np.float64) - raw.t0) * fs), 0, n)

@@ -205,19 +205,34 @@ def envelope_offline(x: np.ndarray, fs: float, profile: EmgProfile | None = None
     fs = check_rate(fs)
     profile = profile or profile_for_rate(fs)
     x = as_signal(x)
-    band, sections = profile.filters(fs, offline=True)
-    notches = sections if len(sections) else None
     if profile.envelope == "lowpass":
+        band, sections = profile.filters(fs, offline=True)
         return envelope_zero_phase(
-            x, fs, band, cutoff_hz=profile.envelope_hz, order=LIVE_ENVELOPE_ORDER, passes=1, notch_sos=notches
+            x,
+            fs,
+            band,
+            cutoff_hz=profile.envelope_hz,
+            order=LIVE_ENVELOPE_ORDER,
+            passes=1,
+            notch_sos=sections if len(sections) else None,
         )
-    filtered = zero_phase_fft(x, fs, band, passes=1, notch_sos=notches)
+    filtered = band_passed_offline(x, fs, profile)
     stage = MovingRms(fs, profile.window_s) if profile.envelope == "rms" else MovingMav(fs, profile.window_s)
     causal = stage.process(filtered)
     shift = int(round(stage.delay_ms * fs / 1000.0))  # centre the window: undo its delay
     if shift == 0:
         return causal
     return np.concatenate([causal[shift:], np.repeat(causal[-1:], shift, axis=0)])
+
+
+def band_passed_offline(x: np.ndarray, fs: float, profile: EmgProfile) -> np.ndarray:
+    """``x`` ``(n_samples, n_channels)`` at ``fs`` Hz through ``profile``'s band filter and
+    notches for offline use: the live filters' magnitude with zero phase (the notches
+    forward-backward: :meth:`EmgProfile.filters` with ``offline=True``), as the offline
+    envelope and the classic onset detectors read it. Same shape; ``x`` must be finite (fill
+    lost samples first)."""
+    band, sections = profile.filters(fs, offline=True)
+    return zero_phase_fft(x, fs, band, passes=1, notch_sos=sections if len(sections) else None)
 
 
 __all__ = [
@@ -229,4 +244,5 @@ __all__ = [
     "PROFILES",
     "profile_for_rate",
     "envelope_offline",
+    "band_passed_offline",
 ]
