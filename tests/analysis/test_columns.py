@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from myoflow.analysis._columns import by_columns, fill_by_columns
+from myoflow.analysis._columns import fill_by_columns
 from myoflow.analysis.activation import analysis_envelope
 
 
@@ -20,9 +20,6 @@ def test_written_in_place_by_groups_equals_one_call(fs: float) -> None:
         got = fill_by_columns(lambda e, o: analysis_envelope(e, fs, out=o), env, out, threads)
         assert got is out
         assert np.array_equal(got, whole, equal_nan=True)
-        assert np.array_equal(
-            by_columns(lambda e: analysis_envelope(e, fs), env, threads), whole, equal_nan=True
-        )
 
 
 def test_out_of_the_wrong_shape_or_type_is_refused() -> None:
