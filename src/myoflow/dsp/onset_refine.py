@@ -168,12 +168,11 @@ def first_peaks(seg: np.ndarray, size: np.ndarray, last: np.ndarray) -> tuple[np
 
 def _max_ahead(s: np.ndarray, w: int) -> np.ndarray:
     """``max(s[i, j : j + w + 1])`` for every ``(i, j)`` of ``s`` ``(k, m)`` (-inf past the
-    end): the maxima of a window view of ``s`` padded with ``w`` times -inf."""
+    end): the maxima of numpy's sliding-window view of ``s`` padded with ``w`` times -inf."""
     k, m = s.shape
     padded = np.full((k, m + w), -np.inf)
     padded[:, :m] = s
-    st = padded.strides
-    return np.lib.stride_tricks.as_strided(padded, (k, m, w + 1), (st[0], st[1], st[1])).max(axis=2)
+    return np.lib.stride_tricks.sliding_window_view(padded, w + 1, axis=1).max(axis=2)
 
 
 def _ramp_templates(
